@@ -1,0 +1,64 @@
+//! `idlab run`: a spec file in, result files out, progress on stderr.
+
+use idlab::experiment::{Session, Spec};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// The site folder stimulus paths are relative to.
+fn site_dir(site: Option<PathBuf>) -> PathBuf {
+    site.or_else(|| std::env::var_os("IDLAB_SITE").map(PathBuf::from))
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../www"))
+}
+
+pub fn run(spec_path: &Path, out: &Path, site: Option<PathBuf>, quiet: bool) -> Result<(), String> {
+    let text = std::fs::read_to_string(spec_path)
+        .map_err(|e| format!("cannot read spec {}: {e}", spec_path.display()))?;
+    let spec = Spec::from_json(&text).map_err(|e| format!("{}: {e}", spec_path.display()))?;
+    let site = site_dir(site);
+    let start = Instant::now();
+    let mut session = Session::new(spec).map_err(|e| e.to_string())?;
+    for rel in session.stimulus_paths().to_vec() {
+        let path = site.join(&rel);
+        let bytes = std::fs::read(&path).map_err(|e| format!("cannot read stimulus {}: {e}", path.display()))?;
+        session.add_stimulus(&rel, &bytes).map_err(|e| e.to_string())?;
+    }
+    while !session.is_done() {
+        let p = session.step().map_err(|e| e.to_string())?;
+        if !quiet {
+            let elapsed = start.elapsed().as_secs_f64();
+            let eta = elapsed / p.done as f64 * (p.total - p.done) as f64;
+            eprint!("\r\x1b[2K[{}/{}] {}: {} (ETA {:.0} s)", p.done, p.total, p.stage, p.label, eta);
+            let _ = std::io::stderr().flush();
+        }
+    }
+    if !quiet {
+        eprintln!();
+    }
+    let result = session.result("native", start.elapsed().as_secs_f64()).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let write = |name: &str, bytes: Vec<u8>| {
+        let p = out.join(name);
+        std::fs::write(&p, bytes).map_err(|e| format!("cannot write {}: {e}", p.display()))
+    };
+    let json = |v: &serde_json::Value| serde_json::to_vec_pretty(v).expect("JSON values serialise");
+    write("result.json", json(&serde_json::to_value(&result).expect("result serialises")))?;
+    write(
+        "matrix.json",
+        json(&serde_json::json!({
+            "metric": result.metric,
+            "source_layers": result.source.layers,
+            "target_layers": result.target.layers,
+            "matrix": result.matrix,
+        })),
+    )?;
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    for row in result.to_csv_rows() {
+        csv.write_record(&row).map_err(|e| e.to_string())?;
+    }
+    write("matrix.csv", csv.into_inner().map_err(|e| e.to_string())?)?;
+    if !quiet {
+        eprintln!("idlab: wrote result.json, matrix.json and matrix.csv to {} in {:.1} s", out.display(), result.seconds);
+    }
+    Ok(())
+}

@@ -1,0 +1,23 @@
+//! idlab, the identifiability lab: record vision models' layer activations on
+//! stimulus images and score how well one representation matches another.
+//!
+//! The pipeline, one module a stage: [`stimuli`] (images and the one
+//! preprocessing transform) → [`zoo`] (seeded architectures as ONNX) →
+//! [`runtime`] (tract inference, recorded layers) → [`sinks`] (fold activations
+//! image by image) → [`metrics`] (pure functions on matrices) →
+//! [`experiment`] (the spec, the stepwise run, the result). Front doors:
+//! `wasm` (browser bindings) and the `idlab` CLI.
+
+pub mod error;
+pub mod experiment;
+pub mod metrics;
+pub mod rng;
+pub mod runtime;
+pub mod sinks;
+pub mod stimuli;
+pub mod zoo;
+
+#[cfg(target_arch = "wasm32")]
+mod wasm;
+
+pub use error::{Error, Result};

@@ -1,0 +1,4 @@
+//! Similarity metrics: pure functions on matrices (rows = stimuli), no I/O and
+//! no knowledge of models.
+
+pub mod cka;

@@ -1,0 +1,79 @@
+//! Runs an ONNX model through tract and hands back the recorded layers'
+//! outputs for one image. Knows nothing about metrics.
+
+use crate::error::{Error, Result};
+use tract_onnx::pb::ModelProto;
+use tract_onnx::prelude::*;
+
+/// A model optimised by tract with the recorded layers as its outputs.
+pub struct Recorder {
+    model: String,
+    plan: std::sync::Arc<TypedRunnableModel>,
+    layers: Vec<String>,
+    input_shape: [usize; 4],
+}
+
+impl Recorder {
+    /// Loads `proto`, selects `layers` (tensor or node names) as outputs before
+    /// optimisation (so tract keeps them), and fixes the input to `input_shape`.
+    pub fn new(model: &str, proto: &ModelProto, layers: &[String], input_shape: [usize; 4]) -> Result<Self> {
+        let fail = |reason: String| Error::Model { model: model.into(), reason };
+        let inference = tract_onnx::onnx()
+            .model_for_proto_model(proto)
+            .map_err(|e| fail(format!("cannot load ONNX graph: {e:#}")))?;
+        let graph_nodes: Vec<String> = inference.nodes().iter().map(|n| n.name.clone()).collect();
+        for l in layers {
+            let known = graph_nodes.iter().any(|n| n == l) || inference.outlet_labels.values().any(|v| v == l);
+            if !known {
+                return Err(fail(format!("no layer named \"{l}\" in the graph")));
+            }
+        }
+        let plan = inference
+            .with_input_fact(0, f32::fact(input_shape).into())
+            .and_then(|m| m.with_outputs_by_name(layers))
+            .and_then(|m| m.into_optimized())
+            .and_then(|m| m.into_runnable())
+            .map_err(|e| fail(format!("cannot prepare the graph: {e:#}")))?;
+        Ok(Recorder { model: model.into(), plan, layers: layers.to_vec(), input_shape })
+    }
+
+    pub fn layers(&self) -> &[String] {
+        &self.layers
+    }
+
+    /// Runs one image (CHW f32, already preprocessed) and returns each recorded
+    /// layer's output flattened, in the order of `layers`.
+    pub fn run(&self, image: &[f32]) -> Result<Vec<Vec<f32>>> {
+        let fail = |reason: String| Error::Model { model: self.model.clone(), reason };
+        let expected: usize = self.input_shape.iter().product();
+        if image.len() != expected {
+            return Err(fail(format!(
+                "input has {} values, the model expects {:?} = {expected}",
+                image.len(),
+                self.input_shape
+            )));
+        }
+        let input = Tensor::from_shape(&self.input_shape, image).map_err(|e| fail(e.to_string()))?;
+        let outputs = self.plan.run(tvec!(input.into())).map_err(|e| fail(format!("inference failed: {e:#}")))?;
+        outputs
+            .iter()
+            .zip(&self.layers)
+            .map(|(t, name)| {
+                let view = t
+                    .to_plain_array_view::<f32>()
+                    .map_err(|e| fail(format!("layer {name}: {e}")))?;
+                let values: Vec<f32> = view.iter().copied().collect();
+                if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+                    return Err(fail(format!("layer {name} produced a non-finite value at unit {i}")));
+                }
+                Ok(values)
+            })
+            .collect()
+    }
+}
+
+/// Uses the rayon global pool for tract's matrix products: natively, and in the
+/// threaded wasm build once the worker pool exists.
+pub fn use_thread_pool() {
+    tract_linalg::multithread::set_default_executor(tract_linalg::multithread::Executor::RayonGlobal);
+}

@@ -1,0 +1,6 @@
+//! Sinks fold activations, image by image, into what a metric needs, so that a
+//! layer's full activations need not outlive the model that produced them.
+
+mod gram;
+
+pub use gram::GramSink;

@@ -1,0 +1,6 @@
+//! Stimulus sets and the one preprocessing transform.
+
+mod preprocess;
+pub mod sets;
+
+pub use preprocess::{decode_rgb, resize_crop, Preprocess};

@@ -1,0 +1,135 @@
+//! The one image transform of the lab, shared by wasm and native so both see
+//! the same pixels (the `image` crate decodes and resizes; the browser canvas
+//! is never used).
+//!
+//! The transform, equal to torchvision's `Resize(size) + CenterCrop(size) +
+//! ToTensor() + Normalize(mean, std)` up to the resampling filter:
+//! 1. decode (PNG, JPEG, GIF, BMP, WebP; any colour mode) and convert to 8-bit
+//!    RGB (grey is replicated, alpha is dropped);
+//! 2. resize so the shorter side is `size`, keeping the aspect ratio, with a
+//!    triangle (bilinear, antialiased when shrinking) filter, rounding to 8 bits;
+//! 3. crop the central `size` x `size` square;
+//! 4. scale to [0, 1] by /255, subtract `mean` and divide by `std` per channel;
+//! 5. lay out as channels x height x width (NCHW with batch 1).
+
+use crate::error::{Error, Result};
+use image::{imageops, imageops::FilterType, RgbImage};
+
+/// Input size and normalisation of a model.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct Preprocess {
+    pub size: u32,
+    pub mean: [f32; 3],
+    pub std: [f32; 3],
+}
+
+impl Preprocess {
+    /// torchvision's ImageNet normalisation at 224 x 224.
+    pub const IMAGENET_224: Preprocess = Preprocess {
+        size: 224,
+        mean: [0.485, 0.456, 0.406],
+        std: [0.229, 0.224, 0.225],
+    };
+
+    /// Decodes, resizes, crops and normalises one image into a CHW f32 vector.
+    pub fn apply(&self, file: &str, bytes: &[u8]) -> Result<Vec<f32>> {
+        let img = decode_rgb(file, bytes)?;
+        Ok(self.normalise(&resize_crop(&img, self.size)))
+    }
+
+    /// Step 4 and 5 on an image already `size` x `size`.
+    pub fn normalise(&self, img: &RgbImage) -> Vec<f32> {
+        let (w, h) = img.dimensions();
+        let plane = (w * h) as usize;
+        let mut out = vec![0f32; 3 * plane];
+        for (i, px) in img.pixels().enumerate() {
+            for c in 0..3 {
+                out[c * plane + i] = (px[c] as f32 / 255.0 - self.mean[c]) / self.std[c];
+            }
+        }
+        out
+    }
+}
+
+/// Step 1: any supported file to 8-bit RGB, with an error that names the file.
+pub fn decode_rgb(file: &str, bytes: &[u8]) -> Result<RgbImage> {
+    let err = |reason: String| Error::Image { file: file.into(), reason };
+    let format = image::guess_format(bytes).map_err(|_| {
+        err("not a PNG, JPEG, GIF, BMP or WebP file (unrecognised header)".into())
+    })?;
+    let img = image::load_from_memory_with_format(bytes, format).map_err(|e| err(e.to_string()))?;
+    if img.width() == 0 || img.height() == 0 {
+        return Err(err("image has no pixels".into()));
+    }
+    Ok(img.to_rgb8())
+}
+
+/// Steps 2 and 3.
+pub fn resize_crop(img: &RgbImage, size: u32) -> RgbImage {
+    let (w, h) = img.dimensions();
+    let scale = size as f64 / w.min(h) as f64;
+    let nw = ((w as f64 * scale).round() as u32).max(size);
+    let nh = ((h as f64 * scale).round() as u32).max(size);
+    let resized = if (nw, nh) == (w, h) {
+        img.clone()
+    } else {
+        imageops::resize(img, nw, nh, FilterType::Triangle)
+    };
+    let (x, y) = ((nw - size) / 2, (nh - size) / 2);
+    imageops::crop_imm(&resized, x, y, size, size).to_image()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{ImageFormat, Rgb};
+    use std::io::Cursor;
+
+    fn png(img: &image::DynamicImage) -> Vec<u8> {
+        let mut buf = Cursor::new(Vec::new());
+        img.write_to(&mut buf, ImageFormat::Png).unwrap();
+        buf.into_inner()
+    }
+
+    #[test]
+    fn normalises_with_imagenet_stats() {
+        let img = RgbImage::from_pixel(224, 224, Rgb([255, 0, 128]));
+        let p = Preprocess::IMAGENET_224;
+        let t = p.apply("red.png", &png(&img.into())).unwrap();
+        assert_eq!(t.len(), 3 * 224 * 224);
+        let plane = 224 * 224;
+        assert!((t[0] - (1.0 - 0.485) / 0.229).abs() < 1e-6);
+        assert!((t[plane] - (0.0 - 0.456) / 0.224).abs() < 1e-6);
+        assert!((t[2 * plane + 5] - (128.0 / 255.0 - 0.406) / 0.225).abs() < 1e-6);
+    }
+
+    #[test]
+    fn resize_keeps_aspect_and_crops_centre() {
+        // 400 x 200: left half black, right half white; after shorter side -> 100
+        // the image is 200 x 100 and the central 100 x 100 crop spans both halves.
+        let img = RgbImage::from_fn(400, 200, |x, _| if x < 200 { Rgb([0; 3]) } else { Rgb([255; 3]) });
+        let out = resize_crop(&img, 100);
+        assert_eq!(out.dimensions(), (100, 100));
+        assert_eq!(out.get_pixel(5, 50)[0], 0);
+        assert_eq!(out.get_pixel(95, 50)[0], 255);
+    }
+
+    #[test]
+    fn grey_and_alpha_become_rgb() {
+        let grey = image::DynamicImage::ImageLuma8(image::GrayImage::from_pixel(10, 10, image::Luma([77])));
+        let rgb = decode_rgb("g.png", &png(&grey)).unwrap();
+        assert_eq!(rgb.get_pixel(3, 3).0, [77, 77, 77]);
+        let rgba = image::DynamicImage::ImageRgba8(image::RgbaImage::from_pixel(4, 4, image::Rgba([1, 2, 3, 0])));
+        assert_eq!(decode_rgb("a.png", &png(&rgba)).unwrap().get_pixel(0, 0).0, [1, 2, 3]);
+    }
+
+    #[test]
+    fn bad_file_is_named() {
+        let e = Preprocess::IMAGENET_224.apply("notes.txt", b"hello world").unwrap_err().to_string();
+        assert!(e.contains("notes.txt") && e.contains("unrecognised"), "{e}");
+        let mut truncated = png(&RgbImage::from_pixel(50, 50, Rgb([9; 3])).into());
+        truncated.truncate(40);
+        let e = Preprocess::IMAGENET_224.apply("cut.png", &truncated).unwrap_err().to_string();
+        assert!(e.contains("cut.png"), "{e}");
+    }
+}

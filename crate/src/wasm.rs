@@ -1,0 +1,92 @@
+//! The browser front door: thin bindings from the worker's JS to the core.
+//! Errors become JS `Error`s with the core's message; a panic (which aborts
+//! the module) leaves its message in [`last_panic`] and on the console.
+
+use crate::experiment::{Session as CoreSession, Spec};
+use std::sync::Mutex;
+use wasm_bindgen::prelude::*;
+
+#[cfg(feature = "threads")]
+pub use wasm_bindgen_rayon::init_thread_pool;
+
+/// Which of the two builds this module is.
+const FLAVOR: &str = if cfg!(feature = "threads") { "threads" } else { "single" };
+
+static LAST_PANIC: Mutex<Option<String>> = Mutex::new(None);
+
+#[wasm_bindgen(start)]
+fn start() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = format!("idlab crashed (a bug; please report it): {info}");
+        web_sys::console::error_1(&message.clone().into());
+        if let Ok(mut slot) = LAST_PANIC.lock() {
+            *slot = Some(message);
+        }
+    }));
+}
+
+/// The message of the last panic, if the module crashed.
+#[wasm_bindgen]
+pub fn last_panic() -> Option<String> {
+    LAST_PANIC.lock().ok().and_then(|s| s.clone())
+}
+
+fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, JsError> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| JsError::new(&e.to_string()))
+}
+
+fn js_err(e: crate::Error) -> JsError {
+    JsError::new(&e.to_string())
+}
+
+/// `{flavor: "threads" | "single", version}`.
+#[wasm_bindgen]
+pub fn build_info() -> Result<JsValue, JsError> {
+    to_js(&serde_json::json!({ "flavor": FLAVOR, "version": env!("CARGO_PKG_VERSION") }))
+}
+
+/// One experiment run, advanced by `step()` from the worker.
+#[wasm_bindgen]
+pub struct Session {
+    inner: CoreSession,
+}
+
+#[wasm_bindgen]
+impl Session {
+    /// Takes the spec as a JS object; throws with the spec error's message.
+    #[wasm_bindgen(constructor)]
+    pub fn new(spec: JsValue) -> Result<Session, JsError> {
+        let spec: Spec = serde_wasm_bindgen::from_value(spec)
+            .map_err(|e| JsError::new(&format!("invalid spec: {e}")))?;
+        if cfg!(feature = "threads") {
+            crate::runtime::use_thread_pool();
+        }
+        Ok(Session { inner: CoreSession::new(spec).map_err(js_err)? })
+    }
+
+    /// Paths, relative to the site root, of the stimuli to fetch and add in order.
+    pub fn stimulus_urls(&self) -> Vec<String> {
+        self.inner.stimulus_paths().to_vec()
+    }
+
+    /// Decodes and preprocesses the next stimulus; throws naming `name` if it is not an image.
+    pub fn add_stimulus(&mut self, name: &str, bytes: &[u8]) -> Result<(), JsError> {
+        self.inner.add_stimulus(name, bytes).map_err(js_err)
+    }
+
+    /// One unit of work; returns the progress object.
+    pub fn step(&mut self) -> Result<JsValue, JsError> {
+        to_js(&self.inner.step().map_err(js_err)?)
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.inner.is_done()
+    }
+
+    /// The result document; `seconds` is the wall time the worker measured.
+    pub fn result(&self, seconds: Option<f64>) -> Result<JsValue, JsError> {
+        to_js(&self.inner.result(FLAVOR, seconds.unwrap_or(0.0)).map_err(js_err)?)
+    }
+}

@@ -1,0 +1,247 @@
+// Shared helpers for the browser end-to-end tests (run: `node --test tests/e2e/` from the repo root).
+//
+// Environment:
+//   IDLAB_BIN       the idlab binary (default target/debug/idlab)
+//   IDLAB_DIST      the built site (default dist/)
+//   IDLAB_TEST_OUT  where screenshots and result JSON go (default tests/out/)
+//   CHROMIUM        the browser executable (default /usr/bin/chromium)
+
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const BIN = path.resolve(ROOT, process.env.IDLAB_BIN || 'target/debug/idlab');
+export const DIST = path.resolve(ROOT, process.env.IDLAB_DIST || 'dist');
+export const OUT = path.resolve(ROOT, process.env.IDLAB_TEST_OUT || 'tests/out');
+export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+
+/** Upper bound for one full 92-image run in wasm. */
+export const LONG_MS = 10 * 60 * 1000;
+
+/** The default experiment, as the page and the CLI load it. */
+export const DEFAULT_SPEC = JSON.parse(fs.readFileSync(path.join(ROOT, 'www/presets/alexnet-seeds-cka.json'), 'utf8'));
+
+/** The default spec restricted to the first `limit` images. */
+export function limitedSpec(limit) {
+  return {
+    ...DEFAULT_SPEC,
+    name: `${DEFAULT_SPEC.name} (first ${limit} images)`,
+    stimuli: { ...DEFAULT_SPEC.stimuli, limit },
+  };
+}
+
+export function outDir(...parts) {
+  const dir = path.join(OUT, ...parts);
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** Fail early, with a useful message, when the build has not been done. */
+export function assertBuilt() {
+  const missing = [BIN, path.join(DIST, 'index.html'), path.join(DIST, 'pkg/single/idlab.js'), path.join(DIST, 'pkg/threads/idlab.js'), path.join(DIST, 'vendor/plotly.min.js')]
+    .filter((p) => !fs.existsSync(p));
+  if (missing.length) {
+    throw new Error(`Build first (./build.sh); missing: ${missing.map((p) => path.relative(ROOT, p)).join(', ')}`);
+  }
+}
+
+/**
+ * Start `idlab serve --dir dist --port 0` and wait for the URL it prints.
+ * isolation=false adds --no-isolation (no COOP/COEP headers: no SharedArrayBuffer).
+ */
+export async function startServer({ isolation = true } = {}) {
+  assertBuilt();
+  const args = ['serve', '--dir', DIST, '--port', '0'];
+  if (!isolation) args.push('--no-isolation');
+  const child = spawn(BIN, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-8000); });
+  const url = await new Promise((resolve, reject) => {
+    const fail = (why) => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(new Error(`idlab serve ${why}.\nstdout: ${stdout}\nstderr: ${stderr}`));
+    };
+    const timer = setTimeout(() => fail('printed no URL within 30 s'), 30000);
+    child.stdout.on('data', (d) => {
+      stdout = (stdout + d).slice(-8000);
+      const m = stdout.match(/http:\/\/(?:127\.0\.0\.1|localhost):(\d+)\/?/);
+      if (m) {
+        clearTimeout(timer);
+        resolve(`http://127.0.0.1:${m[1]}/`);
+      }
+    });
+    child.on('error', (err) => fail(`could not start (${err.message})`));
+    child.on('exit', (code, signal) => fail(`exited (${code ?? signal}) before printing its URL`));
+  });
+  return {
+    url,
+    async close() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+    timeout: 60000,
+  });
+}
+
+/**
+ * Open a page and record everything that went wrong in it: console errors (the page's
+ * and its workers'), uncaught page errors, failed requests and HTTP errors.
+ * Returns {page, problems} where problems is a live array of strings.
+ */
+export async function openPage(browser, url) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+  const page = await context.newPage();
+  const problems = [];
+  const seen = new WeakSet();
+  const onConsole = (where) => (msg) => {
+    if (seen.has(msg)) return;
+    seen.add(msg);
+    if (msg.type() === 'error') problems.push(`console error (${where}): ${msg.text()}`);
+  };
+  page.on('console', onConsole('page'));
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  page.on('crash', () => problems.push('page crashed'));
+  page.on('worker', (worker) => {
+    worker.on('console', onConsole(`worker ${worker.url()}`));
+  });
+  page.on('requestfailed', (req) => {
+    const why = req.failure() ? req.failure().errorText : 'unknown';
+    if (why === 'net::ERR_ABORTED') return; // cancelled downloads (Cancel button)
+    problems.push(`request failed: ${req.url()} (${why})`);
+  });
+  page.on('response', (resp) => {
+    if (resp.status() >= 400) problems.push(`HTTP ${resp.status()} for ${resp.url()}`);
+  });
+  await page.goto(url, { waitUntil: 'load' });
+  return { page, context, problems };
+}
+
+/** Wait for window.idlab.ready; returns {flavor, threads}. */
+export async function waitReady(page, timeout = 120000) {
+  await page.waitForFunction(() => typeof window.idlab === 'object', null, { timeout });
+  return page.evaluate((ms) => Promise.race([
+    window.idlab.ready,
+    new Promise((_, reject) => setTimeout(() => reject(new Error(`idlab.ready did not settle within ${ms} ms`)), ms)),
+  ]), timeout);
+}
+
+/** Text of #error if it is visible, else null. */
+export async function visibleError(page) {
+  return page.evaluate(() => {
+    const el = document.getElementById('error');
+    return el && !el.hidden && el.textContent.trim() ? el.textContent.trim() : null;
+  });
+}
+
+/**
+ * Wait until the current run finished (window.idlab.lastResult is set and the heatmap drawn)
+ * or failed (#error visible); throws on failure. Returns the result.
+ */
+export async function waitForResult(page, timeout = LONG_MS) {
+  const handle = await page.waitForFunction(
+    () => {
+      const err = document.getElementById('error');
+      if (err && !err.hidden && err.textContent.trim()) return { error: err.textContent.trim() };
+      const r = window.idlab && window.idlab.lastResult;
+      const hm = document.getElementById('heatmap');
+      if (r && !window.idlab.running && hm && hm.data && hm.data.length) return { ok: true };
+      return false;
+    },
+    null,
+    { timeout, polling: 250 },
+  );
+  const outcome = await handle.jsonValue();
+  if (outcome.error) throw new Error(`the run failed; #error says: ${outcome.error}`);
+  return page.evaluate(() => window.idlab.lastResult);
+}
+
+/** The z matrix and axes of the Plotly heatmap as drawn. */
+export async function heatmapData(page) {
+  return page.evaluate(() => {
+    const d = document.getElementById('heatmap').data[0];
+    return { type: d.type, z: d.z, x: d.x, y: d.y };
+  });
+}
+
+// ---------------------------------------------------------------- matrices
+
+/** Throws unless m is a rows x cols matrix of finite numbers in [lo, hi] (with a little float slack). */
+export function checkMatrix(m, rows, cols, { lo = 0, hi = 1, slack = 1e-6 } = {}) {
+  if (!Array.isArray(m) || m.length !== rows) throw new Error(`expected ${rows} rows, got ${Array.isArray(m) ? m.length : typeof m}`);
+  m.forEach((row, i) => {
+    if (!Array.isArray(row) || row.length !== cols) throw new Error(`row ${i}: expected ${cols} values, got ${Array.isArray(row) ? row.length : typeof row}`);
+    row.forEach((v, j) => {
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`value [${i}][${j}] is not a finite number: ${v}`);
+      if (v < lo - slack || v > hi + slack) throw new Error(`value [${i}][${j}] = ${v} is outside [${lo}, ${hi}]`);
+    });
+  });
+}
+
+export function maxAbsDiff(a, b) {
+  if (a.length !== b.length) throw new Error(`row counts differ: ${a.length} vs ${b.length}`);
+  let max = 0;
+  a.forEach((row, i) => {
+    if (row.length !== b[i].length) throw new Error(`row ${i} lengths differ: ${row.length} vs ${b[i].length}`);
+    row.forEach((v, j) => { max = Math.max(max, Math.abs(v - b[i][j])); });
+  });
+  return max;
+}
+
+/** Mean of the diagonal and mean of everything else, for a square matrix. */
+export function diagonalContrast(m) {
+  let diag = 0;
+  let off = 0;
+  let nOff = 0;
+  m.forEach((row, i) => row.forEach((v, j) => {
+    if (i === j) diag += v;
+    else { off += v; nOff += 1; }
+  }));
+  return { diag: diag / m.length, off: nOff ? off / nOff : NaN };
+}
+
+/** Read a matrix file written by `idlab run` ({matrix: [[...]]}); null if absent. */
+export function readMatrixFile(file) {
+  if (!fs.existsSync(file)) return null;
+  const data = JSON.parse(fs.readFileSync(file, 'utf8'));
+  return Array.isArray(data) ? data : data.matrix;
+}
+
+/** Run the native CLI: `idlab run <specFile> -o <dir>`; returns the parsed <dir>/matrix.json. */
+export async function runNative(specFile, dir, timeout = LONG_MS) {
+  assertBuilt();
+  fs.rmSync(dir, { recursive: true, force: true });
+  const child = spawn(BIN, ['run', specFile, '-o', dir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d) => { output = (output + d).slice(-8000); });
+  child.stderr.on('data', (d) => { output = (output + d).slice(-8000); });
+  const code = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`idlab run took over ${timeout} ms`)); }, timeout);
+    child.on('error', (err) => { clearTimeout(timer); reject(err); });
+    child.on('exit', (c, signal) => { clearTimeout(timer); resolve(c ?? signal); });
+  });
+  if (code !== 0) throw new Error(`idlab run exited with ${code}:\n${output}`);
+  const m = readMatrixFile(path.join(dir, 'matrix.json'));
+  if (!m) throw new Error(`idlab run wrote no ${path.join(dir, 'matrix.json')}:\n${output}`);
+  return m;
+}
+
+export function writeJson(file, value) {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, JSON.stringify(value, null, 2) + '\n');
+}

@@ -1,0 +1,195 @@
+// idlab compute worker (module worker). All wasm work happens here, never on
+// the page's main thread.
+//
+// Page -> worker: {type: 'run', id, spec}, {type: 'cancel', id?}
+// Worker -> page: {type: 'ready', flavor, threads, version, note?}
+//                 {type: 'init-error', message}
+//                 {type: 'progress', id, progress}
+//                 {type: 'result', id, result}
+//                 {type: 'error', id, message, fatal}
+//                 {type: 'cancelled', id}
+// `fatal: true` means the wasm instance trapped and must not be used again:
+// the page terminates this worker and starts a new one.
+
+let wasm = null;          // the imported pkg module
+let readyInfo = null;     // what was posted with 'ready'
+let current = null;       // {id, cancelled, abort: AbortController} of the run in progress
+let queue = Promise.resolve();
+let poisoned = false;     // set after a wasm trap
+
+const initialised = init();
+initialised.catch((err) => {
+  self.postMessage({ type: 'init-error', message: `Could not start the WebAssembly module: ${describe(err)}` });
+});
+
+self.onmessage = (event) => {
+  const msg = event.data || {};
+  if (msg.type === 'cancel') {
+    if (current && (msg.id === undefined || msg.id === current.id)) {
+      current.cancelled = true;
+      current.abort.abort();
+    }
+    return;
+  }
+  if (msg.type === 'run') {
+    // A new run supersedes the one in progress (the page normally prevents this).
+    if (current) {
+      current.cancelled = true;
+      current.abort.abort();
+    }
+    queue = queue.then(() => runOne(msg.id, msg.spec));
+    return;
+  }
+  self.postMessage({ type: 'error', id: msg.id, message: `Unknown message type: ${String(msg.type)}`, fatal: false });
+};
+
+async function init() {
+  const isolated = self.crossOriginIsolated === true && typeof SharedArrayBuffer !== 'undefined';
+  let note;
+  if (isolated) {
+    try {
+      const pkg = await import('./pkg/threads/idlab.js');
+      await pkg.default();
+      const threads = Math.max(1, navigator.hardwareConcurrency || 1);
+      await pkg.initThreadPool(threads);
+      return announce(pkg, threads);
+    } catch (err) {
+      // Keep the page usable: fall back to the single-threaded build, and say so.
+      note = `the threaded build failed to start (${describe(err)}); using the single-threaded build`;
+      console.warn(`idlab: ${note}`);
+    }
+  }
+  const pkg = await import('./pkg/single/idlab.js');
+  await pkg.default();
+  return announce(pkg, 1, note);
+}
+
+function announce(pkg, threads, note) {
+  wasm = pkg;
+  const info = plain(pkg.build_info());
+  readyInfo = { type: 'ready', flavor: info.flavor, version: info.version, threads };
+  if (note) readyInfo.note = note;
+  self.postMessage(readyInfo);
+}
+
+// Give the event loop a turn (a macrotask) so that a pending 'cancel' message is handled.
+function yieldToEventLoop() {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+async function runOne(id, spec) {
+  const run = { id, cancelled: false, abort: new AbortController() };
+  current = run;
+  let session = null;
+  try {
+    try {
+      await initialised;
+    } catch (err) {
+      throw new Error(`The WebAssembly module is not available: ${describe(err)}`);
+    }
+    if (poisoned) throw new Error('The WebAssembly module crashed earlier; reload the page.');
+    if (run.cancelled) return cancelled(run);
+
+    session = new wasm.Session(spec);
+    const urls = Array.from(session.stimulus_urls());
+    const n = urls.length;
+    post(run, { stage: 'loading stimuli', label: '', done: 0, total: n, images_done: 0, images_total: n });
+
+    // Start all downloads at once (the browser limits how many run in parallel),
+    // but decode them strictly in order.
+    const downloads = urls.map((p) => fetchBytes(p, run.abort.signal));
+    downloads.forEach((d) => d.catch(() => {})); // the awaited one reports; the rest must not be "unhandled"
+    for (let i = 0; i < n; i++) {
+      let bytes;
+      try {
+        bytes = await downloads[i];
+      } catch (err) {
+        if (run.cancelled) return cancelled(run);
+        throw err;
+      }
+      if (run.cancelled) return cancelled(run);
+      session.add_stimulus(urls[i], bytes);
+      post(run, { stage: 'loading stimuli', label: urls[i], done: i + 1, total: n, images_done: 0, images_total: n });
+      if (i % 8 === 7) await yieldToEventLoop();
+    }
+
+    while (!session.is_done()) {
+      await yieldToEventLoop();
+      if (run.cancelled) return cancelled(run);
+      post(run, plain(session.step()));
+    }
+    const result = plain(session.result());
+    self.postMessage({ type: 'result', id, result });
+  } catch (err) {
+    if (run.cancelled && !(err instanceof WebAssembly.RuntimeError)) return cancelled(run);
+    reportError(run, err);
+  } finally {
+    run.abort.abort(); // stop downloads nobody will read
+    if (session && !poisoned) {
+      try { session.free(); } catch { /* already freed or instance unusable */ }
+    }
+    if (current === run) current = null;
+  }
+}
+
+async function fetchBytes(path, signal) {
+  const url = new URL('./' + path.replace(/^\/+/, ''), self.location.href);
+  let resp;
+  try {
+    resp = await fetch(url, { signal });
+  } catch (err) {
+    if (err && err.name === 'AbortError') throw err;
+    throw new Error(`Could not fetch stimulus ${path}: ${describe(err)}`);
+  }
+  if (!resp.ok) throw new Error(`Could not fetch stimulus ${path}: HTTP ${resp.status} ${resp.statusText}`.trim());
+  return new Uint8Array(await resp.arrayBuffer());
+}
+
+function post(run, progress) {
+  self.postMessage({ type: 'progress', id: run.id, progress });
+}
+
+function cancelled(run) {
+  self.postMessage({ type: 'cancelled', id: run.id });
+}
+
+function reportError(run, err) {
+  let message = describe(err);
+  let fatal = false;
+  if (err instanceof WebAssembly.RuntimeError) {
+    // A Rust panic aborts with a trap; the panic hook kept the message.
+    fatal = true;
+    poisoned = true;
+    let panic;
+    try { panic = wasm && wasm.last_panic ? wasm.last_panic() : undefined; } catch { /* instance unusable */ }
+    message = panic ? `The computation crashed: ${panic}` : `The computation crashed (${message}).`;
+  }
+  self.postMessage({ type: 'error', id: run.id, message, fatal });
+}
+
+function describe(err) {
+  if (err instanceof Error) return err.message || String(err);
+  if (typeof err === 'string') return err;
+  try { return JSON.stringify(err); } catch { return String(err); }
+}
+
+// Turn whatever the bindings return (Maps from serde-wasm-bindgen, typed arrays)
+// into plain JSON-like data, so the page can JSON.stringify it.
+function plain(value) {
+  if (value instanceof Map) {
+    const obj = {};
+    for (const [k, v] of value) obj[String(k)] = plain(v);
+    return obj;
+  }
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
+    return Array.from(value, (x) => (typeof x === 'bigint' ? Number(x) : x));
+  }
+  if (Array.isArray(value)) return value.map(plain);
+  if (typeof value === 'bigint') return Number(value);
+  if (value && typeof value === 'object') {
+    const obj = {};
+    for (const [k, v] of Object.entries(value)) obj[k] = plain(v);
+    return obj;
+  }
+  return value;
+}
