@@ -81,6 +81,7 @@ async function runOne(id, spec) {
   const run = { id, cancelled: false, abort: new AbortController() };
   current = run;
   let session = null;
+  const started = performance.now();
   try {
     try {
       await initialised;
@@ -118,7 +119,7 @@ async function runOne(id, spec) {
       if (run.cancelled) return cancelled(run);
       post(run, plain(session.step()));
     }
-    const result = plain(session.result());
+    const result = plain(session.result((performance.now() - started) / 1000));
     self.postMessage({ type: 'result', id, result });
   } catch (err) {
     if (run.cancelled && !(err instanceof WebAssembly.RuntimeError)) return cancelled(run);

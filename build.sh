@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# idlab's one build script.
+#
+#   ./build.sh                      build dist/: the site, two wasm builds, JS glue
+#   ./build.sh serve [--port N]     build, then serve dist/ on 127.0.0.1 (COOP/COEP on)
+#   ./build.sh test                 build, then run every test (cargo, wasm in Chromium, e2e)
+#
+# On a fresh machine it first installs what is missing (wasm32 target, rust-src,
+# wasm-bindgen-cli at the Cargo.lock version, Debian chromium + chromium-driver,
+# npm packages from the lock files); when everything is there it installs nothing.
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$(pwd)
+
+say() { printf '\033[1mbuild.sh:\033[0m %s\n' "$*" >&2; }
+
+# ---------------------------------------------------------------- toolchain
+wasm_bindgen_version() {
+    # The version the crate links against; the CLI must match it exactly.
+    awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock
+}
+
+ensure_tools() {
+    local installed
+    installed=$(rustup target list --installed)
+    if ! grep -qx wasm32-unknown-unknown <<<"$installed"; then
+        say "installing the wasm32-unknown-unknown target"
+        rustup target add wasm32-unknown-unknown
+    fi
+    if ! rustup component list --installed | grep -q '^rust-src'; then
+        say "installing rust-src (build-std for the threaded build)"
+        rustup component add rust-src
+    fi
+    local want have=""
+    want=$(wasm_bindgen_version)
+    if command -v wasm-bindgen >/dev/null; then have=$(wasm-bindgen --version | awk '{print $2}'); fi
+    if [ "$have" != "$want" ]; then
+        say "installing wasm-bindgen-cli $want (have: ${have:-none})"
+        cargo install wasm-bindgen-cli --version "$want" --force
+    fi
+    ensure_npm www
+}
+
+ensure_browser() {
+    if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+        say "installing Debian chromium and chromium-driver"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -q
+        apt-get install -y -q chromium chromium-driver
+    fi
+    ensure_npm tests
+}
+
+# npm ci when node_modules is missing or older than the lock file.
+ensure_npm() {
+    local dir=$1
+    if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+        say "npm ci in $dir/"
+        (cd "$dir" && npm ci --no-audit --no-fund)
+    fi
+}
+
+# ---------------------------------------------------------------- builds
+native() {
+    say "native build (release)"
+    cargo build --release --locked -p idlab
+}
+
+# Shared memory, atomics and SIMD; std rebuilt with atomics (build-std needs
+# RUSTC_BOOTSTRAP on a stable compiler). Separate target dirs keep the two
+# wasm builds from invalidating each other.
+THREADS_RUSTFLAGS="-C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128 \
+-C link-arg=--shared-memory -C link-arg=--max-memory=4294967296 -C link-arg=--import-memory \
+-C link-arg=--export=__wasm_init_tls -C link-arg=--export=__tls_size \
+-C link-arg=--export=__tls_align -C link-arg=--export=__tls_base"
+SINGLE_RUSTFLAGS="-C target-feature=+simd128,+bulk-memory"
+
+wasm() {
+    local flavor=$1
+    local target_dir="target/wasm-$flavor"
+    say "wasm build: $flavor"
+    if [ "$flavor" = threads ]; then
+        RUSTC_BOOTSTRAP=1 RUSTFLAGS="$THREADS_RUSTFLAGS" \
+            cargo build --release --locked -p idlab --lib --target wasm32-unknown-unknown \
+            --features threads -Z build-std=panic_abort,std --target-dir "$target_dir"
+    else
+        RUSTFLAGS="$SINGLE_RUSTFLAGS" \
+            cargo build --release --locked -p idlab --lib --target wasm32-unknown-unknown \
+            --target-dir "$target_dir"
+    fi
+    wasm-bindgen --target web --out-dir "dist/pkg/$flavor" --out-name idlab \
+        --remove-name-section --remove-producers-section \
+        "$target_dir/wasm32-unknown-unknown/release/idlab.wasm"
+}
+
+site() {
+    say "assembling dist/"
+    mkdir -p dist/vendor
+    # The site sources, without npm's files (rsync is not on every machine: use tar).
+    tar -C www --exclude=node_modules --exclude=package.json --exclude=package-lock.json -cf - . \
+        | tar -C dist -xf -
+    cp www/node_modules/plotly.js-dist-min/plotly.min.js dist/vendor/plotly.min.js
+}
+
+build() {
+    ensure_tools
+    native
+    wasm single
+    wasm threads
+    site
+    say "built dist/ ($(du -sh dist | cut -f1))"
+}
+
+# ---------------------------------------------------------------- tests
+run_tests() {
+    build
+    ensure_browser
+    local out="$ROOT/tests/out"
+    mkdir -p "$out"
+
+    say "cargo tests (native)"
+    cargo test --release --locked -p idlab
+
+    say "wasm tests in headless Chromium"
+    CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_USE_BROWSER=1 \
+        WASM_BINDGEN_TEST_TIMEOUT=600 \
+        CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+        RUSTFLAGS="$SINGLE_RUSTFLAGS" \
+        cargo test --release --locked -p idlab --target wasm32-unknown-unknown \
+        --target-dir target/wasm-single --test wasm
+
+    say "native reference run of the default spec"
+    target/release/idlab run www/presets/alexnet-seeds-cka.json -o "$out/native" --quiet
+
+    say "end-to-end tests in headless Chromium"
+    IDLAB_BIN="$ROOT/target/release/idlab" IDLAB_TEST_OUT="$out" \
+        node --test --test-concurrency=1 tests/e2e/
+}
+
+case "${1:-build}" in
+    build) build ;;
+    serve)
+        shift
+        build
+        exec target/release/idlab serve --dir dist "$@"
+        ;;
+    test) run_tests ;;
+    *)
+        echo "usage: ./build.sh [build | serve [--port N] [--no-isolation] | test]" >&2
+        exit 2
+        ;;
+esac

@@ -1,0 +1,71 @@
+//! Shared by the native and the wasm integration tests: the same fixtures,
+//! the same checks, so both builds are held to the same numbers.
+#![allow(dead_code)]
+
+use idlab::experiment::{Session, Spec};
+use nalgebra::DMatrix;
+use serde_json::Value;
+
+pub const CKA_FIXTURE: &str = include_str!("../../../tests/fixtures/cka.json");
+pub const SESSION_SPEC: &str = include_str!("../../../tests/fixtures/session-alexnet-6.spec.json");
+/// Written by the native CLI: `idlab run tests/fixtures/session-alexnet-6.spec.json -o DIR`
+/// then DIR/matrix.json copied to tests/fixtures/session-alexnet-6.matrix.json.
+pub const SESSION_MATRIX: &str = include_str!("../../../tests/fixtures/session-alexnet-6.matrix.json");
+pub const STIMULI: [&[u8]; 6] = [
+    include_bytes!("../../../www/data/kriegeskorte92/images/000.png"),
+    include_bytes!("../../../www/data/kriegeskorte92/images/001.png"),
+    include_bytes!("../../../www/data/kriegeskorte92/images/002.png"),
+    include_bytes!("../../../www/data/kriegeskorte92/images/003.png"),
+    include_bytes!("../../../www/data/kriegeskorte92/images/004.png"),
+    include_bytes!("../../../www/data/kriegeskorte92/images/005.png"),
+];
+
+fn matrix(v: &Value) -> DMatrix<f64> {
+    let rows: Vec<Vec<f64>> = serde_json::from_value(v.clone()).unwrap();
+    DMatrix::from_fn(rows.len(), rows[0].len(), |i, j| rows[i][j])
+}
+
+/// Every numpy CKA case agrees to relative 1e-6.
+pub fn check_cka_against_numpy() {
+    let fixture: Value = serde_json::from_str(CKA_FIXTURE).unwrap();
+    let cases = fixture["cases"].as_array().unwrap();
+    assert!(cases.len() >= 5);
+    for case in cases {
+        let (x, y) = (matrix(&case["x"]), matrix(&case["y"]));
+        let expected = case["linear_cka"].as_f64().unwrap();
+        let got = idlab::metrics::cka::linear_cka(&x, &y).unwrap();
+        let rel = (got - expected).abs() / expected.abs();
+        assert!(rel < 1e-6, "{}: {got} vs numpy {expected}", case["name"]);
+    }
+}
+
+/// Runs the 6-image AlexNet session and returns its matrix.
+pub fn run_session() -> Vec<Vec<f64>> {
+    let mut s = Session::new(Spec::from_json(SESSION_SPEC).unwrap()).unwrap();
+    let paths = s.stimulus_paths().to_vec();
+    for (p, bytes) in paths.iter().zip(STIMULI) {
+        s.add_stimulus(p, bytes).unwrap();
+    }
+    let mut steps = 0;
+    while !s.is_done() {
+        let p = s.step().unwrap();
+        steps += 1;
+        assert_eq!(p.done, steps);
+        assert!(p.images_done <= p.images_total);
+    }
+    assert_eq!(steps, 2 * (1 + STIMULI.len()) + 1);
+    s.result("test", 0.0).unwrap().matrix
+}
+
+/// The session's matrix equals the native CLI's fixture within 1e-4.
+pub fn check_session_against_fixture(got: &[Vec<f64>]) {
+    let fixture: Value = serde_json::from_str(SESSION_MATRIX).unwrap();
+    let expected: Vec<Vec<f64>> = serde_json::from_value(fixture["matrix"].clone()).unwrap();
+    assert_eq!(got.len(), expected.len());
+    for (i, (g, e)) in got.iter().zip(&expected).enumerate() {
+        assert_eq!(g.len(), e.len());
+        for (j, (a, b)) in g.iter().zip(e).enumerate() {
+            assert!(a.is_finite() && (a - b).abs() <= 1e-4, "[{i}][{j}]: {a} vs fixture {b}");
+        }
+    }
+}
