@@ -63,8 +63,8 @@ test('bad specs are reported in #error and the page stays usable', { timeout: 5 
       && /JSON/.test(document.getElementById('error').textContent), null, { timeout: 5000 });
 
     // Still usable: a small valid run succeeds and clears the error box.
-    const ok = await tryRun(page, limitedSpec(2));
-    assert.deepEqual(ok, { ok: true, n: 2 }, 'a valid run after the errors succeeds');
+    const ok = await tryRun(page, limitedSpec(3));
+    assert.deepEqual(ok, { ok: true, n: 3 }, 'a valid run after the errors succeeds');
     assert.equal(await visibleError(page), null, 'the error box is cleared by a successful run');
     const z = await page.evaluate(() => document.getElementById('heatmap').data[0].z);
     assert.ok(Array.isArray(z) && z.length > 0, 'the heatmap is drawn');

@@ -1,7 +1,7 @@
 //! `idlab run`: a spec file in, result files out, progress on stderr.
 
 use idlab::experiment::{Session, Spec};
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -23,16 +23,26 @@ pub fn run(spec_path: &Path, out: &Path, site: Option<PathBuf>, quiet: bool) -> 
         let bytes = std::fs::read(&path).map_err(|e| format!("cannot read stimulus {}: {e}", path.display()))?;
         session.add_stimulus(&rel, &bytes).map_err(|e| e.to_string())?;
     }
+    // On a terminal one line is redrawn each step; in a log, one line per stage.
+    let tty = std::io::stderr().is_terminal();
+    let mut last_stage = "";
     while !session.is_done() {
         let p = session.step().map_err(|e| e.to_string())?;
-        if !quiet {
-            let elapsed = start.elapsed().as_secs_f64();
-            let eta = elapsed / p.done as f64 * (p.total - p.done) as f64;
-            eprint!("\r\x1b[2K[{}/{}] {}: {} (ETA {:.0} s)", p.done, p.total, p.stage, p.label, eta);
+        if quiet || (!tty && p.stage == last_stage && !session.is_done()) {
+            continue;
+        }
+        last_stage = p.stage;
+        let elapsed = start.elapsed().as_secs_f64();
+        let eta = elapsed / p.done as f64 * (p.total - p.done) as f64;
+        let line = format!("[{}/{}] {}: {} (ETA {:.0} s)", p.done, p.total, p.stage, p.label, eta);
+        if tty {
+            eprint!("\r\x1b[2K{line}");
             let _ = std::io::stderr().flush();
+        } else {
+            eprintln!("{line}");
         }
     }
-    if !quiet {
+    if !quiet && tty {
         eprintln!();
     }
     let result = session.result("native", start.elapsed().as_secs_f64()).map_err(|e| e.to_string())?;

@@ -1,0 +1,70 @@
+//! Command-line arguments and dispatch.
+
+use crate::{run, serve};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "idlab", version, about = "The identifiability lab: compare vision models' layers with each other and with brains")]
+struct Cli {
+    /// Worker threads for inference and metrics (default: all cores). Results do not depend on it.
+    #[arg(long, global = true)]
+    threads: Option<usize>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run an experiment spec (the page's default is www/presets/alexnet-seeds-cka.json) and write
+    /// result.json, matrix.json and matrix.csv into the output folder.
+    Run {
+        /// The experiment spec (JSON).
+        spec: PathBuf,
+        /// Output folder (created if missing).
+        #[arg(short, long)]
+        out: PathBuf,
+        /// Folder that stimulus paths such as data/kriegeskorte92/images/000.png are relative to
+        /// [default: $IDLAB_SITE, else the repository's www/].
+        #[arg(long)]
+        site: Option<PathBuf>,
+        /// Print no progress.
+        #[arg(short, long)]
+        quiet: bool,
+    },
+    /// Serve the built site (dist/) on loopback with the headers threads need (COOP/COEP).
+    Serve {
+        /// Folder to serve.
+        #[arg(long, default_value = "dist")]
+        dir: PathBuf,
+        /// Port (0 picks a free one; the URL is printed).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Leave out the cross-origin isolation headers (the page then runs single-threaded).
+        #[arg(long)]
+        no_isolation: bool,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(n) = cli.threads {
+        if let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(n).build_global() {
+            eprintln!("idlab: cannot set {n} threads: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    idlab::runtime::use_thread_pool();
+    let outcome = match cli.command {
+        Command::Run { spec, out, site, quiet } => run::run(&spec, &out, site, quiet),
+        Command::Serve { dir, port, no_isolation } => serve::serve(&dir, port, !no_isolation),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("idlab: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
