@@ -4,8 +4,9 @@
 //! ChaCha8 (`rand_chacha::ChaCha8Rng`), whose output stream is specified by the
 //! algorithm and does not depend on platform, word size or thread count. So the
 //! same seed gives the same bytes natively and in wasm, on every machine.
-//! Floats are derived from the raw `u32` stream with explicit, exact arithmetic
-//! (no `ln`/`exp` from a platform libm), so they are bit-identical everywhere.
+//! Floats are derived from the raw `u32` stream with explicit arithmetic, and
+//! normals with the pure-Rust `libm` crate (never the platform's libm), so they
+//! are bit-identical everywhere.
 
 use rand_chacha::ChaCha8Rng;
 use rand_core::{Rng, SeedableRng};
@@ -30,6 +31,39 @@ impl SeededRng {
     /// Uniform in [low, high).
     pub fn uniform_f32(&mut self, low: f32, high: f32) -> f32 {
         low + (high - low) * self.unit_f32()
+    }
+
+    /// Uniform in (0, 1] with 53 random bits (never 0, so its log is finite).
+    fn open_unit_f64(&mut self) -> f64 {
+        let hi = (self.0.next_u32() >> 5) as u64; // 27 bits
+        let lo = (self.0.next_u32() >> 6) as u64; // 26 bits
+        ((hi << 26 | lo) as f64 + 1.0) * (1.0 / 9_007_199_254_740_992.0)
+    }
+
+    /// Standard normal by Box-Muller (one value per pair of uniforms), in f64.
+    pub fn standard_normal(&mut self) -> f64 {
+        let (u1, u2) = (self.open_unit_f64(), self.open_unit_f64());
+        libm::sqrt(-2.0 * libm::log(u1)) * libm::cos(2.0 * std::f64::consts::PI * u2)
+    }
+
+    /// Fill `out` with N(mean, std²).
+    pub fn fill_normal(&mut self, out: &mut [f32], mean: f64, std: f64) {
+        for v in out {
+            *v = (mean + std * self.standard_normal()) as f32;
+        }
+    }
+
+    /// Fill `out` with N(mean, std²) truncated to [low, high] by rejection, as
+    /// `torch.nn.init.trunc_normal_` (same distribution, another sampler).
+    pub fn fill_trunc_normal(&mut self, out: &mut [f32], mean: f64, std: f64, low: f64, high: f64) {
+        for v in out {
+            *v = loop {
+                let x = mean + std * self.standard_normal();
+                if (low..=high).contains(&x) {
+                    break x as f32;
+                }
+            };
+        }
     }
 
     /// Fill `out` with uniform values in [low, high).
@@ -86,6 +120,34 @@ mod tests {
         assert_eq!(v, PINNED);
     }
     const PINNED: [u32; 4] = [1059559995, 1060472311, 1060821184, 1055821130];
+
+    #[test]
+    fn normal_moments_and_pinned_bits() {
+        let mut r = SeededRng::new(5, 0);
+        let n = 200_000;
+        let xs: Vec<f64> = (0..n).map(|_| r.standard_normal()).collect();
+        let mean = xs.iter().sum::<f64>() / n as f64;
+        let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64;
+        let kurt = xs.iter().map(|x| (x - mean).powi(4)).sum::<f64>() / n as f64 / (var * var);
+        assert!(mean.abs() < 0.01, "{mean}");
+        assert!((var - 1.0).abs() < 0.01, "{var}");
+        assert!((kurt - 3.0).abs() < 0.05, "{kurt}");
+        let within = xs.iter().filter(|x| x.abs() < 1.959964).count() as f64 / n as f64;
+        assert!((within - 0.95).abs() < 0.003, "{within}");
+        let mut p = SeededRng::new(0, 0);
+        let bits: Vec<u64> = (0..2).map(|_| p.standard_normal().to_bits()).collect();
+        assert_eq!(bits, PINNED_NORMAL);
+    }
+    const PINNED_NORMAL: [u64; 2] = [13816402730193491914, 13830916970440018499];
+
+    #[test]
+    fn trunc_normal_stays_in_bounds() {
+        let mut r = SeededRng::new(9, 0);
+        let mut v = vec![0f32; 10_000];
+        r.fill_trunc_normal(&mut v, 0.0, 1.0, -0.5, 0.5);
+        assert!(v.iter().all(|x| (-0.5..=0.5).contains(x)));
+        assert!(v.iter().any(|x| *x > 0.45) && v.iter().any(|x| *x < -0.45));
+    }
 
     #[test]
     fn uniform_range() {

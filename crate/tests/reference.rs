@@ -40,6 +40,7 @@ fn zoo_manifest_agrees_with_the_crate() {
             assert_eq!(l["kind"], serde_json::to_value(layer.kind).unwrap());
             let shape: Vec<usize> = serde_json::from_value(l["shape"].clone()).unwrap();
             assert_eq!(shape, layer.shape);
+            assert_eq!(l["pre"].as_bool().unwrap(), layer.pre.is_some(), "{}", layer.name);
         }
         let p = arch.preprocess();
         assert_eq!(entry["input"]["size"].as_u64().unwrap() as u32, p.size);

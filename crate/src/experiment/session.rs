@@ -9,7 +9,7 @@ use crate::metrics::cka::cka_from_grams;
 use crate::runtime::Recorder;
 use crate::sinks::GramSink;
 use crate::stimuli::{sets, Preprocess};
-use crate::zoo::{self, Arch, Layer};
+use crate::zoo::{self, Arch, Probe};
 use nalgebra::DMatrix;
 use serde::Serialize;
 
@@ -36,7 +36,7 @@ enum Phase {
 struct Model {
     arch: Arch,
     seed: u64,
-    layers: Vec<Layer>,
+    layers: Vec<Probe>,
 }
 
 impl Model {
@@ -130,10 +130,10 @@ impl Session {
             Phase::Build(m) => {
                 let model = &self.models[m];
                 let built = zoo::build(model.arch, model.seed);
-                let names: Vec<String> = model.layers.iter().map(|l| l.name.to_string()).collect();
+                let tensors: Vec<String> = model.layers.iter().map(|l| l.tensor.clone()).collect();
                 let size = self.preprocess.size as usize;
-                let recorder = Recorder::new(&model.label(), &built.proto, &names, [1, 3, size, size])?;
-                let sinks = model.layers.iter().map(|l| GramSink::new(l.units())).collect();
+                let recorder = Recorder::new(&model.label(), &built.proto, &tensors, [1, 3, size, size])?;
+                let sinks = model.layers.iter().map(|l| GramSink::new(l.units)).collect();
                 self.running = Some((recorder, sinks));
                 self.phase = Phase::Record(m, 0);
                 ("building", format!("built {}", model.label()))
@@ -145,7 +145,7 @@ impl Session {
                     if out.len() != sink.units() {
                         return Err(Error::Model {
                             model: self.models[m].label(),
-                            reason: format!("layer {} gave {} units, expected {}", layer.name, out.len(), sink.units()),
+                            reason: format!("layer {} gave {} units, expected {}", layer.label, out.len(), sink.units()),
                         });
                     }
                     sink.push(out);
@@ -204,7 +204,7 @@ impl Session {
         let side = |m: &Model| Side {
             arch: m.arch.name().into(),
             seed: m.seed,
-            layers: m.layers.iter().map(|l| l.name.to_string()).collect(),
+            layers: m.layers.iter().map(|l| l.label.clone()).collect(),
         };
         Ok(ExperimentResult {
             idlab_version: env!("CARGO_PKG_VERSION").into(),

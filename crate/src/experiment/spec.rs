@@ -3,7 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::stimuli::sets;
-use crate::zoo::Arch;
+use crate::zoo::{Arch, Probe};
 use serde::{Deserialize, Serialize};
 
 /// Spec format version this build reads.
@@ -86,24 +86,11 @@ impl Spec {
     }
 
     /// The layers recorded on `arch`: the spec's list, checked, or all of them.
-    pub fn recorded_layers(&self, arch: Arch) -> Result<Vec<crate::zoo::Layer>> {
-        let all = arch.layers();
+    pub fn recorded_layers(&self, arch: Arch) -> Result<Vec<Probe>> {
         match &self.layers {
-            None => Ok(all.to_vec()),
+            None => arch.layers().iter().map(|l| arch.probe(l.name)).collect(),
             Some(names) if names.is_empty() => Err(Error::Spec("layers is an empty list".into())),
-            Some(names) => names
-                .iter()
-                .map(|n| {
-                    all.iter().find(|l| l.name == n).copied().ok_or_else(|| {
-                        let known: Vec<_> = all.iter().map(|l| l.name).collect();
-                        Error::Spec(format!(
-                            "{} has no recorded layer \"{n}\"; it has: {}",
-                            arch.name(),
-                            known.join(", ")
-                        ))
-                    })
-                })
-                .collect(),
+            Some(names) => names.iter().map(|n| arch.probe(n)).collect(),
         }
     }
 }

@@ -8,21 +8,24 @@
 //! an identity at the fixed 224 x 224 input, whose feature map is already
 //! 6 x 6, and is not emitted either.
 
-use super::graph::GraphBuilder;
-use super::init::torch_default;
+use super::blocks::{torch_conv, torch_linear, Net};
 use super::{Layer, LayerKind};
 
-/// The recorded layers: every conv and linear module's output (before its ReLU).
+/// The recorded layers: every conv and linear module, after its ReLU where it has one.
 pub const LAYERS: &[Layer] = &[
-    Layer { name: "features.0", kind: LayerKind::Conv, shape: &[64, 55, 55] },
-    Layer { name: "features.3", kind: LayerKind::Conv, shape: &[192, 27, 27] },
-    Layer { name: "features.6", kind: LayerKind::Conv, shape: &[384, 13, 13] },
-    Layer { name: "features.8", kind: LayerKind::Conv, shape: &[256, 13, 13] },
-    Layer { name: "features.10", kind: LayerKind::Conv, shape: &[256, 13, 13] },
-    Layer { name: "classifier.1", kind: LayerKind::Linear, shape: &[4096] },
-    Layer { name: "classifier.4", kind: LayerKind::Linear, shape: &[4096] },
-    Layer { name: "classifier.6", kind: LayerKind::Linear, shape: &[1000] },
+    conv("features.0", "features.1", &[64, 55, 55]),
+    conv("features.3", "features.4", &[192, 27, 27]),
+    conv("features.6", "features.7", &[384, 13, 13]),
+    conv("features.8", "features.9", &[256, 13, 13]),
+    conv("features.10", "features.11", &[256, 13, 13]),
+    Layer { name: "classifier.1", kind: LayerKind::Linear, shape: &[4096], tensor: "classifier.2", pre: Some("classifier.1") },
+    Layer { name: "classifier.4", kind: LayerKind::Linear, shape: &[4096], tensor: "classifier.5", pre: Some("classifier.4") },
+    Layer { name: "classifier.6", kind: LayerKind::Linear, shape: &[1000], tensor: "classifier.6", pre: None },
 ];
+
+const fn conv(name: &'static str, relu: &'static str, shape: &'static [usize]) -> Layer {
+    Layer { name, kind: LayerKind::Conv, shape, tensor: relu, pre: Some(name) }
+}
 
 /// Conv modules of `features`: (index, in, out, kernel, stride, padding, max-pool after ReLU).
 const CONVS: &[(usize, usize, usize, usize, usize, usize, bool)] = &[
@@ -37,32 +40,23 @@ const CONVS: &[(usize, usize, usize, usize, usize, usize, bool)] = &[
 const LINEARS: &[(usize, usize, usize, bool)] =
     &[(1, 256 * 6 * 6, 4096, true), (4, 4096, 4096, true), (6, 4096, 1000, false)];
 
-/// Emits the graph with seeded weights. Returns the builder and the name of the logits tensor.
-pub fn build(g: &mut GraphBuilder, input: &str, seed: u64) -> String {
+/// Emits the graph; returns the name of the logits tensor.
+pub fn build(net: &mut Net, input: &str) -> String {
     let mut x = input.to_string();
     for &(i, cin, cout, k, s, p, pool) in CONVS {
-        let name = format!("features.{i}");
-        let fan_in = cin * k * k;
-        let w = format!("{name}.weight");
-        let b = format!("{name}.bias");
-        g.parameter(&w, &[cout, cin, k, k], torch_default(seed, &w, fan_in, cout * cin * k * k));
-        g.parameter(&b, &[cout], torch_default(seed, &b, fan_in, cout));
-        x = g.conv(&name, &x, &w, Some(&b), k, s, p);
-        x = g.relu(&format!("features.{}", i + 1), &x);
+        let (w, b) = torch_conv(cin, k);
+        x = net.conv(&format!("features.{i}"), &x, (cin, cout, k), (s, p), w, b);
+        x = net.relu(&format!("features.{}", i + 1), &x);
         if pool {
-            x = g.max_pool(&format!("features.{}", i + 2), &x, 3, 2);
+            x = net.g.max_pool(&format!("features.{}", i + 2), &x, 3, 2, 0);
         }
     }
-    x = g.flatten("flatten", &x);
+    x = net.g.flatten("flatten", &x);
     for &(i, fin, fout, relu) in LINEARS {
-        let name = format!("classifier.{i}");
-        let w = format!("{name}.weight");
-        let b = format!("{name}.bias");
-        g.parameter(&w, &[fout, fin], torch_default(seed, &w, fin, fout * fin));
-        g.parameter(&b, &[fout], torch_default(seed, &b, fin, fout));
-        x = g.linear(&name, &x, &w, &b);
+        let (w, b) = torch_linear(fin);
+        x = net.linear(&format!("classifier.{i}"), &x, (fin, fout), w, b);
         if relu {
-            x = g.relu(&format!("classifier.{}", i + 1), &x);
+            x = net.relu(&format!("classifier.{}", i + 1), &x);
         }
     }
     x

@@ -82,6 +82,14 @@ impl GraphBuilder {
         name.into()
     }
 
+    /// Adds a float buffer (e.g. batch-norm running statistics): stored like a
+    /// parameter but not counted as one, as in `model.parameters()`.
+    pub fn buffer(&mut self, name: &str, dims: &[usize], data: Vec<f32>) -> String {
+        let name = self.parameter(name, dims, data);
+        self.parameters -= dims.iter().product::<usize>();
+        name
+    }
+
     /// Adds a node whose single output tensor is named like the node.
     pub fn node(
         &mut self,
@@ -127,15 +135,41 @@ impl GraphBuilder {
         )
     }
 
-    /// `nn.MaxPool2d(kernel, stride)` without padding.
-    pub fn max_pool(&mut self, name: &str, x: &str, kernel: usize, stride: usize) -> String {
-        let (k, s) = (kernel as i64, stride as i64);
+    /// `nn.MaxPool2d(kernel, stride, padding)`.
+    pub fn max_pool(&mut self, name: &str, x: &str, kernel: usize, stride: usize, padding: usize) -> String {
+        let (k, s, p) = (kernel as i64, stride as i64, padding as i64);
         self.node(
             "MaxPool",
             name,
             &[x],
-            vec![attr_ints("kernel_shape", &[k, k]), attr_ints("strides", &[s, s])],
+            vec![
+                attr_ints("kernel_shape", &[k, k]),
+                attr_ints("strides", &[s, s]),
+                attr_ints("pads", &[p, p, p, p]),
+            ],
         )
+    }
+
+    /// `nn.BatchNorm2d` in eval mode (running statistics).
+    pub fn batch_norm(&mut self, name: &str, x: &str, params: [&str; 4], eps: f32) -> String {
+        let [w, b, mean, var] = params;
+        let eps = AttributeProto {
+            name: "epsilon".into(),
+            r#type: AttributeType::Float as i32,
+            f: eps,
+            ..Default::default()
+        };
+        self.node("BatchNormalization", name, &[x, w, b, mean, var], vec![eps])
+    }
+
+    /// Elementwise sum (a residual connection).
+    pub fn add(&mut self, name: &str, a: &str, b: &str) -> String {
+        self.node("Add", name, &[a, b], vec![])
+    }
+
+    /// `nn.AdaptiveAvgPool2d((1, 1))`.
+    pub fn global_avg_pool(&mut self, name: &str, x: &str) -> String {
+        self.node("GlobalAveragePool", name, &[x], vec![])
     }
 
     /// `nn.ReLU`.

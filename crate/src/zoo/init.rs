@@ -1,36 +1,76 @@
 //! Initialisation rules, each named for the PyTorch function it reproduces.
 //!
 //! Values come from [`crate::rng::SeededRng`], one stream per parameter tensor
-//! keyed by its state-dict name, so every tensor is reproducible on its own.
+//! keyed by its state-dict name and the seed, so every tensor is reproducible
+//! on its own and adding a layer never shifts another layer's numbers.
 
 use crate::rng::{stream_id, SeededRng};
 
-/// PyTorch's default for `nn.Conv2d` and `nn.Linear` weights and biases
-/// (`_ConvNd.reset_parameters` and `Linear.reset_parameters` in
-/// `torch/nn/modules/{conv,linear}.py`): the weight uses
-/// `kaiming_uniform_(w, a=sqrt(5))`, which reduces to U(-1/sqrt(fan_in),
-/// 1/sqrt(fan_in)); the bias uses U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
-/// `fan_in` is in_channels * kernel_h * kernel_w, or in_features.
-pub fn torch_default(seed: u64, name: &str, fan_in: usize, len: usize) -> Vec<f32> {
-    // sqrt is correctly rounded in IEEE 754, so this bound is portable.
-    let bound = (1.0 / (fan_in as f64).sqrt()) as f32;
-    let mut rng = SeededRng::new(seed, stream_id(name));
-    let mut data = vec![0f32; len];
-    rng.fill_uniform(&mut data, -bound, bound);
-    data
+/// How a parameter tensor is filled. `fan_in` / `fan_out` follow
+/// `torch.nn.init._calculate_fan_in_and_fan_out`: for a conv weight
+/// (out, in, kh, kw) they are in*kh*kw and out*kh*kw; for a linear weight
+/// (out, in) they are in and out.
+#[derive(Clone, Copy, Debug)]
+pub enum Init {
+    /// PyTorch's default for `nn.Conv2d` / `nn.Linear` weights and biases
+    /// (`_ConvNd.reset_parameters`, `Linear.reset_parameters`):
+    /// `kaiming_uniform_(w, a=sqrt(5))` reduces to U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
+    /// and the bias is drawn from the same range.
+    TorchDefault { fan_in: usize },
+    /// `kaiming_normal_(w, mode="fan_out", nonlinearity="relu")`: N(0, 2/fan_out).
+    KaimingNormalFanOut { fan_out: usize },
+    /// `normal_(w, mean, std)`.
+    Normal { std: f64 },
+    /// `trunc_normal_(w, std=std)` with PyTorch's default cut at ±2 (absolute).
+    TruncNormal { std: f64 },
+    /// `xavier_uniform_(w)`: U(±sqrt(6 / (fan_in + fan_out))).
+    XavierUniform { fan_in: usize, fan_out: usize },
+    /// `constant_(w, value)` (`zeros_`, `ones_`).
+    Constant(f32),
+}
+
+impl Init {
+    /// Draws `len` values for the tensor `name` from `seed`.
+    pub fn draw(self, seed: u64, name: &str, len: usize) -> Vec<f32> {
+        let mut data = vec![0f32; len];
+        let mut rng = || SeededRng::new(seed, stream_id(name));
+        // sqrt is correctly rounded in IEEE 754, so these bounds are portable.
+        match self {
+            Init::TorchDefault { fan_in } => {
+                let bound = (1.0 / (fan_in as f64).sqrt()) as f32;
+                rng().fill_uniform(&mut data, -bound, bound);
+            }
+            Init::KaimingNormalFanOut { fan_out } => {
+                rng().fill_normal(&mut data, 0.0, (2.0 / fan_out as f64).sqrt());
+            }
+            Init::Normal { std } => rng().fill_normal(&mut data, 0.0, std),
+            Init::TruncNormal { std } => rng().fill_trunc_normal(&mut data, 0.0, std, -2.0, 2.0),
+            Init::XavierUniform { fan_in, fan_out } => {
+                let bound = (6.0 / (fan_in + fan_out) as f64).sqrt() as f32;
+                rng().fill_uniform(&mut data, -bound, bound);
+            }
+            Init::Constant(v) => data.fill(v),
+        }
+        data
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn moments(v: &[f32]) -> (f64, f64) {
+        let mean = v.iter().map(|&x| x as f64).sum::<f64>() / v.len() as f64;
+        let var = v.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / v.len() as f64;
+        (mean, var)
+    }
+
     #[test]
-    fn bound_and_spread() {
-        let w = torch_default(0, "features.0.weight", 363, 20_000);
+    fn torch_default_bound_and_spread() {
+        let w = Init::TorchDefault { fan_in: 363 }.draw(0, "features.0.weight", 20_000);
         let bound = 1.0 / 363f32.sqrt();
         assert!(w.iter().all(|v| v.abs() <= bound));
-        let mean = w.iter().map(|&v| v as f64).sum::<f64>() / w.len() as f64;
-        let var = w.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / w.len() as f64;
+        let (mean, var) = moments(&w);
         // Uniform(-b, b) has variance b^2 / 3.
         let expected = (bound as f64).powi(2) / 3.0;
         assert!(mean.abs() < 0.01 * bound as f64, "mean {mean}");
@@ -38,12 +78,26 @@ mod tests {
     }
 
     #[test]
-    fn streams_are_per_tensor() {
-        let a = torch_default(0, "features.0.weight", 10, 16);
-        let b = torch_default(0, "features.0.bias", 10, 16);
-        let c = torch_default(1, "features.0.weight", 10, 16);
-        assert_ne!(a, b);
-        assert_ne!(a, c);
-        assert_eq!(a, torch_default(0, "features.0.weight", 10, 16));
+    fn kaiming_normal_fan_out_variance() {
+        let w = Init::KaimingNormalFanOut { fan_out: 64 * 9 }.draw(1, "w", 50_000);
+        let (mean, var) = moments(&w);
+        assert!(mean.abs() < 0.002);
+        assert!((var / (2.0 / 576.0) - 1.0).abs() < 0.03, "{var}");
+    }
+
+    #[test]
+    fn xavier_and_constant() {
+        let w = Init::XavierUniform { fan_in: 768, fan_out: 2304 }.draw(2, "w", 10_000);
+        let b = (6.0f64 / 3072.0).sqrt() as f32;
+        assert!(w.iter().all(|v| v.abs() <= b) && w.iter().any(|v| v.abs() > 0.9 * b));
+        assert!(Init::Constant(1.0).draw(0, "bn.weight", 5).iter().all(|&v| v == 1.0));
+    }
+
+    #[test]
+    fn streams_are_per_tensor_and_seed() {
+        let d = |seed, name| Init::TorchDefault { fan_in: 10 }.draw(seed, name, 16);
+        assert_ne!(d(0, "features.0.weight"), d(0, "features.0.bias"));
+        assert_ne!(d(0, "features.0.weight"), d(1, "features.0.weight"));
+        assert_eq!(d(0, "features.0.weight"), d(0, "features.0.weight"));
     }
 }

@@ -3,6 +3,7 @@
 //! trained weights come from users as ONNX files.
 
 mod alexnet;
+pub mod blocks;
 pub mod graph;
 pub mod init;
 
@@ -19,12 +20,20 @@ pub enum LayerKind {
     Linear,
 }
 
-/// A recorded layer: the module's torchvision name and its output shape for one image.
+/// A recorded layer: the module's torchvision name, its output shape for one
+/// image, and the graph tensors that hold its value.
+///
+/// The value is what a PyTorch forward hook on that module records in eval
+/// mode: torchvision's ReLUs are in place, so a conv or linear module followed
+/// by a ReLU is recorded after the ReLU (`tensor`); `<name>:pre` reads the
+/// module's own output before the nonlinearity (`pre`).
 #[derive(Clone, Copy, Debug, Serialize)]
 pub struct Layer {
     pub name: &'static str,
     pub kind: LayerKind,
     pub shape: &'static [usize],
+    pub tensor: &'static str,
+    pub pre: Option<&'static str>,
 }
 
 impl Layer {
@@ -33,6 +42,17 @@ impl Layer {
         self.shape.iter().product()
     }
 }
+
+/// A layer chosen for recording: its label in results and the tensor read.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Probe {
+    pub label: String,
+    pub tensor: String,
+    pub units: usize,
+}
+
+/// Suffix that selects a layer's value before its nonlinearity.
+pub const PRE: &str = ":pre";
 
 /// An architecture of the zoo.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,6 +88,30 @@ impl Arch {
         }
     }
 
+    /// Resolves a layer label (`features.0` or `features.0:pre`) to what is read.
+    pub fn probe(self, label: &str) -> Result<Probe> {
+        let (name, pre) = match label.strip_suffix(PRE) {
+            Some(n) => (n, true),
+            None => (label, false),
+        };
+        let layer = self.layers().iter().find(|l| l.name == name).ok_or_else(|| {
+            let known: Vec<_> = self.layers().iter().map(|l| l.name).collect();
+            Error::Spec(format!(
+                "{} has no recorded layer \"{name}\"; it has: {} (add {PRE} for the value before the nonlinearity)",
+                self.name(),
+                known.join(", ")
+            ))
+        })?;
+        let tensor = if pre {
+            layer.pre.ok_or_else(|| {
+                Error::Spec(format!("{}: layer {name} has no nonlinearity, so no {PRE} value", self.name()))
+            })?
+        } else {
+            layer.tensor
+        };
+        Ok(Probe { label: label.into(), tensor: tensor.into(), units: layer.units() })
+    }
+
     /// Parameter count of the torchvision model.
     pub fn parameter_count(self) -> usize {
         match self {
@@ -97,8 +141,9 @@ pub fn build(arch: Arch, seed: u64) -> ZooModel {
     let size = arch.preprocess().size as usize;
     let input_dims = [1, 3, size, size];
     let mut g = graph::GraphBuilder::default();
+    let mut net = blocks::Net { g: &mut g, seed };
     let logits = match arch {
-        Arch::AlexNet => alexnet::build(&mut g, INPUT, seed),
+        Arch::AlexNet => alexnet::build(&mut net, INPUT),
     };
     let parameters = g.parameters();
     let proto = g.finish(
@@ -149,7 +194,9 @@ mod tests {
         assert_eq!(inits[0], "features.0.weight");
         assert_eq!(inits.last().copied(), Some("classifier.6.bias"));
         for l in Arch::AlexNet.layers() {
-            assert!(g.node.iter().any(|n| n.name == l.name && n.output == [l.name]), "{}", l.name);
+            for t in std::iter::once(l.tensor).chain(l.pre) {
+                assert!(g.node.iter().any(|n| n.output == [t]), "{}: no tensor {t}", l.name);
+            }
         }
     }
 
@@ -166,6 +213,18 @@ mod tests {
     #[test]
     fn alexnet_seed0_is_pinned() {
         assert_eq!(fingerprint(&build(Arch::AlexNet, 0).proto), ALEXNET_SEED0_FINGERPRINT);
+    }
+
+    #[test]
+    fn probes_post_and_pre_activation() {
+        let p = Arch::AlexNet.probe("features.0").unwrap();
+        assert_eq!((p.tensor.as_str(), p.units), ("features.1", 64 * 55 * 55));
+        assert_eq!(Arch::AlexNet.probe("features.0:pre").unwrap().tensor, "features.0");
+        assert_eq!(Arch::AlexNet.probe("classifier.6").unwrap().tensor, "classifier.6");
+        let e = Arch::AlexNet.probe("classifier.6:pre").unwrap_err().to_string();
+        assert!(e.contains("no nonlinearity"), "{e}");
+        let e = Arch::AlexNet.probe("features.99").unwrap_err().to_string();
+        assert!(e.contains("features.99") && e.contains("features.10"), "{e}");
     }
 
     #[test]
