@@ -88,7 +88,7 @@ impl Spec {
     /// The layers recorded on `arch`: the spec's list, checked, or all of them.
     pub fn recorded_layers(&self, arch: Arch) -> Result<Vec<Probe>> {
         match &self.layers {
-            None => arch.layers().iter().map(|l| arch.probe(l.name)).collect(),
+            None => arch.layers().iter().map(|l| arch.probe(&l.name)).collect(),
             Some(names) if names.is_empty() => Err(Error::Spec("layers is an empty list".into())),
             Some(names) => names.iter().map(|n| arch.probe(n)).collect(),
         }

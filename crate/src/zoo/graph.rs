@@ -68,10 +68,12 @@ impl GraphBuilder {
         self.parameters
     }
 
-    /// Adds a float parameter tensor under its state-dict name.
+    /// Adds a float parameter tensor under its state-dict name. `data` may be
+    /// empty in a dry build (layout only), which still counts the parameters.
     pub fn parameter(&mut self, name: &str, dims: &[usize], data: Vec<f32>) -> String {
-        debug_assert_eq!(dims.iter().product::<usize>(), data.len());
-        self.parameters += data.len();
+        let len = dims.iter().product::<usize>();
+        debug_assert!(data.is_empty() || data.len() == len);
+        self.parameters += len;
         self.initializers.push(TensorProto {
             name: name.into(),
             dims: dims.iter().map(|&d| d as i64).collect(),

@@ -33,7 +33,7 @@ impl Init {
     /// Draws `len` values for the tensor `name` from `seed`.
     pub fn draw(self, seed: u64, name: &str, len: usize) -> Vec<f32> {
         let mut data = vec![0f32; len];
-        let mut rng = || SeededRng::new(seed, stream_id(name));
+        let rng = || SeededRng::new(seed, stream_id(name));
         // sqrt is correctly rounded in IEEE 754, so these bounds are portable.
         match self {
             Init::TorchDefault { fan_in } => {

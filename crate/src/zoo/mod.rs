@@ -6,9 +6,13 @@ mod alexnet;
 pub mod blocks;
 pub mod graph;
 pub mod init;
+pub mod manifest;
+mod resnet;
+mod vgg;
 
 use crate::error::{Error, Result};
 use crate::stimuli::Preprocess;
+use blocks::{Net, T};
 use serde::{Deserialize, Serialize};
 use tract_onnx::pb::ModelProto;
 
@@ -18,6 +22,9 @@ use tract_onnx::pb::ModelProto;
 pub enum LayerKind {
     Conv,
     Linear,
+    Pool,
+    /// A residual block's output.
+    Block,
 }
 
 /// A recorded layer: the module's torchvision name, its output shape for one
@@ -26,14 +33,14 @@ pub enum LayerKind {
 /// The value is what a PyTorch forward hook on that module records in eval
 /// mode: torchvision's ReLUs are in place, so a conv or linear module followed
 /// by a ReLU is recorded after the ReLU (`tensor`); `<name>:pre` reads the
-/// module's own output before the nonlinearity (`pre`).
-#[derive(Clone, Copy, Debug, Serialize)]
+/// value before the nonlinearity (`pre`).
+#[derive(Clone, Debug, Serialize)]
 pub struct Layer {
-    pub name: &'static str,
+    pub name: String,
     pub kind: LayerKind,
-    pub shape: &'static [usize],
-    pub tensor: &'static str,
-    pub pre: Option<&'static str>,
+    pub shape: Vec<usize>,
+    pub tensor: String,
+    pub pre: Option<String>,
 }
 
 impl Layer {
@@ -54,19 +61,74 @@ pub struct Probe {
 /// Suffix that selects a layer's value before its nonlinearity.
 pub const PRE: &str = ":pre";
 
+/// Family of an architecture (the convolution-vs-attention comparisons group by it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Family {
+    Cnn,
+    Transformer,
+    Mixer,
+}
+
 /// An architecture of the zoo.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Arch {
     AlexNet,
+    Vgg11,
+    Vgg13,
+    Vgg16,
+    Vgg13Bn,
+    ResNet18,
+    ResNet34,
+    ResNet50,
+    WideResNet50_2,
 }
 
 impl Arch {
-    pub const ALL: &'static [Arch] = &[Arch::AlexNet];
+    pub const ALL: &'static [Arch] = &[
+        Arch::AlexNet,
+        Arch::Vgg11,
+        Arch::Vgg13,
+        Arch::Vgg16,
+        Arch::Vgg13Bn,
+        Arch::ResNet18,
+        Arch::ResNet34,
+        Arch::ResNet50,
+        Arch::WideResNet50_2,
+    ];
 
+    /// torchvision's name for it (`torchvision.models.<name>`).
     pub fn name(self) -> &'static str {
         match self {
             Arch::AlexNet => "alexnet",
+            Arch::Vgg11 => "vgg11",
+            Arch::Vgg13 => "vgg13",
+            Arch::Vgg16 => "vgg16",
+            Arch::Vgg13Bn => "vgg13_bn",
+            Arch::ResNet18 => "resnet18",
+            Arch::ResNet34 => "resnet34",
+            Arch::ResNet50 => "resnet50",
+            Arch::WideResNet50_2 => "wide_resnet50_2",
+        }
+    }
+
+    pub fn family(self) -> Family {
+        Family::Cnn
+    }
+
+    /// Parameter count of the torchvision model (`num_params` in its weight metadata).
+    pub fn parameter_count(self) -> usize {
+        match self {
+            Arch::AlexNet => 61_100_840,
+            Arch::Vgg11 => 132_863_336,
+            Arch::Vgg13 => 133_047_848,
+            Arch::Vgg16 => 138_357_544,
+            Arch::Vgg13Bn => 133_053_736,
+            Arch::ResNet18 => 11_689_512,
+            Arch::ResNet34 => 21_797_672,
+            Arch::ResNet50 => 25_557_032,
+            Arch::WideResNet50_2 => 68_883_240,
         }
     }
 
@@ -74,18 +136,44 @@ impl Arch {
     pub fn parse(name: &str) -> Result<Arch> {
         Arch::ALL.iter().copied().find(|a| a.name() == name).ok_or_else(|| {
             let known: Vec<_> = Arch::ALL.iter().map(|a| a.name()).collect();
-            Error::Spec(format!(
-                "unknown architecture \"{name}\"; the zoo has: {}",
-                known.join(", ")
-            ))
+            Error::Spec(format!("unknown architecture \"{name}\"; the zoo has: {}", known.join(", ")))
         })
     }
 
-    /// The layers recorded by default.
-    pub fn layers(self) -> &'static [Layer] {
+    /// Input transform the architecture was trained with.
+    pub fn preprocess(self) -> Preprocess {
+        Preprocess::IMAGENET_224
+    }
+
+    /// Lays out the graph on `net`; returns the logits.
+    fn emit(self, net: &mut Net, input: &T) -> T {
+        use resnet::Block::{Basic, Bottleneck};
         match self {
-            Arch::AlexNet => alexnet::LAYERS,
+            Arch::AlexNet => alexnet::build(net, input),
+            Arch::Vgg11 => vgg::build(net, input, vgg::A, false),
+            Arch::Vgg13 => vgg::build(net, input, vgg::B, false),
+            Arch::Vgg16 => vgg::build(net, input, vgg::D, false),
+            Arch::Vgg13Bn => vgg::build(net, input, vgg::B, true),
+            Arch::ResNet18 => resnet::build(net, input, Basic, [2, 2, 2, 2]),
+            Arch::ResNet34 => resnet::build(net, input, Basic, [3, 4, 6, 3]),
+            Arch::ResNet50 => resnet::build(net, input, Bottleneck { width_per_group: 64 }, [3, 4, 6, 3]),
+            Arch::WideResNet50_2 => resnet::build(net, input, Bottleneck { width_per_group: 128 }, [3, 4, 6, 3]),
         }
+    }
+
+    /// Lays out the graph without drawing weights: recorded layers and parameter count.
+    fn dry(self) -> (Vec<Layer>, usize) {
+        let mut g = graph::GraphBuilder::default();
+        let mut net = Net::new(&mut g, 0, true);
+        let size = self.preprocess().size as usize;
+        self.emit(&mut net, &T::new(INPUT, &[3, size, size]));
+        let layers = std::mem::take(&mut net.layers);
+        (layers, g.parameters())
+    }
+
+    /// The recorded layers, in graph order.
+    pub fn layers(self) -> Vec<Layer> {
+        self.dry().0
     }
 
     /// Resolves a layer label (`features.0` or `features.0:pre`) to what is read.
@@ -94,8 +182,9 @@ impl Arch {
             Some(n) => (n, true),
             None => (label, false),
         };
-        let layer = self.layers().iter().find(|l| l.name == name).ok_or_else(|| {
-            let known: Vec<_> = self.layers().iter().map(|l| l.name).collect();
+        let layers = self.layers();
+        let layer = layers.iter().find(|l| l.name == name).ok_or_else(|| {
+            let known: Vec<_> = layers.iter().map(|l| l.name.as_str()).collect();
             Error::Spec(format!(
                 "{} has no recorded layer \"{name}\"; it has: {} (add {PRE} for the value before the nonlinearity)",
                 self.name(),
@@ -103,25 +192,13 @@ impl Arch {
             ))
         })?;
         let tensor = if pre {
-            layer.pre.ok_or_else(|| {
+            layer.pre.clone().ok_or_else(|| {
                 Error::Spec(format!("{}: layer {name} has no nonlinearity, so no {PRE} value", self.name()))
             })?
         } else {
-            layer.tensor
+            layer.tensor.clone()
         };
-        Ok(Probe { label: label.into(), tensor: tensor.into(), units: layer.units() })
-    }
-
-    /// Parameter count of the torchvision model.
-    pub fn parameter_count(self) -> usize {
-        match self {
-            Arch::AlexNet => 61_100_840,
-        }
-    }
-
-    /// Input transform the architecture was trained with.
-    pub fn preprocess(self) -> Preprocess {
-        Preprocess::IMAGENET_224
+        Ok(Probe { label: label.into(), tensor, units: layer.units() })
     }
 }
 
@@ -139,17 +216,14 @@ pub struct ZooModel {
 /// Builds `arch` with weights drawn from `seed`.
 pub fn build(arch: Arch, seed: u64) -> ZooModel {
     let size = arch.preprocess().size as usize;
-    let input_dims = [1, 3, size, size];
     let mut g = graph::GraphBuilder::default();
-    let mut net = blocks::Net { g: &mut g, seed };
-    let logits = match arch {
-        Arch::AlexNet => alexnet::build(&mut net, INPUT),
-    };
+    let mut net = Net::new(&mut g, seed, false);
+    let logits = arch.emit(&mut net, &T::new(INPUT, &[3, size, size]));
     let parameters = g.parameters();
     let proto = g.finish(
         arch.name(),
-        (INPUT, &input_dims),
-        &[(&logits, &[1, 1000])],
+        (INPUT, &[1, 3, size, size]),
+        &[(&logits.name, &[1, 1000])],
         &[("idlab.arch", arch.name().into()), ("idlab.seed", seed.to_string())],
     );
     ZooModel { arch, seed, proto, parameters }
@@ -186,6 +260,39 @@ mod tests {
         assert_eq!(m.parameters, Arch::AlexNet.parameter_count());
     }
 
+    /// Every architecture's layout has torchvision's parameter count, and as
+    /// many recorded layers as the seed paper's Table 1 (AlexNet: its 8 conv
+    /// and linear modules).
+    #[test]
+    fn parameter_counts_and_layer_counts() {
+        let expected_layers = |a: Arch| match a {
+            Arch::AlexNet => 8,
+            Arch::Vgg11 | Arch::ResNet18 => 10,
+            Arch::Vgg13 | Arch::Vgg13Bn => 12,
+            Arch::Vgg16 => 15,
+            Arch::ResNet34 | Arch::ResNet50 | Arch::WideResNet50_2 => 18,
+        };
+        for &a in Arch::ALL {
+            let (layers, params) = a.dry();
+            assert_eq!(params, a.parameter_count(), "{}", a.name());
+            assert_eq!(layers.len(), expected_layers(a), "{}", a.name());
+            assert!(layers.iter().all(|l| l.units() > 0));
+        }
+    }
+
+    #[test]
+    fn resnet_and_vgg_shapes() {
+        let r = Arch::ResNet18.layers();
+        assert_eq!((r[0].name.as_str(), r[0].shape.as_slice()), ("maxpool", &[64, 56, 56][..]));
+        assert_eq!((r[8].name.as_str(), r[8].shape.as_slice()), ("layer4.1", &[512, 7, 7][..]));
+        assert_eq!(r[9].shape, vec![512, 1, 1]);
+        let v = Arch::Vgg11.layers();
+        assert_eq!(v[7].shape, vec![512, 14, 14]);
+        assert_eq!((v[9].name.as_str(), v[9].tensor.as_str()), ("classifier.3", "classifier.4"));
+        let w = Arch::WideResNet50_2.layers();
+        assert_eq!(w[1].shape, vec![256, 56, 56]);
+    }
+
     #[test]
     fn torchvision_names() {
         let m = build(Arch::AlexNet, 0);
@@ -194,8 +301,8 @@ mod tests {
         assert_eq!(inits[0], "features.0.weight");
         assert_eq!(inits.last().copied(), Some("classifier.6.bias"));
         for l in Arch::AlexNet.layers() {
-            for t in std::iter::once(l.tensor).chain(l.pre) {
-                assert!(g.node.iter().any(|n| n.output == [t]), "{}: no tensor {t}", l.name);
+            for t in std::iter::once(&l.tensor).chain(l.pre.as_ref()) {
+                assert!(g.node.iter().any(|n| n.output == [t.clone()]), "{}: no tensor {t}", l.name);
             }
         }
     }

@@ -1,6 +1,6 @@
 //! Command-line arguments and dispatch.
 
-use crate::{run, serve};
+use crate::{run, serve, zoo};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,6 +33,24 @@ enum Command {
         #[arg(short, long)]
         quiet: bool,
     },
+    /// List the model zoo: architectures, parameter counts and recorded layers.
+    Zoo {
+        /// Print the manifest as JSON (the content of models/zoo.json).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a seeded zoo model as an ONNX file (torchvision names, seeded init).
+    Export {
+        /// Architecture name (see `idlab zoo`).
+        #[arg(long)]
+        arch: String,
+        /// Seed of the weights.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Output .onnx file.
+        #[arg(short, long)]
+        out: PathBuf,
+    },
     /// Serve the built site (dist/) on loopback with the headers threads need (COOP/COEP).
     Serve {
         /// Folder to serve.
@@ -58,6 +76,8 @@ pub fn main() -> ExitCode {
     idlab::runtime::use_thread_pool();
     let outcome = match cli.command {
         Command::Run { spec, out, site, quiet } => run::run(&spec, &out, site, quiet),
+        Command::Zoo { json } => zoo::list(json),
+        Command::Export { arch, seed, out } => zoo::export(&arch, seed, &out),
         Command::Serve { dir, port, no_isolation } => serve::serve(&dir, port, !no_isolation),
     };
     match outcome {

@@ -1,0 +1,51 @@
+//! The zoo manifest (`models/zoo.json`): what each architecture is, as the CLI
+//! and the site show it. Generated from the crate (`idlab zoo --json`), and a
+//! test checks the committed file against it, so the two cannot drift.
+
+use super::{Arch, Family};
+use serde_json::{json, Value};
+
+/// Version of the manifest format.
+pub const MANIFEST_VERSION: u32 = 1;
+
+/// The initialisation rule of each architecture, citing where it comes from.
+pub fn init_rule(arch: Arch) -> &'static str {
+    match arch {
+        Arch::AlexNet => "PyTorch layer defaults (torch.nn Conv2d/Linear reset_parameters): kaiming_uniform_(a=sqrt(5)) weights, U(+-1/sqrt(fan_in)) biases",
+        Arch::Vgg11 | Arch::Vgg13 | Arch::Vgg16 | Arch::Vgg13Bn => "torchvision VGG.__init__: convs kaiming_normal_(fan_out, relu) with zero bias, batch norm 1/0, linears normal_(0, 0.01) with zero bias",
+        Arch::ResNet18 | Arch::ResNet34 | Arch::ResNet50 | Arch::WideResNet50_2 => "torchvision ResNet.__init__: convs kaiming_normal_(fan_out, relu), batch norm 1/0 (zero_init_residual=False), fc PyTorch Linear default",
+    }
+}
+
+/// One architecture's entry.
+pub fn entry(arch: Arch) -> Value {
+    let p = arch.preprocess();
+    let family = match arch.family() {
+        Family::Cnn => "cnn",
+        Family::Transformer => "transformer",
+        Family::Mixer => "mixer",
+    };
+    json!({
+        "arch": arch.name(),
+        "family": family,
+        "source": format!("torchvision.models.{}", arch.name()),
+        "parameters": arch.parameter_count(),
+        "input": { "size": p.size, "mean": p.mean, "std": p.std, "channels": "RGB", "layout": "NCHW" },
+        "init": init_rule(arch),
+        "layers": arch.layers().iter().map(|l| json!({
+            "name": l.name,
+            "kind": l.kind,
+            "shape": l.shape,
+            "pre": l.pre.is_some(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// The whole manifest.
+pub fn manifest() -> Value {
+    json!({
+        "idlab_zoo": MANIFEST_VERSION,
+        "recorded": "each layer's value as a PyTorch forward hook on that module records it in eval mode (after torchvision's in-place ReLU where one follows); <name>:pre is the value before the nonlinearity",
+        "models": Arch::ALL.iter().map(|&a| entry(a)).collect::<Vec<_>>(),
+    })
+}
