@@ -51,6 +51,20 @@ ensure_browser() {
     ensure_npm tests
 }
 
+# A virtual environment (under target/, so never committed) with the PyPI
+# reference packages of models/requirements.txt.
+ensure_python() {
+    if [ ! -x target/py/bin/python ]; then
+        say "creating target/py (Python venv for the reference checks)"
+        python3 -m venv target/py
+    fi
+    if [ ! -f target/py/.installed ] || [ models/requirements.txt -nt target/py/.installed ]; then
+        say "pip install -r models/requirements.txt"
+        target/py/bin/python -m pip install -q --disable-pip-version-check -r models/requirements.txt
+        touch target/py/.installed
+    fi
+}
+
 # npm ci when node_modules is missing or older than the lock file.
 ensure_npm() {
     local dir=$1
@@ -128,6 +142,10 @@ run_tests() {
         RUSTFLAGS="$SINGLE_RUSTFLAGS" \
         cargo test --release --locked -p idlab --target wasm32-unknown-unknown \
         --target-dir target/wasm-single --test wasm
+
+    say "zoo vs onnxruntime (independent check of tract on the exported models)"
+    ensure_python
+    target/py/bin/python models/check_onnxruntime.py --idlab target/release/idlab
 
     say "native reference run of the default spec"
     target/release/idlab run www/presets/alexnet-seeds-cka.json -o "$out/native" --quiet

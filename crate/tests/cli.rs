@@ -69,3 +69,71 @@ fn bad_spec_names_the_file_and_the_field() {
     assert!(!out.join("result.json").exists());
     let _ = std::fs::remove_dir_all(&out);
 }
+
+fn stimuli_dir(tag: &str, n: usize) -> PathBuf {
+    let dir = out_dir(tag);
+    std::fs::create_dir_all(&dir).unwrap();
+    for i in 0..n {
+        let name = format!("{i:03}.png");
+        std::fs::copy(repo().join("www/data/kriegeskorte92/images").join(&name), dir.join(&name)).unwrap();
+    }
+    dir
+}
+
+fn read_npz(path: &Path, name: &str) -> ndarray::Array2<f32> {
+    let mut npz = ndarray_npy::NpzReader::new(std::fs::File::open(path).unwrap()).unwrap();
+    npz.by_name(name).unwrap()
+}
+
+fn idlab(args: &[&std::ffi::OsStr]) {
+    let o = Command::new(env!("CARGO_BIN_EXE_idlab")).args(args).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// Activations of a zoo model, and of the same model exported and loaded back
+/// as a user's ONNX file: same layers, same numbers; `:pre` is before the ReLU.
+#[test]
+fn activations_of_zoo_model_and_exported_onnx_agree() {
+    let stim = stimuli_dir("act-stim", 2);
+    let out = out_dir("act-out");
+    std::fs::create_dir_all(&out).unwrap();
+    let (zoo_npz, onnx, user_npz) = (out.join("zoo.npz"), out.join("alexnet.onnx"), out.join("user.npz"));
+    let os = |s: &str| std::ffi::OsString::from(s);
+    idlab(&[&os("activations"), &os("--model"), &os("alexnet:3"), &os("--stimuli"), stim.as_os_str(),
+        &os("--layers"), &os("features.3,features.3:pre,classifier.6"), &os("-o"), zoo_npz.as_os_str()]);
+    let post = read_npz(&zoo_npz, "features.3");
+    let pre = read_npz(&zoo_npz, "features.3:pre");
+    assert_eq!(post.dim(), (2, 192 * 27 * 27));
+    assert_eq!(read_npz(&zoo_npz, "classifier.6").dim(), (2, 1000));
+    assert!(pre.iter().any(|&v| v < 0.0), "pre-activation has negative values");
+    assert!(post.iter().zip(pre.iter()).all(|(a, b)| *a == b.max(0.0)), "post = relu(pre)");
+
+    idlab(&[&os("export"), &os("--arch"), &os("alexnet"), &os("--seed"), &os("3"), &os("-o"), onnx.as_os_str()]);
+    idlab(&[&os("activations"), &os("--model"), onnx.as_os_str(), &os("--stimuli"), stim.as_os_str(),
+        &os("--layers"), &os("features.4"), &os("-o"), user_npz.as_os_str()]);
+    assert_eq!(read_npz(&user_npz, "features.4"), post, "the exported file gives the zoo's numbers");
+    let _ = std::fs::remove_dir_all(&out);
+    let _ = std::fs::remove_dir_all(&stim);
+}
+
+#[test]
+fn activations_errors_are_specific() {
+    let o = Command::new(env!("CARGO_BIN_EXE_idlab"))
+        .args(["activations", "--model", "alexnet:x", "--stimuli", ".", "-o", "/dev/null"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("seed \"x\" is not a whole number"));
+    let bad = out_dir("not-onnx");
+    std::fs::create_dir_all(&bad).unwrap();
+    let f = bad.join("model.onnx");
+    std::fs::write(&f, b"this is not a protobuf at all").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_idlab"))
+        .args(["activations", "--layers", "x", "--stimuli", ".", "-o", "/dev/null", "--model"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("is not an ONNX model"), "{}", String::from_utf8_lossy(&o.stderr));
+    let _ = std::fs::remove_dir_all(&bad);
+}

@@ -37,6 +37,8 @@ pub fn entry(arch: Arch) -> Value {
             "kind": l.kind,
             "shape": l.shape,
             "pre": l.pre.is_some(),
+            "tensor": l.tensor,
+            "pre_tensor": l.pre,
         })).collect::<Vec<_>>(),
     })
 }

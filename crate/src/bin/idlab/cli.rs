@@ -1,6 +1,6 @@
 //! Command-line arguments and dispatch.
 
-use crate::{run, serve, zoo};
+use crate::{activations, run, serve, zoo};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -51,6 +51,24 @@ enum Command {
         #[arg(short, long)]
         out: PathBuf,
     },
+    /// Record layer activations on a folder of images into an .npz (float32, images x units).
+    Activations {
+        /// ARCH:SEED for a zoo model (e.g. resnet18:0), or a .onnx file.
+        #[arg(long)]
+        model: String,
+        /// Folder of images (sorted by file name).
+        #[arg(long)]
+        stimuli: PathBuf,
+        /// Comma-separated layers (zoo names, optionally with :pre; tensor names for a .onnx file).
+        #[arg(long)]
+        layers: Option<String>,
+        /// Output .npz file.
+        #[arg(short, long)]
+        out: PathBuf,
+        /// Also store the preprocessed input tensors as "input" (images x 3 x 224 x 224).
+        #[arg(long)]
+        save_input: bool,
+    },
     /// Serve the built site (dist/) on loopback with the headers threads need (COOP/COEP).
     Serve {
         /// Folder to serve.
@@ -78,6 +96,9 @@ pub fn main() -> ExitCode {
         Command::Run { spec, out, site, quiet } => run::run(&spec, &out, site, quiet),
         Command::Zoo { json } => zoo::list(json),
         Command::Export { arch, seed, out } => zoo::export(&arch, seed, &out),
+        Command::Activations { model, stimuli, layers, out, save_input } => {
+            activations::run(&model, &stimuli, layers, &out, save_input)
+        }
         Command::Serve { dir, port, no_isolation } => serve::serve(&dir, port, !no_isolation),
     };
     match outcome {

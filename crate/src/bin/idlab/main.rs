@@ -2,6 +2,8 @@
 //! On wasm32, where the crate is a library for the page, this is an empty program.
 
 #[cfg(not(target_arch = "wasm32"))]
+mod activations;
+#[cfg(not(target_arch = "wasm32"))]
 mod cli;
 #[cfg(not(target_arch = "wasm32"))]
 mod run;

@@ -1,0 +1,86 @@
+//! `idlab activations`: record layers of a zoo model or a user's ONNX file on
+//! a folder of images and write them as .npz (float32, images x units).
+
+use idlab::runtime::Recorder;
+use idlab::stimuli::Preprocess;
+use idlab::zoo::{self, Arch};
+use ndarray::Array2;
+use ndarray_npy::NpzWriter;
+use std::path::{Path, PathBuf};
+
+/// Image files of a folder, sorted by name (the order of the output rows).
+pub fn image_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    const EXT: &[&str] = &["png", "jpg", "jpeg", "gif", "bmp", "webp"];
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read stimulus folder {}: {e}", dir.display()))?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().and_then(|e| e.to_str()).is_some_and(|e| EXT.contains(&e.to_lowercase().as_str())))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(format!("no images (PNG, JPEG, GIF, BMP, WebP) in {}", dir.display()));
+    }
+    Ok(files)
+}
+
+pub fn run(model: &str, stimuli: &Path, layers: Option<String>, out: &Path, save_input: bool) -> Result<(), String> {
+    let requested: Option<Vec<String>> = layers.map(|l| l.split(',').map(|s| s.trim().to_string()).collect());
+    let preprocess = Preprocess::IMAGENET_224;
+    let (label, proto, probes) = if model.ends_with(".onnx") {
+        let bytes = std::fs::read(model).map_err(|e| format!("cannot read {model}: {e}"))?;
+        let proto = <tract_onnx::pb::ModelProto as prost::Message>::decode(bytes.as_slice())
+            .map_err(|e| format!("{model} is not an ONNX model: {e}"))?;
+        let names = requested.ok_or_else(|| format!("{model}: give --layers (tensor names) for a user model"))?;
+        let probes: Vec<(String, String)> = names.iter().map(|n| (n.clone(), n.clone())).collect();
+        (model.to_string(), proto, probes)
+    } else {
+        let (arch, seed) = model
+            .split_once(':')
+            .ok_or_else(|| format!("--model {model}: expected ARCH:SEED (e.g. alexnet:0) or a .onnx file"))?;
+        let arch = Arch::parse(arch).map_err(|e| e.to_string())?;
+        let seed: u64 = seed.parse().map_err(|_| format!("--model {model}: seed \"{seed}\" is not a whole number"))?;
+        let labels: Vec<String> = requested.unwrap_or_else(|| arch.layers().into_iter().map(|l| l.name).collect());
+        let probes = labels
+            .iter()
+            .map(|l| arch.probe(l).map(|p| (p.label, p.tensor)))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| e.to_string())?;
+        (format!("{} seed {seed}", arch.name()), zoo::build(arch, seed).proto, probes)
+    };
+    let size = preprocess.size as usize;
+    let tensors: Vec<String> = probes.iter().map(|(_, t)| t.clone()).collect();
+    let recorder = Recorder::new(&label, &proto, &tensors, [1, 3, size, size]).map_err(|e| e.to_string())?;
+    drop(proto);
+    let files = image_files(stimuli)?;
+    let mut rows: Vec<Vec<f32>> = vec![Vec::new(); probes.len()];
+    let mut inputs = Vec::new();
+    for (i, f) in files.iter().enumerate() {
+        let name = f.display().to_string();
+        let bytes = std::fs::read(f).map_err(|e| format!("cannot read {name}: {e}"))?;
+        let x = preprocess.apply(&name, &bytes).map_err(|e| e.to_string())?;
+        for (acc, out) in rows.iter_mut().zip(recorder.run(&x).map_err(|e| e.to_string())?) {
+            acc.extend(out);
+        }
+        if save_input {
+            inputs.extend_from_slice(&x);
+        }
+        eprint!("\ridlab: {label}: image {} of {}", i + 1, files.len());
+    }
+    eprintln!();
+    let n = files.len();
+    let file = std::fs::File::create(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let mut npz = NpzWriter::new(file);
+    let err = |e: ndarray_npy::WriteNpzError| format!("cannot write {}: {e}", out.display());
+    for ((label, _), data) in probes.iter().zip(rows) {
+        let units = data.len() / n;
+        let a = Array2::from_shape_vec((n, units), data).expect("rows have equal length");
+        npz.add_array(label.as_str(), &a).map_err(err)?;
+    }
+    if save_input {
+        let a = ndarray::Array4::from_shape_vec((n, 3, size, size), inputs).expect("inputs have the model's size");
+        npz.add_array("input", &a).map_err(err)?;
+    }
+    npz.finish().map_err(err)?;
+    eprintln!("idlab: wrote {} layers x {n} images to {}", probes.len(), out.display());
+    Ok(())
+}
