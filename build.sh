@@ -114,6 +114,7 @@ site() {
     tar -C www --exclude=node_modules --exclude=package.json --exclude=package-lock.json -cf - . \
         | tar -C dist -xf -
     cp www/node_modules/plotly.js-dist-min/plotly.min.js dist/vendor/plotly.min.js
+    mkdir -p dist/models && cp models/zoo.json dist/models/zoo.json
 }
 
 build() {

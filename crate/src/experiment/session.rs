@@ -132,7 +132,7 @@ impl Session {
                 let built = zoo::build(model.arch, model.seed);
                 let tensors: Vec<String> = model.layers.iter().map(|l| l.tensor.clone()).collect();
                 let size = self.preprocess.size as usize;
-                let recorder = Recorder::new(&model.label(), &built.proto, &tensors, [1, 3, size, size])?;
+                let recorder = Recorder::new(&model.label(), built.proto, &tensors, [1, 3, size, size])?;
                 let sinks = model.layers.iter().map(|l| GramSink::new(l.units)).collect();
                 self.running = Some((recorder, sinks));
                 self.phase = Phase::Record(m, 0);

@@ -16,11 +16,14 @@ pub struct Recorder {
 impl Recorder {
     /// Loads `proto`, selects `layers` (tensor or node names) as outputs before
     /// optimisation (so tract keeps them), and fixes the input to `input_shape`.
-    pub fn new(model: &str, proto: &ModelProto, layers: &[String], input_shape: [usize; 4]) -> Result<Self> {
+    /// Takes the proto by value and frees it once tract has its own copy of the
+    /// weights, so a model's weights are held at most twice at any moment.
+    pub fn new(model: &str, proto: ModelProto, layers: &[String], input_shape: [usize; 4]) -> Result<Self> {
         let fail = |reason: String| Error::Model { model: model.into(), reason };
         let inference = tract_onnx::onnx()
-            .model_for_proto_model(proto)
+            .model_for_proto_model(&proto)
             .map_err(|e| fail(format!("cannot load ONNX graph: {e:#}")))?;
+        drop(proto);
         let graph_nodes: Vec<String> = inference.nodes().iter().map(|n| n.name.clone()).collect();
         for l in layers {
             let known = graph_nodes.iter().any(|n| n == l) || inference.outlet_labels.values().any(|v| v == l);

@@ -49,8 +49,7 @@ pub fn run(model: &str, stimuli: &Path, layers: Option<String>, out: &Path, save
     };
     let size = preprocess.size as usize;
     let tensors: Vec<String> = probes.iter().map(|(_, t)| t.clone()).collect();
-    let recorder = Recorder::new(&label, &proto, &tensors, [1, 3, size, size]).map_err(|e| e.to_string())?;
-    drop(proto);
+    let recorder = Recorder::new(&label, proto, &tensors, [1, 3, size, size]).map_err(|e| e.to_string())?;
     let files = image_files(stimuli)?;
     let mut rows: Vec<Vec<f32>> = vec![Vec::new(); probes.len()];
     let mut inputs = Vec::new();
