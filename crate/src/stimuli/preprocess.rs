@@ -31,6 +31,14 @@ impl Preprocess {
         std: [0.229, 0.224, 0.225],
     };
 
+    /// Mean and std 0.5 at 224 x 224 (timm's `IMAGENET_INCEPTION_MEAN` /
+    /// `_STD`, the default of its MLP-Mixer configurations).
+    pub const INCEPTION_224: Preprocess = Preprocess {
+        size: 224,
+        mean: [0.5, 0.5, 0.5],
+        std: [0.5, 0.5, 0.5],
+    };
+
     /// Decodes, resizes, crops and normalises one image into a CHW f32 vector.
     pub fn apply(&self, file: &str, bytes: &[u8]) -> Result<Vec<f32>> {
         let img = decode_rgb(file, bytes)?;

@@ -1,7 +1,12 @@
-//! Shared modules (conv, linear, batch norm, ReLU) that create their parameters
-//! under state-dict names, emit their nodes, track the feature-map shape and
-//! note the recorded layers, so an architecture file is a short description of
-//! its layout and its init rules.
+//! Shared modules (conv, linear, batch norm, ReLU, layer norm, GELU, and the
+//! tensor plumbing of token models) that create their parameters under
+//! state-dict names, emit their nodes, track the shape and note the recorded
+//! layers, so an architecture file is a short description of its layout and
+//! its init rules.
+//!
+//! Shapes are for one image: every graph tensor carries a leading batch axis
+//! of 1 that [`T::shape`] leaves out (the input batch is fixed at 1). Axes and
+//! permutations given to these helpers count from the first per-image axis.
 
 use super::graph::GraphBuilder;
 use super::init::Init;
@@ -18,7 +23,7 @@ pub struct Net<'a> {
 }
 
 /// A tensor flowing through the net: its name and its shape for one image
-/// (channels, height, width) or (features).
+/// (channels, height, width), (tokens, features) or (features).
 #[derive(Clone, Debug)]
 pub struct T {
     pub name: String,
@@ -43,7 +48,8 @@ impl Net<'_> {
         Net { g, seed, dry, layers: Vec::new() }
     }
 
-    fn param(&mut self, name: &str, dims: &[usize], init: Init) -> String {
+    /// Adds the parameter `name` (its state-dict name) drawn by `init`.
+    pub fn param(&mut self, name: &str, dims: &[usize], init: Init) -> String {
         let data = if self.dry { Vec::new() } else { init.draw(self.seed, name, dims.iter().product()) };
         self.g.parameter(name, dims, data)
     }
@@ -105,6 +111,113 @@ impl Net<'_> {
     pub fn add(&mut self, name: &str, a: &T, b: &T) -> T {
         debug_assert_eq!(a.shape, b.shape, "{name}");
         a.at(self.g.add(name, &a.name, &b.name), a.shape.clone())
+    }
+
+    /// `nn.Linear(fin, fout)` on the last axis of an input of any rank
+    /// (`MatMul` with the transposed weight, then `Add` of the bias).
+    pub fn dense(&mut self, name: &str, x: &T, fout: usize, weight: Init, bias: Init) -> T {
+        let fin = *x.shape.last().expect("dense needs a non-scalar input");
+        let w = self.param(&format!("{name}.weight"), &[fout, fin], weight);
+        let b = self.param(&format!("{name}.bias"), &[fout], bias);
+        self.affine(name, x, (&w, &b), fout)
+    }
+
+    /// `x @ weight.T + bias` on the last axis, with existing parameters
+    /// (`weight` stored (fout, fin) as PyTorch stores it). Nodes:
+    /// `<name>.weight_t`, `<name>.matmul`, and `<name>` (the output).
+    pub fn affine(&mut self, name: &str, x: &T, (weight, bias): (&str, &str), fout: usize) -> T {
+        let wt = self.g.transpose(&format!("{name}.weight_t"), weight, &[1, 0]);
+        let y = self.g.matmul(&format!("{name}.matmul"), &x.name, &wt);
+        let out = self.g.add(name, &y, bias);
+        let mut shape = x.shape.clone();
+        *shape.last_mut().unwrap() = fout;
+        x.at(out, shape)
+    }
+
+    /// `nn.LayerNorm(last dim, eps)` as freshly constructed: weight 1, bias 0.
+    pub fn layer_norm(&mut self, name: &str, x: &T, eps: f32) -> T {
+        let c = *x.shape.last().expect("layer norm needs a non-scalar input");
+        let w = self.param(&format!("{name}.weight"), &[c], Init::Constant(1.0));
+        let b = self.param(&format!("{name}.bias"), &[c], Init::Constant(0.0));
+        x.at(self.g.layer_norm(name, &x.name, &w, &b, eps), x.shape.clone())
+    }
+
+    /// `nn.GELU()` (exact, torch's default): `x * 0.5 * (1 + erf(x / sqrt(2)))`.
+    /// Nodes `<name>.div`, `<name>.erf`, `<name>.add`, `<name>.mul`, `<name>`.
+    pub fn gelu(&mut self, name: &str, x: &T) -> T {
+        let (sqrt2, one, half) = (self.g.scalar(std::f32::consts::SQRT_2), self.g.scalar(1.0), self.g.scalar(0.5));
+        let d = self.g.div(&format!("{name}.div"), &x.name, &sqrt2);
+        let e = self.g.erf(&format!("{name}.erf"), &d);
+        let e1 = self.g.add(&format!("{name}.add"), &e, &one);
+        let xe = self.g.mul(&format!("{name}.mul"), &x.name, &e1);
+        x.at(self.g.mul(name, &xe, &half), x.shape.clone())
+    }
+
+    /// Multiplies by a number.
+    pub fn scale(&mut self, name: &str, x: &T, factor: f32) -> T {
+        let c = self.g.scalar(factor);
+        x.at(self.g.mul(name, &x.name, &c), x.shape.clone())
+    }
+
+    /// Permutes the per-image axes.
+    pub fn transpose(&mut self, name: &str, x: &T, perm: &[usize]) -> T {
+        debug_assert_eq!(perm.len(), x.shape.len(), "{name}");
+        let full: Vec<usize> = std::iter::once(0).chain(perm.iter().map(|&p| p + 1)).collect();
+        let shape = perm.iter().map(|&p| x.shape[p]).collect();
+        x.at(self.g.transpose(name, &x.name, &full), shape)
+    }
+
+    /// Reshapes to the per-image `shape` (same number of elements).
+    pub fn reshape(&mut self, name: &str, x: &T, shape: &[usize]) -> T {
+        debug_assert_eq!(shape.iter().product::<usize>(), x.shape.iter().product::<usize>(), "{name}");
+        let full: Vec<usize> = std::iter::once(1).chain(shape.iter().copied()).collect();
+        x.at(self.g.reshape(name, &x.name, &full), shape.to_vec())
+    }
+
+    /// Concatenates along a per-image axis (`torch.cat`).
+    pub fn concat(&mut self, name: &str, xs: &[&T], axis: usize) -> T {
+        let mut shape = xs[0].shape.clone();
+        shape[axis] = xs.iter().map(|x| x.shape[axis]).sum();
+        let names: Vec<&str> = xs.iter().map(|x| x.name.as_str()).collect();
+        xs[0].at(self.g.concat(name, &names, axis + 1), shape)
+    }
+
+    /// `torch.matmul` of the last two axes, leading axes equal.
+    pub fn matmul(&mut self, name: &str, a: &T, b: &T) -> T {
+        let (r, k) = (a.shape.len(), b.shape.len());
+        debug_assert_eq!(a.shape[r - 1], b.shape[k - 2], "{name}");
+        let mut shape = a.shape.clone();
+        shape[r - 1] = b.shape[k - 1];
+        a.at(self.g.matmul(name, &a.name, &b.name), shape)
+    }
+
+    /// Softmax over the last axis.
+    pub fn softmax(&mut self, name: &str, x: &T) -> T {
+        x.at(self.g.softmax(name, &x.name, -1), x.shape.clone())
+    }
+
+    /// Splits into `outputs.len()` equal parts along a per-image axis; the
+    /// parts are named by `outputs`.
+    pub fn split(&mut self, name: &str, x: &T, axis: usize, outputs: &[String]) -> Vec<T> {
+        let mut shape = x.shape.clone();
+        debug_assert_eq!(shape[axis] % outputs.len(), 0, "{name}");
+        shape[axis] /= outputs.len();
+        let names = self.g.split(name, &x.name, axis + 1, outputs);
+        names.into_iter().map(|n| x.at(n, shape.clone())).collect()
+    }
+
+    /// `x.select(axis, index)` on a per-image axis (the axis is removed).
+    pub fn select(&mut self, name: &str, x: &T, axis: usize, index: usize) -> T {
+        let mut shape = x.shape.clone();
+        shape.remove(axis);
+        x.at(self.g.select(name, &x.name, axis + 1, index), shape)
+    }
+
+    /// `x.mean(dim=axis)` on a per-image axis (the axis is removed).
+    pub fn mean(&mut self, name: &str, x: &T, axis: usize) -> T {
+        let mut shape = x.shape.clone();
+        shape.remove(axis);
+        x.at(self.g.mean(name, &x.name, axis + 1), shape)
     }
 
     /// Notes `value` as the recorded layer `name`, with `pre` its value before

@@ -21,6 +21,8 @@ pub struct GraphBuilder {
     nodes: Vec<NodeProto>,
     initializers: Vec<TensorProto>,
     parameters: usize,
+    /// Names of the shared scalar constants added so far (see [`GraphBuilder::scalar`]).
+    scalars: std::collections::HashSet<String>,
 }
 
 fn attr_ints(name: &str, values: &[i64]) -> AttributeProto {
@@ -37,6 +39,15 @@ fn attr_int(name: &str, value: i64) -> AttributeProto {
         name: name.into(),
         r#type: AttributeType::Int as i32,
         i: value,
+        ..Default::default()
+    }
+}
+
+fn attr_float(name: &str, value: f32) -> AttributeProto {
+    AttributeProto {
+        name: name.into(),
+        r#type: AttributeType::Float as i32,
+        f: value,
         ..Default::default()
     }
 }
@@ -90,6 +101,52 @@ impl GraphBuilder {
         let name = self.parameter(name, dims, data);
         self.parameters -= dims.iter().product::<usize>();
         name
+    }
+
+    /// Adds an int64 constant (a shape for `Reshape`, an index for `Gather`):
+    /// stored as an initializer, not counted as a parameter. `dims` empty
+    /// makes a scalar.
+    pub fn int64_constant(&mut self, name: &str, dims: &[usize], values: Vec<i64>) -> String {
+        debug_assert_eq!(values.len(), dims.iter().product::<usize>(), "{name}");
+        self.initializers.push(TensorProto {
+            name: name.into(),
+            dims: dims.iter().map(|&d| d as i64).collect(),
+            data_type: DataType::Int64 as i32,
+            int64_data: values,
+            ..Default::default()
+        });
+        name.into()
+    }
+
+    /// A float scalar constant (for `Mul`, `Div`, `Add` with a number),
+    /// added once per value and shared by every node that uses it; a buffer,
+    /// not a parameter. Its name is `const.<value>`.
+    pub fn scalar(&mut self, value: f32) -> String {
+        let name = format!("const.{value:?}");
+        if self.scalars.insert(name.clone()) {
+            self.buffer(&name, &[], vec![value]);
+        }
+        name
+    }
+
+    /// Adds a node with several outputs, named by the caller.
+    pub fn node_outputs(
+        &mut self,
+        op: &str,
+        name: &str,
+        inputs: &[&str],
+        outputs: &[String],
+        attributes: Vec<AttributeProto>,
+    ) -> Vec<String> {
+        self.nodes.push(NodeProto {
+            name: name.into(),
+            op_type: op.into(),
+            input: inputs.iter().map(|s| s.to_string()).collect(),
+            output: outputs.to_vec(),
+            attribute: attributes,
+            ..Default::default()
+        });
+        outputs.to_vec()
     }
 
     /// Adds a node whose single output tensor is named like the node.
@@ -155,13 +212,7 @@ impl GraphBuilder {
     /// `nn.BatchNorm2d` in eval mode (running statistics).
     pub fn batch_norm(&mut self, name: &str, x: &str, params: [&str; 4], eps: f32) -> String {
         let [w, b, mean, var] = params;
-        let eps = AttributeProto {
-            name: "epsilon".into(),
-            r#type: AttributeType::Float as i32,
-            f: eps,
-            ..Default::default()
-        };
-        self.node("BatchNormalization", name, &[x, w, b, mean, var], vec![eps])
+        self.node("BatchNormalization", name, &[x, w, b, mean, var], vec![attr_float("epsilon", eps)])
     }
 
     /// Elementwise sum (a residual connection).
@@ -187,6 +238,77 @@ impl GraphBuilder {
     /// `nn.Linear`: y = x Wᵀ + b with W stored (out, in) as PyTorch stores it.
     pub fn linear(&mut self, name: &str, x: &str, weight: &str, bias: &str) -> String {
         self.node("Gemm", name, &[x, weight, bias], vec![attr_int("transB", 1)])
+    }
+
+    /// `nn.LayerNorm` over the last axis (ONNX `LayerNormalization`, opset 17).
+    pub fn layer_norm(&mut self, name: &str, x: &str, weight: &str, bias: &str, eps: f32) -> String {
+        self.node(
+            "LayerNormalization",
+            name,
+            &[x, weight, bias],
+            vec![attr_int("axis", -1), attr_float("epsilon", eps)],
+        )
+    }
+
+    /// Permutes the axes of `x` (`perm` over all axes, batch included).
+    pub fn transpose(&mut self, name: &str, x: &str, perm: &[usize]) -> String {
+        let perm: Vec<i64> = perm.iter().map(|&p| p as i64).collect();
+        self.node("Transpose", name, &[x], vec![attr_ints("perm", &perm)])
+    }
+
+    /// Reshapes `x` to `shape` (batch included); the shape is an int64
+    /// constant named `<name>.shape`.
+    pub fn reshape(&mut self, name: &str, x: &str, shape: &[usize]) -> String {
+        let s = self.int64_constant(&format!("{name}.shape"), &[shape.len()], shape.iter().map(|&d| d as i64).collect());
+        self.node("Reshape", name, &[x, &s], vec![])
+    }
+
+    /// Concatenates along `axis` (batch included).
+    pub fn concat(&mut self, name: &str, xs: &[&str], axis: usize) -> String {
+        self.node("Concat", name, xs, vec![attr_int("axis", axis as i64)])
+    }
+
+    /// Batched matrix product of the last two axes (`torch.matmul`).
+    pub fn matmul(&mut self, name: &str, a: &str, b: &str) -> String {
+        self.node("MatMul", name, &[a, b], vec![])
+    }
+
+    /// Elementwise product (with broadcasting).
+    pub fn mul(&mut self, name: &str, a: &str, b: &str) -> String {
+        self.node("Mul", name, &[a, b], vec![])
+    }
+
+    /// Elementwise quotient (with broadcasting).
+    pub fn div(&mut self, name: &str, a: &str, b: &str) -> String {
+        self.node("Div", name, &[a, b], vec![])
+    }
+
+    /// The Gauss error function, elementwise.
+    pub fn erf(&mut self, name: &str, x: &str) -> String {
+        self.node("Erf", name, &[x], vec![])
+    }
+
+    /// Softmax along `axis` (opset 13 semantics: that axis alone).
+    pub fn softmax(&mut self, name: &str, x: &str, axis: i64) -> String {
+        self.node("Softmax", name, &[x], vec![attr_int("axis", axis)])
+    }
+
+    /// `x.select(axis, index)`: the slice at `index` along `axis`, which is
+    /// removed (ONNX `Gather` with a scalar index named `<name>.index`).
+    pub fn select(&mut self, name: &str, x: &str, axis: usize, index: usize) -> String {
+        let i = self.int64_constant(&format!("{name}.index"), &[], vec![index as i64]);
+        self.node("Gather", name, &[x, &i], vec![attr_int("axis", axis as i64)])
+    }
+
+    /// `x.mean(dim=axis)`, the axis removed (opset 17 `ReduceMean`, axes as an attribute).
+    pub fn mean(&mut self, name: &str, x: &str, axis: usize) -> String {
+        self.node("ReduceMean", name, &[x], vec![attr_ints("axes", &[axis as i64]), attr_int("keepdims", 0)])
+    }
+
+    /// Splits `x` into equal parts along `axis` (opset 13+ `Split` without
+    /// its `split` input), one output per name in `outputs`.
+    pub fn split(&mut self, name: &str, x: &str, axis: usize, outputs: &[String]) -> Vec<String> {
+        self.node_outputs("Split", name, &[x], outputs, vec![attr_int("axis", axis as i64)])
     }
 
     /// Closes the graph into a model with one image input and the given outputs.

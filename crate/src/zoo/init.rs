@@ -23,6 +23,11 @@ pub enum Init {
     Normal { std: f64 },
     /// `trunc_normal_(w, std=std)` with PyTorch's default cut at ±2 (absolute).
     TruncNormal { std: f64 },
+    /// timm's `lecun_normal_(w)` (`variance_scaling_(w, 1.0, "fan_in",
+    /// "truncated_normal")`): a normal truncated at ±2 standard deviations,
+    /// scaled to variance 1/fan_in, i.e. std sqrt(1/fan_in) / 0.87962566103423978
+    /// before truncation (0.8796… is the std of a standard normal cut at ±2).
+    LecunNormal { fan_in: usize },
     /// `xavier_uniform_(w)`: U(±sqrt(6 / (fan_in + fan_out))).
     XavierUniform { fan_in: usize, fan_out: usize },
     /// `constant_(w, value)` (`zeros_`, `ones_`).
@@ -45,6 +50,10 @@ impl Init {
             }
             Init::Normal { std } => rng().fill_normal(&mut data, 0.0, std),
             Init::TruncNormal { std } => rng().fill_trunc_normal(&mut data, 0.0, std, -2.0, 2.0),
+            Init::LecunNormal { fan_in } => {
+                let std = (1.0 / fan_in as f64).sqrt() / 0.879_625_661_034_239_8;
+                rng().fill_trunc_normal(&mut data, 0.0, std, -2.0 * std, 2.0 * std);
+            }
             Init::XavierUniform { fan_in, fan_out } => {
                 let bound = (6.0 / (fan_in + fan_out) as f64).sqrt() as f32;
                 rng().fill_uniform(&mut data, -bound, bound);
@@ -91,6 +100,17 @@ mod tests {
         let b = (6.0f64 / 3072.0).sqrt() as f32;
         assert!(w.iter().all(|v| v.abs() <= b) && w.iter().any(|v| v.abs() > 0.9 * b));
         assert!(Init::Constant(1.0).draw(0, "bn.weight", 5).iter().all(|&v| v == 1.0));
+    }
+
+    #[test]
+    fn lecun_normal_is_cut_at_two_std_with_variance_one_over_fan_in() {
+        let fan_in = 768;
+        let w = Init::LecunNormal { fan_in }.draw(3, "stem.proj.weight", 50_000);
+        let std = (1.0 / fan_in as f64).sqrt() / 0.879_625_661_034_239_8;
+        assert!(w.iter().all(|&v| (v as f64).abs() <= 2.0 * std + 1e-7));
+        let (mean, var) = moments(&w);
+        assert!(mean.abs() < 0.002);
+        assert!((var * fan_in as f64 - 1.0).abs() < 0.03, "{var}");
     }
 
     #[test]

@@ -1,14 +1,16 @@
 //! The model zoo: architectures built from a seed as ONNX graphs with
-//! torchvision's names and default initialisation. No weights are downloaded;
-//! trained weights come from users as ONNX files.
+//! torchvision's names and default initialisation (timm's for the MLP-Mixer).
+//! No weights are downloaded; trained weights come from users as ONNX files.
 
 mod alexnet;
 pub mod blocks;
 pub mod graph;
 pub mod init;
 pub mod manifest;
+mod mixer;
 mod resnet;
 mod vgg;
+mod vit;
 
 use crate::error::{Error, Result};
 use crate::stimuli::Preprocess;
@@ -23,7 +25,8 @@ pub enum LayerKind {
     Conv,
     Linear,
     Pool,
-    /// A residual block's output.
+    /// A residual block's output (or a residual sublayer's sum, as the
+    /// Mixer's `blocks.{i}.token_mixing`).
     Block,
 }
 
@@ -33,7 +36,9 @@ pub enum LayerKind {
 /// The value is what a PyTorch forward hook on that module records in eval
 /// mode: torchvision's ReLUs are in place, so a conv or linear module followed
 /// by a ReLU is recorded after the ReLU (`tensor`); `<name>:pre` reads the
-/// value before the nonlinearity (`pre`).
+/// value before the nonlinearity (`pre`). One exception, not a module's
+/// output: the Mixer's `blocks.{i}.token_mixing` is the input of
+/// `blocks.{i}.norm2`, as a forward pre-hook on it records it.
 #[derive(Clone, Debug, Serialize)]
 pub struct Layer {
     pub name: String,
@@ -83,6 +88,16 @@ pub enum Arch {
     ResNet34,
     ResNet50,
     WideResNet50_2,
+    #[serde(rename = "vit_b_32")]
+    VitB32,
+    #[serde(rename = "vit_b_16")]
+    VitB16,
+    #[serde(rename = "vit_l_16")]
+    VitL16,
+    #[serde(rename = "vit_l_32")]
+    VitL32,
+    #[serde(rename = "mixer_b16_224")]
+    MixerB16_224,
 }
 
 impl Arch {
@@ -96,9 +111,15 @@ impl Arch {
         Arch::ResNet34,
         Arch::ResNet50,
         Arch::WideResNet50_2,
+        Arch::VitB32,
+        Arch::VitB16,
+        Arch::VitL16,
+        Arch::VitL32,
+        Arch::MixerB16_224,
     ];
 
-    /// torchvision's name for it (`torchvision.models.<name>`).
+    /// Its name in the library it comes from (`torchvision.models.<name>`,
+    /// or `timm.create_model("<name>")` for the Mixer; see [`Arch::source`]).
     pub fn name(self) -> &'static str {
         match self {
             Arch::AlexNet => "alexnet",
@@ -110,14 +131,33 @@ impl Arch {
             Arch::ResNet34 => "resnet34",
             Arch::ResNet50 => "resnet50",
             Arch::WideResNet50_2 => "wide_resnet50_2",
+            Arch::VitB32 => "vit_b_32",
+            Arch::VitB16 => "vit_b_16",
+            Arch::VitL16 => "vit_l_16",
+            Arch::VitL32 => "vit_l_32",
+            Arch::MixerB16_224 => "mixer_b16_224",
+        }
+    }
+
+    /// Where the definition (names, layout, init) comes from.
+    pub fn source(self) -> String {
+        match self {
+            Arch::MixerB16_224 => format!("timm.models.{}", self.name()),
+            _ => format!("torchvision.models.{}", self.name()),
         }
     }
 
     pub fn family(self) -> Family {
-        Family::Cnn
+        match self {
+            Arch::VitB32 | Arch::VitB16 | Arch::VitL16 | Arch::VitL32 => Family::Transformer,
+            Arch::MixerB16_224 => Family::Mixer,
+            _ => Family::Cnn,
+        }
     }
 
-    /// Parameter count of the torchvision model (`num_params` in its weight metadata).
+    /// Parameter count of the torchvision model (`num_params` in its weight
+    /// metadata); for the Mixer, of timm's model (`sum(p.numel() for p in
+    /// model.parameters())`).
     pub fn parameter_count(self) -> usize {
         match self {
             Arch::AlexNet => 61_100_840,
@@ -129,6 +169,11 @@ impl Arch {
             Arch::ResNet34 => 21_797_672,
             Arch::ResNet50 => 25_557_032,
             Arch::WideResNet50_2 => 68_883_240,
+            Arch::VitB32 => 88_224_232,
+            Arch::VitB16 => 86_567_656,
+            Arch::VitL16 => 304_326_632,
+            Arch::VitL32 => 306_535_400,
+            Arch::MixerB16_224 => 59_880_472,
         }
     }
 
@@ -140,9 +185,17 @@ impl Arch {
         })
     }
 
-    /// Input transform the architecture was trained with.
+    /// Input transform the architecture was trained with (size and
+    /// normalisation; the resize before the crop is always to the crop size).
+    /// timm's `mixer_b16_224` normalises with mean and std 0.5; the others use
+    /// torchvision's ImageNet statistics. A session compares two models only
+    /// when they share a transform, so a Mixer cannot yet be compared with a
+    /// ViT or a CNN in one experiment.
     pub fn preprocess(self) -> Preprocess {
-        Preprocess::IMAGENET_224
+        match self {
+            Arch::MixerB16_224 => Preprocess::INCEPTION_224,
+            _ => Preprocess::IMAGENET_224,
+        }
     }
 
     /// Lays out the graph on `net`; returns the logits.
@@ -158,6 +211,11 @@ impl Arch {
             Arch::ResNet34 => resnet::build(net, input, Basic, [3, 4, 6, 3]),
             Arch::ResNet50 => resnet::build(net, input, Bottleneck { width_per_group: 64 }, [3, 4, 6, 3]),
             Arch::WideResNet50_2 => resnet::build(net, input, Bottleneck { width_per_group: 128 }, [3, 4, 6, 3]),
+            Arch::VitB32 => vit::build(net, input, vit::B_32),
+            Arch::VitB16 => vit::build(net, input, vit::B_16),
+            Arch::VitL16 => vit::build(net, input, vit::L_16),
+            Arch::VitL32 => vit::build(net, input, vit::L_32),
+            Arch::MixerB16_224 => mixer::build(net, input, mixer::B_16),
         }
     }
 
@@ -260,9 +318,10 @@ mod tests {
         assert_eq!(m.parameters, Arch::AlexNet.parameter_count());
     }
 
-    /// Every architecture's layout has torchvision's parameter count, and as
-    /// many recorded layers as the seed paper's Table 1 (AlexNet: its 8 conv
-    /// and linear modules).
+    /// Every architecture's layout has torchvision's (timm's) parameter count,
+    /// and as many recorded layers as the seed paper's Table 1 (AlexNet: its 8
+    /// conv and linear modules); ViTs record every encoder block, the Mixer
+    /// both residual sums of every block.
     #[test]
     fn parameter_counts_and_layer_counts() {
         let expected_layers = |a: Arch| match a {
@@ -271,6 +330,9 @@ mod tests {
             Arch::Vgg13 | Arch::Vgg13Bn => 12,
             Arch::Vgg16 => 15,
             Arch::ResNet34 | Arch::ResNet50 | Arch::WideResNet50_2 => 18,
+            Arch::VitB32 | Arch::VitB16 => 12,
+            Arch::VitL16 | Arch::VitL32 => 24,
+            Arch::MixerB16_224 => 24,
         };
         for &a in Arch::ALL {
             let (layers, params) = a.dry();
@@ -291,6 +353,52 @@ mod tests {
         assert_eq!((v[9].name.as_str(), v[9].tensor.as_str()), ("classifier.3", "classifier.4"));
         let w = Arch::WideResNet50_2.layers();
         assert_eq!(w[1].shape, vec![256, 56, 56]);
+    }
+
+    #[test]
+    fn vit_and_mixer_layout() {
+        let v = Arch::VitB32.layers();
+        assert_eq!(v[0].name, "encoder.layers.encoder_layer_0");
+        assert_eq!(v[11].shape, vec![50, 768]);
+        assert!(v.iter().all(|l| l.pre.is_none() && l.tensor == l.name));
+        assert_eq!(Arch::VitL16.layers()[23].shape, vec![197, 1024]);
+        let m = Arch::MixerB16_224.layers();
+        let names: Vec<_> = m[..4].iter().map(|l| l.name.as_str()).collect();
+        assert_eq!(names, ["blocks.0.token_mixing", "blocks.0", "blocks.1.token_mixing", "blocks.1"]);
+        assert!(m.iter().all(|l| l.shape == [196, 768]));
+        assert_eq!(Arch::MixerB16_224.preprocess().mean, [0.5; 3]);
+        assert_eq!(Arch::VitB32.family(), Family::Transformer);
+    }
+
+    /// ViT-B/32 as an ONNX graph: torchvision's parameter names, parameters
+    /// counted apart from the int64 shapes and float scalars, and the node of
+    /// every recorded tensor present.
+    #[test]
+    fn vit_names_and_constants() {
+        let m = build(Arch::VitB32, 0);
+        assert_eq!(m.parameters, Arch::VitB32.parameter_count());
+        let g = m.proto.graph.as_ref().unwrap();
+        let inits: Vec<_> = g.initializer.iter().map(|t| t.name.as_str()).collect();
+        for name in [
+            "conv_proj.weight",
+            "class_token",
+            "encoder.pos_embedding",
+            "encoder.layers.encoder_layer_0.ln_1.weight",
+            "encoder.layers.encoder_layer_0.self_attention.in_proj_weight",
+            "encoder.layers.encoder_layer_0.self_attention.out_proj.bias",
+            "encoder.layers.encoder_layer_11.mlp.3.weight",
+            "encoder.ln.bias",
+            "heads.head.weight",
+        ] {
+            assert!(inits.contains(&name), "no initializer {name}");
+        }
+        let float: usize = g.initializer.iter().filter(|t| !t.name.starts_with("const.")).map(|t| t.float_data.len()).sum();
+        assert_eq!(float, m.parameters);
+        for l in Arch::VitB32.layers() {
+            assert!(g.node.iter().any(|n| n.output == [l.tensor.clone()]), "{}", l.name);
+        }
+        let head = g.initializer.iter().find(|t| t.name == "heads.head.weight").unwrap();
+        assert!(head.float_data.iter().all(|&v| v == 0.0));
     }
 
     #[test]

@@ -9,12 +9,12 @@ pub fn list(json: bool) -> Result<(), String> {
         println!("{text}");
         return Ok(());
     }
-    println!("{:<18} {:<7} {:>13} {:>7}  layers", "arch", "family", "parameters", "input");
+    println!("{:<18} {:<11} {:>11} {:>7}  layers", "arch", "family", "parameters", "input");
     for &a in Arch::ALL {
         let e = manifest::entry(a);
         let layers: Vec<String> = a.layers().into_iter().map(|l| l.name).collect();
         println!(
-            "{:<18} {:<7} {:>13} {:>7}  {} ({})",
+            "{:<18} {:<11} {:>11} {:>7}  {} ({})",
             a.name(),
             e["family"].as_str().unwrap_or(""),
             a.parameter_count(),
