@@ -32,3 +32,28 @@ fn zoo_manifest_is_what_the_crate_builds() {
         "models/zoo.json is stale: regenerate it with `idlab zoo --json > models/zoo.json`"
     );
 }
+
+/// The same architecture and seed on both sides gives bit-identical weights,
+/// so every layer matches itself exactly (the identical-weights target of the
+/// seed paper's Fig. 2 is this spec with equal seeds).
+#[test]
+fn identical_seeds_give_identical_weights_and_unit_diagonal() {
+    use idlab::experiment::{Session, Spec};
+    let mut spec: serde_json::Value = serde_json::from_str(common::SESSION_SPEC).unwrap();
+    spec["source"] = serde_json::json!({"arch": "resnet18", "seed": 7});
+    spec["target"] = serde_json::json!({"arch": "resnet18", "seed": 7});
+    spec["stimuli"]["limit"] = 4.into();
+    let mut s = Session::new(Spec::from_json(&spec.to_string()).unwrap()).unwrap();
+    let paths = s.stimulus_paths().to_vec();
+    for (p, bytes) in paths.iter().zip(common::STIMULI) {
+        s.add_stimulus(p, bytes).unwrap();
+    }
+    while !s.is_done() {
+        s.step().unwrap();
+    }
+    let m = s.result("test", 0.0).unwrap().matrix;
+    assert_eq!(m.len(), 10);
+    for (i, row) in m.iter().enumerate() {
+        assert!((row[i] - 1.0).abs() < 1e-12, "layer {i}: {}", row[i]);
+    }
+}
