@@ -10,6 +10,10 @@ pub struct Recorder {
     model: String,
     plan: std::sync::Arc<TypedRunnableModel>,
     layers: Vec<String>,
+    /// For each of `layers`, the index of its tensor among the graph's outputs
+    /// (a tensor asked for twice, as SqueezeNet's `features.0` and its in-place
+    /// ReLU `features.1`, is one output).
+    slots: Vec<usize>,
     input_shape: [usize; 4],
 }
 
@@ -31,13 +35,24 @@ impl Recorder {
                 return Err(fail(format!("no layer named \"{l}\" in the graph")));
             }
         }
+        let mut outputs: Vec<&String> = Vec::new();
+        let slots = layers
+            .iter()
+            .map(|l| match outputs.iter().position(|o| *o == l) {
+                Some(i) => i,
+                None => {
+                    outputs.push(l);
+                    outputs.len() - 1
+                }
+            })
+            .collect();
         let plan = inference
             .with_input_fact(0, f32::fact(input_shape).into())
-            .and_then(|m| m.with_outputs_by_name(layers))
+            .and_then(|m| m.with_outputs_by_name(outputs))
             .and_then(|m| m.into_optimized())
             .and_then(|m| m.into_runnable())
             .map_err(|e| fail(format!("cannot prepare the graph: {e:#}")))?;
-        Ok(Recorder { model: model.into(), plan, layers: layers.to_vec(), input_shape })
+        Ok(Recorder { model: model.into(), plan, layers: layers.to_vec(), slots, input_shape })
     }
 
     pub fn layers(&self) -> &[String] {
@@ -58,11 +73,11 @@ impl Recorder {
         }
         let input = Tensor::from_shape(&self.input_shape, image).map_err(|e| fail(e.to_string()))?;
         let outputs = self.plan.run(tvec!(input.into())).map_err(|e| fail(format!("inference failed: {e:#}")))?;
-        outputs
+        self.slots
             .iter()
             .zip(&self.layers)
-            .map(|(t, name)| {
-                let view = t
+            .map(|(&slot, name)| {
+                let view = outputs[slot]
                     .to_plain_array_view::<f32>()
                     .map_err(|e| fail(format!("layer {name}: {e}")))?;
                 let values: Vec<f32> = view.iter().copied().collect();

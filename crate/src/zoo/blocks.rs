@@ -56,10 +56,28 @@ impl Net<'_> {
 
     /// `nn.Conv2d(cin, cout, k, stride, padding, bias=bias.is_some())`.
     pub fn conv(&mut self, name: &str, x: &T, (cout, k): (usize, usize), (stride, padding): (usize, usize), weight: Init, bias: Option<Init>) -> T {
+        self.conv_grouped(name, x, (cout, k), (stride, padding), 1, weight, bias)
+    }
+
+    /// `nn.Conv2d(cin, cout, k, stride, padding, groups=groups, bias=...)`:
+    /// the weight is (cout, cin / groups, k, k); `groups == cin == cout` is a
+    /// depthwise conv.
+    #[allow(clippy::too_many_arguments)]
+    pub fn conv_grouped(
+        &mut self,
+        name: &str,
+        x: &T,
+        (cout, k): (usize, usize),
+        (stride, padding): (usize, usize),
+        groups: usize,
+        weight: Init,
+        bias: Option<Init>,
+    ) -> T {
         let cin = x.shape[0];
-        let w = self.param(&format!("{name}.weight"), &[cout, cin, k, k], weight);
+        debug_assert!(cin % groups == 0 && cout % groups == 0, "{name}");
+        let w = self.param(&format!("{name}.weight"), &[cout, cin / groups, k, k], weight);
         let b = bias.map(|init| self.param(&format!("{name}.bias"), &[cout], init));
-        let out = self.g.conv(name, &x.name, &w, b.as_deref(), k, stride, padding);
+        let out = self.g.conv_grouped(name, &x.name, &w, b.as_deref(), (k, stride, padding), groups);
         let (h, wd) = (out_size(x.shape[1], k, stride, padding), out_size(x.shape[2], k, stride, padding));
         x.at(out, vec![cout, h, wd])
     }
@@ -93,9 +111,33 @@ impl Net<'_> {
 
     /// `nn.MaxPool2d(k, stride, padding)`.
     pub fn max_pool(&mut self, name: &str, x: &T, k: usize, stride: usize, padding: usize) -> T {
-        let out = self.g.max_pool(name, &x.name, k, stride, padding);
+        let out = self.g.max_pool(name, &x.name, k, stride, padding, false);
         let (h, w) = (out_size(x.shape[1], k, stride, padding), out_size(x.shape[2], k, stride, padding));
         x.at(out, vec![x.shape[0], h, w])
+    }
+
+    /// `nn.MaxPool2d(k, stride, ceil_mode=True)` without padding: the output
+    /// size rounds up, so a last, partial window is kept where it starts
+    /// inside the input (PyTorch's rule; ONNX `ceil_mode=1` agrees without padding).
+    pub fn max_pool_ceil(&mut self, name: &str, x: &T, k: usize, stride: usize) -> T {
+        let out = self.g.max_pool(name, &x.name, k, stride, 0, true);
+        let size = |n: usize| {
+            let o = (n - k).div_ceil(stride) + 1;
+            if (o - 1) * stride >= n { o - 1 } else { o }
+        };
+        x.at(out, vec![x.shape[0], size(x.shape[1]), size(x.shape[2])])
+    }
+
+    /// `nn.AvgPool2d(k, stride)` without padding.
+    pub fn avg_pool(&mut self, name: &str, x: &T, k: usize, stride: usize) -> T {
+        let out = self.g.avg_pool(name, &x.name, k, stride);
+        let (h, w) = (out_size(x.shape[1], k, stride, 0), out_size(x.shape[2], k, stride, 0));
+        x.at(out, vec![x.shape[0], h, w])
+    }
+
+    /// `nn.ReLU6`: `clip(x, 0, 6)`.
+    pub fn relu6(&mut self, name: &str, x: &T) -> T {
+        x.at(self.g.clip(name, &x.name, 0.0, 6.0), x.shape.clone())
     }
 
     /// `nn.AdaptiveAvgPool2d((1, 1))`.

@@ -179,34 +179,66 @@ impl GraphBuilder {
         stride: usize,
         padding: usize,
     ) -> String {
+        self.conv_grouped(name, x, weight, bias, (kernel, stride, padding), 1)
+    }
+
+    /// `nn.Conv2d(..., groups=groups)` with square kernel, stride and padding
+    /// (`groups` equal to the channel count is a depthwise conv); the `group`
+    /// attribute is written only when it is not 1.
+    pub fn conv_grouped(
+        &mut self,
+        name: &str,
+        x: &str,
+        weight: &str,
+        bias: Option<&str>,
+        (kernel, stride, padding): (usize, usize, usize),
+        groups: usize,
+    ) -> String {
         let mut inputs = vec![x, weight];
         inputs.extend(bias);
         let (k, s, p) = (kernel as i64, stride as i64, padding as i64);
+        let mut attributes = vec![
+            attr_ints("kernel_shape", &[k, k]),
+            attr_ints("strides", &[s, s]),
+            attr_ints("pads", &[p, p, p, p]),
+        ];
+        if groups != 1 {
+            attributes.push(attr_int("group", groups as i64));
+        }
+        self.node("Conv", name, &inputs, attributes)
+    }
+
+    /// `nn.MaxPool2d(kernel, stride, padding, ceil_mode=ceil_mode)`; the
+    /// `ceil_mode` attribute is written only when set.
+    pub fn max_pool(&mut self, name: &str, x: &str, kernel: usize, stride: usize, padding: usize, ceil_mode: bool) -> String {
+        let (k, s, p) = (kernel as i64, stride as i64, padding as i64);
+        let mut attributes = vec![
+            attr_ints("kernel_shape", &[k, k]),
+            attr_ints("strides", &[s, s]),
+            attr_ints("pads", &[p, p, p, p]),
+        ];
+        if ceil_mode {
+            attributes.push(attr_int("ceil_mode", 1));
+        }
+        self.node("MaxPool", name, &[x], attributes)
+    }
+
+    /// `nn.AvgPool2d(kernel, stride)` without padding.
+    pub fn avg_pool(&mut self, name: &str, x: &str, kernel: usize, stride: usize) -> String {
+        let (k, s) = (kernel as i64, stride as i64);
         self.node(
-            "Conv",
+            "AveragePool",
             name,
-            &inputs,
-            vec![
-                attr_ints("kernel_shape", &[k, k]),
-                attr_ints("strides", &[s, s]),
-                attr_ints("pads", &[p, p, p, p]),
-            ],
+            &[x],
+            vec![attr_ints("kernel_shape", &[k, k]), attr_ints("strides", &[s, s]), attr_ints("pads", &[0, 0, 0, 0])],
         )
     }
 
-    /// `nn.MaxPool2d(kernel, stride, padding)`.
-    pub fn max_pool(&mut self, name: &str, x: &str, kernel: usize, stride: usize, padding: usize) -> String {
-        let (k, s, p) = (kernel as i64, stride as i64, padding as i64);
-        self.node(
-            "MaxPool",
-            name,
-            &[x],
-            vec![
-                attr_ints("kernel_shape", &[k, k]),
-                attr_ints("strides", &[s, s]),
-                attr_ints("pads", &[p, p, p, p]),
-            ],
-        )
+    /// Clamps to `[min, max]` (opset 11+ `Clip`, the bounds as shared scalar
+    /// constants): `nn.ReLU6` is `clip(x, 0, 6)`.
+    pub fn clip(&mut self, name: &str, x: &str, min: f32, max: f32) -> String {
+        let (lo, hi) = (self.scalar(min), self.scalar(max));
+        self.node("Clip", name, &[x, &lo, &hi], vec![])
     }
 
     /// `nn.BatchNorm2d` in eval mode (running statistics).

@@ -19,6 +19,12 @@ pub enum Init {
     TorchDefault { fan_in: usize },
     /// `kaiming_normal_(w, mode="fan_out", nonlinearity="relu")`: N(0, 2/fan_out).
     KaimingNormalFanOut { fan_out: usize },
+    /// `kaiming_normal_(w)` with its defaults (`a=0`, `mode="fan_in"`,
+    /// `nonlinearity="leaky_relu"`, so gain sqrt(2)): N(0, 2/fan_in).
+    KaimingNormalFanIn { fan_in: usize },
+    /// `kaiming_uniform_(w)` with its defaults (`a=0`, `mode="fan_in"`,
+    /// `nonlinearity="leaky_relu"`, so gain sqrt(2)): U(±sqrt(6/fan_in)).
+    KaimingUniformFanIn { fan_in: usize },
     /// `normal_(w, mean, std)`.
     Normal { std: f64 },
     /// `trunc_normal_(w, std=std)` with PyTorch's default cut at ±2 (absolute).
@@ -47,6 +53,13 @@ impl Init {
             }
             Init::KaimingNormalFanOut { fan_out } => {
                 rng().fill_normal(&mut data, 0.0, (2.0 / fan_out as f64).sqrt());
+            }
+            Init::KaimingNormalFanIn { fan_in } => {
+                rng().fill_normal(&mut data, 0.0, (2.0 / fan_in as f64).sqrt());
+            }
+            Init::KaimingUniformFanIn { fan_in } => {
+                let bound = (6.0 / fan_in as f64).sqrt() as f32;
+                rng().fill_uniform(&mut data, -bound, bound);
             }
             Init::Normal { std } => rng().fill_normal(&mut data, 0.0, std),
             Init::TruncNormal { std } => rng().fill_trunc_normal(&mut data, 0.0, std, -2.0, 2.0),
@@ -92,6 +105,19 @@ mod tests {
         let (mean, var) = moments(&w);
         assert!(mean.abs() < 0.002);
         assert!((var / (2.0 / 576.0) - 1.0).abs() < 0.03, "{var}");
+    }
+
+    #[test]
+    fn kaiming_fan_in_defaults() {
+        let w = Init::KaimingNormalFanIn { fan_in: 128 * 9 }.draw(4, "w", 50_000);
+        let (mean, var) = moments(&w);
+        assert!(mean.abs() < 0.002);
+        assert!((var / (2.0 / 1152.0) - 1.0).abs() < 0.03, "{var}");
+        let u = Init::KaimingUniformFanIn { fan_in: 96 }.draw(5, "u", 20_000);
+        let b = (6.0f64 / 96.0).sqrt() as f32;
+        assert!(u.iter().all(|v| v.abs() <= b) && u.iter().any(|v| v.abs() > 0.99 * b));
+        let (_, var) = moments(&u);
+        assert!((var / (2.0 / 96.0) - 1.0).abs() < 0.03, "{var}");
     }
 
     #[test]

@@ -14,6 +14,9 @@ pub fn init_rule(arch: Arch) -> &'static str {
         Arch::AlexNet => "PyTorch layer defaults (torch.nn Conv2d/Linear reset_parameters): kaiming_uniform_(a=sqrt(5)) weights, U(+-1/sqrt(fan_in)) biases",
         Arch::Vgg11 | Arch::Vgg13 | Arch::Vgg16 | Arch::Vgg13Bn => "torchvision VGG.__init__: convs kaiming_normal_(fan_out, relu) with zero bias, batch norm 1/0, linears normal_(0, 0.01) with zero bias",
         Arch::ResNet18 | Arch::ResNet34 | Arch::ResNet50 | Arch::WideResNet50_2 => "torchvision ResNet.__init__: convs kaiming_normal_(fan_out, relu), batch norm 1/0 (zero_init_residual=False), fc PyTorch Linear default",
+        Arch::SqueezeNet1_0 => "torchvision SqueezeNet.__init__: final conv (classifier.1) normal_(0, 0.01), other convs kaiming_uniform_ (a=0, fan_in: U(+-sqrt(6/fan_in))), biases 0",
+        Arch::DenseNet121 => "torchvision DenseNet.__init__: convs kaiming_normal_ (fan_in, gain sqrt(2)) without bias, batch norm 1/0, classifier PyTorch Linear default weight with zero bias",
+        Arch::MobileNetV2 => "torchvision MobileNetV2.__init__: convs kaiming_normal_(fan_out) without bias (depthwise included), batch norm 1/0, classifier.1 normal_(0, 0.01) with zero bias",
         Arch::VitB32 | Arch::VitB16 | Arch::VitL16 | Arch::VitL32 => "torchvision VisionTransformer: conv_proj trunc_normal_(std=sqrt(1/fan_in)) with zero bias, class_token 0, pos_embedding normal_(0.02), attention in_proj xavier_uniform_ with zero bias and out_proj Linear default weight with zero bias (nn.MultiheadAttention), MLP xavier_uniform_ with normal_(1e-6) biases, layer norm 1/0, heads.head zeros (so logits are 0)",
         Arch::MixerB16_224 => "timm MlpMixer._init_weights: stem.proj lecun_normal_ with zero bias, linears xavier_uniform_ with normal_(1e-6) biases, layer norm 1/0, head zeros (so logits are 0)",
     }

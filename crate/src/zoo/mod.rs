@@ -4,11 +4,14 @@
 
 mod alexnet;
 pub mod blocks;
+mod densenet;
 pub mod graph;
 pub mod init;
 pub mod manifest;
 mod mixer;
+mod mobilenet;
 mod resnet;
+mod squeezenet;
 mod vgg;
 mod vit;
 
@@ -25,8 +28,10 @@ pub enum LayerKind {
     Conv,
     Linear,
     Pool,
-    /// A residual block's output (or a residual sublayer's sum, as the
-    /// Mixer's `blocks.{i}.token_mixing`).
+    /// A block's output: a residual block's (or a residual sublayer's sum, as
+    /// the Mixer's `blocks.{i}.token_mixing`), MobileNetV2's inverted residual
+    /// blocks (with or without the residual sum), SqueezeNet's Fire modules and
+    /// DenseNet's dense blocks (concatenations).
     Block,
 }
 
@@ -88,6 +93,12 @@ pub enum Arch {
     ResNet34,
     ResNet50,
     WideResNet50_2,
+    #[serde(rename = "squeezenet1_0")]
+    SqueezeNet1_0,
+    #[serde(rename = "densenet121")]
+    DenseNet121,
+    #[serde(rename = "mobilenet_v2")]
+    MobileNetV2,
     #[serde(rename = "vit_b_32")]
     VitB32,
     #[serde(rename = "vit_b_16")]
@@ -111,6 +122,9 @@ impl Arch {
         Arch::ResNet34,
         Arch::ResNet50,
         Arch::WideResNet50_2,
+        Arch::SqueezeNet1_0,
+        Arch::DenseNet121,
+        Arch::MobileNetV2,
         Arch::VitB32,
         Arch::VitB16,
         Arch::VitL16,
@@ -131,6 +145,9 @@ impl Arch {
             Arch::ResNet34 => "resnet34",
             Arch::ResNet50 => "resnet50",
             Arch::WideResNet50_2 => "wide_resnet50_2",
+            Arch::SqueezeNet1_0 => "squeezenet1_0",
+            Arch::DenseNet121 => "densenet121",
+            Arch::MobileNetV2 => "mobilenet_v2",
             Arch::VitB32 => "vit_b_32",
             Arch::VitB16 => "vit_b_16",
             Arch::VitL16 => "vit_l_16",
@@ -169,6 +186,9 @@ impl Arch {
             Arch::ResNet34 => 21_797_672,
             Arch::ResNet50 => 25_557_032,
             Arch::WideResNet50_2 => 68_883_240,
+            Arch::SqueezeNet1_0 => 1_248_424,
+            Arch::DenseNet121 => 7_978_856,
+            Arch::MobileNetV2 => 3_504_872,
             Arch::VitB32 => 88_224_232,
             Arch::VitB16 => 86_567_656,
             Arch::VitL16 => 304_326_632,
@@ -211,6 +231,9 @@ impl Arch {
             Arch::ResNet34 => resnet::build(net, input, Basic, [3, 4, 6, 3]),
             Arch::ResNet50 => resnet::build(net, input, Bottleneck { width_per_group: 64 }, [3, 4, 6, 3]),
             Arch::WideResNet50_2 => resnet::build(net, input, Bottleneck { width_per_group: 128 }, [3, 4, 6, 3]),
+            Arch::SqueezeNet1_0 => squeezenet::build(net, input),
+            Arch::DenseNet121 => densenet::build(net, input),
+            Arch::MobileNetV2 => mobilenet::build(net, input),
             Arch::VitB32 => vit::build(net, input, vit::B_32),
             Arch::VitB16 => vit::build(net, input, vit::B_16),
             Arch::VitL16 => vit::build(net, input, vit::L_16),
@@ -320,8 +343,9 @@ mod tests {
 
     /// Every architecture's layout has torchvision's (timm's) parameter count,
     /// and as many recorded layers as the seed paper's Table 1 (AlexNet: its 8
-    /// conv and linear modules); ViTs record every encoder block, the Mixer
-    /// both residual sums of every block.
+    /// conv and linear modules; SqueezeNet1_0: the 13 modules of `features`;
+    /// MobileNetV2 and DenseNet121: our documented choices of 14 and 30);
+    /// ViTs record every encoder block, the Mixer both residual sums of every block.
     #[test]
     fn parameter_counts_and_layer_counts() {
         let expected_layers = |a: Arch| match a {
@@ -333,6 +357,9 @@ mod tests {
             Arch::VitB32 | Arch::VitB16 => 12,
             Arch::VitL16 | Arch::VitL32 => 24,
             Arch::MixerB16_224 => 24,
+            Arch::SqueezeNet1_0 => 13,
+            Arch::MobileNetV2 => 14,
+            Arch::DenseNet121 => 30,
         };
         for &a in Arch::ALL {
             let (layers, params) = a.dry();
@@ -353,6 +380,44 @@ mod tests {
         assert_eq!((v[9].name.as_str(), v[9].tensor.as_str()), ("classifier.3", "classifier.4"));
         let w = Arch::WideResNet50_2.layers();
         assert_eq!(w[1].shape, vec![256, 56, 56]);
+    }
+
+    /// SqueezeNet, DenseNet and MobileNetV2: recorded names, shapes and the
+    /// ops they add (grouped conv, ReLU6 as Clip, ceil-mode max-pool, average pool).
+    #[test]
+    fn squeezenet_densenet_mobilenet_layout() {
+        let s = Arch::SqueezeNet1_0.layers();
+        let names: Vec<_> = s.iter().map(|l| l.name.as_str()).collect();
+        let expected: Vec<String> = (0..13).map(|i| format!("features.{i}")).collect();
+        assert_eq!(names, expected);
+        assert_eq!((s[0].tensor.as_str(), s[0].pre.as_deref()), ("features.1", Some("features.0")));
+        assert_eq!(s[1].tensor, "features.1");
+        assert_eq!(s[2].shape, vec![96, 54, 54]);
+        assert_eq!(s[6].shape, vec![256, 27, 27]);
+        assert_eq!(s[12].shape, vec![512, 13, 13]);
+        let d = Arch::DenseNet121.layers();
+        let at = |name: &str| d.iter().find(|l| l.name == name).unwrap_or_else(|| panic!("{name}"));
+        assert_eq!(at("features.pool0").shape, vec![64, 56, 56]);
+        assert_eq!(at("features.denseblock1.denselayer3").shape, vec![32, 56, 56]);
+        assert_eq!(at("features.denseblock1").shape, vec![256, 56, 56]);
+        assert_eq!(at("features.transition1").tensor, "features.transition1.pool");
+        assert_eq!(at("features.transition3").shape, vec![512, 7, 7]);
+        assert_eq!(at("features.denseblock4.denselayer16").shape, vec![32, 7, 7]);
+        assert_eq!(at("features.norm5").shape, vec![1024, 7, 7]);
+        assert_eq!(at("features.norm5").pre.as_deref(), Some("features.norm5"));
+        let m = Arch::MobileNetV2.layers();
+        let names: Vec<_> = m.iter().map(|l| l.name.trim_start_matches("features.")).collect();
+        assert_eq!(names, ["0", "1", "3", "5", "6", "8", "9", "10", "12", "13", "15", "16", "17", "18"]);
+        assert_eq!((m[0].tensor.as_str(), m[0].pre.as_deref()), ("features.0.2", Some("features.0.1")));
+        assert_eq!((m[1].tensor.as_str(), m[1].shape.as_slice()), ("features.1.conv.2", &[16, 112, 112][..]));
+        assert_eq!(m[2].tensor, "features.3");
+        assert_eq!(m[13].shape, vec![1280, 7, 7]);
+        let g = build(Arch::MobileNetV2, 0).proto.graph.unwrap();
+        let dw = g.node.iter().find(|n| n.name == "features.1.conv.0.0").unwrap();
+        assert!(dw.attribute.iter().any(|a| a.name == "group" && a.i == 32));
+        let w = g.initializer.iter().find(|t| t.name == "features.1.conv.0.0.weight").unwrap();
+        assert_eq!(w.dims, [32, 1, 3, 3]);
+        assert!(g.node.iter().any(|n| n.op_type == "Clip" && n.name == "features.18.2"));
     }
 
     #[test]
