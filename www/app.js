@@ -1,6 +1,11 @@
 // idlab page: user interface, Plotly rendering, and the conversation with the
 // compute worker (worker.js). No computation happens on this thread.
 
+import {
+  ZOO_URL, STIMULUS_SETS, MIN_IMAGES, parseZoo, groupByFamily, modelLabel, estimateMemory, checkFits,
+  describeEstimate, formatBytes, memoryLimit, preflight, specImages, sameInput, maxImages,
+} from './zoo.js';
+
 const PRESET_URL = 'presets/alexnet-seeds-cka.json';
 const CANCEL_GRACE_MS = 5000;   // after this, a cancel that was not acknowledged terminates the worker
 const STALL_MS = 120000;        // no message from a running worker for this long: it is stuck (e.g. a thread crashed)
@@ -22,6 +27,17 @@ const ui = {
   download: $('download'),
   tableDetails: $('table-details'),
   tableWrap: $('table-wrap'),
+  form: $('model-form'),
+  sourceArch: $('source-arch'),
+  sourceSeed: $('source-seed'),
+  sourceMemory: $('source-memory'),
+  targetArch: $('target-arch'),
+  targetSeed: $('target-seed'),
+  targetMemory: $('target-memory'),
+  images: $('images'),
+  imagesMax: $('images-max'),
+  formNote: $('form-note'),
+  memoryLimit: $('memory-limit'),
 };
 
 const STAGE_NAMES = {
@@ -41,6 +57,10 @@ let lastResult = null;
 let lastProgress = null;
 let downloadUrl = null;
 const baseTitle = document.title;
+let zooModels = null;   // models[] of models/zoo.json once loaded
+let defaultSpec = null; // the preset, parsed
+let zooError = null;    // why models/zoo.json could not be used, if it could not
+let formSpec = null;    // the last spec the textarea parsed to (or the form wrote): what the form shows
 
 // ---------------------------------------------------------------- worker
 
@@ -154,6 +174,14 @@ function run(spec) {
   }
   if (active) return Promise.reject(new Error('A run is already in progress; cancel it first.'));
 
+  // Refuse, on this page and before the worker hears of it, a run that cannot work:
+  // a model too big for the tab, or two models that need different input transforms.
+  const checked = zooModels !== null;
+  if (checked) {
+    const refusal = preflight(spec, zooModels);
+    if (refusal) return refuse(refusal);
+  }
+
   const id = ++runCounter;
   const entry = ensureWorker();
   const promise = new Promise((resolve, reject) => {
@@ -175,9 +203,18 @@ function run(spec) {
   ui.progress.removeAttribute('value'); // indeterminate until the first progress message
   announce('Run started.');
 
-  entry.ready.then(
+  Promise.all([entry.ready, zooReady]).then(
     () => {
       if (!active || active.id !== id) return; // cancelled while waiting
+      if (!checked && zooModels) {
+        // The model list arrived after Run was pressed: check now, still before posting.
+        const refusal = preflight(spec, zooModels);
+        if (refusal) {
+          failRun(id, refusal);
+          ui.status.textContent = 'Not run: see the message below.';
+          return;
+        }
+      }
       active.posted = true;
       active.lastMessageAt = performance.now();
       active.stallTimer = setInterval(() => checkStall(id), 5000);
@@ -188,6 +225,13 @@ function run(spec) {
     },
   );
   return promise;
+}
+
+function refuse(message) {
+  showError(message);
+  setStatus('Not run: see the message below.');
+  announce('Run refused.');
+  return Promise.reject(new Error(message));
 }
 
 function cancel() {
@@ -437,10 +481,268 @@ async function loadPreset() {
   const resp = await fetch(PRESET_URL);
   if (!resp.ok) throw new Error(`Could not load the default experiment (${PRESET_URL}): HTTP ${resp.status}`);
   const spec = await resp.json();
+  defaultSpec = spec;
   defaultSpecText = JSON.stringify(spec, null, 2);
   ui.spec.value = defaultSpecText;
   ui.name.textContent = spec.name || 'Default experiment';
+  formSpec = spec;
+  syncFormFromSpec(spec);
   return spec;
+}
+
+async function loadZoo() {
+  try {
+    const resp = await fetch(ZOO_URL);
+    if (!resp.ok) throw new Error(`HTTP ${resp.status}`);
+    zooModels = parseZoo(await resp.json());
+  } catch (err) {
+    // The JSON spec still works without the list; the core names the models it knows.
+    console.warn(`idlab: could not load the model list (${ZOO_URL}): ${err.message}`);
+    zooError = `The model list (${ZOO_URL}) could not be loaded (${err.message}); choose models in the JSON spec below instead.`;
+    setFormNote(zooError, 'warn');
+    ui.sourceArch.replaceChildren(new Option('(model list unavailable)', ''));
+    ui.targetArch.replaceChildren(new Option('(model list unavailable)', ''));
+    return null;
+  }
+  populateSelectors(zooModels);
+  if (formSpec) syncFormFromSpec(formSpec);
+  return zooModels;
+}
+
+// ---------------------------------------------------------------- the model form
+// The form shows, and edits, the source and target models, their seeds and the
+// number of images of the spec in the textarea. Editing the JSON updates the form
+// whenever the text parses; changing the form rewrites the JSON.
+
+const SIDES = ['source', 'target'];
+const sideUi = (side) => (side === 'source'
+  ? { arch: ui.sourceArch, seed: ui.sourceSeed, memory: ui.sourceMemory }
+  : { arch: ui.targetArch, seed: ui.targetSeed, memory: ui.targetMemory });
+
+function populateSelectors(models) {
+  const groups = groupByFamily(models);
+  for (const side of SIDES) {
+    const select = sideUi(side).arch;
+    const nodes = groups.map(({ family, label, models: members }) => {
+      const group = document.createElement('optgroup');
+      group.label = label;
+      group.dataset.family = family;
+      for (const m of members) group.append(new Option(modelLabel(m), m.arch));
+      return group;
+    });
+    select.replaceChildren(...nodes);
+    select.disabled = false;
+  }
+  ui.memoryLimit.textContent = describeLimit();
+}
+
+function describeLimit() {
+  const limit = memoryLimit();
+  return `${formatBytes(limit.bytes)} (${limit.why})`;
+}
+
+function zooEntry(arch) {
+  return zooModels ? zooModels.find((m) => m.arch === arch) : undefined;
+}
+
+/** Selects `arch`, adding an "other" option for an arch that the zoo list lacks. */
+function selectArch(select, arch) {
+  for (const o of select.querySelectorAll('option[data-other]')) {
+    if (o.value !== arch) o.remove();
+  }
+  const g = select.querySelector('optgroup[data-other]');
+  if (g && !g.children.length) g.remove();
+  if (typeof arch !== 'string' || !arch) {
+    select.selectedIndex = -1;
+    return;
+  }
+  if (![...select.options].some((o) => o.value === arch)) {
+    let group = select.querySelector('optgroup[data-other]');
+    if (!group) {
+      group = document.createElement('optgroup');
+      group.label = 'Not in the zoo list';
+      group.dataset.other = '';
+      select.append(group);
+    }
+    const option = new Option(`${arch} (not in the zoo list)`, arch);
+    option.dataset.other = '';
+    group.append(option);
+  }
+  select.value = arch;
+}
+
+function setsSize(spec) {
+  const set = spec && spec.stimuli && spec.stimuli.set;
+  return STIMULUS_SETS[set];
+}
+
+function syncFormFromSpec(spec) {
+  if (!spec || typeof spec !== 'object') return;
+  if (zooModels) {
+    for (const side of SIDES) {
+      const m = spec[side] && typeof spec[side] === 'object' ? spec[side] : {};
+      const s = sideUi(side);
+      selectArch(s.arch, m.arch);
+      s.seed.value = Number.isSafeInteger(m.seed) ? String(m.seed) : '';
+    }
+  } else {
+    for (const side of SIDES) {
+      const m = spec[side] && typeof spec[side] === 'object' ? spec[side] : {};
+      sideUi(side).seed.value = Number.isSafeInteger(m.seed) ? String(m.seed) : '';
+    }
+  }
+  const all = setsSize(spec);
+  ui.images.max = all === undefined ? '' : String(all);
+  ui.imagesMax.textContent = all === undefined ? 'the size of the set' : String(all);
+  const n = specImages(spec);
+  ui.images.value = n === undefined ? '' : String(n);
+  for (const el of [ui.sourceSeed, ui.targetSeed, ui.images]) el.removeAttribute('aria-invalid');
+  ui.name.textContent = spec.name || 'Custom experiment';
+  updateMemory(spec);
+}
+
+/** Reads one whole number from an input; null (and the field marked) if it is not one in [min, max]. */
+function readInt(input, min, max) {
+  const text = input.value.trim();
+  const v = Number(text);
+  const ok = text !== '' && Number.isSafeInteger(v) && v >= min && (max === undefined || v <= max);
+  if (ok) input.removeAttribute('aria-invalid');
+  else input.setAttribute('aria-invalid', 'true');
+  return ok ? v : null;
+}
+
+function autoName(spec) {
+  const n = spec.stimuli && Number.isInteger(spec.stimuli.limit) ? ` (first ${spec.stimuli.limit} images)` : '';
+  const metric = spec.metric === 'cka' ? 'linear CKA' : spec.metric;
+  return `${spec.source.arch} seed ${spec.source.seed} vs ${spec.target.arch} seed ${spec.target.seed}: ` +
+    `${metric}, layer by layer${n}`;
+}
+
+/** The spec the form describes, built on the last parsed one; null while a field is invalid. */
+function specFromForm() {
+  const base = formSpec && typeof formSpec === 'object' ? formSpec : defaultSpec;
+  if (!base) return null;
+  const problems = [];
+  const seeds = {};
+  for (const side of SIDES) {
+    const seed = readInt(sideUi(side).seed, 0, Number.MAX_SAFE_INTEGER);
+    if (seed === null) problems.push(`the ${side} seed must be a whole number, 0 or more`);
+    seeds[side] = seed;
+  }
+  const all = setsSize(base);
+  const images = readInt(ui.images, MIN_IMAGES, all);
+  if (images === null) {
+    problems.push(`the number of images must be a whole number from ${MIN_IMAGES}${all === undefined ? '' : ` to ${all}`}`);
+  }
+  if (problems.length) {
+    setFormNote(`Not applied to the spec yet: ${problems.join('; ')}.`, 'warn');
+    return null;
+  }
+  const spec = JSON.parse(JSON.stringify(base));
+  for (const side of SIDES) {
+    const arch = sideUi(side).arch.value || (base[side] && base[side].arch);
+    spec[side] = { ...(typeof spec[side] === 'object' && spec[side] ? spec[side] : {}), arch, seed: seeds[side] };
+  }
+  spec.stimuli = { ...(spec.stimuli || { set: 'kriegeskorte92' }) };
+  if (images === all) delete spec.stimuli.limit;
+  else spec.stimuli.limit = images;
+  // Keep a name the person wrote; replace one that only described the old choice.
+  if (!base.name || base.name === autoName(base) || (defaultSpec && base.name === defaultSpec.name)) {
+    spec.name = autoName(spec);
+  }
+  return orderSpec(spec);
+}
+
+/** The keys in the order the preset uses, so the rewritten JSON reads the same way. */
+function orderSpec(spec) {
+  const order = ['idlab', 'name', 'stimuli', 'source', 'target', 'layers', 'metric'];
+  const out = {};
+  for (const k of order) if (k in spec) out[k] = spec[k];
+  for (const k of Object.keys(spec)) if (!(k in out)) out[k] = spec[k];
+  return out;
+}
+
+function onFormEdit() {
+  const spec = specFromForm();
+  if (!spec) return;
+  for (const side of SIDES) {
+    const select = sideUi(side).arch;
+    if (select.value) selectArch(select, select.value); // drops a "not in the zoo list" entry no longer chosen
+  }
+  formSpec = spec;
+  ui.spec.value = JSON.stringify(spec, null, 2);
+  ui.spec.removeAttribute('aria-invalid');
+  ui.name.textContent = spec.name || 'Custom experiment';
+  updateMemory(spec);
+}
+
+function onSpecEdit() {
+  let spec;
+  try {
+    spec = JSON.parse(ui.spec.value);
+  } catch {
+    ui.spec.setAttribute('aria-invalid', 'true');
+    setFormNote('The JSON spec does not parse; the form shows the last version that did.', 'warn');
+    return;
+  }
+  if (!spec || typeof spec !== 'object' || Array.isArray(spec)) return;
+  ui.spec.removeAttribute('aria-invalid');
+  formSpec = spec;
+  syncFormFromSpec(spec);
+}
+
+/** "about 1.1 GB while it loads" next to each model, and a warning for a spec Run would refuse. */
+function updateMemory(spec) {
+  const images = specImages(spec);
+  for (const side of SIDES) {
+    const s = sideUi(side);
+    const arch = spec[side] && spec[side].arch;
+    const entry = zooEntry(arch);
+    s.memory.classList.remove('too-big');
+    s.memory.removeAttribute('title');
+    if (!zooModels) {
+      s.memory.textContent = '';
+    } else if (!entry) {
+      s.memory.textContent = arch ? `${arch} is not in the zoo list: its memory is unknown.` : '';
+    } else if (images === undefined) {
+      s.memory.textContent = 'Memory unknown for this stimulus set.';
+    } else {
+      const estimate = estimateMemory(entry, images, spec.layers);
+      const fits = checkFits(estimate, undefined, entry, spec.layers);
+      s.memory.textContent = `about ${formatBytes(estimate.total)} while it loads` +
+        (fits.fits ? '' : ` — too much for this tab (at most ${formatBytes(fits.limit)})`);
+      s.memory.title = `${describeEstimate(estimate)} = ${formatBytes(estimate.total)}`;
+      s.memory.classList.toggle('too-big', !fits.fits);
+    }
+  }
+  setFormNote(zooModels ? formWarning(spec) : zooError || '', 'warn');
+}
+
+/** A short warning for a spec that Run would refuse ('' if none); #error gets the full numbers on Run. */
+function formWarning(spec) {
+  const refusal = preflight(spec, zooModels);
+  if (!refusal) return '';
+  const source = zooEntry(spec.source && spec.source.arch);
+  const target = zooEntry(spec.target && spec.target.arch);
+  if (source && target && !sameInput(source, target)) {
+    return `${source.arch} and ${target.arch} need different input transforms, so Run will refuse this pair.`;
+  }
+  const images = specImages(spec);
+  for (const entry of [source, target]) {
+    if (!entry) continue;
+    const check = checkFits(estimateMemory(entry, images, spec.layers), undefined, entry, spec.layers);
+    if (check.fits) continue;
+    const most = maxImages(entry, check.limit, spec.layers);
+    return `${entry.arch} needs more memory than this tab can use, so Run will refuse it. ` +
+      (most >= MIN_IMAGES && most < images ? `It fits with at most ${most} images.` : 'Choose a smaller model.');
+  }
+  return refusal;
+}
+
+function setFormNote(text, kind = 'info') {
+  ui.formNote.textContent = text;
+  ui.formNote.hidden = !text;
+  ui.formNote.dataset.kind = kind;
 }
 
 window.addEventListener('error', (event) => showError(`Unexpected error: ${event.message}`));
@@ -451,7 +753,30 @@ window.addEventListener('unhandledrejection', (event) => {
 
 ui.run.addEventListener('click', runFromTextarea);
 ui.cancel.addEventListener('click', cancel);
-ui.resetSpec.addEventListener('click', () => { ui.spec.value = defaultSpecText; });
+ui.resetSpec.addEventListener('click', () => {
+  ui.spec.value = defaultSpecText;
+  onSpecEdit();
+});
+ui.spec.addEventListener('input', onSpecEdit);
+for (const el of [ui.sourceArch, ui.targetArch]) el.addEventListener('change', onFormEdit);
+for (const el of [ui.sourceSeed, ui.targetSeed, ui.images]) {
+  el.addEventListener('input', onFormEdit);
+  // On leaving a field with a number out of range, bring it back into range.
+  el.addEventListener('change', () => {
+    if (el.getAttribute('aria-invalid') !== 'true' || el.value.trim() === '') return;
+    const v = Math.round(Number(el.value));
+    if (!Number.isFinite(v)) return;
+    const min = Number(el.min);
+    const max = el.max === '' ? Infinity : Number(el.max);
+    el.value = String(Math.min(max, Math.max(min, v)));
+    onFormEdit();
+  });
+}
+ui.form.addEventListener('submit', (event) => {
+  // Enter in a field runs the experiment, as the Run button would.
+  event.preventDefault();
+  if (!ui.run.disabled) runFromTextarea();
+});
 
 window.idlab = {
   get ready() {
@@ -462,10 +787,19 @@ window.idlab = {
   get lastResult() { return lastResult; },
   get lastProgress() { return lastProgress; },
   get running() { return active !== null; },
+  /** The models of models/zoo.json (null until loaded). */
+  get zoo() { return zooModels; },
+  /** Peak memory estimate for a zoo entry on `images` images: {arch, weights, activations, base, total, …} in bytes. */
+  estimateMemory,
+  /** {fits, total, limit, message}: whether an estimate fits in this tab; message names the model and numbers. */
+  checkFits,
+  /** The message Run would refuse a spec with, or null. */
+  preflight: (spec) => (zooModels ? preflight(spec, zooModels) : null),
 };
 
 startWorker();
-loadPreset().then(
+const zooReady = loadZoo();
+Promise.all([loadPreset(), zooReady]).then(([spec]) => spec).then(
   (spec) => {
     if (!active) ui.run.disabled = false;
     const autorun = new URLSearchParams(location.search).get('autorun') !== '0';

@@ -1,0 +1,226 @@
+// The model form: its selectors list the zoo (models/zoo.json), it and the JSON
+// spec edit the same experiment, it shows each model's memory estimate, and the
+// page refuses, before the worker hears of it, a run that would not fit in the
+// tab or that pairs models with different input transforms.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  DIST, startServer, launchBrowser, openPage, waitReady, visibleError, waitForResult,
+  heatmapData, checkMatrix, outDir, writeJson,
+} from './helpers.mjs';
+
+// The list the page is served (build.sh copies the repository's models/zoo.json
+// there), so the test matches the wasm built alongside it.
+const ZOO = JSON.parse(fs.readFileSync(path.join(DIST, 'models/zoo.json'), 'utf8'));
+const entry = (arch) => {
+  const e = ZOO.models.find((m) => m.arch === arch);
+  assert.ok(e, `models/zoo.json lists ${arch}`);
+  return e;
+};
+
+let browser;
+let server;
+before(async () => {
+  browser = await launchBrowser();
+  server = await startServer({ isolation: true });
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** Open the page without autorun and wait for the worker and the model list. */
+async function openReady() {
+  const opened = await openPage(browser, `${server.url}?autorun=0`);
+  await waitReady(opened.page);
+  await opened.page.waitForSelector('#source-arch:not([disabled])', { timeout: 30000 });
+  await opened.page.waitForSelector('#target-arch:not([disabled])', { timeout: 30000 });
+  // Count what the page posts to the worker, to prove a refused run never reached it.
+  await opened.page.evaluate(() => {
+    window.__posted = [];
+    const post = Worker.prototype.postMessage;
+    Worker.prototype.postMessage = function (msg, ...rest) {
+      window.__posted.push(msg && msg.type);
+      return post.call(this, msg, ...rest);
+    };
+  });
+  return opened;
+}
+
+async function specValue(page) {
+  return JSON.parse(await page.inputValue('#spec'));
+}
+
+async function options(page, id) {
+  return page.evaluate((sel) => [...document.querySelectorAll(`${sel} optgroup`)].map((g) => ({
+    group: g.label,
+    options: [...g.querySelectorAll('option')].map((o) => ({ value: o.value, label: o.textContent })),
+  })), id);
+}
+
+test('the selectors list the zoo, stay in step with the JSON spec, and run resnet18 vs vgg11',
+  { timeout: 10 * 60 * 1000 }, async () => {
+    const { page, context, problems } = await openReady();
+    try {
+      // Every model of the manifest, grouped by family, with its parameter count.
+      for (const id of ['#source-arch', '#target-arch']) {
+        const groups = await options(page, id);
+        const listed = groups.flatMap((g) => g.options.map((o) => o.value));
+        assert.deepEqual([...listed].sort(), ZOO.models.map((m) => m.arch).sort(), `${id} lists every zoo model once`);
+        for (const g of groups) {
+          for (const o of g.options) {
+            const m = entry(o.value);
+            assert.ok(g.group.includes(m.family), `${o.value} is in its family's group (${m.family}), not "${g.group}"`);
+            assert.match(o.label, new RegExp(`^${m.arch} — \\d+(\\.\\d)? M parameters$`), `label of ${m.arch}`);
+          }
+        }
+        const families = groups.map((g) => g.group);
+        const order = ['cnn', 'transformer', 'mixer'].filter((f) => ZOO.models.some((m) => m.family === f));
+        assert.deepEqual(families.slice(0, order.length).map((g) => order.find((f) => g.includes(f))), order,
+          `families in order cnn, transformer, mixer: ${families.join(' | ')}`);
+      }
+      assert.equal(await page.inputValue('#source-arch'), 'alexnet');
+      assert.match((await page.evaluate(() => [...document.querySelectorAll('#source-arch option')]
+        .find((o) => o.value === 'resnet18').textContent)), /^resnet18 — 11\.7 M parameters$/);
+
+      // The default experiment's memory is stated: alexnet on 92 images.
+      const alexnetText = await page.textContent('#source-memory');
+      assert.match(alexnetText, /^about \d+(\.\d)? (GB|MB) while it loads$/, `alexnet memory text: ${alexnetText}`);
+      const est = await page.evaluate((e) => window.idlab.estimateMemory(e, 92), entry('alexnet'));
+      assert.equal(est.weights, entry('alexnet').parameters * 8, 'weights counted twice at 4 bytes each');
+      assert.equal(est.base, 64 * 2 ** 20, '64 MB base');
+      assert.equal(await page.textContent('#target-memory'), alexnetText, 'same model, same estimate');
+      assert.equal(await page.inputValue('#images'), '92', 'the default uses all 92 images');
+
+      // Form -> JSON.
+      await page.selectOption('#source-arch', 'resnet18');
+      await page.selectOption('#target-arch', 'vgg11');
+      await page.fill('#images', '3');
+      await page.fill('#source-seed', '0');
+      await page.fill('#target-seed', '1');
+      let spec = await specValue(page);
+      assert.deepEqual(spec.source, { arch: 'resnet18', seed: 0 }, 'spec.source follows the form');
+      assert.deepEqual(spec.target, { arch: 'vgg11', seed: 1 }, 'spec.target follows the form');
+      assert.equal(spec.stimuli.limit, 3, 'spec.stimuli.limit follows the form');
+      assert.equal(spec.stimuli.set, 'kriegeskorte92');
+      assert.equal(spec.metric, 'cka');
+      assert.equal(spec.idlab, 1);
+      assert.match(spec.name, /resnet18.*vgg11/, `the generated name describes the pair: ${spec.name}`);
+      assert.match(await page.textContent('#target-memory'), /^about 1\.1 GB while it loads$/, 'vgg11 on 3 images');
+      assert.match(await page.textContent('#source-memory'), /^about \d+ MB while it loads$/, 'resnet18 on 3 images');
+
+      // JSON -> form, and back to the pair under test.
+      await page.click('.spec summary');
+      await page.fill('#spec', JSON.stringify({ ...spec, source: { arch: 'vit_b_32', seed: 7 }, stimuli: { set: 'kriegeskorte92', limit: 12 } }, null, 2));
+      assert.equal(await page.inputValue('#source-arch'), 'vit_b_32', 'the form follows the JSON arch');
+      assert.equal(await page.inputValue('#source-seed'), '7', 'the form follows the JSON seed');
+      assert.equal(await page.inputValue('#images'), '12', 'the form follows the JSON limit');
+      await page.fill('#spec', '{"idlab": 1, oops');
+      assert.equal(await page.inputValue('#source-arch'), 'vit_b_32', 'unparsable JSON leaves the form alone');
+      await page.fill('#spec', JSON.stringify(spec, null, 2));
+      assert.equal(await page.inputValue('#source-arch'), 'resnet18');
+      assert.equal(await page.inputValue('#images'), '3');
+      assert.deepEqual(await specValue(page), spec);
+
+      // Run it with the Run button.
+      await page.click('#run');
+      const result = await waitForResult(page, 8 * 60 * 1000);
+      assert.equal(result.source.arch, 'resnet18');
+      assert.equal(result.target.arch, 'vgg11');
+      assert.equal(result.n_stimuli, 3);
+      assert.equal(result.source.layers.length, entry('resnet18').layers.length);
+      assert.equal(result.target.layers.length, entry('vgg11').layers.length);
+      const fig = await heatmapData(page);
+      checkMatrix(fig.z, 10, 10);
+      assert.deepEqual(fig.y, entry('resnet18').layers.map((l) => l.name), 'rows: resnet18 layers');
+      assert.deepEqual(fig.x, entry('vgg11').layers.map((l) => l.name), 'columns: vgg11 layers');
+      assert.deepEqual(await page.evaluate(() => window.__posted.filter((t) => t === 'run').length), 1, 'one run posted');
+
+      assert.equal(await visibleError(page), null, 'no error shown');
+      assert.deepEqual(problems, [], 'no console errors, page errors or failed requests');
+      const dir = outDir();
+      await page.screenshot({ path: path.join(dir, 'zoo-resnet18-vgg11.png'), fullPage: true });
+      writeJson(path.join(dir, 'zoo-resnet18-vgg11.json'), result);
+    } finally {
+      await context.close();
+    }
+  });
+
+test('a run that would not fit, or that mixes input transforms, is refused on the page',
+  { timeout: 5 * 60 * 1000 }, async () => {
+    const { page, context, problems } = await openReady();
+    try {
+      // The pure functions, with a synthetic model of a billion parameters.
+      const giant = {
+        arch: 'giant_1b', family: 'cnn', parameters: 1e9, input: entry('alexnet').input,
+        layers: [{ name: 'blocks.0', kind: 'block', shape: [1000], pre: false, tensor: 'blocks.0', pre_tensor: null }],
+      };
+      const g = await page.evaluate((e) => {
+        const estimate = window.idlab.estimateMemory(e, 92);
+        return { estimate, check: window.idlab.checkFits(estimate) };
+      }, giant);
+      assert.equal(g.estimate.total, 1e9 * 8 + 1000 * 92 * 4 + 64 * 2 ** 20, 'params x 4 x 2 + activations + 64 MB');
+      assert.equal(g.check.fits, false, 'a billion parameters do not fit');
+      assert.ok(g.check.limit <= 3.5 * 2 ** 30, `limit ${g.check.limit} is at most 3.5 GB`);
+      assert.match(g.check.message, /giant_1b/, 'the message names the model');
+      assert.match(g.check.message, /will not fit/, 'the message says it will not fit');
+      assert.match(g.check.message, /7\.5 GB/, `the message gives the estimate: ${g.check.message}`);
+      assert.match(g.check.message, /\d(\.\d)? GB this tab can use/, 'the message gives the limit');
+      const small = await page.evaluate((e) => window.idlab.checkFits(window.idlab.estimateMemory(e, 92)), entry('alexnet'));
+      assert.equal(small.fits, true, 'alexnet on 92 images fits');
+      assert.equal(small.message, undefined);
+
+      // A real zoo model that is too big on all 92 images: vgg13 keeps over 4 GB of activations.
+      await page.selectOption('#source-arch', 'vgg13');
+      await page.fill('#images', '92');
+      assert.match(await page.textContent('#source-memory'), /too much for this tab/, 'the form warns at once');
+      assert.equal(await page.evaluate(() => document.getElementById('source-memory').classList.contains('too-big')), true);
+      await page.click('#run');
+      const shown = await visibleError(page);
+      assert.ok(shown, '#error is visible');
+      assert.match(shown, /vgg13/, '#error names the model');
+      assert.match(shown, /will not fit/, '#error says it will not fit');
+      assert.match(shown, /\d(\.\d)? GB/, '#error gives the numbers');
+      assert.match(await page.textContent('#status'), /^Not run/, '#status says it did not run');
+      assert.equal(await page.evaluate(() => window.idlab.running), false);
+      assert.equal(await page.isDisabled('#run'), false, 'Run stays enabled');
+      assert.deepEqual(await page.evaluate(() => window.__posted), [], 'nothing was sent to the worker');
+      await page.screenshot({ path: path.join(outDir(), 'zoo-refused-memory.png'), fullPage: true });
+
+      // The same refusal through the API.
+      const api = await page.evaluate(async (spec) => {
+        try { await window.idlab.run(spec); return null; } catch (err) { return err.message; }
+      }, await specValue(page));
+      assert.match(api, /vgg13.*will not fit/);
+
+      // Two models with different input transforms (ImageNet vs Inception normalisation).
+      const mixer = ZOO.models.find((m) => JSON.stringify(m.input) !== JSON.stringify(entry('resnet18').input));
+      if (mixer) {
+        await page.selectOption('#source-arch', mixer.arch);
+        await page.selectOption('#target-arch', 'resnet18');
+        await page.fill('#images', '3');
+        await page.click('#run');
+        const msg = await visibleError(page);
+        assert.ok(msg, '#error is visible');
+        assert.match(msg, new RegExp(mixer.arch), '#error names the first model');
+        assert.match(msg, /resnet18/, '#error names the second model');
+        assert.match(msg, /input transform/, '#error says why');
+        assert.deepEqual(await page.evaluate(() => window.__posted), [], 'nothing was sent to the worker');
+      }
+
+      // The page stays usable: a small run that fits goes ahead and clears the error.
+      await page.selectOption('#source-arch', 'alexnet');
+      await page.selectOption('#target-arch', 'alexnet');
+      await page.fill('#images', '3');
+      await page.click('#run');
+      const result = await waitForResult(page, 4 * 60 * 1000);
+      assert.equal(result.n_stimuli, 3);
+      assert.equal(await visibleError(page), null, 'the error box is cleared by a run that went ahead');
+      assert.deepEqual(problems, [], 'no console errors, page errors or failed requests');
+    } finally {
+      await context.close();
+    }
+  });

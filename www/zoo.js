@@ -1,0 +1,222 @@
+// The model zoo as the page sees it (models/zoo.json, copied there by build.sh),
+// and the memory check that runs on the page before a spec goes to the worker.
+// Pure functions only: no DOM, so they can be called from tests through
+// window.idlab.estimateMemory / window.idlab.checkFits.
+
+export const ZOO_URL = 'models/zoo.json';
+
+const MiB = 2 ** 20;
+const GiB = 2 ** 30;
+
+/** Bytes of the page and the wasm module itself, before any model. */
+export const BASE_BYTES = 64 * MiB;
+/** WebAssembly (wasm32) can address at most 4 GB; keep 0.5 GB of headroom for fragmentation and copies. */
+export const WASM_MAX_BYTES = 4 * GiB;
+export const HEADROOM_BYTES = 0.5 * GiB;
+export const TAB_LIMIT_BYTES = WASM_MAX_BYTES - HEADROOM_BYTES;
+
+/** Images in each stimulus set the lab ships. */
+export const STIMULUS_SETS = { kriegeskorte92: 92 };
+/** Linear CKA needs at least this many images. */
+export const MIN_IMAGES = 3;
+
+/** Families in the order the selectors list them; any other family follows. */
+export const FAMILY_ORDER = ['cnn', 'transformer', 'mixer'];
+const FAMILY_LABELS = { cnn: 'Convolutional networks (cnn)', transformer: 'Vision transformers (transformer)', mixer: 'MLP-Mixers (mixer)' };
+
+const PRE = ':pre';
+
+/** Checks the manifest's shape; returns its models (throws with a readable message). */
+export function parseZoo(manifest) {
+  if (!manifest || !Array.isArray(manifest.models)) throw new Error('the model list has no "models" array');
+  for (const m of manifest.models) {
+    if (!m || typeof m.arch !== 'string' || !Number.isFinite(m.parameters) || !Array.isArray(m.layers)) {
+      throw new Error(`the model list has a malformed entry: ${JSON.stringify(m).slice(0, 120)}`);
+    }
+  }
+  return manifest.models;
+}
+
+/** [{family, label, models: [entry…]}] in FAMILY_ORDER, then any other family alphabetically; models keep manifest order. */
+export function groupByFamily(models) {
+  const groups = new Map();
+  for (const m of models) {
+    const family = m.family || 'other';
+    if (!groups.has(family)) groups.set(family, []);
+    groups.get(family).push(m);
+  }
+  const rank = (f) => {
+    const i = FAMILY_ORDER.indexOf(f);
+    return i < 0 ? FAMILY_ORDER.length : i;
+  };
+  return [...groups.keys()]
+    .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))
+    .map((family) => ({ family, label: FAMILY_LABELS[family] || family, models: groups.get(family) }));
+}
+
+/** "11.7 M parameters" */
+export function formatParameters(n) {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} B parameters`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)} M parameters`;
+  return `${Math.round(n / 1e3)} k parameters`;
+}
+
+/** "resnet18 — 11.7 M parameters" */
+export function modelLabel(entry) {
+  return `${entry.arch} — ${formatParameters(entry.parameters)}`;
+}
+
+/** Bytes as "1.1 GB" or "850 MB" (binary units, as browsers and wasm count memory). */
+export function formatBytes(bytes) {
+  if (bytes >= 0.95 * GiB) return `${(bytes / GiB).toFixed(1).replace(/\.0$/, '')} GB`;
+  return `${Math.max(1, Math.round(bytes / MiB))} MB`;
+}
+
+function units(layer) {
+  return (layer.shape || []).reduce((a, b) => a * b, 1);
+}
+
+/**
+ * The layers of `entry` a spec records: all of them, or those named in `layerNames`
+ * (`name` or `name:pre`, both the same size). Unknown names are skipped here: the
+ * core reports them.
+ */
+export function recordedLayers(entry, layerNames) {
+  if (!Array.isArray(layerNames) || layerNames.length === 0) return entry.layers;
+  const byName = new Map(entry.layers.map((l) => [l.name, l]));
+  return layerNames
+    .map((n) => byName.get(String(n).endsWith(PRE) ? String(n).slice(0, -PRE.length) : String(n)))
+    .filter(Boolean);
+}
+
+/**
+ * Peak memory of the tab while `entry` loads and records `images` images:
+ * weights twice (the ONNX bytes plus tract's copy; the first is freed once the
+ * model is loaded) + every recorded layer's activations for every image (kept
+ * until that model's Gram matrices are complete) + a fixed base.
+ * The two models of a spec load one after the other, so each is checked alone.
+ */
+export function estimateMemory(entry, images, layerNames) {
+  const n = Math.max(0, Math.floor(Number(images) || 0));
+  const weights = entry.parameters * 4 * 2;
+  const layers = recordedLayers(entry, layerNames);
+  const activations = layers.reduce((sum, l) => sum + units(l) * n * 4, 0);
+  return {
+    arch: entry.arch,
+    parameters: entry.parameters,
+    images: n,
+    layers: layers.length,
+    weights,
+    activations,
+    base: BASE_BYTES,
+    total: weights + activations + BASE_BYTES,
+  };
+}
+
+/**
+ * The most the tab should use: 4 GB of wasm memory less 0.5 GB of headroom, and
+ * no more than half the device's memory where the browser says how much it has
+ * (navigator.deviceMemory, in GB). `deviceMemory` may be passed for tests.
+ */
+export function memoryLimit(deviceMemory = (typeof navigator !== 'undefined' ? navigator.deviceMemory : undefined)) {
+  const tab = { bytes: TAB_LIMIT_BYTES, why: "WebAssembly's 4 GB less 0.5 GB of headroom" };
+  if (Number.isFinite(deviceMemory) && deviceMemory > 0) {
+    const half = (deviceMemory * GiB) / 2;
+    if (half < tab.bytes) return { bytes: half, why: `half of this device's ${deviceMemory} GB of memory` };
+  }
+  return tab;
+}
+
+/** How an estimate adds up, e.g. "11.7 M parameters × 4 bytes × 2 = 89 MB of weights + …". */
+export function describeEstimate(e) {
+  return `${formatParameters(e.parameters)} × 4 bytes × 2 = ${formatBytes(e.weights)} of weights, ` +
+    `+ ${formatBytes(e.activations)} of activations (the units of ${e.layers} recorded layers × ${e.images} images × 4 bytes), ` +
+    `+ ${formatBytes(e.base)} base`;
+}
+
+/**
+ * The most images `entry` can record within `limitBytes` (0 if even its weights do
+ * not fit; Infinity if it records nothing).
+ */
+export function maxImages(entry, limitBytes, layerNames) {
+  const perImage = recordedLayers(entry, layerNames).reduce((sum, l) => sum + units(l) * 4, 0);
+  const room = limitBytes - entry.parameters * 4 * 2 - BASE_BYTES;
+  if (room < 0) return 0;
+  return perImage > 0 ? Math.floor(room / perImage) : Infinity;
+}
+
+/**
+ * {fits, total, limit, message}: message (only when it does not fit) names the
+ * model and the numbers.
+ */
+export function checkFits(estimate, deviceMemory, entry, layerNames) {
+  const limit = memoryLimit(deviceMemory);
+  const fits = estimate.total <= limit.bytes;
+  const out = { fits, arch: estimate.arch, total: estimate.total, limit: limit.bytes, limitReason: limit.why };
+  if (!fits) {
+    out.message =
+      `${estimate.arch} will not fit in this tab: it needs about ${formatBytes(estimate.total)} while it loads ` +
+      `(${describeEstimate(estimate)}), more than the ${formatBytes(limit.bytes)} this tab can use (${limit.why}). ` +
+      advice(estimate, limit.bytes, entry, layerNames);
+  }
+  return out;
+}
+
+function advice(estimate, limitBytes, entry, layerNames) {
+  const most = entry ? maxImages(entry, limitBytes, layerNames) : 0;
+  if (most >= MIN_IMAGES && most < estimate.images) {
+    return `It fits with at most ${most} images; use fewer images, or a smaller model.`;
+  }
+  return 'Choose a smaller model.';
+}
+
+/** True when two zoo entries need the same input transform (size, mean, std). */
+export function sameInput(a, b) {
+  const ia = a.input || {};
+  const ib = b.input || {};
+  const eq = (x, y) => JSON.stringify(x ?? null) === JSON.stringify(y ?? null);
+  return eq(ia.size, ib.size) && eq(ia.mean, ib.mean) && eq(ia.std, ib.std);
+}
+
+function describeInput(entry) {
+  const i = entry.input || {};
+  const r = (v) => (Array.isArray(v) ? `[${v.map((x) => Number(x).toFixed(3)).join(', ')}]` : String(v));
+  return `${i.size} px, mean ${r(i.mean)}, std ${r(i.std)}`;
+}
+
+/** Number of images a spec uses (its limit, or the whole set). */
+export function specImages(spec) {
+  const stimuli = (spec && spec.stimuli) || {};
+  const all = STIMULUS_SETS[stimuli.set];
+  const limit = Number.isInteger(stimuli.limit) ? stimuli.limit : undefined;
+  if (all === undefined) return limit;
+  return limit === undefined ? all : Math.min(limit, all);
+}
+
+/**
+ * Everything the page checks before a spec goes to the worker. Returns null when
+ * the run may go ahead, else a message. Models that are not in the zoo list are
+ * left to the core, which names the zoo it knows.
+ */
+export function preflight(spec, models, deviceMemory) {
+  if (!spec || typeof spec !== 'object' || !Array.isArray(models)) return null;
+  const find = (side) => {
+    const m = spec[side];
+    return m && typeof m === 'object' ? models.find((e) => e.arch === m.arch) : undefined;
+  };
+  const source = find('source');
+  const target = find('target');
+  if (source && target && !sameInput(source, target)) {
+    return `${source.arch} and ${target.arch} cannot be compared in one run: they need different input transforms ` +
+      `(${source.arch}: ${describeInput(source)}; ${target.arch}: ${describeInput(target)}), ` +
+      'and this version prepares the images once for both models. Choose two models with the same input.';
+  }
+  const images = specImages(spec);
+  if (images === undefined) return null; // unknown stimulus set: the core says so
+  for (const [side, entry] of [['source', source], ['target', target]]) {
+    if (!entry) continue;
+    const check = checkFits(estimateMemory(entry, images, spec.layers), deviceMemory, entry, spec.layers);
+    if (!check.fits) return `Not run (${side} model): ${check.message}`;
+  }
+  return null;
+}
