@@ -175,7 +175,7 @@ function run(spec) {
   if (active) return Promise.reject(new Error('A run is already in progress; cancel it first.'));
 
   // Refuse, on this page and before the worker hears of it, a run that cannot work:
-  // a model too big for the tab, or two models that need different input transforms.
+  // a model too big for the tab, or two models that take different input sizes.
   const checked = zooModels !== null;
   if (checked) {
     const refusal = preflight(spec, zooModels);
@@ -725,7 +725,7 @@ function formWarning(spec) {
   const source = zooEntry(spec.source && spec.source.arch);
   const target = zooEntry(spec.target && spec.target.arch);
   if (source && target && !sameInput(source, target)) {
-    return `${source.arch} and ${target.arch} need different input transforms, so Run will refuse this pair.`;
+    return `${source.arch} and ${target.arch} take different input sizes, so Run will refuse this pair.`;
   }
   const images = specImages(spec);
   for (const entry of [source, target]) {

@@ -170,12 +170,13 @@ function advice(estimate, limitBytes, entry, layerNames) {
   return 'Choose a smaller model.';
 }
 
-/** True when two zoo entries need the same input transform (size, mean, std). */
+/**
+ * True when two zoo entries take the same input size. The core resizes the
+ * images once and each model normalises them with its own mean and std, so
+ * only the size has to agree.
+ */
 export function sameInput(a, b) {
-  const ia = a.input || {};
-  const ib = b.input || {};
-  const eq = (x, y) => JSON.stringify(x ?? null) === JSON.stringify(y ?? null);
-  return eq(ia.size, ib.size) && eq(ia.mean, ib.mean) && eq(ia.std, ib.std);
+  return ((a.input || {}).size ?? null) === ((b.input || {}).size ?? null);
 }
 
 function describeInput(entry) {
@@ -207,9 +208,9 @@ export function preflight(spec, models, deviceMemory) {
   const source = find('source');
   const target = find('target');
   if (source && target && !sameInput(source, target)) {
-    return `${source.arch} and ${target.arch} cannot be compared in one run: they need different input transforms ` +
+    return `${source.arch} and ${target.arch} cannot be compared in one run: they take different input sizes ` +
       `(${source.arch}: ${describeInput(source)}; ${target.arch}: ${describeInput(target)}), ` +
-      'and this version prepares the images once for both models. Choose two models with the same input.';
+      'and this version resizes the images once for both models. Choose two models with the same input size.';
   }
   const images = specImages(spec);
   if (images === undefined) return null; // unknown stimulus set: the core says so

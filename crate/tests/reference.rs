@@ -57,3 +57,28 @@ fn identical_seeds_give_identical_weights_and_unit_diagonal() {
         assert!((row[i] - 1.0).abs() < 1e-12, "layer {i}: {}", row[i]);
     }
 }
+
+/// Models with different normalisations (the Mixer's mean = std = 0.5 vs
+/// ImageNet's) are compared in one run: each normalises the shared resized
+/// images with its own statistics.
+#[test]
+fn models_with_different_normalisation_compare() {
+    use idlab::experiment::{Session, Spec};
+    let mut spec: serde_json::Value = serde_json::from_str(common::SESSION_SPEC).unwrap();
+    spec["source"] = serde_json::json!({"arch": "mixer_b16_224", "seed": 0});
+    spec["target"] = serde_json::json!({"arch": "resnet18", "seed": 0});
+    spec["layers"] = serde_json::json!(null);
+    spec["stimuli"]["limit"] = 3.into();
+    let spec = serde_json::to_string(&spec).unwrap().replace(",\"layers\":null", "");
+    let mut s = Session::new(Spec::from_json(&spec).unwrap()).unwrap();
+    let paths = s.stimulus_paths().to_vec();
+    for (p, bytes) in paths.iter().zip(common::STIMULI) {
+        s.add_stimulus(p, bytes).unwrap();
+    }
+    while !s.is_done() {
+        s.step().unwrap();
+    }
+    let m = s.result("test", 0.0).unwrap().matrix;
+    assert_eq!((m.len(), m[0].len()), (24, 10));
+    assert!(m.iter().flatten().all(|v| v.is_finite() && (0.0..=1.0 + 1e-12).contains(v)));
+}

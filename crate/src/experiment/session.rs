@@ -8,7 +8,8 @@ use crate::error::{Error, Result};
 use crate::metrics::cka::cka_from_grams;
 use crate::runtime::Recorder;
 use crate::sinks::GramSink;
-use crate::stimuli::{sets, Preprocess};
+use crate::stimuli::{decode_rgb, resize_crop, sets};
+use image::RgbImage;
 use crate::zoo::{self, Arch, Probe};
 use nalgebra::DMatrix;
 use serde::Serialize;
@@ -49,8 +50,10 @@ impl Model {
 pub struct Session {
     spec: Spec,
     paths: Vec<String>,
-    images: Vec<Vec<f32>>,
-    preprocess: Preprocess,
+    /// Stimuli decoded, resized and cropped once; each model normalises them
+    /// with its own mean and std when it records.
+    images: Vec<RgbImage>,
+    size: u32,
     models: [Model; 2],
     phase: Phase,
     steps_done: usize,
@@ -67,16 +70,21 @@ impl Session {
             Ok(Model { arch, seed: m.seed, layers: spec.recorded_layers(arch)? })
         };
         let models = [model(&spec.source)?, model(&spec.target)?];
-        let preprocess = models[0].arch.preprocess();
-        if models[1].arch.preprocess() != preprocess {
-            return Err(Error::Spec("source and target need the same input transform".into()));
+        let size = models[0].arch.preprocess().size;
+        if models[1].arch.preprocess().size != size {
+            return Err(Error::Spec(format!(
+                "source and target need the same input size ({} takes {size} px, {} takes {} px)",
+                models[0].arch.name(),
+                models[1].arch.name(),
+                models[1].arch.preprocess().size
+            )));
         }
         let paths = sets::image_paths(&spec.stimuli.set, spec.stimuli.limit)?;
         Ok(Session {
             spec,
             paths,
             images: Vec::new(),
-            preprocess,
+            size,
             models,
             phase: Phase::Build(0),
             steps_done: 0,
@@ -96,12 +104,12 @@ impl Session {
         &self.paths
     }
 
-    /// Decodes and preprocesses the next stimulus. `name` is used in errors.
+    /// Decodes, resizes and crops the next stimulus. `name` is used in errors.
     pub fn add_stimulus(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
         if self.images.len() == self.paths.len() {
             return Err(Error::State(format!("all {} stimuli were already added", self.paths.len())));
         }
-        self.images.push(self.preprocess.apply(name, bytes)?);
+        self.images.push(resize_crop(&decode_rgb(name, bytes)?, self.size));
         Ok(())
     }
 
@@ -131,7 +139,7 @@ impl Session {
                 let model = &self.models[m];
                 let built = zoo::build(model.arch, model.seed);
                 let tensors: Vec<String> = model.layers.iter().map(|l| l.tensor.clone()).collect();
-                let size = self.preprocess.size as usize;
+                let size = self.size as usize;
                 let recorder = Recorder::new(&model.label(), built.proto, &tensors, [1, 3, size, size])?;
                 let sinks = model.layers.iter().map(|l| GramSink::new(l.units)).collect();
                 self.running = Some((recorder, sinks));
@@ -140,7 +148,8 @@ impl Session {
             }
             Phase::Record(m, i) => {
                 let (recorder, sinks) = self.running.as_mut().expect("recorder exists while recording");
-                let outputs = recorder.run(&self.images[i])?;
+                let input = self.models[m].arch.preprocess().normalise(&self.images[i]);
+                let outputs = recorder.run(&input)?;
                 for ((sink, out), layer) in sinks.iter_mut().zip(outputs).zip(&self.models[m].layers) {
                     if out.len() != sink.units() {
                         return Err(Error::Model {
