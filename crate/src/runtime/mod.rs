@@ -1,6 +1,10 @@
 //! Runs an ONNX model through tract and hands back the recorded layers'
 //! outputs for one image. Knows nothing about metrics.
 
+pub mod inspect;
+
+pub use inspect::{inspect, Candidate, Inspection};
+
 use crate::error::{Error, Result};
 use tract_onnx::pb::ModelProto;
 use tract_onnx::prelude::*;

@@ -294,18 +294,29 @@ pub struct ZooModel {
     pub parameters: usize,
 }
 
-/// Builds `arch` with weights drawn from `seed`.
+/// Builds `arch` with weights drawn from `seed`. The model's metadata names
+/// the architecture and seed (`idlab.arch`, `idlab.seed`) and its
+/// preprocessing (`idlab.input_size`, `idlab.mean`, `idlab.std`; see
+/// [`crate::runtime::inspect`]), so an exported file carries its transform.
 pub fn build(arch: Arch, seed: u64) -> ZooModel {
     let size = arch.preprocess().size as usize;
     let mut g = graph::GraphBuilder::default();
     let mut net = Net::new(&mut g, seed, false);
     let logits = arch.emit(&mut net, &T::new(INPUT, &[3, size, size]));
     let parameters = g.parameters();
+    let pre = arch.preprocess();
+    let json = |v: [f32; 3]| serde_json::to_string(&v).expect("floats serialise");
     let proto = g.finish(
         arch.name(),
         (INPUT, &[1, 3, size, size]),
         &[(&logits.name, &[1, 1000])],
-        &[("idlab.arch", arch.name().into()), ("idlab.seed", seed.to_string())],
+        &[
+            ("idlab.arch", arch.name().into()),
+            ("idlab.seed", seed.to_string()),
+            (crate::runtime::inspect::META_INPUT_SIZE, pre.size.to_string()),
+            (crate::runtime::inspect::META_MEAN, json(pre.mean)),
+            (crate::runtime::inspect::META_STD, json(pre.std)),
+        ],
     );
     ZooModel { arch, seed, proto, parameters }
 }

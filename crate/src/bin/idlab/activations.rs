@@ -1,7 +1,7 @@
 //! `idlab activations`: record layers of a zoo model or a user's ONNX file on
 //! a folder of images and write them as .npz (float32, images x units).
 
-use idlab::runtime::Recorder;
+use idlab::runtime::{inspect, Recorder};
 use idlab::stimuli::Preprocess;
 use idlab::zoo::{self, Arch};
 use ndarray::Array2;
@@ -25,14 +25,31 @@ pub fn image_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
 
 pub fn run(model: &str, stimuli: &Path, layers: Option<String>, out: &Path, save_input: bool) -> Result<(), String> {
     let requested: Option<Vec<String>> = layers.map(|l| l.split(',').map(|s| s.trim().to_string()).collect());
-    let preprocess = Preprocess::IMAGENET_224;
-    let (label, proto, probes) = if model.ends_with(".onnx") {
+    let (label, proto, probes, preprocess) = if model.ends_with(".onnx") {
         let bytes = std::fs::read(model).map_err(|e| format!("cannot read {model}: {e}"))?;
-        let proto = <tract_onnx::pb::ModelProto as prost::Message>::decode(bytes.as_slice())
-            .map_err(|e| format!("{model} is not an ONNX model: {e}"))?;
-        let names = requested.ok_or_else(|| format!("{model}: give --layers (tensor names) for a user model"))?;
+        let proto = inspect::decode(model, &bytes).map_err(|e| e.to_string())?;
+        drop(bytes);
+        let found = inspect::inspect_proto(model, &proto).map_err(|e| e.to_string())?;
+        let names = requested.ok_or_else(|| {
+            let few: Vec<&str> = found.layers.iter().rev().take(5).rev().map(|c| c.tensor.as_str()).collect();
+            format!(
+                "{model}: give --layers (tensor names) for a user model, e.g. {}; `idlab inspect {model}` lists all {}",
+                few.join(","),
+                found.layers.len()
+            )
+        })?;
+        for n in &names {
+            found.candidate(model, n).map_err(|e| e.to_string())?;
+        }
+        let side = found.side(model).map_err(|e| e.to_string())?;
+        if let Some((h, w)) = found.input_size {
+            if (h, w) != (side, side) {
+                return Err(format!("{model}: the metadata asks for {side} x {side} images but input '{}' is fixed at {h} x {w}", found.input_name));
+            }
+        }
+        let preprocess = found.preprocess.unwrap_or(Preprocess { size: side as u32, ..Preprocess::IMAGENET_224 });
         let probes: Vec<(String, String)> = names.iter().map(|n| (n.clone(), n.clone())).collect();
-        (model.to_string(), proto, probes)
+        (model.to_string(), proto, probes, preprocess)
     } else {
         let (arch, seed) = model
             .split_once(':')
@@ -45,7 +62,7 @@ pub fn run(model: &str, stimuli: &Path, layers: Option<String>, out: &Path, save
             .map(|l| arch.probe(l).map(|p| (p.label, p.tensor)))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| e.to_string())?;
-        (format!("{} seed {seed}", arch.name()), zoo::build(arch, seed).proto, probes)
+        (format!("{} seed {seed}", arch.name()), zoo::build(arch, seed).proto, probes, arch.preprocess())
     };
     let size = preprocess.size as usize;
     let tensors: Vec<String> = probes.iter().map(|(_, t)| t.clone()).collect();

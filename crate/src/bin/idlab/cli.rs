@@ -1,6 +1,6 @@
 //! Command-line arguments and dispatch.
 
-use crate::{activations, run, serve, zoo};
+use crate::{activations, inspect, run, serve, zoo};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -65,9 +65,17 @@ enum Command {
         /// Output .npz file.
         #[arg(short, long)]
         out: PathBuf,
-        /// Also store the preprocessed input tensors as "input" (images x 3 x 224 x 224).
+        /// Also store the preprocessed input tensors as "input" (images x 3 x size x size, 224 unless the model says otherwise).
         #[arg(long)]
         save_input: bool,
+    },
+    /// Check a .onnx file and list its input and the layers that can be recorded (name, op, shape, units).
+    Inspect {
+        /// The .onnx file.
+        file: PathBuf,
+        /// Print the inspection as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Serve the built site (dist/) on loopback with the headers threads need (COOP/COEP).
     Serve {
@@ -99,6 +107,7 @@ pub fn main() -> ExitCode {
         Command::Activations { model, stimuli, layers, out, save_input } => {
             activations::run(&model, &stimuli, layers, &out, save_input)
         }
+        Command::Inspect { file, json } => inspect::run(&file, json),
         Command::Serve { dir, port, no_isolation } => serve::serve(&dir, port, !no_isolation),
     };
     match outcome {
