@@ -40,6 +40,13 @@ const ui = {
   memoryLimit: $('memory-limit'),
 };
 
+// The "Your model (ONNX)" entry of each side's model selector.
+const ONNX_OPTION = '__onnx__';
+// Layers chosen by default in a user's model: up to this many, evenly spaced
+// among the outputs of these ops (else among all candidates).
+const DEFAULT_ONNX_LAYERS = 10;
+const DEFAULT_ONNX_OPS = ['Relu', 'Gemm', 'Add'];
+
 const STAGE_NAMES = {
   'loading stimuli': 'Loading stimuli',
   building: 'Building models',
@@ -61,6 +68,11 @@ let zooModels = null;   // models[] of models/zoo.json once loaded
 let defaultSpec = null; // the preset, parsed
 let zooError = null;    // why models/zoo.json could not be used, if it could not
 let formSpec = null;    // the last spec the textarea parsed to (or the form wrote): what the form shows
+// Users' ONNX files, by name (the spec's "onnx" value): {bytes: ArrayBuffer, size, inspection}.
+// They stay in this tab; a copy of the bytes goes to the worker with each run.
+const userFiles = new Map();
+const inspections = new Map(); // request id -> {side, bytes?, resolve, reject}
+let inspectCounter = 0;
 
 // ---------------------------------------------------------------- worker
 
@@ -108,6 +120,15 @@ function onWorkerMessage(entry, msg) {
       showError(msg.message);
       entry.rejectReady(new Error(msg.message));
       if (active && active.entry === entry) failRun(active.id, msg.message, { shown: true });
+      return;
+    }
+    case 'inspection':
+    case 'inspect-error': {
+      const request = inspections.get(msg.id);
+      if (!request) return;
+      inspections.delete(msg.id);
+      if (msg.type === 'inspect-error') request.reject(new Error(msg.message));
+      else request.resolve(msg);
       return;
     }
     default:
@@ -178,8 +199,20 @@ function run(spec) {
   // a model too big for the tab, or two models that take different input sizes.
   const checked = zooModels !== null;
   if (checked) {
-    const refusal = preflight(spec, zooModels);
+    const refusal = preflight(spec, zooModels, undefined, userEntries(spec));
     if (refusal) return refuse(refusal);
+  }
+  // A user model's bytes must be in this tab; they travel with the run.
+  const models = {};
+  for (const side of SIDES) {
+    const m = spec && spec[side];
+    if (!m || typeof m !== 'object' || typeof m.onnx !== 'string') continue;
+    const file = userFiles.get(m.onnx);
+    if (!file) {
+      return refuse(`The ${side} model is your ONNX file ${m.onnx}, which this page does not have: ` +
+        `choose it under "Your model (ONNX)" (or load it from a URL) first.`);
+    }
+    if (!models[m.onnx]) models[m.onnx] = file.bytes.slice(0);
   }
 
   const id = ++runCounter;
@@ -208,7 +241,7 @@ function run(spec) {
       if (!active || active.id !== id) return; // cancelled while waiting
       if (!checked && zooModels) {
         // The model list arrived after Run was pressed: check now, still before posting.
-        const refusal = preflight(spec, zooModels);
+        const refusal = preflight(spec, zooModels, undefined, userEntries(spec));
         if (refusal) {
           failRun(id, refusal);
           ui.status.textContent = 'Not run: see the message below.';
@@ -218,7 +251,7 @@ function run(spec) {
       active.posted = true;
       active.lastMessageAt = performance.now();
       active.stallTimer = setInterval(() => checkStall(id), 5000);
-      entry.worker.postMessage({ type: 'run', id, spec });
+      entry.worker.postMessage({ type: 'run', id, spec, models }, Object.values(models));
     },
     (err) => {
       if (active && active.id === id) failRun(id, err.message, { shown: Boolean(entry.failed) });
@@ -359,8 +392,8 @@ function renderResult(result) {
   const metric = METRIC_NAMES[result.metric] || result.metric;
   const src = result.source;
   const tgt = result.target;
-  const srcName = `${src.arch} seed ${src.seed}`;
-  const tgtName = `${tgt.arch} seed ${tgt.seed}`;
+  const srcName = sideName(src);
+  const tgtName = sideName(tgt);
   const flavor = result.flavor === 'threads' ? 'threaded wasm' : result.flavor === 'single' ? 'single-threaded wasm' : result.flavor;
   const secs = typeof result.seconds === 'number' ? `, computed in ${formatSeconds(result.seconds)}` : '';
   ui.summary.textContent =
@@ -374,6 +407,11 @@ function renderResult(result) {
   downloadUrl = URL.createObjectURL(new Blob([JSON.stringify(result, null, 2)], { type: 'application/json' }));
   ui.download.href = downloadUrl;
   ui.download.hidden = false;
+}
+
+/** "resnet18 seed 0" for a zoo model, the file name for a user's model. */
+function sideName(side) {
+  return side.seed === undefined || side.seed === null ? String(side.arch) : `${side.arch} seed ${side.seed}`;
 }
 
 function renderHeatmap(result, metric, srcName, tgtName) {
@@ -515,9 +553,18 @@ async function loadZoo() {
 // whenever the text parses; changing the form rewrites the JSON.
 
 const SIDES = ['source', 'target'];
-const sideUi = (side) => (side === 'source'
-  ? { arch: ui.sourceArch, seed: ui.sourceSeed, memory: ui.sourceMemory }
-  : { arch: ui.targetArch, seed: ui.targetSeed, memory: ui.targetMemory });
+const sideUi = (side) => ({
+  arch: $(`${side}-arch`),
+  seed: $(`${side}-seed`),
+  memory: $(`${side}-memory`),
+  onnx: $(`${side}-onnx`),
+  file: $(`${side}-onnx-file`),
+  drop: $(`${side}-onnx-drop`),
+  url: $(`${side}-onnx-url`),
+  fetch: $(`${side}-onnx-fetch`),
+  info: $(`${side}-onnx-info`),
+  layers: $(`${side}-onnx-layers`),
+});
 
 function populateSelectors(models) {
   const groups = groupByFamily(models);
@@ -530,7 +577,7 @@ function populateSelectors(models) {
       for (const m of members) group.append(new Option(modelLabel(m), m.arch));
       return group;
     });
-    select.replaceChildren(...nodes);
+    select.replaceChildren(...nodes, new Option('Your model (ONNX)', ONNX_OPTION));
     select.disabled = false;
   }
   ui.memoryLimit.textContent = describeLimit();
@@ -582,7 +629,15 @@ function syncFormFromSpec(spec) {
     for (const side of SIDES) {
       const m = spec[side] && typeof spec[side] === 'object' ? spec[side] : {};
       const s = sideUi(side);
-      selectArch(s.arch, m.arch);
+      const onnx = typeof m.onnx === 'string';
+      if (onnx) {
+        selectArch(s.arch, undefined);
+        s.arch.value = ONNX_OPTION;
+        showLayers(side, m.onnx, Array.isArray(m.layers) ? m.layers.map(String) : []);
+      } else {
+        selectArch(s.arch, m.arch);
+      }
+      showOnnx(side, onnx);
       s.seed.value = Number.isSafeInteger(m.seed) ? String(m.seed) : '';
     }
   } else {
@@ -614,8 +669,8 @@ function readInt(input, min, max) {
 function autoName(spec) {
   const n = spec.stimuli && Number.isInteger(spec.stimuli.limit) ? ` (first ${spec.stimuli.limit} images)` : '';
   const metric = spec.metric === 'cka' ? 'linear CKA' : spec.metric;
-  return `${spec.source.arch} seed ${spec.source.seed} vs ${spec.target.arch} seed ${spec.target.seed}: ` +
-    `${metric}, layer by layer${n}`;
+  const name = (m) => (m && typeof m.onnx === 'string' ? m.onnx : `${m && m.arch} seed ${m && m.seed}`);
+  return `${name(spec.source)} vs ${name(spec.target)}: ${metric}, layer by layer${n}`;
 }
 
 /** The spec the form describes, built on the last parsed one; null while a field is invalid. */
@@ -625,6 +680,10 @@ function specFromForm() {
   const problems = [];
   const seeds = {};
   for (const side of SIDES) {
+    if (onnxChosen(side)) {
+      if (!onnxSide(side, base[side])) problems.push(`choose the ${side} model's ONNX file`);
+      continue;
+    }
     const seed = readInt(sideUi(side).seed, 0, Number.MAX_SAFE_INTEGER);
     if (seed === null) problems.push(`the ${side} seed must be a whole number, 0 or more`);
     seeds[side] = seed;
@@ -640,8 +699,12 @@ function specFromForm() {
   }
   const spec = JSON.parse(JSON.stringify(base));
   for (const side of SIDES) {
+    if (onnxChosen(side)) {
+      spec[side] = onnxSide(side, base[side]);
+      continue;
+    }
     const arch = sideUi(side).arch.value || (base[side] && base[side].arch);
-    spec[side] = { ...(typeof spec[side] === 'object' && spec[side] ? spec[side] : {}), arch, seed: seeds[side] };
+    spec[side] = { arch, seed: seeds[side] };
   }
   spec.stimuli = { ...(spec.stimuli || { set: 'kriegeskorte92' }) };
   if (images === all) delete spec.stimuli.limit;
@@ -667,7 +730,7 @@ function onFormEdit() {
   if (!spec) return;
   for (const side of SIDES) {
     const select = sideUi(side).arch;
-    if (select.value) selectArch(select, select.value); // drops a "not in the zoo list" entry no longer chosen
+    if (select.value && select.value !== ONNX_OPTION) selectArch(select, select.value); // drops a "not in the zoo list" entry no longer chosen
   }
   formSpec = spec;
   ui.spec.value = JSON.stringify(spec, null, 2);
@@ -694,13 +757,27 @@ function onSpecEdit() {
 /** "about 1.1 GB while it loads" next to each model, and a warning for a spec Run would refuse. */
 function updateMemory(spec) {
   const images = specImages(spec);
+  const users = userEntries(spec);
   for (const side of SIDES) {
     const s = sideUi(side);
-    const arch = spec[side] && spec[side].arch;
-    const entry = zooEntry(arch);
+    const m = spec[side] && typeof spec[side] === 'object' ? spec[side] : {};
+    const arch = m.arch;
+    const user = typeof m.onnx === 'string';
+    const entry = user ? users[side] : zooEntry(arch);
+    const layerNames = user ? m.layers : spec.layers;
     s.memory.classList.remove('too-big');
     s.memory.removeAttribute('title');
-    if (!zooModels) {
+    if (user && !entry) {
+      s.memory.textContent = `Choose the file ${m.onnx} to see its memory estimate.`;
+    } else if (user && images !== undefined) {
+      const estimate = estimateMemory(entry, images, layerNames);
+      const fits = checkFits(estimate, undefined, entry, layerNames);
+      s.memory.textContent = `about ${formatBytes(estimate.total)} while it loads` +
+        (fits.fits ? '' : ` — too much for this tab (at most ${formatBytes(fits.limit)})`);
+      s.memory.title = `the file's ${formatBytes(entry.fileSize)} × 2, + ${formatBytes(estimate.activations)} of activations ` +
+        `(${estimate.layers} layers × ${estimate.images} images × 4 bytes), + ${formatBytes(estimate.base)} base`;
+      s.memory.classList.toggle('too-big', !fits.fits);
+    } else if (!zooModels) {
       s.memory.textContent = '';
     } else if (!entry) {
       s.memory.textContent = arch ? `${arch} is not in the zoo list: its memory is unknown.` : '';
@@ -720,8 +797,9 @@ function updateMemory(spec) {
 
 /** A short warning for a spec that Run would refuse ('' if none); #error gets the full numbers on Run. */
 function formWarning(spec) {
-  const refusal = preflight(spec, zooModels);
+  const refusal = preflight(spec, zooModels, undefined, userEntries(spec));
   if (!refusal) return '';
+  if (['source', 'target'].some((side) => spec[side] && typeof spec[side].onnx === 'string')) return refusal;
   const source = zooEntry(spec.source && spec.source.arch);
   const target = zooEntry(spec.target && spec.target.arch);
   if (source && target && !sameInput(source, target)) {
@@ -737,6 +815,177 @@ function formWarning(spec) {
       (most >= MIN_IMAGES && most < images ? `It fits with at most ${most} images.` : 'Choose a smaller model.');
   }
   return refusal;
+}
+
+// ---------------------------------------------------------------- users' ONNX models
+
+function onnxChosen(side) {
+  return sideUi(side).arch.value === ONNX_OPTION;
+}
+
+function showOnnx(side, shown) {
+  const s = sideUi(side);
+  s.onnx.hidden = !shown;
+  s.seed.disabled = shown;
+  s.seed.closest('.field').hidden = shown;
+}
+
+/** The spec side the form describes for a user model, or null while no file is chosen. */
+function onnxSide(side, previous) {
+  const s = sideUi(side);
+  const name = s.layers.dataset.file;
+  if (!name || !userFiles.has(name)) return null;
+  const layers = [...s.layers.selectedOptions].map((o) => o.value);
+  const out = { onnx: name, layers };
+  if (previous && previous.onnx === name && Number.isInteger(previous.size)) out.size = previous.size;
+  return out;
+}
+
+/** Lists a file's candidate layers (with shapes) in the side's multi-select, selecting `chosen`. */
+function showLayers(side, name, chosen) {
+  const s = sideUi(side);
+  const file = userFiles.get(name);
+  s.layers.dataset.file = name;
+  if (!file) {
+    s.layers.replaceChildren();
+    s.info.textContent = `The spec names ${name}: choose that file (or load it from a URL) to run it.`;
+    return;
+  }
+  const wanted = new Set(chosen);
+  s.layers.replaceChildren(...file.inspection.layers.map((c) => {
+    const o = new Option(`${c.tensor} — ${c.op} ${c.shape.join('×')}`, c.tensor);
+    o.selected = wanted.has(c.tensor) || wanted.has(c.node);
+    return o;
+  }));
+  const i = file.inspection;
+  const pre = i.preprocess
+    ? `size ${i.preprocess.size}, mean/std from the file`
+    : `no idlab.* metadata: ImageNet mean/std${i.input_size ? `, ${i.input_size[0]} px` : ', 224 px'}`;
+  s.info.textContent = `${name}: ${formatBytes(file.size)}, input '${i.input_name}', ${i.layers.length} recordable layers; ${pre}.`;
+}
+
+/** Up to DEFAULT_ONNX_LAYERS evenly spaced ReLU / Gemm / Add outputs (else any candidates). */
+function defaultLayers(inspection) {
+  let pool = inspection.layers.filter((c) => DEFAULT_ONNX_OPS.includes(c.op));
+  if (!pool.length) pool = inspection.layers;
+  if (pool.length <= DEFAULT_ONNX_LAYERS) return pool.map((c) => c.tensor);
+  const out = [];
+  for (let k = 0; k < DEFAULT_ONNX_LAYERS; k++) {
+    out.push(pool[Math.round((k * (pool.length - 1)) / (DEFAULT_ONNX_LAYERS - 1))].tensor);
+  }
+  return [...new Set(out)];
+}
+
+/** Zoo-like entries for the spec's user models (for the memory estimate and the input-size check). */
+function userEntries(spec) {
+  const out = {};
+  for (const side of SIDES) {
+    const m = spec && spec[side];
+    const file = m && typeof m.onnx === 'string' ? userFiles.get(m.onnx) : undefined;
+    if (!file) continue;
+    const i = file.inspection;
+    const size = Number.isInteger(m.size) ? m.size
+      : i.preprocess ? i.preprocess.size : i.input_size ? i.input_size[0] : 224;
+    out[side] = {
+      arch: m.onnx,
+      user: true,
+      fileSize: file.size,
+      // estimateMemory counts weights as parameters × 4 bytes × 2: the file's size twice.
+      parameters: file.size / 4,
+      layers: i.layers.map((c) => ({ name: c.tensor, shape: c.shape })),
+      input: { size, mean: i.preprocess ? i.preprocess.mean : [0.485, 0.456, 0.406], std: i.preprocess ? i.preprocess.std : [0.229, 0.224, 0.225] },
+    };
+  }
+  return out;
+}
+
+/** Sends bytes (or a URL) to the worker to inspect; resolves with {name, size, inspection, bytes?}. */
+function inspectInWorker(message, transfer = []) {
+  const entry = ensureWorker();
+  const id = `inspect-${++inspectCounter}`;
+  return entry.ready.then(() => new Promise((resolve, reject) => {
+    inspections.set(id, { resolve, reject });
+    entry.worker.postMessage({ ...message, id }, transfer);
+  }));
+}
+
+async function addUserFile(side, name, bytes, inspected) {
+  const s = sideUi(side);
+  clearError();
+  s.info.textContent = `Reading ${name}…`;
+  try {
+    let reply = inspected;
+    if (!reply) {
+      const copy = bytes.slice(0); // the page keeps `bytes`; the worker gets this copy
+      reply = await inspectInWorker({ type: 'inspect', name, bytes: copy }, [copy]);
+    }
+    const buffer = bytes || reply.bytes;
+    userFiles.set(reply.name || name, { bytes: buffer, size: buffer.byteLength, inspection: reply.inspection });
+    s.arch.value = ONNX_OPTION;
+    showOnnx(side, true);
+    showLayers(side, reply.name || name, defaultLayers(reply.inspection));
+    onFormEdit();
+  } catch (err) {
+    s.info.textContent = `${name} cannot be used (see the message below).`;
+    showError(err.message);
+  }
+}
+
+async function onFileChosen(side, file) {
+  if (!file) return;
+  let bytes;
+  try {
+    bytes = await file.arrayBuffer();
+  } catch (err) {
+    showError(`Could not read ${file.name}: ${err.message}`);
+    return;
+  }
+  await addUserFile(side, file.name, bytes);
+}
+
+async function onUrlChosen(side) {
+  const s = sideUi(side);
+  const url = s.url.value.trim();
+  if (!url) return;
+  clearError();
+  s.info.textContent = `Loading ${url}…`;
+  try {
+    const reply = await inspectInWorker({ type: 'fetch-model', url });
+    await addUserFile(side, reply.name, null, reply);
+  } catch (err) {
+    s.info.textContent = 'The model could not be loaded (see the message below).';
+    showError(err.message);
+  }
+}
+
+function wireOnnx(side) {
+  const s = sideUi(side);
+  s.file.addEventListener('change', () => onFileChosen(side, s.file.files[0]));
+  s.fetch.addEventListener('click', () => onUrlChosen(side));
+  s.url.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter') {
+      event.preventDefault();
+      onUrlChosen(side);
+    }
+  });
+  s.layers.addEventListener('change', onFormEdit);
+  s.drop.addEventListener('dragover', (event) => {
+    event.preventDefault();
+    s.drop.classList.add('over');
+  });
+  s.drop.addEventListener('dragleave', () => s.drop.classList.remove('over'));
+  s.drop.addEventListener('drop', (event) => {
+    event.preventDefault();
+    s.drop.classList.remove('over');
+    const file = event.dataTransfer && event.dataTransfer.files[0];
+    if (file) onFileChosen(side, file);
+  });
+  s.arch.addEventListener('change', () => {
+    const chosen = onnxChosen(side);
+    showOnnx(side, chosen);
+    if (chosen && !s.layers.dataset.file) s.info.textContent = 'Choose an ONNX file (NCHW image input).';
+    if (!chosen && s.seed.value.trim() === '') s.seed.value = '0'; // back to the zoo: a seed to start from
+  });
 }
 
 function setFormNote(text, kind = 'info') {
@@ -758,6 +1007,7 @@ ui.resetSpec.addEventListener('click', () => {
   onSpecEdit();
 });
 ui.spec.addEventListener('input', onSpecEdit);
+for (const side of SIDES) wireOnnx(side);
 for (const el of [ui.sourceArch, ui.targetArch]) el.addEventListener('change', onFormEdit);
 for (const el of [ui.sourceSeed, ui.targetSeed, ui.images]) {
   el.addEventListener('input', onFormEdit);
@@ -794,7 +1044,9 @@ window.idlab = {
   /** {fits, total, limit, message}: whether an estimate fits in this tab; message names the model and numbers. */
   checkFits,
   /** The message Run would refuse a spec with, or null. */
-  preflight: (spec) => (zooModels ? preflight(spec, zooModels) : null),
+  preflight: (spec) => (zooModels ? preflight(spec, zooModels, undefined, userEntries(spec)) : null),
+  /** Names of the ONNX files chosen in this tab. */
+  get userModels() { return [...userFiles.keys()]; },
 };
 
 startWorker();

@@ -1,13 +1,18 @@
 // idlab compute worker (module worker). All wasm work happens here, never on
 // the page's main thread.
 //
-// Page -> worker: {type: 'run', id, spec}, {type: 'cancel', id?}
+// Page -> worker: {type: 'run', id, spec, models?}, {type: 'cancel', id?}
+//                 {type: 'inspect', id, name, bytes}       (bytes: a transferred ArrayBuffer)
+//                 {type: 'fetch-model', id, url}
+//   `models` maps a spec's "onnx" file name to its bytes (a transferred ArrayBuffer).
 // Worker -> page: {type: 'ready', flavor, threads, version, note?}
 //                 {type: 'init-error', message}
 //                 {type: 'progress', id, progress}
 //                 {type: 'result', id, result}
 //                 {type: 'error', id, message, fatal}
 //                 {type: 'cancelled', id}
+//                 {type: 'inspection', id, name, size, inspection, bytes?}  (bytes: after fetch-model)
+//                 {type: 'inspect-error', id, message}
 // `fatal: true` means the wasm instance trapped and must not be used again:
 // the page terminates this worker and starts a new one.
 
@@ -31,13 +36,17 @@ self.onmessage = (event) => {
     }
     return;
   }
+  if (msg.type === 'inspect' || msg.type === 'fetch-model') {
+    queue = queue.then(() => inspectOne(msg));
+    return;
+  }
   if (msg.type === 'run') {
     // A new run supersedes the one in progress (the page normally prevents this).
     if (current) {
       current.cancelled = true;
       current.abort.abort();
     }
-    queue = queue.then(() => runOne(msg.id, msg.spec));
+    queue = queue.then(() => runOne(msg.id, msg.spec, msg.models || {}));
     return;
   }
   self.postMessage({ type: 'error', id: msg.id, message: `Unknown message type: ${String(msg.type)}`, fatal: false });
@@ -77,7 +86,45 @@ function yieldToEventLoop() {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
-async function runOne(id, spec) {
+// Inspects a user's ONNX file (sent by the page, or fetched here from a URL):
+// candidate layers with shapes, input, preprocessing; or the core's message.
+async function inspectOne(msg) {
+  try {
+    await initialised;
+    let name = msg.name;
+    let buffer = msg.bytes;
+    if (msg.type === 'fetch-model') {
+      const url = String(msg.url || '').trim();
+      let resolved;
+      try {
+        resolved = new URL(url, self.location.href);
+      } catch {
+        throw new Error(`Could not fetch the model: "${url}" is not a URL`);
+      }
+      let resp;
+      try {
+        resp = await fetch(resolved);
+      } catch (err) {
+        throw new Error(`Could not fetch the model from ${url}: ${describe(err)}`);
+      }
+      if (!resp.ok) throw new Error(`Could not fetch the model from ${url}: HTTP ${resp.status} ${resp.statusText}`.trim());
+      buffer = await resp.arrayBuffer();
+      name = decodeURIComponent(resolved.pathname.split('/').pop() || '') || 'model.onnx';
+    }
+    const inspection = plain(wasm.inspect_onnx(name, new Uint8Array(buffer)));
+    const reply = { type: 'inspection', id: msg.id, name, size: buffer.byteLength, inspection };
+    if (msg.type === 'fetch-model') {
+      reply.bytes = buffer;
+      self.postMessage(reply, [buffer]);
+    } else {
+      self.postMessage(reply);
+    }
+  } catch (err) {
+    self.postMessage({ type: 'inspect-error', id: msg.id, message: describe(err) });
+  }
+}
+
+async function runOne(id, spec, models) {
   const run = { id, cancelled: false, abort: new AbortController() };
   current = run;
   let session = null;
@@ -92,6 +139,11 @@ async function runOne(id, spec) {
     if (run.cancelled) return cancelled(run);
 
     session = new wasm.Session(spec);
+    for (const file of Array.from(session.model_files())) {
+      const buffer = models[file];
+      if (!buffer) throw new Error(`The spec names the model ${file}, but its file was not given; choose it again under "Your model (ONNX)".`);
+      session.add_model(file, new Uint8Array(buffer));
+    }
     const urls = Array.from(session.stimulus_urls());
     const n = urls.length;
     post(run, { stage: 'loading stimuli', label: '', done: 0, total: n, images_done: 0, images_total: n });

@@ -199,12 +199,15 @@ export function specImages(spec) {
  * the run may go ahead, else a message. Models that are not in the zoo list are
  * left to the core, which names the zoo it knows.
  */
-export function preflight(spec, models, deviceMemory) {
+export function preflight(spec, models, deviceMemory, users = {}) {
   if (!spec || typeof spec !== 'object' || !Array.isArray(models)) return null;
   const find = (side) => {
     const m = spec[side];
+    if (m && typeof m === 'object' && typeof m.onnx === 'string') return users[side];
     return m && typeof m === 'object' ? models.find((e) => e.arch === m.arch) : undefined;
   };
+  // A user model records its own layers; the top-level list is for zoo models.
+  const layersOf = (side) => (spec[side] && typeof spec[side].onnx === 'string' ? spec[side].layers : spec.layers);
   const source = find('source');
   const target = find('target');
   if (source && target && !sameInput(source, target)) {
@@ -216,7 +219,7 @@ export function preflight(spec, models, deviceMemory) {
   if (images === undefined) return null; // unknown stimulus set: the core says so
   for (const [side, entry] of [['source', source], ['target', target]]) {
     if (!entry) continue;
-    const check = checkFits(estimateMemory(entry, images, spec.layers), deviceMemory, entry, spec.layers);
+    const check = checkFits(estimateMemory(entry, images, layersOf(side)), deviceMemory, entry, layersOf(side));
     if (!check.fits) return `Not run (${side} model): ${check.message}`;
   }
   return null;

@@ -47,6 +47,14 @@ pub fn build_info() -> Result<JsValue, JsError> {
     to_js(&serde_json::json!({ "flavor": FLAVOR, "version": env!("CARGO_PKG_VERSION") }))
 }
 
+/// Inspects a user's ONNX bytes: input, candidate layers with shapes,
+/// preprocessing metadata; throws with the core's message (not ONNX,
+/// unsupported op, channels-last input, ...).
+#[wasm_bindgen]
+pub fn inspect_onnx(name: &str, bytes: &[u8]) -> Result<JsValue, JsError> {
+    to_js(&crate::runtime::inspect(name, bytes).map_err(js_err)?)
+}
+
 /// One experiment run, advanced by `step()` from the worker.
 #[wasm_bindgen]
 pub struct Session {
@@ -69,6 +77,17 @@ impl Session {
     /// Paths, relative to the site root, of the stimuli to fetch and add in order.
     pub fn stimulus_urls(&self) -> Vec<String> {
         self.inner.stimulus_paths().to_vec()
+    }
+
+    /// The user-model files (`onnx` values) the spec names, to add with `add_model`.
+    pub fn model_files(&self) -> Vec<String> {
+        self.inner.model_files()
+    }
+
+    /// Hands over a user model's bytes; `name` is the spec's `onnx` value.
+    /// Throws when the spec names no such model, or the file cannot be used.
+    pub fn add_model(&mut self, name: &str, bytes: Vec<u8>) -> Result<(), JsError> {
+        self.inner.add_model(name, bytes).map_err(js_err)
     }
 
     /// Decodes and preprocesses the next stimulus; throws naming `name` if it is not an image.

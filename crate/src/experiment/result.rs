@@ -6,8 +6,11 @@ use serde::Serialize;
 /// One side of a comparison.
 #[derive(Clone, Debug, Serialize)]
 pub struct Side {
+    /// The zoo architecture, or the user model's file name.
     pub arch: String,
-    pub seed: u64,
+    /// The zoo model's seed; absent for a user model.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
     pub layers: Vec<String>,
 }
 

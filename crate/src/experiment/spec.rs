@@ -21,7 +21,8 @@ pub struct Spec {
     pub stimuli: StimuliSpec,
     pub source: ModelSpec,
     pub target: ModelSpec,
-    /// Layers to record on both models; all recorded layers of the architecture when absent.
+    /// Layers to record on the zoo models; all recorded layers of the architecture when absent.
+    /// A user model (`onnx`) side names its own layers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layers: Option<Vec<String>>,
     /// The similarity score; `cka` (linear CKA) in this version.
@@ -39,12 +40,85 @@ pub struct StimuliSpec {
     pub limit: Option<usize>,
 }
 
-/// A zoo architecture and the seed of its weights.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// One side of the comparison: either a zoo architecture and the seed of its
+/// weights (`{"arch", "seed"}`), or a user's ONNX file and the tensors to
+/// record on it (`{"onnx", "layers", "size"?}`), whose bytes are handed to
+/// [`crate::experiment::Session::add_model`].
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelSpec {
-    pub arch: String,
-    pub seed: u64,
+    /// Zoo architecture name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arch: Option<String>,
+    /// Seed of the zoo model's weights.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// A user model: the ONNX file's name (the CLI reads it relative to the spec's folder).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub onnx: Option<String>,
+    /// Tensor or node names to record on the user model (required with `onnx`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layers: Option<Vec<String>>,
+    /// Input side for the user model, overriding its metadata and graph.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u32>,
+}
+
+/// What a [`ModelSpec`] names, once checked.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ModelRef<'a> {
+    Zoo { arch: Arch, seed: u64 },
+    Onnx { file: &'a str, layers: &'a [String], size: Option<u32> },
+}
+
+impl ModelSpec {
+    /// A zoo side.
+    pub fn zoo(arch: &str, seed: u64) -> ModelSpec {
+        ModelSpec { arch: Some(arch.into()), seed: Some(seed), ..Default::default() }
+    }
+
+    /// A user-model side.
+    pub fn onnx(file: &str, layers: &[&str]) -> ModelSpec {
+        ModelSpec { onnx: Some(file.into()), layers: Some(layers.iter().map(|s| s.to_string()).collect()), ..Default::default() }
+    }
+
+    /// Which kind of side this is, with the error a user understands when it is neither.
+    pub fn resolve(&self) -> Result<ModelRef<'_>> {
+        const EITHER: &str = "give either arch and seed, or onnx and layers";
+        match self {
+            ModelSpec { arch: Some(arch), seed: Some(seed), onnx: None, layers: None, size: None } => {
+                Ok(ModelRef::Zoo { arch: Arch::parse(arch)?, seed: *seed })
+            }
+            ModelSpec { arch: None, seed: None, onnx: Some(file), layers, size } => {
+                let layers = match layers {
+                    None => return Err(Error::Spec(format!("onnx model {file} needs \"layers\": the tensor or node names to record (`idlab inspect {file}` lists them)"))),
+                    Some(l) if l.is_empty() => return Err(Error::Spec(format!("onnx model {file}: layers is an empty list"))),
+                    Some(l) => l.as_slice(),
+                };
+                if file.is_empty() {
+                    return Err(Error::Spec("onnx is an empty file name".into()));
+                }
+                if *size == Some(0) {
+                    return Err(Error::Spec(format!("onnx model {file}: size must be positive")));
+                }
+                Ok(ModelRef::Onnx { file, layers, size: *size })
+            }
+            ModelSpec { arch: Some(_), seed: None, onnx: None, .. } => Err(Error::Spec(format!("{EITHER} (seed is missing)"))),
+            ModelSpec { arch: None, seed: Some(_), onnx: None, .. } => Err(Error::Spec(format!("{EITHER} (arch is missing)"))),
+            ModelSpec { onnx: None, .. } if self.layers.is_some() || self.size.is_some() => {
+                Err(Error::Spec(format!("{EITHER} (layers and size go with onnx)")))
+            }
+            _ => Err(Error::Spec(EITHER.into())),
+        }
+    }
+
+    /// The user model's file name, for an onnx side.
+    pub fn onnx_file(&self) -> Option<&str> {
+        match self.resolve() {
+            Ok(ModelRef::Onnx { file, .. }) => Some(file),
+            _ => None,
+        }
+    }
 }
 
 /// The metrics this version can run.
@@ -79,8 +153,9 @@ impl Spec {
             return Err(Error::Spec(format!("CKA needs at least 3 stimuli, the spec asks for {n}")));
         }
         for (side, m) in [("source", &self.source), ("target", &self.target)] {
-            let arch = Arch::parse(&m.arch).map_err(|e| in_field(side, e))?;
-            self.recorded_layers(arch).map_err(|e| in_field(side, e))?;
+            if let ModelRef::Zoo { arch, .. } = m.resolve().map_err(|e| in_field(side, e))? {
+                self.recorded_layers(arch).map_err(|e| in_field(side, e))?;
+            }
         }
         Ok(())
     }
@@ -112,7 +187,7 @@ mod tests {
     #[test]
     fn default_preset_is_valid() {
         let s = Spec::from_json(DEFAULT).unwrap();
-        assert_eq!(s.source.arch, "alexnet");
+        assert_eq!(s.source.arch.as_deref(), Some("alexnet"));
         assert_ne!(s.source.seed, s.target.seed);
         assert_eq!(s.metric, "cka");
     }
@@ -132,5 +207,22 @@ mod tests {
         assert!(with(|v| v["layers"] = serde_json::json!(["features.99"])).contains("features.99"));
         assert!(with(|v| v["stimuli"]["limit"] = 2.into()).contains("at least 3"));
         assert!(with(|v| v["colour"] = "blue".into()).contains("unknown field `colour`"));
+        let either = "source: give either arch and seed, or onnx and layers";
+        assert!(with(|v| v["source"]["onnx"] = "m.onnx".into()).contains(either));
+        assert!(with(|v| v["source"] = serde_json::json!({"onnx": "m.onnx"})).contains("source: onnx model m.onnx needs \"layers\""));
+        assert!(with(|v| v["target"] = serde_json::json!({"onnx": "m.onnx", "layers": []})).contains("target: onnx model m.onnx: layers is an empty list"));
+        assert!(with(|v| v["source"] = serde_json::json!({"arch": "alexnet"})).contains(either));
+        assert!(with(|v| v["source"] = serde_json::json!({})).contains(either));
+    }
+
+    #[test]
+    fn an_onnx_side_parses_and_round_trips() {
+        let mut v: serde_json::Value = serde_json::from_str(DEFAULT).unwrap();
+        v["source"] = serde_json::json!({"onnx": "mine.onnx", "layers": ["a", "b"], "size": 128});
+        let s = Spec::from_json(&v.to_string()).unwrap();
+        assert_eq!(s.source.resolve().unwrap(), ModelRef::Onnx { file: "mine.onnx", layers: &["a".to_string(), "b".to_string()], size: Some(128) });
+        let back = serde_json::to_value(&s).unwrap();
+        assert_eq!(back["source"], v["source"]);
+        assert_eq!(back["target"], serde_json::from_str::<serde_json::Value>(DEFAULT).unwrap()["target"]);
     }
 }

@@ -289,7 +289,7 @@ fn read_preprocess(file_label: &str, proto: &ModelProto, input_size: Option<(usi
 
 /// Loads the graph in tract with the input fixed at 1 x 3 x H x W, infers every
 /// tensor's shape, and keeps the float ones with the batch axis first.
-fn candidates(file_label: &str, proto: &ModelProto, input: &str, (h, w): (usize, usize)) -> Result<Vec<Candidate>> {
+pub(crate) fn candidates(file_label: &str, proto: &ModelProto, input: &str, (h, w): (usize, usize)) -> Result<Vec<Candidate>> {
     let graph = proto.graph.as_ref().expect("checked");
     let mut model = tract_onnx::onnx()
         .model_for_proto_model(proto)

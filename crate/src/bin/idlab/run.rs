@@ -18,6 +18,13 @@ pub fn run(spec_path: &Path, out: &Path, site: Option<PathBuf>, quiet: bool) -> 
     let site = site_dir(site);
     let start = Instant::now();
     let mut session = Session::new(spec).map_err(|e| e.to_string())?;
+    // A user model's "onnx" is a path relative to the spec file's folder.
+    let spec_dir = spec_path.parent().unwrap_or(Path::new("."));
+    for file in session.model_files() {
+        let path = spec_dir.join(&file);
+        let bytes = std::fs::read(&path).map_err(|e| format!("cannot read model {}: {e}", path.display()))?;
+        session.add_model(&file, bytes).map_err(|e| e.to_string())?;
+    }
     for rel in session.stimulus_paths().to_vec() {
         let path = site.join(&rel);
         let bytes = std::fs::read(&path).map_err(|e| format!("cannot read stimulus {}: {e}", path.display()))?;

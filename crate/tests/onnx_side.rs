@@ -1,0 +1,145 @@
+//! A user's ONNX file as one side of an experiment: a resnet18 seed-0 export
+//! against the zoo's resnet18 seed 0 scores 1 on the diagonal, via the CLI and
+//! via `Session`; the spec and session errors name the problem.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use idlab::experiment::{Session, Spec};
+use idlab::zoo::{self, Arch};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const LAYERS: [&str; 3] = ["layer1.0", "layer2.0", "avgpool"];
+
+fn resnet18_bytes() -> Vec<u8> {
+    zoo::to_onnx_bytes(&zoo::build(Arch::ResNet18, 0).proto)
+}
+
+fn spec_json() -> Value {
+    json!({
+        "idlab": 1,
+        "stimuli": {"set": "kriegeskorte92", "limit": 3},
+        "source": {"onnx": "resnet18.onnx", "layers": LAYERS},
+        "target": {"arch": "resnet18", "seed": 0},
+        "layers": LAYERS,
+        "metric": "cka"
+    })
+}
+
+fn dir(tag: &str) -> PathBuf {
+    let p = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("onnx-side-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&p);
+    std::fs::create_dir_all(&p).unwrap();
+    p
+}
+
+fn check_diagonal(matrix: &[Vec<f64>]) {
+    assert_eq!(matrix.len(), LAYERS.len());
+    for (i, row) in matrix.iter().enumerate() {
+        assert_eq!(row.len(), LAYERS.len());
+        assert!((row[i] - 1.0).abs() < 1e-9, "diagonal {i}: {}", row[i]);
+    }
+}
+
+fn session(spec: &Value) -> Session {
+    let mut s = Session::new(Spec::from_json(&spec.to_string()).unwrap()).unwrap();
+    for (i, bytes) in common::STIMULI.iter().take(3).enumerate() {
+        s.add_stimulus(&format!("{i}.png"), bytes).unwrap();
+    }
+    s
+}
+
+#[test]
+fn cli_runs_a_spec_with_an_onnx_source() {
+    let d = dir("cli");
+    std::fs::write(d.join("resnet18.onnx"), resnet18_bytes()).unwrap();
+    std::fs::write(d.join("spec.json"), spec_json().to_string()).unwrap();
+    let out = d.join("out");
+    let o = Command::new(env!("CARGO_BIN_EXE_idlab"))
+        .arg("run")
+        .arg(d.join("spec.json"))
+        .arg("-o")
+        .arg(&out)
+        .arg("--quiet")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let result: Value = serde_json::from_slice(&std::fs::read(out.join("result.json")).unwrap()).unwrap();
+    assert_eq!(result["source"]["arch"], "resnet18.onnx");
+    assert!(result["source"].get("seed").is_none(), "{}", result["source"]);
+    assert_eq!(result["target"]["seed"], 0);
+    assert_eq!(result["source"]["layers"], json!(LAYERS));
+    assert_eq!(result["spec"]["source"], spec_json()["source"]);
+    let matrix: Vec<Vec<f64>> = serde_json::from_value(result["matrix"].clone()).unwrap();
+    check_diagonal(&matrix);
+}
+
+#[test]
+fn cli_names_a_missing_model_file() {
+    let d = dir("missing");
+    std::fs::write(d.join("spec.json"), spec_json().to_string()).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_idlab")).arg("run").arg(d.join("spec.json")).arg("-o").arg(d.join("out")).output().unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("cannot read model") && err.contains("resnet18.onnx"), "{err}");
+}
+
+#[test]
+fn session_runs_an_onnx_source_and_target() {
+    let mut spec = spec_json();
+    spec["target"] = json!({"onnx": "resnet18.onnx", "layers": LAYERS});
+    let mut s = session(&spec);
+    s.add_model("resnet18.onnx", resnet18_bytes()).unwrap();
+    while !s.is_done() {
+        s.step().unwrap();
+    }
+    let r = s.result("native", 0.0).unwrap();
+    check_diagonal(&r.matrix);
+    assert_eq!(r.target.seed, None);
+
+    // And against the zoo model, the bytes added after the stimuli.
+    let mut s = session(&spec_json());
+    s.add_model("resnet18.onnx", resnet18_bytes()).unwrap();
+    while !s.is_done() {
+        s.step().unwrap();
+    }
+    let r = s.result("native", 0.0).unwrap();
+    check_diagonal(&r.matrix);
+    assert_eq!(r.source.arch, "resnet18.onnx");
+    assert_eq!(r.target.seed, Some(0));
+}
+
+#[test]
+fn spec_and_session_errors_name_the_problem() {
+    let err = |v: Value| Spec::from_json(&v.to_string()).unwrap_err().to_string();
+    let mut both = spec_json();
+    both["source"]["arch"] = "resnet18".into();
+    both["source"]["seed"] = 0.into();
+    assert!(err(both).contains("source: give either arch and seed, or onnx and layers"));
+    let mut no_layers = spec_json();
+    no_layers["source"] = json!({"onnx": "resnet18.onnx"});
+    let e = err(no_layers);
+    assert!(e.contains("source: onnx model resnet18.onnx needs \"layers\""), "{e}");
+
+    let mut s = session(&spec_json());
+    let e = s.add_model("other.onnx", resnet18_bytes()).unwrap_err().to_string();
+    assert!(e.contains("no onnx model \"other.onnx\"") && e.contains("resnet18.onnx"), "{e}");
+    let e = s.step().unwrap_err().to_string();
+    assert!(e.contains("onnx model resnet18.onnx was not added"), "{e}");
+    let e = s.add_model("resnet18.onnx", b"garbage".to_vec()).unwrap_err().to_string();
+    assert!(e.contains("resnet18.onnx is not an ONNX model"), "{e}");
+
+    let mut wrong_layer = spec_json();
+    wrong_layer["source"]["layers"] = json!(["layer9.9"]);
+    let mut s = session(&wrong_layer);
+    let e = s.add_model("resnet18.onnx", resnet18_bytes()).unwrap_err().to_string();
+    assert!(e.contains("no recordable layer named \"layer9.9\"") && e.contains("candidates"), "{e}");
+
+    let mut small = spec_json();
+    small["source"]["size"] = 128.into();
+    let mut s = session(&small);
+    let e = s.add_model("resnet18.onnx", resnet18_bytes()).unwrap_err().to_string();
+    assert!(e.contains("size 128") && e.contains("224 x 224"), "{e}");
+}
