@@ -38,20 +38,11 @@ fn zoo_manifest_is_what_the_crate_builds() {
 /// seed paper's Fig. 2 is this spec with equal seeds).
 #[test]
 fn identical_seeds_give_identical_weights_and_unit_diagonal() {
-    use idlab::experiment::{Session, Spec};
     let mut spec: serde_json::Value = serde_json::from_str(common::SESSION_SPEC).unwrap();
     spec["source"] = serde_json::json!({"arch": "resnet18", "seed": 7});
     spec["target"] = serde_json::json!({"arch": "resnet18", "seed": 7});
     spec["stimuli"]["limit"] = 4.into();
-    let mut s = Session::new(Spec::from_json(&spec.to_string()).unwrap()).unwrap();
-    let paths = s.stimulus_paths().to_vec();
-    for (p, bytes) in paths.iter().zip(common::STIMULI) {
-        s.add_stimulus(p, bytes).unwrap();
-    }
-    while !s.is_done() {
-        s.step().unwrap();
-    }
-    let m = s.result("test", 0.0).unwrap().matrix;
+    let m = common::run_spec(&spec.to_string());
     assert_eq!(m.len(), 10);
     for (i, row) in m.iter().enumerate() {
         assert!((row[i] - 1.0).abs() < 1e-12, "layer {i}: {}", row[i]);
@@ -63,22 +54,11 @@ fn identical_seeds_give_identical_weights_and_unit_diagonal() {
 /// images with its own statistics.
 #[test]
 fn models_with_different_normalisation_compare() {
-    use idlab::experiment::{Session, Spec};
     let mut spec: serde_json::Value = serde_json::from_str(common::SESSION_SPEC).unwrap();
     spec["source"] = serde_json::json!({"arch": "mixer_b16_224", "seed": 0});
     spec["target"] = serde_json::json!({"arch": "resnet18", "seed": 0});
-    spec["layers"] = serde_json::json!(null);
     spec["stimuli"]["limit"] = 3.into();
-    let spec = serde_json::to_string(&spec).unwrap().replace(",\"layers\":null", "");
-    let mut s = Session::new(Spec::from_json(&spec).unwrap()).unwrap();
-    let paths = s.stimulus_paths().to_vec();
-    for (p, bytes) in paths.iter().zip(common::STIMULI) {
-        s.add_stimulus(p, bytes).unwrap();
-    }
-    while !s.is_done() {
-        s.step().unwrap();
-    }
-    let m = s.result("test", 0.0).unwrap().matrix;
+    let m = common::run_spec(&spec.to_string());
     assert_eq!((m.len(), m[0].len()), (24, 10));
     assert!(m.iter().flatten().all(|v| v.is_finite() && (0.0..=1.0 + 1e-12).contains(v)));
 }
