@@ -141,6 +141,15 @@ export async function waitReady(page, timeout = 120000) {
   ]), timeout);
 }
 
+/** Opens the page without autorun and waits for the worker and the model form. */
+export async function openFormReady(browser, baseUrl) {
+  const opened = await openPage(browser, `${baseUrl}?autorun=0`);
+  await waitReady(opened.page);
+  await opened.page.waitForSelector('#source-arch:not([disabled])', { timeout: 30000 });
+  await opened.page.waitForSelector('#target-arch:not([disabled])', { timeout: 30000 });
+  return opened;
+}
+
 /** Text of #error if it is visible, else null. */
 export async function visibleError(page) {
   return page.evaluate(() => {

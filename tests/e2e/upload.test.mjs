@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  BIN, startServer, launchBrowser, openPage, waitReady, visibleError, waitForResult,
+  BIN, startServer, launchBrowser, openFormReady, visibleError, waitForResult,
   heatmapData, checkMatrix, outDir, writeJson,
 } from './helpers.mjs';
 
@@ -35,12 +35,7 @@ after(async () => {
   await server?.close();
 });
 
-async function openReady() {
-  const opened = await openPage(browser, `${server.url}?autorun=0`);
-  await waitReady(opened.page);
-  await opened.page.waitForSelector('#source-arch:not([disabled])', { timeout: 30000 });
-  return opened;
-}
+const openReady = () => openFormReady(browser, server.url);
 
 test('an uploaded resnet18 export matches the zoo resnet18 on its diagonal', { timeout: 8 * 60 * 1000 }, async () => {
   const { page, context, problems } = await openReady();

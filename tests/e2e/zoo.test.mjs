@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  DIST, startServer, launchBrowser, openPage, waitReady, visibleError, waitForResult,
+  DIST, startServer, launchBrowser, openFormReady, visibleError, waitForResult,
   heatmapData, checkMatrix, outDir, writeJson,
 } from './helpers.mjs';
 
@@ -34,10 +34,7 @@ after(async () => {
 
 /** Open the page without autorun and wait for the worker and the model list. */
 async function openReady() {
-  const opened = await openPage(browser, `${server.url}?autorun=0`);
-  await waitReady(opened.page);
-  await opened.page.waitForSelector('#source-arch:not([disabled])', { timeout: 30000 });
-  await opened.page.waitForSelector('#target-arch:not([disabled])', { timeout: 30000 });
+  const opened = await openFormReady(browser, server.url);
   // Count what the page posts to the worker, to prove a refused run never reached it.
   await opened.page.evaluate(() => {
     window.__posted = [];
