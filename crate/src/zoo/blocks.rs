@@ -74,7 +74,7 @@ impl Net<'_> {
         bias: Option<Init>,
     ) -> T {
         let cin = x.shape[0];
-        debug_assert!(cin % groups == 0 && cout % groups == 0, "{name}");
+        debug_assert!(cin.is_multiple_of(groups) && cout.is_multiple_of(groups), "{name}");
         let w = self.param(&format!("{name}.weight"), &[cout, cin / groups, k, k], weight);
         let b = bias.map(|init| self.param(&format!("{name}.bias"), &[cout], init));
         let out = self.g.conv_grouped(name, &x.name, &w, b.as_deref(), (k, stride, padding), groups);

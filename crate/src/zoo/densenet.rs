@@ -40,7 +40,7 @@ const BLOCKS: [usize; 4] = [6, 12, 24, 16];
 
 /// Whether dense layer `l` (from 1) of a block of `n` layers is recorded.
 fn recorded(l: usize, n: usize) -> bool {
-    l % 3 == 0 || l == n
+    l.is_multiple_of(3) || l == n
 }
 
 /// Batch norm, ReLU, conv (no bias, `kaiming_normal_` fan_in): a pre-activation unit.

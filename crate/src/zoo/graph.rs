@@ -82,9 +82,18 @@ impl GraphBuilder {
     /// Adds a float parameter tensor under its state-dict name. `data` may be
     /// empty in a dry build (layout only), which still counts the parameters.
     pub fn parameter(&mut self, name: &str, dims: &[usize], data: Vec<f32>) -> String {
-        let len = dims.iter().product::<usize>();
-        debug_assert!(data.is_empty() || data.len() == len);
-        self.parameters += len;
+        self.parameters += dims.iter().product::<usize>();
+        self.float_initializer(name, dims, data)
+    }
+
+    /// Adds a float buffer (e.g. batch-norm running statistics): stored like a
+    /// parameter but not counted as one, as in `model.parameters()`.
+    pub fn buffer(&mut self, name: &str, dims: &[usize], data: Vec<f32>) -> String {
+        self.float_initializer(name, dims, data)
+    }
+
+    fn float_initializer(&mut self, name: &str, dims: &[usize], data: Vec<f32>) -> String {
+        debug_assert!(data.is_empty() || data.len() == dims.iter().product::<usize>(), "{name}");
         self.initializers.push(TensorProto {
             name: name.into(),
             dims: dims.iter().map(|&d| d as i64).collect(),
@@ -93,14 +102,6 @@ impl GraphBuilder {
             ..Default::default()
         });
         name.into()
-    }
-
-    /// Adds a float buffer (e.g. batch-norm running statistics): stored like a
-    /// parameter but not counted as one, as in `model.parameters()`.
-    pub fn buffer(&mut self, name: &str, dims: &[usize], data: Vec<f32>) -> String {
-        let name = self.parameter(name, dims, data);
-        self.parameters -= dims.iter().product::<usize>();
-        name
     }
 
     /// Adds an int64 constant (a shape for `Reshape`, an index for `Gather`):
