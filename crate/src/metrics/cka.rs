@@ -8,6 +8,7 @@
 //! instead of n p², so it is used when units outnumber stimuli (p > n).
 //! All sums are in f64.
 
+use super::check;
 use crate::error::{Error, Result};
 use nalgebra::DMatrix;
 
@@ -37,18 +38,7 @@ pub fn cka_from_grams(k: &DMatrix<f64>, l: &DMatrix<f64>) -> Result<f64> {
 
 /// Linear CKA of two representations (rows = stimuli, columns = units).
 pub fn linear_cka(x: &DMatrix<f64>, y: &DMatrix<f64>) -> Result<f64> {
-    if x.nrows() != y.nrows() {
-        return Err(Error::Input(format!(
-            "CKA needs the same stimuli on both sides: X has {} rows, Y has {}",
-            x.nrows(),
-            y.nrows()
-        )));
-    }
-    if x.nrows() < 2 {
-        return Err(Error::Input("CKA needs at least 2 stimuli".into()));
-    }
-    check_finite(x, "X")?;
-    check_finite(y, "Y")?;
+    check::pair(x, y, 2, "CKA")?;
     let n = x.nrows();
     if x.ncols().max(y.ncols()) > n {
         return cka_from_grams(&(x * x.transpose()), &(y * y.transpose()));
@@ -78,14 +68,6 @@ fn center_columns(x: &DMatrix<f64>) -> DMatrix<f64> {
     c
 }
 
-fn check_finite(x: &DMatrix<f64>, what: &str) -> Result<()> {
-    if let Some(i) = x.iter().position(|v| !v.is_finite()) {
-        let (r, c) = (i % x.nrows(), i / x.nrows());
-        return Err(Error::Input(format!("{what} has a non-finite value at row {r}, column {c}")));
-    }
-    Ok(())
-}
-
 fn check_gram(k: &DMatrix<f64>, which: &str) -> Result<()> {
     if !k.is_square() {
         return Err(Error::Input(format!(
@@ -94,7 +76,7 @@ fn check_gram(k: &DMatrix<f64>, which: &str) -> Result<()> {
             k.ncols()
         )));
     }
-    check_finite(k, which)
+    check::finite(k, which)
 }
 
 #[cfg(test)]

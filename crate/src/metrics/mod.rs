@@ -1,4 +1,5 @@
 //! Similarity metrics: pure functions on matrices (rows = stimuli), no I/O and
 //! no knowledge of models.
 
+pub mod check;
 pub mod cka;
