@@ -4,3 +4,4 @@
 pub mod check;
 pub mod cka;
 pub mod splits;
+pub mod registry;

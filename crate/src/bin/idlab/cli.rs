@@ -1,6 +1,6 @@
 //! Command-line arguments and dispatch.
 
-use crate::{activations, inspect, run, serve, zoo};
+use crate::{activations, inspect, metric, rdm, run, serve, zoo};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -69,6 +69,26 @@ enum Command {
         #[arg(long)]
         save_input: bool,
     },
+    /// Score X against Y with one metric: regression, cka, cka-debiased, cka-rbf, rsa,
+    /// soft-matching, procrustes or nrp. Prints one JSON object with `metric` and `value`.
+    Metric {
+        /// The metric's name.
+        name: String,
+        #[command(flatten)]
+        args: metric::MetricArgs,
+    },
+    /// Write the representational dissimilarity matrix (n x n, float64 .npy) of a response matrix.
+    Rdm {
+        /// Responses (.npy, stimuli x units).
+        #[arg(long)]
+        x: PathBuf,
+        /// correlation (1 - Pearson r), euclidean or cosine.
+        #[arg(long, default_value = "correlation")]
+        distance: String,
+        /// Output .npy file.
+        #[arg(short, long)]
+        out: PathBuf,
+    },
     /// Check a .onnx file and list its input and the layers that can be recorded (name, op, shape, units).
     Inspect {
         /// The .onnx file.
@@ -107,6 +127,8 @@ pub fn main() -> ExitCode {
         Command::Activations { model, stimuli, layers, out, save_input } => {
             activations::run(&model, &stimuli, layers, &out, save_input)
         }
+        Command::Metric { name, args } => metric::run(&name, args),
+        Command::Rdm { x, distance, out } => rdm::run(&x, &distance, &out),
         Command::Inspect { file, json } => inspect::run(&file, json),
         Command::Serve { dir, port, no_isolation } => serve::serve(&dir, port, !no_isolation),
     };

@@ -8,6 +8,12 @@ mod cli;
 #[cfg(not(target_arch = "wasm32"))]
 mod inspect;
 #[cfg(not(target_arch = "wasm32"))]
+mod metric;
+#[cfg(not(target_arch = "wasm32"))]
+mod npy;
+#[cfg(not(target_arch = "wasm32"))]
+mod rdm;
+#[cfg(not(target_arch = "wasm32"))]
 mod run;
 #[cfg(not(target_arch = "wasm32"))]
 mod serve;

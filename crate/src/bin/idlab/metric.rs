@@ -1,0 +1,104 @@
+//! `idlab metric NAME`: one metric of two .npy matrices, printed as one JSON
+//! object (the lab's black-box interface for checks against other tools).
+
+use crate::npy;
+use idlab::metrics::registry::{compute, Direction, MetricName, MetricParams};
+use idlab::metrics::splits::{self, Split};
+use std::path::{Path, PathBuf};
+
+/// The command line's view of [`MetricParams`]; unset flags keep the defaults.
+#[derive(clap::Args)]
+pub struct MetricArgs {
+    /// Source matrix X (.npy, stimuli x units; float32 or float64, C or Fortran order).
+    #[arg(long)]
+    pub x: PathBuf,
+    /// Target matrix Y (.npy, same stimuli in the same order).
+    #[arg(long)]
+    pub y: PathBuf,
+    /// Ridge penalty λ; a comma-separated list gives a λ sweep [default: 1].
+    #[arg(long, value_delimiter = ',')]
+    pub lambda: Option<Vec<f64>>,
+    /// Number of random train/test splits [default: 10].
+    #[arg(long)]
+    pub folds: Option<usize>,
+    /// Fraction of the stimuli held out in each split [default: 0.1].
+    #[arg(long)]
+    pub test_fraction: Option<f64>,
+    /// Dimensions of the sparse random projection of X (none when X has fewer units) [default: 4096].
+    #[arg(long)]
+    pub projection_dim: Option<usize>,
+    /// At most this many target units, subsampled with the seed [default: 3000].
+    #[arg(long)]
+    pub max_units: Option<usize>,
+    /// Seed of every random choice (splits, projection, subsampling, permutations) [default: 0].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// JSON file of train/test splits: {"splits": [{"train": [0, 2, ...], "test": [1, ...]}, ...]} (0-based rows).
+    #[arg(long)]
+    pub split_file: Option<PathBuf>,
+    /// RDM distance: correlation, euclidean or cosine [default: correlation].
+    #[arg(long)]
+    pub rdm_distance: Option<String>,
+    /// RDM comparison: tau-a, spearman, pearson or cosine [default: tau-a].
+    #[arg(long)]
+    pub compare: Option<String>,
+    /// Permutations of the stimulus labels for a p-value (RSA) [default: 0, none].
+    #[arg(long)]
+    pub permutations: Option<usize>,
+    /// X and Y are n x n RDMs, not responses.
+    #[arg(long)]
+    pub rdm_input: bool,
+    /// forward: X predicts Y; backward: Y predicts X [default: forward].
+    #[arg(long)]
+    pub direction: Option<String>,
+    /// RBF CKA bandwidth as a fraction of the median distance [default: 1].
+    #[arg(long)]
+    pub rbf_threshold: Option<f64>,
+}
+
+pub fn run(name: &str, args: MetricArgs) -> Result<(), String> {
+    let metric = MetricName::parse(name).map_err(|e| e.to_string())?;
+    let x = npy::read_matrix(&args.x)?;
+    let y = npy::read_matrix(&args.y)?;
+    let params = params(&args, x.nrows())?;
+    let mut out = compute(metric, &x, &y, &params).map_err(|e| e.to_string())?;
+    out["x"] = args.x.display().to_string().into();
+    out["y"] = args.y.display().to_string().into();
+    println!("{}", serde_json::to_string_pretty(&out).expect("JSON values serialise"));
+    Ok(())
+}
+
+fn params(a: &MetricArgs, n: usize) -> Result<MetricParams, String> {
+    let mut p = MetricParams::default();
+    if let Some(v) = &a.lambda {
+        p.lambda = v.clone();
+    }
+    macro_rules! set {
+        ($($f:ident),*) => { $( if let Some(v) = &a.$f { p.$f = v.clone(); } )* };
+    }
+    set!(folds, test_fraction, projection_dim, max_units, seed, rdm_distance, compare, permutations, rbf_threshold);
+    p.rdm_input = a.rdm_input;
+    p.direction = match a.direction.as_deref() {
+        None | Some("forward") => Direction::Forward,
+        Some("backward") => Direction::Backward,
+        Some(other) => return Err(format!("--direction must be forward or backward, not '{other}'")),
+    };
+    if let Some(f) = &a.split_file {
+        p.splits = Some(read_split_file(f, n)?);
+    }
+    Ok(p)
+}
+
+/// Reads and validates a split file against the number of stimuli.
+pub fn read_split_file(path: &Path, n: usize) -> Result<Vec<Split>, String> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct File {
+        splits: Vec<Split>,
+    }
+    let show = path.display();
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {show}: {e}"))?;
+    let f: File = serde_json::from_str(&text).map_err(|e| format!("{show}: not a split file ({e})"))?;
+    splits::validate(&f.splits, n).map_err(|e| format!("{show}: {e}"))?;
+    Ok(f.splits)
+}
