@@ -46,9 +46,9 @@ fn run_writes_json_and_csv_matching_the_fixture() {
     }
     let csv = std::fs::read_to_string(out.join("matrix.csv")).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines.len(), 9, "header + 8 source layers");
+    assert_eq!(lines.len(), 11, "header + 10 source layers");
     assert!(lines[0].starts_with("source\\target,features.0,"));
-    assert!(lines[8].starts_with("classifier.6,"));
+    assert!(lines[10].starts_with("classifier.4,"));
     let _ = std::fs::remove_dir_all(&out);
 }
 
@@ -100,11 +100,11 @@ fn activations_of_zoo_model_and_exported_onnx_agree() {
     let (zoo_npz, onnx, user_npz) = (out.join("zoo.npz"), out.join("alexnet.onnx"), out.join("user.npz"));
     let os = |s: &str| std::ffi::OsString::from(s);
     idlab(&[&os("activations"), &os("--model"), &os("alexnet:3"), &os("--stimuli"), stim.as_os_str(),
-        &os("--layers"), &os("features.3,features.3:pre,classifier.6"), &os("-o"), zoo_npz.as_os_str()]);
+        &os("--layers"), &os("features.3,features.3:pre,classifier.4"), &os("-o"), zoo_npz.as_os_str()]);
     let post = read_npz(&zoo_npz, "features.3");
     let pre = read_npz(&zoo_npz, "features.3:pre");
     assert_eq!(post.dim(), (2, 192 * 27 * 27));
-    assert_eq!(read_npz(&zoo_npz, "classifier.6").dim(), (2, 1000));
+    assert_eq!(read_npz(&zoo_npz, "classifier.4").dim(), (2, 4096));
     assert!(pre.iter().any(|&v| v < 0.0), "pre-activation has negative values");
     assert!(post.iter().zip(pre.iter()).all(|(a, b)| *a == b.max(0.0)), "post = relu(pre)");
 

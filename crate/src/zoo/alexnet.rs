@@ -8,7 +8,12 @@
 //! an identity at the fixed 224 x 224 input, whose feature map is already
 //! 6 x 6, and is not emitted either.
 //!
-//! Recorded: every conv and linear module (8), after its ReLU where it has one.
+//! Recorded, the 10 layers of the seed paper's Table 1 as we read it (its exact
+//! list is not published with it): the five convs (after their ReLU), the three
+//! max-pools (`features.2`, `.5`, `.12`) and the two hidden linears (`classifier.1`,
+//! `.4`, after their ReLU), in forward order. This is the pattern of our VGG
+//! (hidden linears, no readout) and ResNet (pools recorded) lists. The readout
+//! `classifier.6` (logits) is left out, as in VGG.
 
 use super::blocks::{torch_conv, torch_linear, Net, T};
 use super::LayerKind;
@@ -35,7 +40,9 @@ pub fn build(net: &mut Net, input: &T) -> T {
         x = net.relu(&format!("features.{}", i + 1), &conv);
         net.record(&name, LayerKind::Conv, &x, Some(&conv));
         if pool {
-            x = net.max_pool(&format!("features.{}", i + 2), &x, 3, 2, 0);
+            let name = format!("features.{}", i + 2);
+            x = net.max_pool(&name, &x, 3, 2, 0);
+            net.record(&name, LayerKind::Pool, &x, None);
         }
     }
     x = net.flatten("flatten", &x);
@@ -44,7 +51,9 @@ pub fn build(net: &mut Net, input: &T) -> T {
         let name = format!("classifier.{i}");
         let lin = net.linear(&name, &x, fout, w, b);
         x = if relu { net.relu(&format!("classifier.{}", i + 1), &lin) } else { lin.clone() };
-        net.record(&name, LayerKind::Linear, &x, relu.then_some(&lin));
+        if relu {
+            net.record(&name, LayerKind::Linear, &x, Some(&lin));
+        }
     }
     x
 }

@@ -511,8 +511,8 @@ mod tests {
         let p = Arch::AlexNet.probe("features.0").unwrap();
         assert_eq!((p.tensor.as_str(), p.units), ("features.1", 64 * 55 * 55));
         assert_eq!(Arch::AlexNet.probe("features.0:pre").unwrap().tensor, "features.0");
-        assert_eq!(Arch::AlexNet.probe("classifier.6").unwrap().tensor, "classifier.6");
-        let e = Arch::AlexNet.probe("classifier.6:pre").unwrap_err().to_string();
+        assert_eq!(Arch::AlexNet.probe("features.2").unwrap().tensor, "features.2");
+        let e = Arch::AlexNet.probe("features.2:pre").unwrap_err().to_string();
         assert!(e.contains("no nonlinearity"), "{e}");
         let e = Arch::AlexNet.probe("features.99").unwrap_err().to_string();
         assert!(e.contains("features.99") && e.contains("features.10"), "{e}");
