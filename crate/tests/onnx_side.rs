@@ -143,3 +143,49 @@ fn spec_and_session_errors_name_the_problem() {
     let e = s.add_model("resnet18.onnx", resnet18_bytes()).unwrap_err().to_string();
     assert!(e.contains("size 128") && e.contains("224 x 224"), "{e}");
 }
+
+/// Preprocessing given in the spec replaces the file's metadata: the export's
+/// own ImageNet statistics given explicitly change nothing; BGR order or
+/// other statistics give other activations (diagonal below 1); bad values
+/// are refused by name.
+#[test]
+fn spec_preprocessing_overrides_the_file() {
+    let run = |source: Value| {
+        let mut spec = spec_json();
+        spec["source"] = source;
+        let mut s = session(&spec);
+        s.add_model("resnet18.onnx", resnet18_bytes()).unwrap();
+        while !s.is_done() {
+            s.step().unwrap();
+        }
+        s.result("native", 0.0).unwrap()
+    };
+    let base = json!({"onnx": "resnet18.onnx", "layers": LAYERS});
+    let mut same = base.clone();
+    same["mean"] = json!([0.485, 0.456, 0.406]);
+    same["std"] = json!([0.229, 0.224, 0.225]);
+    same["channels"] = "rgb".into();
+    check_diagonal(&run(same).matrix);
+    let mut bgr = base.clone();
+    bgr["channels"] = "bgr".into();
+    let m = run(bgr).matrix;
+    assert!(m[0][0] < 0.999999, "BGR input changes layer1.0: {}", m[0][0]);
+    let mut stats = base.clone();
+    stats["mean"] = json!([0.5, 0.5, 0.5]);
+    stats["std"] = json!([0.1, 0.1, 0.1]);
+    let m = run(stats).matrix;
+    assert!(m[0][0] < 0.999999, "other statistics change layer1.0: {}", m[0][0]);
+
+    let err = |side: Value| {
+        let mut spec = spec_json();
+        spec["source"] = side;
+        Spec::from_json(&spec.to_string()).unwrap_err().to_string()
+    };
+    let mut bad = base.clone();
+    bad["std"] = json!([0.2, 0.0, 0.2]);
+    assert!(err(bad).contains("std must be three positive numbers"));
+    let mut bad = base.clone();
+    bad["channels"] = "rgba".into();
+    assert!(err(bad).contains("rgba"));
+    assert!(err(json!({"arch": "resnet18", "seed": 0, "mean": [0.5, 0.5, 0.5]})).contains("a zoo model has its own"));
+}

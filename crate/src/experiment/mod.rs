@@ -7,4 +7,4 @@ mod spec;
 
 pub use result::{ExperimentResult, Side};
 pub use session::{Progress, Session};
-pub use spec::{ModelRef, ModelSpec, Spec, StimuliSpec, METRICS, SPEC_VERSION};
+pub use spec::{ModelRef, ModelSpec, NormOverride, Spec, StimuliSpec, METRICS, SPEC_VERSION};

@@ -3,7 +3,7 @@
 //! progress and cancel between steps without threads or timers in the core.
 
 use super::result::{ExperimentResult, Side};
-use super::spec::{ModelRef, Spec};
+use super::spec::{ModelRef, NormOverride, Spec};
 use crate::error::{Error, Result};
 use crate::metrics::cka::cka_from_grams;
 use crate::runtime::{inspect, Inspection, Recorder};
@@ -39,7 +39,7 @@ enum Kind {
     Zoo { arch: Arch, seed: u64 },
     /// A user's ONNX file; `bytes` arrive with [`Session::add_model`] and are
     /// released once the model is built.
-    Onnx { file: String, requested: Vec<String>, size: Option<u32>, bytes: Option<Vec<u8>>, added: bool },
+    Onnx { file: String, requested: Vec<String>, size: Option<u32>, norm: NormOverride, bytes: Option<Vec<u8>>, added: bool },
 }
 
 struct Model {
@@ -84,8 +84,8 @@ impl Session {
                 ModelRef::Zoo { arch, seed } => {
                     Model { kind: Kind::Zoo { arch, seed }, layers: spec.recorded_layers(arch)?, preprocess: Some(arch.preprocess()) }
                 }
-                ModelRef::Onnx { file, layers, size } => Model {
-                    kind: Kind::Onnx { file: file.into(), requested: layers.to_vec(), size, bytes: None, added: false },
+                ModelRef::Onnx { file, layers, size, norm } => Model {
+                    kind: Kind::Onnx { file: file.into(), requested: layers.to_vec(), size, norm, bytes: None, added: false },
                     layers: Vec::new(),
                     preprocess: None,
                 },
@@ -175,7 +175,7 @@ impl Session {
     }
 
     fn load_model(&mut self, i: usize, bytes: &[u8]) -> Result<()> {
-        let Kind::Onnx { file, requested, size, .. } = &self.models[i].kind else { unreachable!("only onnx models are added") };
+        let Kind::Onnx { file, requested, size, norm, .. } = &self.models[i].kind else { unreachable!("only onnx models are added") };
         let proto = inspect::decode(file, bytes)?;
         let found = inspect::inspect_proto(file, &proto)?;
         let side = match size {
@@ -192,10 +192,8 @@ impl Session {
             }
             None => found.side(file)?,
         };
-        let preprocess = match found.preprocess {
-            Some(p) => Preprocess { size: side as u32, ..p },
-            None => Preprocess { size: side as u32, ..Preprocess::IMAGENET_224 },
-        };
+        // The spec's mean/std/channels, else the file's metadata, else ImageNet's.
+        let preprocess = norm.apply(Preprocess { size: side as u32, ..found.preprocess.unwrap_or(Preprocess::IMAGENET_224) });
         // The side inspect_proto inferred the candidates' shapes at.
         let inferred = match (&found.preprocess, found.input_size) {
             (_, Some((h, _))) => h,

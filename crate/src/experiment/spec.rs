@@ -2,7 +2,7 @@
 //! the worker and from the CLI to the core. Results carry the spec they came from.
 
 use crate::error::{Error, Result};
-use crate::stimuli::sets;
+use crate::stimuli::{sets, Channels, Preprocess};
 use crate::zoo::{Arch, Probe};
 use serde::{Deserialize, Serialize};
 
@@ -62,13 +62,44 @@ pub struct ModelSpec {
     /// Input side for the user model, overriding its metadata and graph.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<u32>,
+    /// Per-channel mean for the user model (model's channel order, [0, 1] scale),
+    /// overriding its metadata (default: ImageNet's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean: Option<[f32; 3]>,
+    /// Per-channel std for the user model, overriding its metadata.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub std: Option<[f32; 3]>,
+    /// Channel order the user model takes: "rgb" (default) or "bgr".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channels: Option<Channels>,
+}
+
+/// Preprocessing a spec gives for a user model; each part given replaces what
+/// the file's metadata (or the ImageNet default) says.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct NormOverride {
+    pub mean: Option<[f32; 3]>,
+    pub std: Option<[f32; 3]>,
+    pub channels: Option<Channels>,
+}
+
+impl NormOverride {
+    /// `base` with the given parts replaced.
+    pub fn apply(&self, base: Preprocess) -> Preprocess {
+        Preprocess {
+            mean: self.mean.unwrap_or(base.mean),
+            std: self.std.unwrap_or(base.std),
+            channels: self.channels.unwrap_or(base.channels),
+            ..base
+        }
+    }
 }
 
 /// What a [`ModelSpec`] names, once checked.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum ModelRef<'a> {
     Zoo { arch: Arch, seed: u64 },
-    Onnx { file: &'a str, layers: &'a [String], size: Option<u32> },
+    Onnx { file: &'a str, layers: &'a [String], size: Option<u32>, norm: NormOverride },
 }
 
 impl ModelSpec {
@@ -86,10 +117,10 @@ impl ModelSpec {
     pub fn resolve(&self) -> Result<ModelRef<'_>> {
         const EITHER: &str = "give either arch and seed, or onnx and layers";
         match self {
-            ModelSpec { arch: Some(arch), seed: Some(seed), onnx: None, layers: None, size: None } => {
+            ModelSpec { arch: Some(arch), seed: Some(seed), onnx: None, layers: None, size: None, mean: None, std: None, channels: None } => {
                 Ok(ModelRef::Zoo { arch: Arch::parse(arch)?, seed: *seed })
             }
-            ModelSpec { arch: None, seed: None, onnx: Some(file), layers, size } => {
+            ModelSpec { arch: None, seed: None, onnx: Some(file), layers, size, mean, std, channels } => {
                 let layers = match layers {
                     None => return Err(Error::Spec(format!("onnx model {file} needs \"layers\": the tensor or node names to record (`idlab inspect {file}` lists them)"))),
                     Some(l) if l.is_empty() => return Err(Error::Spec(format!("onnx model {file}: layers is an empty list"))),
@@ -101,12 +132,25 @@ impl ModelSpec {
                 if *size == Some(0) {
                     return Err(Error::Spec(format!("onnx model {file}: size must be positive")));
                 }
-                Ok(ModelRef::Onnx { file, layers, size: *size })
+                if let Some(s) = std {
+                    if s.iter().any(|v| !v.is_finite() || *v <= 0.0) {
+                        return Err(Error::Spec(format!("onnx model {file}: std must be three positive numbers, got {s:?}")));
+                    }
+                }
+                if let Some(m) = mean {
+                    if m.iter().any(|v| !v.is_finite()) {
+                        return Err(Error::Spec(format!("onnx model {file}: mean must be three finite numbers, got {m:?}")));
+                    }
+                }
+                let norm = NormOverride { mean: *mean, std: *std, channels: *channels };
+                Ok(ModelRef::Onnx { file, layers, size: *size, norm })
             }
             ModelSpec { arch: Some(_), seed: None, onnx: None, .. } => Err(Error::Spec(format!("{EITHER} (seed is missing)"))),
             ModelSpec { arch: None, seed: Some(_), onnx: None, .. } => Err(Error::Spec(format!("{EITHER} (arch is missing)"))),
-            ModelSpec { onnx: None, .. } if self.layers.is_some() || self.size.is_some() => {
-                Err(Error::Spec(format!("{EITHER} (layers and size go with onnx)")))
+            ModelSpec { onnx: None, .. }
+                if self.layers.is_some() || self.size.is_some() || self.mean.is_some() || self.std.is_some() || self.channels.is_some() =>
+            {
+                Err(Error::Spec(format!("{EITHER} (layers, size, mean, std and channels go with onnx; a zoo model has its own)")))
             }
             _ => Err(Error::Spec(EITHER.into())),
         }
@@ -220,7 +264,7 @@ mod tests {
         let mut v: serde_json::Value = serde_json::from_str(DEFAULT).unwrap();
         v["source"] = serde_json::json!({"onnx": "mine.onnx", "layers": ["a", "b"], "size": 128});
         let s = Spec::from_json(&v.to_string()).unwrap();
-        assert_eq!(s.source.resolve().unwrap(), ModelRef::Onnx { file: "mine.onnx", layers: &["a".to_string(), "b".to_string()], size: Some(128) });
+        assert_eq!(s.source.resolve().unwrap(), ModelRef::Onnx { file: "mine.onnx", layers: &["a".to_string(), "b".to_string()], size: Some(128), norm: NormOverride::default() });
         let back = serde_json::to_value(&s).unwrap();
         assert_eq!(back["source"], v["source"]);
         assert_eq!(back["target"], serde_json::from_str::<serde_json::Value>(DEFAULT).unwrap()["target"]);

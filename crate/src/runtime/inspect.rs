@@ -7,13 +7,14 @@
 //! exports write all three):
 //! - `idlab.input_size`: side of the square input, `224` (or `[224, 224]`);
 //! - `idlab.mean`: per-channel mean of the normalisation, `[0.485, 0.456, 0.406]`;
-//! - `idlab.std`: per-channel std, `[0.229, 0.224, 0.225]`.
+//! - `idlab.std`: per-channel std, `[0.229, 0.224, 0.225]`;
+//! - `idlab.channels` (optional): `"rgb"` (the default) or `"bgr"`.
 //!
 //! Mean and std must both be present for the metadata to count; the size then
 //! defaults to the graph's fixed input size, else 224.
 
 use crate::error::{Error, Result};
-use crate::stimuli::Preprocess;
+use crate::stimuli::{Channels, Preprocess};
 use serde::Serialize;
 use std::collections::HashMap;
 use tract_onnx::pb::{self, ModelProto};
@@ -26,6 +27,8 @@ pub const META_INPUT_SIZE: &str = "idlab.input_size";
 pub const META_MEAN: &str = "idlab.mean";
 /// Metadata key of the per-channel std.
 pub const META_STD: &str = "idlab.std";
+/// Metadata key of the channel order ("rgb" or "bgr").
+pub const META_CHANNELS: &str = "idlab.channels";
 
 /// Input side used when the graph leaves H and W symbolic and gives no metadata.
 pub const DEFAULT_SIZE: usize = 224;
@@ -275,6 +278,10 @@ fn read_preprocess(file_label: &str, proto: &ModelProto, input_size: Option<(usi
             }
         }
     };
+    let channels = match meta.get(META_CHANNELS) {
+        None => Channels::Rgb,
+        Some(v) => Channels::parse(v.trim_matches('"')).ok_or_else(|| bad(META_CHANNELS, "\"rgb\" or \"bgr\""))?,
+    };
     let (Some(mean), Some(std)) = (mean, std) else { return Ok(None) };
     if std.iter().any(|s| !s.is_finite() || *s <= 0.0) {
         return Err(bad(META_STD, "three positive numbers"));
@@ -284,7 +291,7 @@ fn read_preprocess(file_label: &str, proto: &ModelProto, input_size: Option<(usi
         (None, Some((h, w))) if h == w => h as u32,
         _ => DEFAULT_SIZE as u32,
     };
-    Ok(Some(Preprocess { size, mean, std }))
+    Ok(Some(Preprocess { size, mean, std, channels }))
 }
 
 /// Loads the graph in tract with the input fixed at 1 x 3 x H x W, infers every
@@ -371,7 +378,10 @@ mod tests {
         let kv = |k: &str, v: &str| pb::StringStringEntryProto { key: k.into(), value: v.into() };
         p.metadata_props = vec![kv(META_MEAN, "[0.5, 0.5, 0.5]"), kv(META_STD, "[0.25,0.25,0.25]")];
         let got = read_preprocess("f", &p, Some((8, 8))).unwrap().unwrap();
-        assert_eq!(got, Preprocess { size: 8, mean: [0.5; 3], std: [0.25; 3] });
+        assert_eq!(got, Preprocess { size: 8, mean: [0.5; 3], std: [0.25; 3], channels: Channels::Rgb });
+        p.metadata_props.push(kv(META_CHANNELS, "bgr"));
+        assert_eq!(read_preprocess("f", &p, None).unwrap().unwrap().channels, Channels::Bgr);
+        p.metadata_props.pop();
         p.metadata_props.push(kv(META_INPUT_SIZE, "[32, 32]"));
         assert_eq!(read_preprocess("f", &p, None).unwrap().unwrap().size, 32);
         p.metadata_props[0] = kv(META_MEAN, "0.5");

@@ -3,4 +3,4 @@
 mod preprocess;
 pub mod sets;
 
-pub use preprocess::{decode_rgb, resize_crop, Preprocess};
+pub use preprocess::{decode_rgb, resize_crop, Channels, Preprocess};

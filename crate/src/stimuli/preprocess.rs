@@ -10,17 +10,46 @@
 //!    triangle (bilinear, antialiased when shrinking) filter, rounding to 8 bits;
 //! 3. crop the central `size` x `size` square;
 //! 4. scale to [0, 1] by /255, subtract `mean` and divide by `std` per channel;
-//! 5. lay out as channels x height x width (NCHW with batch 1).
+//! 5. lay out as channels x height x width (NCHW with batch 1), in RGB order
+//!    or, for models trained on BGR input (Caffe ports), BGR; `mean` and `std`
+//!    are then given in the model's channel order.
+//!
+//! Models that take 0-255 input fit the same formula: mean/255 and std 1/255
+//! (e.g. a Caffe BGR mean of 103.94 is 0.4076 with std 0.003922).
 
 use crate::error::{Error, Result};
 use image::{imageops, imageops::FilterType, RgbImage};
+
+/// Order of the colour planes a model takes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channels {
+    /// Red, green, blue: torchvision, timm and most exports.
+    #[default]
+    Rgb,
+    /// Blue, green, red: Caffe-era models and their ports.
+    Bgr,
+}
+
+impl Channels {
+    pub fn parse(s: &str) -> Option<Channels> {
+        match s.to_ascii_lowercase().as_str() {
+            "rgb" => Some(Channels::Rgb),
+            "bgr" => Some(Channels::Bgr),
+            _ => None,
+        }
+    }
+}
 
 /// Input size and normalisation of a model.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
 pub struct Preprocess {
     pub size: u32,
+    /// Per-channel mean, in the model's channel order, on the [0, 1] scale.
     pub mean: [f32; 3],
+    /// Per-channel std, in the model's channel order, on the [0, 1] scale.
     pub std: [f32; 3],
+    pub channels: Channels,
 }
 
 impl Preprocess {
@@ -29,6 +58,7 @@ impl Preprocess {
         size: 224,
         mean: [0.485, 0.456, 0.406],
         std: [0.229, 0.224, 0.225],
+        channels: Channels::Rgb,
     };
 
     /// Mean and std 0.5 at 224 x 224 (timm's `IMAGENET_INCEPTION_MEAN` /
@@ -37,6 +67,7 @@ impl Preprocess {
         size: 224,
         mean: [0.5, 0.5, 0.5],
         std: [0.5, 0.5, 0.5],
+        channels: Channels::Rgb,
     };
 
     /// Decodes, resizes, crops and normalises one image into a CHW f32 vector.
@@ -50,9 +81,13 @@ impl Preprocess {
         let (w, h) = img.dimensions();
         let plane = (w * h) as usize;
         let mut out = vec![0f32; 3 * plane];
+        let order = match self.channels {
+            Channels::Rgb => [0, 1, 2],
+            Channels::Bgr => [2, 1, 0],
+        };
         for (i, px) in img.pixels().enumerate() {
-            for c in 0..3 {
-                out[c * plane + i] = (px[c] as f32 / 255.0 - self.mean[c]) / self.std[c];
+            for (c, &src) in order.iter().enumerate() {
+                out[c * plane + i] = (px[src] as f32 / 255.0 - self.mean[c]) / self.std[c];
             }
         }
         out
@@ -109,6 +144,16 @@ mod tests {
         assert!((t[0] - (1.0 - 0.485) / 0.229).abs() < 1e-6);
         assert!((t[plane] - (0.0 - 0.456) / 0.224).abs() < 1e-6);
         assert!((t[2 * plane + 5] - (128.0 / 255.0 - 0.406) / 0.225).abs() < 1e-6);
+    }
+
+    #[test]
+    fn bgr_models_get_blue_first_with_their_own_stats() {
+        let img = RgbImage::from_pixel(4, 4, Rgb([255, 0, 51]));
+        let p = Preprocess { size: 4, mean: [0.2, 0.0, 1.0], std: [0.5, 1.0, 0.25], channels: Channels::Bgr };
+        let t = p.normalise(&img);
+        assert!((t[0] - (0.2 - 0.2) / 0.5).abs() < 1e-6, "blue plane first: {}", t[0]);
+        assert!((t[16] - 0.0).abs() < 1e-6);
+        assert!((t[32] - (1.0 - 1.0) / 0.25).abs() < 1e-6, "red plane last: {}", t[32]);
     }
 
     #[test]

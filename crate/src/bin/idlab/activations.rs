@@ -2,7 +2,8 @@
 //! a folder of images and write them as .npz (float32, images x units).
 
 use idlab::runtime::{inspect, Recorder};
-use idlab::stimuli::Preprocess;
+use idlab::experiment::NormOverride;
+use idlab::stimuli::{Channels, Preprocess};
 use idlab::zoo::{self, Arch};
 use ndarray::Array2;
 use ndarray_npy::NpzWriter;
@@ -23,7 +24,26 @@ pub fn image_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(files)
 }
 
-pub fn run(model: &str, stimuli: &Path, layers: Option<String>, out: &Path, save_input: bool) -> Result<(), String> {
+/// The preprocessing flags as the spec's override of a user model's metadata.
+pub fn norm(mean: Option<Vec<f32>>, std: Option<Vec<f32>>, channels: Option<String>) -> Result<NormOverride, String> {
+    let triple = |v: Option<Vec<f32>>, what: &str| -> Result<Option<[f32; 3]>, String> {
+        v.map(|v| <[f32; 3]>::try_from(v.as_slice()).map_err(|_| format!("--{what} takes 3 numbers")))
+            .transpose()
+    };
+    let norm = NormOverride {
+        mean: triple(mean, "mean")?,
+        std: triple(std, "std")?,
+        channels: channels
+            .map(|c| Channels::parse(&c).ok_or_else(|| format!("--channels must be rgb or bgr, not '{c}'")))
+            .transpose()?,
+    };
+    if norm.std.is_some_and(|s| s.iter().any(|v| !(*v > 0.0))) {
+        return Err("--std takes three positive numbers".into());
+    }
+    Ok(norm)
+}
+
+pub fn run(model: &str, stimuli: &Path, layers: Option<String>, out: &Path, save_input: bool, norm: NormOverride) -> Result<(), String> {
     let requested: Option<Vec<String>> = layers.map(|l| l.split(',').map(|s| s.trim().to_string()).collect());
     let (label, proto, probes, preprocess) = if model.ends_with(".onnx") {
         let bytes = std::fs::read(model).map_err(|e| format!("cannot read {model}: {e}"))?;
@@ -47,10 +67,13 @@ pub fn run(model: &str, stimuli: &Path, layers: Option<String>, out: &Path, save
                 return Err(format!("{model}: the metadata asks for {side} x {side} images but input '{}' is fixed at {h} x {w}", found.input_name));
             }
         }
-        let preprocess = found.preprocess.unwrap_or(Preprocess { size: side as u32, ..Preprocess::IMAGENET_224 });
+        let preprocess = norm.apply(found.preprocess.unwrap_or(Preprocess { size: side as u32, ..Preprocess::IMAGENET_224 }));
         let probes: Vec<(String, String)> = names.iter().map(|n| (n.clone(), n.clone())).collect();
         (model.to_string(), proto, probes, preprocess)
     } else {
+        if norm != NormOverride::default() {
+            return Err(format!("{model}: --mean, --std and --channels are for a .onnx model; a zoo model has its own"));
+        }
         let (arch, seed) = model
             .split_once(':')
             .ok_or_else(|| format!("--model {model}: expected ARCH:SEED (e.g. alexnet:0) or a .onnx file"))?;

@@ -68,6 +68,16 @@ enum Command {
         /// Also store the preprocessed input tensors as "input" (images x 3 x size x size, 224 unless the model says otherwise).
         #[arg(long)]
         save_input: bool,
+        /// A .onnx model's per-channel mean, "R,G,B" on the [0, 1] scale (in the model's channel
+        /// order) [default: the file's idlab.mean metadata, else ImageNet's].
+        #[arg(long, value_delimiter = ',', num_args = 3)]
+        mean: Option<Vec<f32>>,
+        /// A .onnx model's per-channel std [default: the file's idlab.std, else ImageNet's].
+        #[arg(long, value_delimiter = ',', num_args = 3)]
+        std: Option<Vec<f32>>,
+        /// Channel order a .onnx model takes: rgb or bgr [default: the file's idlab.channels, else rgb].
+        #[arg(long)]
+        channels: Option<String>,
     },
     /// Score X against Y with one metric: regression, cka, cka-debiased, cka-rbf, rsa,
     /// soft-matching, procrustes or nrp. Prints one JSON object with `metric` and `value`.
@@ -124,8 +134,8 @@ pub fn main() -> ExitCode {
         Command::Run { spec, out, site, quiet } => run::run(&spec, &out, site, quiet),
         Command::Zoo { json } => zoo::list(json),
         Command::Export { arch, seed, out } => zoo::export(&arch, seed, &out),
-        Command::Activations { model, stimuli, layers, out, save_input } => {
-            activations::run(&model, &stimuli, layers, &out, save_input)
+        Command::Activations { model, stimuli, layers, out, save_input, mean, std, channels } => {
+            activations::norm(mean, std, channels).and_then(|norm| activations::run(&model, &stimuli, layers, &out, save_input, norm))
         }
         Command::Metric { name, args } => metric::run(&name, args),
         Command::Rdm { x, distance, out } => rdm::run(&x, &distance, &out),
