@@ -564,7 +564,14 @@ const sideUi = (side) => ({
   fetch: $(`${side}-onnx-fetch`),
   info: $(`${side}-onnx-info`),
   layers: $(`${side}-onnx-layers`),
+  size: $(`${side}-onnx-size`),
+  mean: $(`${side}-onnx-mean`),
+  std: $(`${side}-onnx-std`),
+  channels: $(`${side}-onnx-channels`),
 });
+
+const IMAGENET_MEAN = [0.485, 0.456, 0.406];
+const IMAGENET_STD = [0.229, 0.224, 0.225];
 
 function populateSelectors(models) {
   const groups = groupByFamily(models);
@@ -634,6 +641,7 @@ function syncFormFromSpec(spec) {
         selectArch(s.arch, undefined);
         s.arch.value = ONNX_OPTION;
         showLayers(side, m.onnx, Array.isArray(m.layers) ? m.layers.map(String) : []);
+        showPreprocess(side, m);
       } else {
         selectArch(s.arch, m.arch);
       }
@@ -681,7 +689,11 @@ function specFromForm() {
   const seeds = {};
   for (const side of SIDES) {
     if (onnxChosen(side)) {
-      if (!onnxSide(side, base[side])) problems.push(`choose the ${side} model's ONNX file`);
+      if (!sideUi(side).layers.dataset.file || !userFiles.has(sideUi(side).layers.dataset.file)) {
+        problems.push(`choose the ${side} model's ONNX file`);
+      } else if (!readPreprocess(side)) {
+        problems.push(`the ${side} model's input size must be a whole number from 8 to 1024, mean three numbers and std three positive numbers`);
+      }
       continue;
     }
     const seed = readInt(sideUi(side).seed, 0, Number.MAX_SAFE_INTEGER);
@@ -700,7 +712,7 @@ function specFromForm() {
   const spec = JSON.parse(JSON.stringify(base));
   for (const side of SIDES) {
     if (onnxChosen(side)) {
-      spec[side] = onnxSide(side, base[side]);
+      spec[side] = onnxSide(side);
       continue;
     }
     const arch = sideUi(side).arch.value || (base[side] && base[side].arch);
@@ -830,15 +842,51 @@ function showOnnx(side, shown) {
   s.seed.closest('.field').hidden = shown;
 }
 
-/** The spec side the form describes for a user model, or null while no file is chosen. */
-function onnxSide(side, previous) {
+/** The spec side the form describes for a user model, or null while no file is chosen or a field is invalid. */
+function onnxSide(side) {
   const s = sideUi(side);
   const name = s.layers.dataset.file;
   if (!name || !userFiles.has(name)) return null;
+  const pre = readPreprocess(side);
+  if (!pre) return null;
   const layers = [...s.layers.selectedOptions].map((o) => o.value);
-  const out = { onnx: name, layers };
-  if (previous && previous.onnx === name && Number.isInteger(previous.size)) out.size = previous.size;
-  return out;
+  // Preprocessing is written out in full, so the spec alone says how the images were fed.
+  return { onnx: name, layers, ...pre };
+}
+
+/** Three finite numbers from "a, b, c" (positive ones when `positive`), else null. */
+function parseTriple(text, positive) {
+  const parts = text.split(/[\s,;]+/).filter(Boolean).map(Number);
+  const ok = parts.length === 3 && parts.every((v) => Number.isFinite(v) && (!positive || v > 0));
+  return ok ? parts : null;
+}
+
+/** The side's preprocessing fields as spec keys {size, mean, std, channels}; null (fields marked) if invalid. */
+function readPreprocess(side) {
+  const s = sideUi(side);
+  const size = readInt(s.size, 8, 1024);
+  const mark = (input, ok) => (ok ? input.removeAttribute('aria-invalid') : input.setAttribute('aria-invalid', 'true'));
+  const mean = parseTriple(s.mean.value, false);
+  const std = parseTriple(s.std.value, true);
+  mark(s.mean, mean);
+  mark(s.std, std);
+  if (size === null || !mean || !std) return null;
+  return { size, mean, std, channels: s.channels.value };
+}
+
+/** Fills the side's preprocessing fields: the spec's values, else the file's metadata, else ImageNet's. */
+function showPreprocess(side, m = {}) {
+  const s = sideUi(side);
+  const file = userFiles.get(m.onnx || s.layers.dataset.file);
+  const i = file ? file.inspection : {};
+  const meta = i.preprocess || {};
+  const size = Number.isInteger(m.size) ? m.size : meta.size || (i.input_size ? i.input_size[0] : 224);
+  const fmt = (v) => v.map((x) => String(Math.round(x * 1e6) / 1e6)).join(', ');
+  s.size.value = String(size);
+  s.mean.value = fmt(Array.isArray(m.mean) ? m.mean : meta.mean || IMAGENET_MEAN);
+  s.std.value = fmt(Array.isArray(m.std) ? m.std : meta.std || IMAGENET_STD);
+  s.channels.value = m.channels === 'bgr' || (!m.channels && meta.channels === 'bgr') ? 'bgr' : 'rgb';
+  for (const el of [s.size, s.mean, s.std]) el.removeAttribute('aria-invalid');
 }
 
 /** Lists a file's candidate layers (with shapes) in the side's multi-select, selecting `chosen`. */
@@ -893,7 +941,11 @@ function userEntries(spec) {
       // estimateMemory counts weights as parameters × 4 bytes × 2: the file's size twice.
       parameters: file.size / 4,
       layers: i.layers.map((c) => ({ name: c.tensor, shape: c.shape })),
-      input: { size, mean: i.preprocess ? i.preprocess.mean : [0.485, 0.456, 0.406], std: i.preprocess ? i.preprocess.std : [0.229, 0.224, 0.225] },
+      input: {
+        size,
+        mean: Array.isArray(m.mean) ? m.mean : i.preprocess ? i.preprocess.mean : IMAGENET_MEAN,
+        std: Array.isArray(m.std) ? m.std : i.preprocess ? i.preprocess.std : IMAGENET_STD,
+      },
     };
   }
   return out;
@@ -924,6 +976,7 @@ async function addUserFile(side, name, bytes, inspected) {
     s.arch.value = ONNX_OPTION;
     showOnnx(side, true);
     showLayers(side, reply.name || name, defaultLayers(reply.inspection));
+    showPreprocess(side, { onnx: reply.name || name });
     onFormEdit();
   } catch (err) {
     s.info.textContent = `${name} cannot be used (see the message below).`;
@@ -969,6 +1022,8 @@ function wireOnnx(side) {
     }
   });
   s.layers.addEventListener('change', onFormEdit);
+  for (const el of [s.size, s.mean, s.std]) el.addEventListener('input', onFormEdit);
+  s.channels.addEventListener('change', onFormEdit);
   s.drop.addEventListener('dragover', (event) => {
     event.preventDefault();
     s.drop.classList.add('over');
