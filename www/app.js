@@ -123,12 +123,14 @@ function onWorkerMessage(entry, msg) {
       return;
     }
     case 'inspection':
-    case 'inspect-error': {
+    case 'inspect-error':
+    case 'metric-result':
+    case 'metric-error': {
       const request = inspections.get(msg.id);
       if (!request) return;
       inspections.delete(msg.id);
-      if (msg.type === 'inspect-error') request.reject(new Error(msg.message));
-      else request.resolve(msg);
+      if (msg.type.endsWith('-error')) request.reject(new Error(msg.message));
+      else request.resolve(msg.type === 'metric-result' ? msg.result : msg);
       return;
     }
     default:
@@ -1100,6 +1102,27 @@ window.idlab = {
   checkFits,
   /** The message Run would refuse a spec with, or null. */
   preflight: (spec) => (zooModels ? preflight(spec, zooModels, undefined, userEntries(spec)) : null),
+  /**
+   * One metric of two matrices (arrays of rows: stimuli x units) in the worker, as
+   * `idlab metric NAME` computes it; params as MetricParams ({lambda: [1], folds: 10, ...}).
+   * Resolves with the core's JSON object (metric, value, detail) plus `seconds`.
+   */
+  metric(name, x, y, params) {
+    const flat = (m, what) => {
+      if (!Array.isArray(m) || !m.length || !Array.isArray(m[0])) throw new Error(`${what} must be an array of rows`);
+      const cols = m[0].length;
+      const out = new Float64Array(m.length * cols);
+      m.forEach((row, i) => {
+        if (!Array.isArray(row) || row.length !== cols) throw new Error(`${what}: row ${i} has ${row && row.length} values, row 0 has ${cols}`);
+        out.set(row, i * cols);
+      });
+      return out;
+    };
+    const xs = flat(x, 'x');
+    const ys = flat(y, 'y');
+    return inspectInWorker({ type: 'metric', name, x: xs.buffer, xRows: x.length, y: ys.buffer, yRows: y.length, params },
+      [xs.buffer, ys.buffer]);
+  },
   /** Names of the ONNX files chosen in this tab. */
   get userModels() { return [...userFiles.keys()]; },
 };

@@ -4,6 +4,7 @@
 // Page -> worker: {type: 'run', id, spec, models?}, {type: 'cancel', id?}
 //                 {type: 'inspect', id, name, bytes}       (bytes: a transferred ArrayBuffer)
 //                 {type: 'fetch-model', id, url}
+//                 {type: 'metric', id, name, x, xRows, y, yRows, params}  (x, y: row-major Float64Array buffers)
 //   `models` maps a spec's "onnx" file name to its bytes (a transferred ArrayBuffer).
 // Worker -> page: {type: 'ready', flavor, threads, version, note?}
 //                 {type: 'init-error', message}
@@ -13,10 +14,12 @@
 //                 {type: 'cancelled', id}
 //                 {type: 'inspection', id, name, size, inspection, bytes?}  (bytes: after fetch-model)
 //                 {type: 'inspect-error', id, message}
+//                 {type: 'metric-result', id, result} / {type: 'metric-error', id, message}
 // `fatal: true` means the wasm instance trapped and must not be used again:
 // the page terminates this worker and starts a new one.
 
 let wasm = null;          // the imported pkg module
+let wasmMemory = null;    // its WebAssembly.Memory (for the memory reported with results)
 let readyInfo = null;     // what was posted with 'ready'
 let current = null;       // {id, cancelled, abort: AbortController} of the run in progress
 let queue = Promise.resolve();
@@ -40,6 +43,10 @@ self.onmessage = (event) => {
     queue = queue.then(() => inspectOne(msg));
     return;
   }
+  if (msg.type === 'metric') {
+    queue = queue.then(() => metricOne(msg));
+    return;
+  }
   if (msg.type === 'run') {
     // A new run supersedes the one in progress (the page normally prevents this).
     if (current) {
@@ -58,7 +65,7 @@ async function init() {
   if (isolated) {
     try {
       const pkg = await import('./pkg/threads/idlab.js');
-      await pkg.default();
+      wasmMemory = (await pkg.default()).memory;
       const threads = Math.max(1, navigator.hardwareConcurrency || 1);
       await pkg.initThreadPool(threads);
       return announce(pkg, threads);
@@ -69,7 +76,7 @@ async function init() {
     }
   }
   const pkg = await import('./pkg/single/idlab.js');
-  await pkg.default();
+  wasmMemory = (await pkg.default()).memory;
   return announce(pkg, 1, note);
 }
 
@@ -84,6 +91,23 @@ function announce(pkg, threads, note) {
 // Give the event loop a turn (a macrotask) so that a pending 'cancel' message is handled.
 function yieldToEventLoop() {
   return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+// One metric of two matrices (what `idlab metric NAME` computes), on this
+// build's threads; the reply carries the core's JSON object and the wall time.
+async function metricOne(msg) {
+  try {
+    await initialised;
+    if (poisoned) throw new Error('The WebAssembly module crashed earlier; reload the page.');
+    const t0 = performance.now();
+    const x = new Float64Array(msg.x);
+    const y = new Float64Array(msg.y);
+    const result = plain(wasm.compute_metric(String(msg.name), x, msg.xRows, y, msg.yRows, msg.params ?? null));
+    result.seconds = (performance.now() - t0) / 1000;
+    self.postMessage({ type: 'metric-result', id: msg.id, result });
+  } catch (err) {
+    self.postMessage({ type: 'metric-error', id: msg.id, message: describe(err) });
+  }
 }
 
 // Inspects a user's ONNX file (sent by the page, or fetched here from a URL):
@@ -166,12 +190,18 @@ async function runOne(id, spec, models) {
       if (i % 8 === 7) await yieldToEventLoop();
     }
 
+    // Each step's wall time, kept with the result (the run report and the wasm benchmark read it).
+    const steps = [];
     while (!session.is_done()) {
       await yieldToEventLoop();
       if (run.cancelled) return cancelled(run);
-      post(run, plain(session.step()));
+      const t0 = performance.now();
+      const progress = plain(session.step());
+      steps.push({ stage: progress.stage, label: progress.label, seconds: (performance.now() - t0) / 1000 });
+      post(run, progress);
     }
     const result = plain(session.result((performance.now() - started) / 1000));
+    result.timings = { steps, wasm_memory_bytes: wasmMemory ? wasmMemory.buffer.byteLength : null };
     self.postMessage({ type: 'result', id, result });
   } catch (err) {
     if (run.cancelled && !(err instanceof WebAssembly.RuntimeError)) return cancelled(run);

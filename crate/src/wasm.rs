@@ -109,3 +109,28 @@ impl Session {
         to_js(&self.inner.result(FLAVOR, seconds.unwrap_or(0.0)).map_err(js_err)?)
     }
 }
+
+/// One metric of two matrices given row-major (`x`: `x_rows` rows), with the
+/// parameters as a JS object (`MetricParams` keys: `lambda`, `folds`,
+/// `compare`, ...); returns what `idlab metric NAME` prints. Throws with the
+/// core's message for a bad name, shape, parameter or value.
+#[wasm_bindgen]
+pub fn compute_metric(name: &str, x: &[f64], x_rows: usize, y: &[f64], y_rows: usize, params: JsValue) -> Result<JsValue, JsError> {
+    use crate::metrics::registry::{compute, MetricName, MetricParams};
+    let metric = MetricName::parse(name).map_err(js_err)?;
+    let params: MetricParams = if params.is_undefined() || params.is_null() {
+        MetricParams::default()
+    } else {
+        serde_wasm_bindgen::from_value(params).map_err(|e| JsError::new(&format!("invalid metric parameters: {e}")))?
+    };
+    let x = row_major(x, x_rows, "x")?;
+    let y = row_major(y, y_rows, "y")?;
+    to_js(&compute(metric, &x, &y, &params).map_err(js_err)?)
+}
+
+fn row_major(data: &[f64], rows: usize, what: &str) -> Result<nalgebra::DMatrix<f64>, JsError> {
+    if rows == 0 || data.is_empty() || data.len() % rows != 0 {
+        return Err(JsError::new(&format!("{what}: {} values do not make {rows} rows", data.len())));
+    }
+    Ok(nalgebra::DMatrix::from_row_slice(rows, data.len() / rows, data))
+}
