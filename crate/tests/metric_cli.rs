@@ -1,0 +1,105 @@
+//! `idlab metric` and `idlab rdm` as a checker calls them: .npy files in
+//! (float32 or float64, C or Fortran order), one JSON object out, errors that
+//! name the file and the problem.
+#![cfg(not(target_arch = "wasm32"))]
+
+use ndarray::{Array2, ShapeBuilder};
+use ndarray_npy::WriteNpyExt;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn dir(tag: &str) -> PathBuf {
+    let p = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("metric-cli-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&p);
+    std::fs::create_dir_all(&p).unwrap();
+    p
+}
+
+fn rows(v: &Value) -> Vec<Vec<f64>> {
+    serde_json::from_value(v.clone()).unwrap()
+}
+
+fn write<T: ndarray_npy::WritableElement + Copy>(path: &Path, m: &[Vec<f64>], conv: fn(f64) -> T, fortran: bool) {
+    let (n, p) = (m.len(), m[0].len());
+    let a = if fortran {
+        Array2::from_shape_fn((n, p).f(), |(i, j)| conv(m[i][j]))
+    } else {
+        Array2::from_shape_fn((n, p), |(i, j)| conv(m[i][j]))
+    };
+    a.write_npy(std::fs::File::create(path).unwrap()).unwrap();
+}
+
+fn idlab(args: &[&str]) -> (bool, String, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_idlab")).args(args).output().unwrap();
+    (o.status.success(), String::from_utf8_lossy(&o.stdout).into(), String::from_utf8_lossy(&o.stderr).into())
+}
+
+fn metric(name: &str, x: &Path, y: &Path, extra: &[&str]) -> Value {
+    let mut args = vec!["metric", name, "--x", x.to_str().unwrap(), "--y", y.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let (ok, out, err) = idlab(&args);
+    assert!(ok, "idlab {args:?} failed: {err}");
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
+}
+
+/// The numpy CKA fixture through .npy files of every layout and precision.
+#[test]
+fn cka_of_npy_files_matches_numpy_in_every_layout() {
+    let d = dir("cka");
+    let fixture: Value = serde_json::from_str(include_str!("../../tests/fixtures/cka.json")).unwrap();
+    for (k, case) in fixture["cases"].as_array().unwrap().iter().enumerate() {
+        let (x, y) = (rows(&case["x"]), rows(&case["y"]));
+        let expected = case["linear_cka"].as_f64().unwrap();
+        let (xf, yf) = (d.join(format!("x{k}.npy")), d.join(format!("y{k}.npy")));
+        write(&xf, &x, |v| v, k % 2 == 0);
+        write(&yf, &y, |v| v, k % 2 == 1);
+        let r = metric("cka", &xf, &yf, &[]);
+        assert_eq!(r["metric"], "cka");
+        let got = r["value"].as_f64().unwrap();
+        assert!((got - expected).abs() <= 1e-9 * expected.abs(), "{}: {got} vs numpy {expected}", case["name"]);
+        assert_eq!(r["x_shape"], serde_json::json!([x.len(), x[0].len()]));
+        // float32 storage: the value moves by float32 rounding only.
+        let (x32, y32) = (d.join(format!("x{k}-32.npy")), d.join(format!("y{k}-32.npy")));
+        write(&x32, &x, |v| v as f32, false);
+        write(&y32, &y, |v| v as f32, true);
+        let got32 = metric("cka", &x32, &y32, &[])["value"].as_f64().unwrap();
+        assert!((got32 - expected).abs() < 1e-5, "{}: float32 {got32} vs {expected}", case["name"]);
+        // Backward swaps the sides; CKA is symmetric.
+        let back = metric("cka", &xf, &yf, &["--direction", "backward"]);
+        assert_eq!(back["direction"], "backward");
+        assert_eq!(back["x_shape"], serde_json::json!([y.len(), y[0].len()]));
+        assert!((back["value"].as_f64().unwrap() - got).abs() < 1e-12);
+    }
+}
+
+#[test]
+fn bad_files_and_names_are_refused_with_the_reason() {
+    let d = dir("bad");
+    let x = vec![vec![1.0, 2.0], vec![3.0, 5.0], vec![4.0, 4.0]];
+    let (xf, short, nan, text) = (d.join("x.npy"), d.join("short.npy"), d.join("nan.npy"), d.join("text.npy"));
+    write(&xf, &x, |v| v, false);
+    write(&short, &x[..2], |v| v, false);
+    let mut with_nan = x.clone();
+    with_nan[2][1] = f64::NAN;
+    write(&nan, &with_nan, |v| v, false);
+    std::fs::write(&text, "not a numpy file").unwrap();
+    let run = |args: &[&str]| {
+        let (ok, _, err) = idlab(args);
+        assert!(!ok, "{args:?} should fail");
+        err
+    };
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let e = run(&["metric", "cca", "--x", &s(&xf), "--y", &s(&xf)]);
+    assert!(e.contains("unknown metric 'cca'") && e.contains("regression"), "{e}");
+    let e = run(&["metric", "cka", "--x", &s(&xf), "--y", &s(&short)]);
+    assert!(e.contains("X has 3 rows, Y has 2"), "{e}");
+    let e = run(&["metric", "cka", "--x", &s(&xf), "--y", &s(&nan)]);
+    assert!(e.contains("Y has a non-finite value (NaN) at row 2, column 1"), "{e}");
+    let e = run(&["metric", "cka", "--x", &s(&text), "--y", &s(&xf)]);
+    assert!(e.contains("text.npy") && e.contains("not a readable .npy"), "{e}");
+    let e = run(&["metric", "cka", "--x", &s(&d.join("missing.npy")), "--y", &s(&xf)]);
+    assert!(e.contains("cannot read") && e.contains("missing.npy"), "{e}");
+    let e = run(&["metric", "cka", "--x", &s(&xf), "--y", &s(&xf), "--direction", "sideways"]);
+    assert!(e.contains("forward or backward"), "{e}");
+}

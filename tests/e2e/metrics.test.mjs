@@ -1,0 +1,128 @@
+// Every metric gives the same numbers in the threaded wasm build, the
+// single-threaded wasm build and the native CLI with 1 and with 2 threads:
+// bit for bit (f64 JSON round-trips exactly), headline value and detail.
+// The matrices are written as .npy here and read by `idlab metric`; the page
+// gets the same values through window.idlab.metric (the worker's wasm).
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { BIN, startServer, launchBrowser, openPage, waitReady, outDir, writeJson } from './helpers.mjs';
+
+/** Seeded uniform(-1, 1) (a 32-bit LCG): the same matrices every run. */
+function matrix(rows, cols, seed) {
+  let s = seed >>> 0;
+  const next = () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 31 - 1;
+  };
+  return Array.from({ length: rows }, () => Array.from({ length: cols }, next));
+}
+
+/** A C-order float64 .npy file (format 1.0). */
+function writeNpy(file, m) {
+  const shape = `(${m.length}, ${m[0].length}), `;
+  let header = `{'descr': '<f8', 'fortran_order': False, 'shape': ${shape}}`;
+  const pad = 64 - ((10 + header.length + 1) % 64);
+  header += ' '.repeat(pad % 64) + '\n';
+  const head = Buffer.alloc(10);
+  head.write('\x93NUMPY', 0, 'latin1');
+  head[6] = 1;
+  head[7] = 0;
+  head.writeUInt16LE(header.length, 8);
+  const body = Buffer.alloc(8 * m.length * m[0].length);
+  m.flat().forEach((v, i) => body.writeDoubleLE(v, 8 * i));
+  fs.writeFileSync(file, Buffer.concat([head, Buffer.from(header, 'latin1'), body]));
+}
+
+const N = 40;
+const X = matrix(N, 12, 1);
+// Y: a noisy nonlinear function of X, so every metric has something to find.
+const W = matrix(12, 9, 2);
+const NOISE = matrix(N, 9, 3);
+const Y = X.map((row, i) => W[0].map((_, j) => Math.tanh(row.reduce((a, v, k) => a + v * W[k][j], 0)) + 0.3 * NOISE[i][j]));
+
+// Small parameters keep the run short; every metric's parallel part still runs.
+const CASES = [
+  ['cka', {}],
+  ['cka-debiased', {}],
+  ['cka-rbf', { rbf_threshold: 0.8 }],
+  ['regression', { folds: 4, lambda: [0.1, 1, 10], projection_dim: 8, seed: 3 }],
+  ['rsa', { compare: 'tau-a', permutations: 200, seed: 5 }],
+  ['rsa', { rdm_distance: 'euclidean', compare: 'spearman' }],
+  ['procrustes', {}],
+  ['soft-matching', {}],
+  ['nrp', { folds: 2, seed: 1 }],
+];
+
+const FLAGS = {
+  folds: '--folds', lambda: '--lambda', projection_dim: '--projection-dim', seed: '--seed', compare: '--compare',
+  permutations: '--permutations', rdm_distance: '--rdm-distance', rbf_threshold: '--rbf-threshold',
+};
+
+function native(dir, name, params, threads) {
+  const args = ['--threads', String(threads), 'metric', name, '--x', path.join(dir, 'x.npy'), '--y', path.join(dir, 'y.npy')];
+  for (const [k, v] of Object.entries(params)) args.push(FLAGS[k], Array.isArray(v) ? v.join(',') : String(v));
+  const out = spawnSync(BIN, args, { encoding: 'utf8', timeout: 300000 });
+  assert.equal(out.status, 0, `idlab ${args.join(' ')} failed: ${out.stderr}`);
+  return JSON.parse(out.stdout);
+}
+
+/** The result without what legitimately differs between runs (paths, wall time). */
+function numbers(r) {
+  const { x, y, seconds, ...rest } = r;
+  return rest;
+}
+
+let browser;
+let dir;
+before(async () => {
+  dir = outDir('metrics');
+  writeNpy(path.join(dir, 'x.npy'), X);
+  writeNpy(path.join(dir, 'y.npy'), Y);
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+});
+
+async function inPage(isolation) {
+  const server = await startServer({ isolation });
+  const { page, context, problems } = await openPage(browser, `${server.url}?autorun=0`);
+  try {
+    const info = await waitReady(page);
+    const out = [];
+    for (const [name, params] of CASES) {
+      out.push(await page.evaluate(([n, x, y, p]) => window.idlab.metric(n, x, y, p), [name, X, Y, params]));
+    }
+    // A bad input is refused with the core's message, and the worker stays usable.
+    const bad = await page.evaluate(([x, y]) => window.idlab.metric('cka', x, y.slice(1), {}).then(() => null, (e) => e.message), [X, Y]);
+    assert.match(bad, /X has 40 rows, Y has 39/, `the row mismatch is named: ${bad}`);
+    const unknown = await page.evaluate(([x, y]) => window.idlab.metric('cca', x, y, {}).then(() => null, (e) => e.message), [X, Y]);
+    assert.match(unknown, /unknown metric 'cca'/);
+    assert.deepEqual(problems, [], 'no console errors, page errors or failed requests');
+    return { info, out };
+  } finally {
+    await context.close();
+    await server.close();
+  }
+}
+
+test('metrics agree bit for bit: wasm threads, wasm single, native 1 and 2 threads', { timeout: 10 * 60 * 1000 }, async () => {
+  const threaded = await inPage(true);
+  const single = await inPage(false);
+  const report = [];
+  CASES.forEach(([name, params], i) => {
+    const one = native(dir, name, params, 1);
+    const two = native(dir, name, params, 2);
+    const label = `${name} ${JSON.stringify(params)}`;
+    assert.ok(Number.isFinite(one.value), `${label}: a finite value (${one.value})`);
+    assert.deepEqual(numbers(two), numbers(one), `${label}: native 2 threads = 1 thread`);
+    assert.deepEqual(numbers(threaded.out[i]), numbers(one), `${label}: wasm threads = native`);
+    assert.deepEqual(numbers(single.out[i]), numbers(one), `${label}: wasm single = native`);
+    report.push({ name, params, value: one.value, wasm_threads_s: threaded.out[i].seconds, wasm_single_s: single.out[i].seconds });
+  });
+  writeJson(path.join(dir, 'parity.json'), { threads: threaded.info, report });
+});
