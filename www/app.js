@@ -38,6 +38,8 @@ const ui = {
   imagesMax: $('images-max'),
   formNote: $('form-note'),
   memoryLimit: $('memory-limit'),
+  permalink: $('permalink'),
+  copyLink: $('copy-link'),
 };
 
 // The "Your model (ONNX)" entry of each side's model selector.
@@ -520,14 +522,48 @@ function runFromTextarea() {
 async function loadPreset() {
   const resp = await fetch(PRESET_URL);
   if (!resp.ok) throw new Error(`Could not load the default experiment (${PRESET_URL}): HTTP ${resp.status}`);
-  const spec = await resp.json();
-  defaultSpec = spec;
-  defaultSpecText = JSON.stringify(spec, null, 2);
-  ui.spec.value = defaultSpecText;
+  defaultSpec = await resp.json();
+  defaultSpecText = JSON.stringify(defaultSpec, null, 2);
+  // A permalink's spec (#spec=...) comes first; the default preset otherwise.
+  let spec = defaultSpec;
+  try {
+    spec = specFromLink(location.hash) || defaultSpec;
+  } catch (err) {
+    showError(err.message);
+  }
+  ui.spec.value = JSON.stringify(spec, null, 2);
   ui.name.textContent = spec.name || 'Default experiment';
   formSpec = spec;
   syncFormFromSpec(spec);
+  updateLink(spec);
   return spec;
+}
+
+// ---------------------------------------------------------------- permalinks
+// The spec travels in the URL's fragment (#spec=<URI-encoded compact JSON>): never
+// sent to a server, readable, and a link reproduces the experiment.
+
+/** The spec a URL fragment carries, null when it carries none; throws naming the problem. */
+function specFromLink(hash) {
+  const m = /^#spec=(.*)$/s.exec(hash || '');
+  if (!m) return null;
+  let spec;
+  try {
+    spec = JSON.parse(decodeURIComponent(m[1]));
+  } catch (err) {
+    throw new Error(`The link's spec could not be read (${err.message}); showing the default experiment instead.`);
+  }
+  if (!spec || typeof spec !== 'object' || Array.isArray(spec)) {
+    throw new Error("The link's spec is not a JSON object; showing the default experiment instead.");
+  }
+  return spec;
+}
+
+/** Puts the spec in the address bar (no new history entry) and in the "link" anchor. */
+function updateLink(spec) {
+  const url = `${location.pathname}${location.search}#spec=${encodeURIComponent(JSON.stringify(spec))}`;
+  history.replaceState(null, '', url);
+  ui.permalink.href = location.href;
 }
 
 async function loadZoo() {
@@ -751,6 +787,7 @@ function onFormEdit() {
   ui.spec.removeAttribute('aria-invalid');
   ui.name.textContent = spec.name || 'Custom experiment';
   updateMemory(spec);
+  updateLink(spec);
 }
 
 function onSpecEdit() {
@@ -766,6 +803,7 @@ function onSpecEdit() {
   ui.spec.removeAttribute('aria-invalid');
   formSpec = spec;
   syncFormFromSpec(spec);
+  updateLink(spec);
 }
 
 /** "about 1.1 GB while it loads" next to each model, and a warning for a spec Run would refuse. */
@@ -1058,6 +1096,14 @@ window.addEventListener('unhandledrejection', (event) => {
 });
 
 ui.run.addEventListener('click', runFromTextarea);
+ui.copyLink.addEventListener('click', async () => {
+  try {
+    await navigator.clipboard.writeText(location.href);
+    setFormNote('Link copied: it opens this experiment with this spec.');
+  } catch {
+    setFormNote('Copying was not allowed here: right-click "Link to this experiment" and copy the address.', 'warn');
+  }
+});
 ui.cancel.addEventListener('click', cancel);
 ui.resetSpec.addEventListener('click', () => {
   ui.spec.value = defaultSpecText;

@@ -1,0 +1,77 @@
+// Permalinks: the spec lives in the URL fragment. Editing the form rewrites
+// the address; opening that address in a fresh page gives the same spec back
+// (form and JSON), and a run from it carries that spec. A broken fragment is
+// reported and the default experiment shown.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  startServer, launchBrowser, openPage, waitReady, openFormReady, visibleError, waitForResult, DEFAULT_SPEC,
+} from './helpers.mjs';
+
+/** Opens `url` as given (fragment and all) and waits for the worker and the model form. */
+async function openAt(url) {
+  const opened = await openPage(browser, url);
+  await waitReady(opened.page);
+  await opened.page.waitForSelector('#target-arch:not([disabled])', { timeout: 30000 });
+  return opened;
+}
+
+let browser;
+let server;
+before(async () => {
+  browser = await launchBrowser();
+  server = await startServer({ isolation: true });
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+test('a permalink reproduces the spec and its run', { timeout: 6 * 60 * 1000 }, async () => {
+  let link;
+  let spec;
+  {
+    const { page, context, problems } = await openFormReady(browser, server.url);
+    try {
+      await page.selectOption('#target-arch', 'resnet18');
+      await page.fill('#target-seed', '5');
+      await page.fill('#images', '4');
+      spec = JSON.parse(await page.inputValue('#spec'));
+      assert.deepEqual(spec.target, { arch: 'resnet18', seed: 5 });
+      link = page.url();
+      assert.match(link, /#spec=/, `the address carries the spec: ${link}`);
+      const fromUrl = JSON.parse(decodeURIComponent(new URL(link).hash.slice('#spec='.length)));
+      assert.deepEqual(fromUrl, spec, 'the fragment is the spec shown');
+      assert.equal(await page.getAttribute('#permalink', 'href'), link, 'the link anchor points at it');
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  }
+  // A new page from the link: same spec, same form, and a run that carries it.
+  const { page, context, problems } = await openAt(link.replace('?autorun=0', ''));
+  try {
+    assert.deepEqual(JSON.parse(await page.inputValue('#spec')), spec, 'the spec comes back from the link');
+    assert.equal(await page.inputValue('#target-arch'), 'resnet18');
+    assert.equal(await page.inputValue('#target-seed'), '5');
+    assert.equal(await page.inputValue('#images'), '4');
+    const result = await waitForResult(page); // the link autoruns, as the default page does
+    assert.deepEqual(result.spec, spec, 'the result carries the linked spec');
+    assert.equal(result.n_stimuli, 4);
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('a broken permalink is reported and the default experiment shown', { timeout: 3 * 60 * 1000 }, async () => {
+  const { page, context } = await openAt(`${server.url}?autorun=0#spec=%7B%22idlab%22%3A`);
+  try {
+    const shown = await visibleError(page);
+    assert.match(shown, /The link's spec could not be read/, `#error: ${shown}`);
+    assert.deepEqual(JSON.parse(await page.inputValue('#spec')), DEFAULT_SPEC);
+  } finally {
+    await context.close();
+  }
+});
