@@ -2,7 +2,7 @@
 // compute worker (worker.js). No computation happens on this thread.
 
 import {
-  ZOO_URL, STIMULUS_SETS, MIN_IMAGES, parseZoo, groupByFamily, modelLabel, estimateMemory, checkFits,
+  ZOO_URL, setSize, MIN_IMAGES, parseZoo, groupByFamily, modelLabel, estimateMemory, checkFits,
   describeEstimate, formatBytes, memoryLimit, preflight, specImages, sameInput, maxImages,
 } from './zoo.js';
 
@@ -39,6 +39,7 @@ const ui = {
   formNote: $('form-note'),
   memoryLimit: $('memory-limit'),
   permalink: $('permalink'),
+  stimulusSet: $('stimulus-set'),
   copyLink: $('copy-link'),
 };
 
@@ -664,8 +665,7 @@ function selectArch(select, arch) {
 }
 
 function setsSize(spec) {
-  const set = spec && spec.stimuli && spec.stimuli.set;
-  return STIMULUS_SETS[set];
+  return setSize(spec && spec.stimuli);
 }
 
 function syncFormFromSpec(spec) {
@@ -692,6 +692,8 @@ function syncFormFromSpec(spec) {
       sideUi(side).seed.value = Number.isSafeInteger(m.seed) ? String(m.seed) : '';
     }
   }
+  const set = spec.stimuli && spec.stimuli.set;
+  if ([...ui.stimulusSet.options].some((o) => o.value === set)) ui.stimulusSet.value = set;
   const all = setsSize(spec);
   ui.images.max = all === undefined ? '' : String(all);
   ui.imagesMax.textContent = all === undefined ? 'the size of the set' : String(all);
@@ -716,7 +718,8 @@ function autoName(spec) {
   const n = spec.stimuli && Number.isInteger(spec.stimuli.limit) ? ` (first ${spec.stimuli.limit} images)` : '';
   const metric = spec.metric === 'cka' ? 'linear CKA' : spec.metric;
   const name = (m) => (m && typeof m.onnx === 'string' ? m.onnx : `${m && m.arch} seed ${m && m.seed}`);
-  return `${name(spec.source)} vs ${name(spec.target)}: ${metric}, layer by layer${n}`;
+  const set = spec.stimuli && spec.stimuli.set && spec.stimuli.set !== 'kriegeskorte92' ? ` on ${spec.stimuli.set}` : '';
+  return `${name(spec.source)} vs ${name(spec.target)}: ${metric}, layer by layer${set}${n}`;
 }
 
 /** The spec the form describes, built on the last parsed one; null while a field is invalid. */
@@ -738,7 +741,13 @@ function specFromForm() {
     if (seed === null) problems.push(`the ${side} seed must be a whole number, 0 or more`);
     seeds[side] = seed;
   }
-  const all = setsSize(base);
+  const chosenSet = ui.stimulusSet.value || (base.stimuli && base.stimuli.set) || 'kriegeskorte92';
+  const stimuli = { ...(base.stimuli || {}), set: chosenSet };
+  if (chosenSet === 'kriegeskorte92') delete stimuli.seed; // only generated or scrambled sets take a seed
+  if (!['textures', 'objects'].includes(chosenSet)) delete stimuli.count;
+  const all = setSize(stimuli);
+  ui.images.max = all === undefined ? '' : String(all);
+  ui.imagesMax.textContent = all === undefined ? 'the size of the set' : String(all);
   const images = readInt(ui.images, MIN_IMAGES, all);
   if (images === null) {
     problems.push(`the number of images must be a whole number from ${MIN_IMAGES}${all === undefined ? '' : ` to ${all}`}`);
@@ -756,7 +765,7 @@ function specFromForm() {
     const arch = sideUi(side).arch.value || (base[side] && base[side].arch);
     spec[side] = { arch, seed: seeds[side] };
   }
-  spec.stimuli = { ...(spec.stimuli || { set: 'kriegeskorte92' }) };
+  spec.stimuli = stimuli;
   if (images === all) delete spec.stimuli.limit;
   else spec.stimuli.limit = images;
   // Keep a name the person wrote; replace one that only described the old choice.
@@ -1096,6 +1105,7 @@ window.addEventListener('unhandledrejection', (event) => {
 });
 
 ui.run.addEventListener('click', runFromTextarea);
+ui.stimulusSet.addEventListener('change', onFormEdit);
 ui.copyLink.addEventListener('click', async () => {
   try {
     await navigator.clipboard.writeText(location.href);

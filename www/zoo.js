@@ -16,7 +16,21 @@ export const HEADROOM_BYTES = 0.5 * GiB;
 export const TAB_LIMIT_BYTES = WASM_MAX_BYTES - HEADROOM_BYTES;
 
 /** Images in each stimulus set the lab ships. */
-export const STIMULUS_SETS = { kriegeskorte92: 92 };
+export const STIMULUS_SETS = {
+  kriegeskorte92: 92,
+  'kriegeskorte92-scrambled': 92,
+  textures: 92, // generated: the default count
+  objects: 92,
+};
+/** Sets the crate generates (their size is `stimuli.count`, default 92). */
+export const GENERATED_SETS = ['textures', 'objects'];
+
+/** Images in the spec's whole set (before `limit`), or undefined for an unknown set. */
+export function setSize(stimuli) {
+  const s = stimuli || {};
+  if (GENERATED_SETS.includes(s.set) && Number.isInteger(s.count)) return s.count;
+  return STIMULUS_SETS[s.set];
+}
 /** Linear CKA needs at least this many images. */
 export const MIN_IMAGES = 3;
 
@@ -188,7 +202,7 @@ function describeInput(entry) {
 /** Number of images a spec uses (its limit, or the whole set). */
 export function specImages(spec) {
   const stimuli = (spec && spec.stimuli) || {};
-  const all = STIMULUS_SETS[stimuli.set];
+  const all = setSize(stimuli);
   const limit = Number.isInteger(stimuli.limit) ? stimuli.limit : undefined;
   if (all === undefined) return limit;
   return limit === undefined ? all : Math.min(limit, all);

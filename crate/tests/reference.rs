@@ -62,3 +62,42 @@ fn models_with_different_normalisation_compare() {
     assert_eq!((m.len(), m[0].len()), (24, 10));
     assert!(m.iter().flatten().all(|v| v.is_finite() && (0.0..=1.0 + 1e-12).contains(v)));
 }
+
+/// The generated sets need no files: the session draws them, the same images
+/// for the same seed, and they run like photographs (and the scrambled set
+/// scrambles what it is given).
+#[test]
+fn generated_and_scrambled_sets_run() {
+    use idlab::experiment::{Session, Spec};
+    let run = |stimuli: serde_json::Value, add: bool| {
+        let mut spec: serde_json::Value = serde_json::from_str(common::SESSION_SPEC).unwrap();
+        spec["stimuli"] = stimuli;
+        spec["source"] = serde_json::json!({"arch": "resnet18", "seed": 0});
+        spec["target"] = serde_json::json!({"arch": "resnet18", "seed": 1});
+        spec["layers"] = serde_json::json!(["layer1.0", "avgpool"]);
+        let mut s = Session::new(Spec::from_json(&spec.to_string()).unwrap()).unwrap();
+        if add {
+            let paths = s.stimulus_paths().to_vec();
+            for (p, bytes) in paths.iter().zip(common::STIMULI) {
+                s.add_stimulus(p, bytes).unwrap();
+            }
+        } else {
+            assert!(s.stimulus_paths().is_empty(), "a generated set has no files");
+        }
+        while !s.is_done() {
+            s.step().unwrap();
+        }
+        s.result("native", 0.0).unwrap().matrix
+    };
+    for set in ["textures", "objects"] {
+        let a = run(serde_json::json!({"set": set, "limit": 4, "seed": 3}), false);
+        assert_eq!(a, run(serde_json::json!({"set": set, "limit": 4, "seed": 3}), false), "{set}: seeded");
+        assert_ne!(a, run(serde_json::json!({"set": set, "limit": 4, "seed": 4}), false), "{set}: other seed, other images");
+        assert!(a.iter().flatten().all(|v| v.is_finite() && (0.0..=1.0 + 1e-12).contains(v)), "{set}: {a:?}");
+    }
+    let photos = run(serde_json::json!({"set": "kriegeskorte92", "limit": 4}), true);
+    let scrambled = run(serde_json::json!({"set": "kriegeskorte92-scrambled", "limit": 4}), true);
+    assert_ne!(photos, scrambled);
+    let e = Spec::from_json(&common::SESSION_SPEC.replace("\"limit\": 6", "\"limit\": 6, \"seed\": 1")).unwrap_err().to_string();
+    assert!(e.contains("stimuli.seed is for generated or scrambled sets"), "{e}");
+}

@@ -62,7 +62,8 @@ impl Model {
 /// [`Session::step`] until done.
 pub struct Session {
     spec: Spec,
-    paths: Vec<String>,
+    /// The stimulus set: image names, files to fetch, origin.
+    set: sets::Resolved,
     /// Stimuli decoded, resized and cropped once (resized as soon as the input
     /// size is known, i.e. once every user model was added); each model
     /// normalises them with its own mean and std when it records.
@@ -92,11 +93,13 @@ impl Session {
             })
         };
         let models = [model(&spec.source)?, model(&spec.target)?];
-        let paths = sets::image_paths(&spec.stimuli.set, spec.stimuli.limit)?;
+        let set = spec.stimuli.resolve()?;
+        // Generated sets are drawn now: nothing to fetch.
+        let images = (0..set.names.len()).map_while(|i| sets::generate(set.origin, i)).collect();
         let session = Session {
             spec,
-            paths,
-            images: Vec::new(),
+            set,
+            images,
             resized: false,
             models,
             phase: Phase::Build(0),
@@ -224,16 +227,20 @@ impl Session {
 
     /// Paths of the stimulus images, relative to the site root, in the order
     /// [`Session::add_stimulus`] expects them.
+    /// Empty for a generated set (its images are drawn by the session itself).
     pub fn stimulus_paths(&self) -> &[String] {
-        &self.paths
+        &self.set.files
     }
 
     /// Decodes, resizes and crops the next stimulus. `name` is used in errors.
     pub fn add_stimulus(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
-        if self.images.len() == self.paths.len() {
-            return Err(Error::State(format!("all {} stimuli were already added", self.paths.len())));
+        if self.images.len() == self.n() {
+            return Err(Error::State(format!("all {} stimuli were already added", self.n())));
         }
-        let img = decode_rgb(name, bytes)?;
+        let mut img = decode_rgb(name, bytes)?;
+        if let sets::Origin::Scrambled(seed) = self.set.origin {
+            img = crate::stimuli::textures::phase_scramble(&img, seed, self.images.len());
+        }
         self.images.push(match self.size()? {
             Some(size) => resize_crop(&img, size),
             None => img,
@@ -242,7 +249,7 @@ impl Session {
     }
 
     fn n(&self) -> usize {
-        self.paths.len()
+        self.set.names.len()
     }
 
     fn total_steps(&self) -> usize {

@@ -33,11 +33,25 @@ pub struct Spec {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StimuliSpec {
-    /// A named set shipped with the lab (`kriegeskorte92`).
+    /// A named set: `kriegeskorte92` (shipped photographs), `kriegeskorte92-scrambled`
+    /// (the same, phase-scrambled), or the generated `textures` and `objects`.
     pub set: String,
     /// Use only the first N images.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<usize>,
+    /// Images in a generated set (default 92).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<usize>,
+    /// Seed of a generated or scrambled set (default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+}
+
+impl StimuliSpec {
+    /// The set's image names, files to fetch and origin.
+    pub fn resolve(&self) -> Result<sets::Resolved> {
+        sets::resolve(&self.set, self.limit, self.count, self.seed)
+    }
 }
 
 /// One side of the comparison: either a zoo architecture and the seed of its
@@ -191,8 +205,7 @@ impl Spec {
                 METRICS.join(", ")
             )));
         }
-        sets::image_paths(&self.stimuli.set, self.stimuli.limit)?;
-        let n = self.stimuli.limit.unwrap_or(usize::MAX);
+        let n = self.stimuli.resolve()?.names.len();
         if n < 3 {
             return Err(Error::Spec(format!("CKA needs at least 3 stimuli, the spec asks for {n}")));
         }

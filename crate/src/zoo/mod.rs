@@ -360,8 +360,7 @@ mod tests {
     #[test]
     fn parameter_counts_and_layer_counts() {
         let expected_layers = |a: Arch| match a {
-            Arch::AlexNet => 8,
-            Arch::Vgg11 | Arch::ResNet18 => 10,
+            Arch::AlexNet | Arch::Vgg11 | Arch::ResNet18 => 10,
             Arch::Vgg13 | Arch::Vgg13Bn => 12,
             Arch::Vgg16 => 15,
             Arch::ResNet34 | Arch::ResNet50 | Arch::WideResNet50_2 => 18,
