@@ -58,7 +58,16 @@ impl Linear {
 
 /// C (m × n) = A (m × k) · B (k × n) with explicit strides (row stride, column stride).
 #[allow(clippy::too_many_arguments)]
-fn gemm(m: usize, k: usize, n: usize, a: &[f32], a_s: (usize, usize), b: &[f32], b_s: (usize, usize), c: &mut [f32]) {
+fn gemm(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[f32],
+    a_s: (usize, usize),
+    b: &[f32],
+    b_s: (usize, usize),
+    c: &mut [f32],
+) {
     debug_assert!(c.len() >= m * n);
     if m == 0 || n == 0 {
         return;
@@ -71,10 +80,20 @@ fn gemm(m: usize, k: usize, n: usize, a: &[f32], a_s: (usize, usize), b: &[f32],
     // row-major `c` (m × n); every caller passes slices of exactly those sizes.
     unsafe {
         matrixmultiply::sgemm(
-            m, k, n, 1.0,
-            a.as_ptr(), a_s.0 as isize, a_s.1 as isize,
-            b.as_ptr(), b_s.0 as isize, b_s.1 as isize,
-            0.0, c.as_mut_ptr(), n as isize, 1,
+            m,
+            k,
+            n,
+            1.0,
+            a.as_ptr(),
+            a_s.0 as isize,
+            a_s.1 as isize,
+            b.as_ptr(),
+            b_s.0 as isize,
+            b_s.1 as isize,
+            0.0,
+            c.as_mut_ptr(),
+            n as isize,
+            1,
         );
     }
 }
@@ -127,7 +146,8 @@ impl Mlp {
         let n = x.nrows;
         let acts = self.forward_all(x);
         let scale = 2.0 / (n * y.ncols) as f32;
-        let mut delta: Vec<f32> = acts.last().unwrap().iter().zip(&y.data).map(|(o, t)| scale * (o - t)).collect();
+        let mut delta: Vec<f32> =
+            acts.last().unwrap().iter().zip(&y.data).map(|(o, t)| scale * (o - t)).collect();
         let mut grads = vec![(Vec::new(), Vec::new()); self.layers.len()];
         for l in (0..self.layers.len()).rev() {
             let (n_in, n_out) = (self.layers[l].n_in, self.layers[l].n_out);
@@ -212,7 +232,11 @@ pub fn train(x_fit: &Rows, y_fit: &Rows, x_val: &Rows, y_val: &Rows, s: &TrainSe
         mlp.layers.iter().map(|l| (AdamState::new(l.w.len()), AdamState::new(l.b.len()))).collect();
     let val_loss = |m: &Mlp| {
         let v = mse(&m.predict(x_val), y_val);
-        if v.is_finite() { v } else { f64::INFINITY }
+        if v.is_finite() {
+            v
+        } else {
+            f64::INFINITY
+        }
     };
     let mut best = (mlp.clone(), 0usize, val_loss(&mlp));
     let (n, bs) = (x_fit.nrows, s.batch_size.max(1));
@@ -253,6 +277,7 @@ mod tests {
     /// Backpropagation agrees with central finite differences of the loss
     /// (computed in f64 from f32 forward passes, hence the loose tolerance).
     #[test]
+    #[allow(clippy::needless_range_loop)]
     fn gradients_match_finite_differences() {
         let mut rng = SeededRng::new(3, 0);
         let mlp = Mlp::new(&[3, 5, 4, 2], &mut rng);
@@ -269,7 +294,10 @@ mod tests {
                 minus.layers[l].w[k] -= h;
                 let numeric = (loss(&plus) - loss(&minus)) / (2.0 * h as f64);
                 let analytic = grads[l].0[k] as f64;
-                assert!((numeric - analytic).abs() < 2e-3 + 0.02 * numeric.abs(), "layer {l} weight {k}: {numeric} vs {analytic}");
+                assert!(
+                    (numeric - analytic).abs() < 2e-3 + 0.02 * numeric.abs(),
+                    "layer {l} weight {k}: {numeric} vs {analytic}"
+                );
                 checked += 1;
             }
             for k in 0..mlp.layers[l].b.len() {
@@ -279,7 +307,10 @@ mod tests {
                 minus.layers[l].b[k] -= h;
                 let numeric = (loss(&plus) - loss(&minus)) / (2.0 * h as f64);
                 let analytic = grads[l].1[k] as f64;
-                assert!((numeric - analytic).abs() < 2e-3 + 0.02 * numeric.abs(), "layer {l} bias {k}: {numeric} vs {analytic}");
+                assert!(
+                    (numeric - analytic).abs() < 2e-3 + 0.02 * numeric.abs(),
+                    "layer {l} bias {k}: {numeric} vs {analytic}"
+                );
             }
         }
         assert_eq!(checked, 15 + 20 + 8);

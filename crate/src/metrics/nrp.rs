@@ -141,10 +141,15 @@ pub fn r2_per_unit(y: &DMatrix<f64>, pred: &DMatrix<f64>) -> (Vec<f64>, usize) {
         .map(|j| {
             let mean = y.column(j).iter().sum::<f64>() / n;
             let den: f64 = y.column(j).iter().map(|v| (v - mean) * (v - mean)).sum();
-            let num: f64 = y.column(j).iter().zip(pred.column(j).iter()).map(|(a, b)| (a - b) * (a - b)).sum();
+            let num: f64 =
+                y.column(j).iter().zip(pred.column(j).iter()).map(|(a, b)| (a - b) * (a - b)).sum();
             if den == 0.0 {
                 constant += 1;
-                if num == 0.0 { 1.0 } else { 0.0 }
+                if num == 0.0 {
+                    1.0
+                } else {
+                    0.0
+                }
             } else {
                 1.0 - num / den
             }
@@ -177,10 +182,16 @@ fn check_options(o: &NrpOptions) -> Result<()> {
         return bad(format!("learning rates must be positive and finite, got {lr}"));
     }
     if o.max_epochs == 0 || o.batch_size == 0 {
-        return bad(format!("max_epochs ({}) and batch_size ({}) must be at least 1", o.max_epochs, o.batch_size));
+        return bad(format!(
+            "max_epochs ({}) and batch_size ({}) must be at least 1",
+            o.max_epochs, o.batch_size
+        ));
     }
     if !(o.validation_fraction > 0.0 && o.validation_fraction < 1.0) {
-        return bad(format!("the validation fraction must be between 0 and 1 (exclusive), got {}", o.validation_fraction));
+        return bad(format!(
+            "the validation fraction must be between 0 and 1 (exclusive), got {}",
+            o.validation_fraction
+        ));
     }
     Ok(())
 }
@@ -249,18 +260,25 @@ fn prepare(x: &DMatrix<f64>, y: &DMatrix<f64>, split: &Split, i: usize, o: &NrpO
     })
 }
 
-/// Trains every grid point of every split (in parallel, one run per task),
-/// picks each split's best and returns its predictions for the test images
-/// in Y's units, with the grid.
-fn fit_splits(x: &DMatrix<f64>, y: &DMatrix<f64>, splits: &[Split], o: &NrpOptions) -> Result<Vec<(DMatrix<f64>, Vec<GridPoint>, usize, (usize, usize))>> {
+/// One split's outcome: test predictions in Y's units, the grid, the index
+/// of the chosen grid point, and the fit / validation image counts.
+struct SplitFit {
+    prediction: DMatrix<f64>,
+    grid: Vec<GridPoint>,
+    best: usize,
+    n_fit: usize,
+    n_validation: usize,
+}
+
+/// Trains every grid point of every split (in parallel, one run per task)
+/// and picks each split's best.
+fn fit_splits(x: &DMatrix<f64>, y: &DMatrix<f64>, splits: &[Split], o: &NrpOptions) -> Result<Vec<SplitFit>> {
     let prepared: Vec<Prepared> =
         splits.iter().enumerate().map(|(i, s)| prepare(x, y, s, i, o)).collect::<Result<_>>()?;
-    let grid: Vec<(Vec<usize>, f64)> = o
-        .hidden_sizes
-        .iter()
-        .flat_map(|h| o.learning_rates.iter().map(move |&lr| (h.clone(), lr)))
-        .collect();
-    let jobs: Vec<(usize, usize)> = (0..splits.len()).flat_map(|i| (0..grid.len()).map(move |g| (i, g))).collect();
+    let grid: Vec<(Vec<usize>, f64)> =
+        o.hidden_sizes.iter().flat_map(|h| o.learning_rates.iter().map(move |&lr| (h.clone(), lr))).collect();
+    let jobs: Vec<(usize, usize)> =
+        (0..splits.len()).flat_map(|i| (0..grid.len()).map(move |g| (i, g))).collect();
     let trained: Vec<mlp::Trained> = jobs
         .par_iter()
         .map(|&(i, g)| {
@@ -302,7 +320,13 @@ fn fit_splits(x: &DMatrix<f64>, y: &DMatrix<f64>, splits: &[Split], o: &NrpOptio
             let pred = DMatrix::from_fn(out.nrows, out.ncols, |r, c| {
                 out.data[r * out.ncols + c] as f64 * p.y_scale[c] + p.y_mean[c]
             });
-            (pred, points, best, (p.x_fit.nrows, p.x_val.nrows))
+            SplitFit {
+                prediction: pred,
+                grid: points,
+                best,
+                n_fit: p.x_fit.nrows,
+                n_validation: p.x_val.nrows,
+            }
         })
         .collect())
 }
@@ -311,7 +335,11 @@ fn fit_splits(x: &DMatrix<f64>, y: &DMatrix<f64>, splits: &[Split], o: &NrpOptio
 pub fn nrp(x: &DMatrix<f64>, y: &DMatrix<f64>, splits: &[Split], o: &NrpOptions) -> Result<NrpResult> {
     check::pair(x, y, 6, "the NRP")?;
     if x.ncols() == 0 || y.ncols() == 0 {
-        return Err(Error::Input(format!("the NRP needs at least one unit on each side: X has {}, Y has {}", x.ncols(), y.ncols())));
+        return Err(Error::Input(format!(
+            "the NRP needs at least one unit on each side: X has {}, Y has {}",
+            x.ncols(),
+            y.ncols()
+        )));
     }
     check_options(o)?;
     splits::validate(splits, x.nrows())?;
@@ -319,7 +347,7 @@ pub fn nrp(x: &DMatrix<f64>, y: &DMatrix<f64>, splits: &[Split], o: &NrpOptions)
     let results: Vec<NrpSplit> = fits
         .into_iter()
         .zip(splits)
-        .map(|((pred, grid, best, (n_fit, n_val)), s)| {
+        .map(|(SplitFit { prediction: pred, grid, best, n_fit, n_validation: n_val }, s)| {
             let y_test = DMatrix::from_fn(s.test.len(), y.ncols(), |r, c| y[(s.test[r], c)]);
             let (r2u, constant) = r2_per_unit(&y_test, &pred);
             let maeu = mae_per_unit(&y_test, &pred);
@@ -356,7 +384,12 @@ pub fn nrp(x: &DMatrix<f64>, y: &DMatrix<f64>, splits: &[Split], o: &NrpOptions)
 /// Fits the NRP (grid search, early stopping) on (x_train, y_train) and
 /// predicts Y for `x_test`; the same procedure as one split of [`nrp`]
 /// (split number 0 of `o.seed`).
-pub fn nrp_fit_predict(x_train: &DMatrix<f64>, y_train: &DMatrix<f64>, x_test: &DMatrix<f64>, o: &NrpOptions) -> Result<NrpFit> {
+pub fn nrp_fit_predict(
+    x_train: &DMatrix<f64>,
+    y_train: &DMatrix<f64>,
+    x_test: &DMatrix<f64>,
+    o: &NrpOptions,
+) -> Result<NrpFit> {
     check::pair(x_train, y_train, 4, "the NRP")?;
     check::finite(x_test, "X (test)")?;
     if x_test.ncols() != x_train.ncols() {
@@ -368,10 +401,17 @@ pub fn nrp_fit_predict(x_train: &DMatrix<f64>, y_train: &DMatrix<f64>, x_test: &
     }
     check_options(o)?;
     let (n1, n2) = (x_train.nrows(), x_test.nrows());
-    let x = DMatrix::from_fn(n1 + n2, x_train.ncols(), |r, c| if r < n1 { x_train[(r, c)] } else { x_test[(r - n1, c)] });
+    let x = DMatrix::from_fn(n1 + n2, x_train.ncols(), |r, c| {
+        if r < n1 {
+            x_train[(r, c)]
+        } else {
+            x_test[(r - n1, c)]
+        }
+    });
     let y = DMatrix::from_fn(n1 + n2, y_train.ncols(), |r, c| if r < n1 { y_train[(r, c)] } else { 0.0 });
     let split = Split { train: (0..n1).collect(), test: (n1..n1 + n2).collect() };
-    let (prediction, grid, best, (n_fit, n_validation)) = fit_splits(&x, &y, &[split], o)?.pop().unwrap();
+    let SplitFit { prediction, grid, best, n_fit, n_validation } =
+        fit_splits(&x, &y, &[split], o)?.pop().unwrap();
     Ok(NrpFit { prediction, chosen: grid[best].clone(), grid, n_fit, n_validation })
 }
 
@@ -399,7 +439,9 @@ mod tests {
 
     /// Ordinary least squares with an intercept, fitted on the training rows.
     fn linear_baseline(x: &DMatrix<f64>, y: &DMatrix<f64>, s: &Split) -> f64 {
-        let design = |rows: &[usize]| DMatrix::from_fn(rows.len(), x.ncols() + 1, |r, c| if c == 0 { 1.0 } else { x[(rows[r], c - 1)] });
+        let design = |rows: &[usize]| {
+            DMatrix::from_fn(rows.len(), x.ncols() + 1, |r, c| if c == 0 { 1.0 } else { x[(rows[r], c - 1)] })
+        };
         let pick = |rows: &[usize]| DMatrix::from_fn(rows.len(), y.ncols(), |r, c| y[(rows[r], c)]);
         let beta = design(&s.train).svd(true, true).solve(&pick(&s.train), 1e-12).unwrap();
         let pred = design(&s.test) * beta;
@@ -412,7 +454,11 @@ mod tests {
         let x = normal(240, 3, 10);
         let y = DMatrix::from_fn(240, 2, |i, j| {
             let (a, b, c) = (x[(i, 0)], x[(i, 1)], x[(i, 2)]);
-            if j == 0 { a * a - b * b } else { a * b + c.max(0.0) }
+            if j == 0 {
+                a * a - b * b
+            } else {
+                a * b + c.max(0.0)
+            }
         });
         let splits = random_splits(240, 1, 0.2, 3).unwrap();
         let r = nrp(&x, &y, &splits, &small()).unwrap();
@@ -445,7 +491,8 @@ mod tests {
         let run = |threads: usize, o: &NrpOptions| {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
             let r = pool.install(|| nrp(&x, &y, &splits, o)).unwrap();
-            let mut bits: Vec<u64> = r.r2_per_unit.iter().chain(&r.mae_per_unit).map(|v| v.to_bits()).collect();
+            let mut bits: Vec<u64> =
+                r.r2_per_unit.iter().chain(&r.mae_per_unit).map(|v| v.to_bits()).collect();
             bits.extend(r.splits.iter().flat_map(|s| s.grid.iter().map(|g| g.validation_loss.to_bits())));
             bits
         };

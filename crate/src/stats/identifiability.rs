@@ -80,7 +80,10 @@ mod tests {
         let e = identifiability_index(0.5, &[-0.5]).unwrap_err().to_string();
         assert!(e.contains("is 0"), "{e}");
         assert!(identifiability_index(f64::NAN, &[0.5]).is_err());
-        assert!(identifiability_index(0.5, &[0.1, f64::INFINITY]).unwrap_err().to_string().contains("score 1"));
+        assert!(identifiability_index(0.5, &[0.1, f64::INFINITY])
+            .unwrap_err()
+            .to_string()
+            .contains("score 1"));
         assert!(identifiability_index(0.5, &[]).is_err());
         let s = DMatrix::from_row_slice(2, 2, &[1.0, 0.5, 0.0, -0.5]);
         assert!(identifiability_per_target(&s, 2).unwrap_err().to_string().contains("out of range"));

@@ -44,23 +44,38 @@ pub fn torgerson_b(d: &DMatrix<f64>) -> DMatrix<f64> {
 pub fn classical_mds(d: &DMatrix<f64>, k: usize) -> Result<MdsResult> {
     let n = d.nrows();
     if d.ncols() != n || n < 2 {
-        return Err(Error::Input(format!("MDS needs a square dissimilarity matrix of at least 2 x 2, got {} x {}", n, d.ncols())));
+        return Err(Error::Input(format!(
+            "MDS needs a square dissimilarity matrix of at least 2 x 2, got {} x {}",
+            n,
+            d.ncols()
+        )));
     }
     if k == 0 || k > n {
-        return Err(Error::Input(format!("MDS into {k} dimensions: choose between 1 and {n} (the number of points)")));
+        return Err(Error::Input(format!(
+            "MDS into {k} dimensions: choose between 1 and {n} (the number of points)"
+        )));
     }
     check::finite(d, "the dissimilarity matrix")?;
     let scale = d.amax().max(f64::MIN_POSITIVE);
     for i in 0..n {
         if d[(i, i)].abs() > 1e-12 * scale {
-            return Err(Error::Input(format!("the dissimilarity matrix has a non-zero diagonal entry {} at {i}", d[(i, i)])));
+            return Err(Error::Input(format!(
+                "the dissimilarity matrix has a non-zero diagonal entry {} at {i}",
+                d[(i, i)]
+            )));
         }
         for j in 0..i {
             if (d[(i, j)] - d[(j, i)]).abs() > 1e-9 * scale {
-                return Err(Error::Input(format!("the dissimilarity matrix is not symmetric at ({i}, {j}): {} vs {}", d[(i, j)], d[(j, i)])));
+                return Err(Error::Input(format!(
+                    "the dissimilarity matrix is not symmetric at ({i}, {j}): {} vs {}",
+                    d[(i, j)],
+                    d[(j, i)]
+                )));
             }
             if d[(i, j)] < 0.0 || d[(j, i)] < 0.0 {
-                return Err(Error::Input(format!("the dissimilarity matrix has a negative entry at ({i}, {j})")));
+                return Err(Error::Input(format!(
+                    "the dissimilarity matrix has a negative entry at ({i}, {j})"
+                )));
             }
         }
     }
@@ -108,7 +123,9 @@ mod tests {
     use super::*;
 
     fn dist(p: &[[f64; 2]]) -> DMatrix<f64> {
-        DMatrix::from_fn(p.len(), p.len(), |i, j| ((p[i][0] - p[j][0]).powi(2) + (p[i][1] - p[j][1]).powi(2)).sqrt())
+        DMatrix::from_fn(p.len(), p.len(), |i, j| {
+            ((p[i][0] - p[j][0]).powi(2) + (p[i][1] - p[j][1]).powi(2)).sqrt()
+        })
     }
 
     /// Euclidean points come back up to rotation: all distances preserved.
@@ -131,7 +148,11 @@ mod tests {
     /// A non-Euclidean matrix has negative eigenvalues; asking for all axes clips them.
     #[test]
     fn negative_eigenvalues_are_clipped_and_reported() {
-        let d = DMatrix::from_row_slice(4, 4, &[0.0, 1.0, 1.0, 5.0, 1.0, 0.0, 1.0, 1.0, 1.0, 1.0, 0.0, 1.0, 5.0, 1.0, 1.0, 0.0]);
+        let d = DMatrix::from_row_slice(
+            4,
+            4,
+            &[0.0, 1.0, 1.0, 5.0, 1.0, 0.0, 1.0, 1.0, 1.0, 1.0, 0.0, 1.0, 5.0, 1.0, 1.0, 0.0],
+        );
         let r = classical_mds(&d, 4).unwrap();
         assert!(r.negative_eigenvalues >= 1 && r.clipped >= 1, "{r:?}");
         assert!(r.coords.iter().all(|c| c.iter().all(|v| v.is_finite())));

@@ -3,9 +3,9 @@
 //!
 //! Model: r' = r + sqrt(gain · max(r, 0)) · ε, ε ~ N(0, 1) independent per
 //! cell. The mean is unchanged and the variance is gain · r for positive
-//! responses: spike counts are roughly Poisson (variance = mean, Fano factor
-//! 1) and cortical Fano factors vary around 1, hence the `gain` (the Fano
-//! factor, in the responses' units). The Gaussian form keeps responses
+//! responses: spike counts are roughly Poisson (variance = mean, a Fano
+//! factor of 1) and cortical Fano factors vary around 1, hence the `gain`
+//! (the Fano factor, in the responses' units). The Gaussian form keeps responses
 //! continuous and works for any scale, unlike drawing integer counts; cells
 //! with r ≤ 0 (e.g. centred model activations) get no noise, since a
 //! negative rate has no Poisson variance.
@@ -51,7 +51,10 @@ mod tests {
             let se_m = (gain * rate / 40_000.0f64).sqrt();
             assert!((m - rate).abs() < 4.0 * se_m, "rate {rate}: mean {m}");
             // sd of a sample variance of normals ≈ var · sqrt(2 / n).
-            assert!((v / (gain * rate) - 1.0).abs() < 4.0 * (2.0f64 / 40_000.0).sqrt(), "rate {rate} gain {gain}: var {v}");
+            assert!(
+                (v / (gain * rate) - 1.0).abs() < 4.0 * (2.0f64 / 40_000.0).sqrt(),
+                "rate {rate} gain {gain}: var {v}"
+            );
         }
     }
 
@@ -61,10 +64,10 @@ mod tests {
         let rates = [1.0, 5.0, 25.0];
         let r = DMatrix::from_fn(20_000, 3, |_, j| rates[j]);
         let x = poisson_like_noise(&r, 1.5, 3).unwrap();
-        for j in 0..3 {
+        for (j, rate) in rates.iter().enumerate() {
             let col: Vec<f64> = x.column(j).iter().copied().collect();
             let (_, v) = moments(&col);
-            assert!((v / rates[j] - 1.5).abs() < 0.1, "unit {j}: fano {}", v / rates[j]);
+            assert!((v / rate - 1.5).abs() < 0.1, "unit {j}: fano {}", v / rate);
         }
     }
 

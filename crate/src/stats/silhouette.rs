@@ -46,11 +46,18 @@ pub fn silhouette_precomputed(d: &DMatrix<f64>, labels: &[usize]) -> Result<Silh
     check::finite(d, "the distance matrix")?;
     for i in 0..n {
         if d[(i, i)].abs() > 100.0 * f64::EPSILON {
-            return Err(Error::Input(format!("the distance matrix has a non-zero diagonal entry {} at {i}", d[(i, i)])));
+            return Err(Error::Input(format!(
+                "the distance matrix has a non-zero diagonal entry {} at {i}",
+                d[(i, i)]
+            )));
         }
     }
     if let Some(k) = d.iter().position(|v| *v < 0.0) {
-        return Err(Error::Input(format!("the distance matrix has a negative entry at row {}, column {}", k % n, k / n)));
+        return Err(Error::Input(format!(
+            "the distance matrix has a negative entry at row {}, column {}",
+            k % n,
+            k / n
+        )));
     }
     // Dense cluster ids in order of label value (sklearn's LabelEncoder).
     let mut distinct: Vec<usize> = labels.to_vec();
@@ -79,9 +86,14 @@ pub fn silhouette_precomputed(d: &DMatrix<f64>, labels: &[usize]) -> Result<Silh
                 return 0.0;
             }
             let a = sums[own] / (size[own] - 1) as f64;
-            let b = (0..k).filter(|&c| c != own).map(|c| sums[c] / size[c] as f64).fold(f64::INFINITY, f64::min);
+            let b =
+                (0..k).filter(|&c| c != own).map(|c| sums[c] / size[c] as f64).fold(f64::INFINITY, f64::min);
             let m = a.max(b);
-            if m == 0.0 { 0.0 } else { (b - a) / m }
+            if m == 0.0 {
+                0.0
+            } else {
+                (b - a) / m
+            }
         })
         .collect();
     Ok(SilhouetteResult {

@@ -25,10 +25,16 @@ pub struct Subsample {
 /// Number of units `size` asks for out of `p`.
 pub fn subsample_count(p: usize, size: SubsampleSize) -> Result<usize> {
     match size {
-        SubsampleSize::Fraction(f) if f > 0.0 && f <= 1.0 => Ok((((p as f64) * f).round() as usize).clamp(1, p.max(1))),
-        SubsampleSize::Fraction(f) => Err(Error::Input(format!("the unit fraction must be in (0, 1], got {f}"))),
+        SubsampleSize::Fraction(f) if f > 0.0 && f <= 1.0 => {
+            Ok((((p as f64) * f).round() as usize).clamp(1, p.max(1)))
+        }
+        SubsampleSize::Fraction(f) => {
+            Err(Error::Input(format!("the unit fraction must be in (0, 1], got {f}")))
+        }
         SubsampleSize::Count(c) if c >= 1 && c <= p => Ok(c),
-        SubsampleSize::Count(c) => Err(Error::Input(format!("cannot keep {c} units out of {p}: choose 1 to {p}"))),
+        SubsampleSize::Count(c) => {
+            Err(Error::Input(format!("cannot keep {c} units out of {p}: choose 1 to {p}")))
+        }
     }
 }
 

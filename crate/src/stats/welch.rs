@@ -28,7 +28,10 @@ pub struct WelchResult {
 
 fn moments(x: &[f64], name: &str) -> Result<(f64, f64)> {
     if x.len() < 2 {
-        return Err(Error::Input(format!("Welch's t-test needs at least 2 values in group {name}, got {}", x.len())));
+        return Err(Error::Input(format!(
+            "Welch's t-test needs at least 2 values in group {name}, got {}",
+            x.len()
+        )));
     }
     if let Some(i) = x.iter().position(|v| !v.is_finite()) {
         return Err(Error::Input(format!("group {name} has a non-finite value ({}) at {i}", x[i])));
@@ -46,14 +49,13 @@ pub fn welch_t_test(a: &[f64], b: &[f64]) -> Result<WelchResult> {
     let (sa, sb) = (var_a / na, var_b / nb);
     let se2 = sa + sb;
     if se2 == 0.0 {
-        return Err(Error::Input(
-            "Welch's t-test is undefined: both groups have zero variance".into(),
-        ));
+        return Err(Error::Input("Welch's t-test is undefined: both groups have zero variance".into()));
     }
     let t = (mean_a - mean_b) / se2.sqrt();
     let df = se2 * se2 / (sa * sa / (na - 1.0) + sb * sb / (nb - 1.0));
-    let dist = StudentsT::new(0.0, 1.0, df)
-        .map_err(|e| Error::Input(format!("Welch's t-test: no t distribution with {df} degrees of freedom ({e})")))?;
+    let dist = StudentsT::new(0.0, 1.0, df).map_err(|e| {
+        Error::Input(format!("Welch's t-test: no t distribution with {df} degrees of freedom ({e})"))
+    })?;
     let p_value = (2.0 * dist.sf(t.abs())).min(1.0);
     Ok(WelchResult { value: t, df, p_value, mean_a, mean_b, var_a, var_b, n_a: a.len(), n_b: b.len() })
 }

@@ -25,7 +25,9 @@ pub fn check_nrp_formulas_against_sklearn() {
     let (y, p) = (matrix(&f["y_true"]), matrix(&f["y_pred"]));
     let (r2, constant) = r2_per_unit(&y, &p);
     assert_eq!(constant, 2);
-    for (label, got, want) in [("r2", r2.clone(), vector(&f["r2"])), ("mae", mae_per_unit(&y, &p), vector(&f["mae"]))] {
+    for (label, got, want) in
+        [("r2", r2.clone(), vector(&f["r2"])), ("mae", mae_per_unit(&y, &p), vector(&f["mae"]))]
+    {
         for (j, (g, w)) in got.iter().zip(&want).enumerate() {
             assert!((g - w).abs() <= 1e-12 * w.abs().max(1.0), "{label} unit {j}: {g} vs sklearn {w}");
         }
@@ -57,5 +59,9 @@ pub fn check_nrp_near_sklearn_mlp() {
     let r = nrp(&x, &y, &[split], &o).unwrap();
     let want = m["sklearn_r2_mean"].as_f64().unwrap();
     let tol = m["tolerance"].as_f64().unwrap();
-    assert!((r.value - want).abs() <= tol, "NRP held-out R² {} vs sklearn MLPRegressor {want} (±{tol})", r.value);
+    assert!(
+        (r.value - want).abs() <= tol,
+        "NRP held-out R² {} vs sklearn MLPRegressor {want} (±{tol})",
+        r.value
+    );
 }

@@ -52,7 +52,12 @@ pub fn check_silhouette_against_sklearn() {
         let name = c["name"].as_str().unwrap();
         let x = matrix(&c["x"]);
         let labels: Vec<usize> = serde_json::from_value(c["labels"].clone()).unwrap();
-        let r = if c["metric"] == "precomputed" { silhouette_precomputed(&x, &labels) } else { silhouette(&x, &labels) }.unwrap();
+        let r = if c["metric"] == "precomputed" {
+            silhouette_precomputed(&x, &labels)
+        } else {
+            silhouette(&x, &labels)
+        }
+        .unwrap();
         for (i, (g, w)) in r.samples.iter().zip(vector(&c["samples"])).enumerate() {
             close(*g, w, 1e-9, 1e-12, &format!("{name}: sample {i}"));
         }
@@ -90,7 +95,8 @@ pub fn check_mds_against_numpy() {
 pub fn check_identifiability_against_numpy() {
     let f = fixture();
     let c = &f["identifiability"];
-    let got = identifiability_per_target(&matrix(&c["scores"]), c["correct"].as_u64().unwrap() as usize).unwrap();
+    let got =
+        identifiability_per_target(&matrix(&c["scores"]), c["correct"].as_u64().unwrap() as usize).unwrap();
     for (t, (g, w)) in got.iter().zip(vector(&c["index"])).enumerate() {
         close(*g, w, 1e-12, 1e-15, &format!("target {t}"));
     }
