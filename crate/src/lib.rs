@@ -14,6 +14,8 @@ pub mod metrics;
 pub mod rng;
 pub mod runtime;
 pub mod sinks;
+/// Statistics on scores and responses (identifiability, t-tests, silhouettes, MDS, subsampling, noise).
+pub mod stats;
 pub mod stimuli;
 pub mod zoo;
 
