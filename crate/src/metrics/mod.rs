@@ -4,3 +4,11 @@
 pub mod check;
 pub mod cka;
 pub mod splits;
+pub mod ranks;
+pub mod rdm;
+pub mod rdm_compare;
+pub mod resample;
+pub mod mantel;
+pub mod noise_ceiling;
+pub mod bootstrap;
+pub mod rsa;
