@@ -162,16 +162,22 @@ impl Rdm {
     /// The same RDM with its stimuli relabelled: new stimulus k is old `perm[k]`
     /// (rows and columns permuted together). Also used with repeated indices by
     /// the bootstrap, which must then drop the pairs of a stimulus with its copy.
-    pub fn permuted(&self, perm: &[usize]) -> Rdm {
+    /// Refuses fewer than 3 indices or an index out of range.
+    pub fn permuted(&self, perm: &[usize]) -> Result<Rdm> {
         let n = perm.len();
+        if n < 3 {
+            return Err(Error::Input(format!("an RDM needs at least 3 stimuli, got {n} indices")));
+        }
+        if let Some(&k) = perm.iter().find(|&&k| k >= self.n) {
+            return Err(Error::Input(format!("stimulus index {k} is out of range for an RDM of {} stimuli", self.n)));
+        }
         let mut condensed = Vec::with_capacity(n * (n - 1) / 2);
         for a in 0..n {
             for b in a + 1..n {
                 condensed.push(self.get(perm[a], perm[b]));
             }
         }
-        Rdm { n, condensed }
-    }
+        Ok(Rdm { n, condensed })
     }
 }
 
@@ -355,7 +361,8 @@ mod tests {
         let xp = DMatrix::from_fn(12, 5, |i, j| x[(perm[i], j)]);
         let r = rdm(&x, Distance::Euclidean).unwrap();
         let rp = rdm(&xp, Distance::Euclidean).unwrap();
-        assert_eq!(r.permuted(&perm), rp);
+        assert_eq!(r.permuted(&perm).unwrap(), rp);
+        assert!(r.permuted(&[0, 1, 12]).unwrap_err().to_string().contains("index 12"));
     }
 
     #[test]
