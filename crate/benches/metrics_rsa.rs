@@ -22,7 +22,10 @@ fn best_of<T>(reps: usize, mut f: impl FnMut() -> T) -> (f64, T) {
 }
 
 fn main() {
-    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
     let (n, p, reps) = (
         args.first().copied().unwrap_or(3000),
         args.get(1).copied().unwrap_or(4096),
@@ -32,9 +35,16 @@ fn main() {
     let x = DMatrix::from_fn(n, p, |_, _| r.standard_normal());
     println!("rayon threads: {}", rayon::current_num_threads());
     let (t_rdm, a) = best_of(reps, || rdm(&x, Distance::Correlation).unwrap());
-    println!("RDM, correlation distance, {n} x {p} -> {} pairs: {t_rdm:.3} s (best of {reps})", a.condensed().len());
+    println!(
+        "RDM, correlation distance, {n} x {p} -> {} pairs: {t_rdm:.3} s (best of {reps})",
+        a.condensed().len()
+    );
     // A second RDM: the first plus noise, so tau-a is far from 0 and from 1.
-    let b: Vec<f64> = a.condensed().iter().map(|v| v + 0.05 * r.standard_normal()).collect();
+    let b: Vec<f64> = a
+        .condensed()
+        .iter()
+        .map(|v| v + 0.05 * r.standard_normal())
+        .collect();
     let b = Rdm::from_condensed(b).unwrap();
     let (t_tau, tau) = best_of(reps, || compare(&a, &b, Compare::TauA).unwrap());
     println!("Kendall tau-a, two {n} x {n} RDMs: {t_tau:.3} s (best of {reps}), tau-a = {tau:.6}");

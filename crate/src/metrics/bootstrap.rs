@@ -42,12 +42,23 @@ pub struct BootstrapResult {
 }
 
 /// Percentile bootstrap CI of `compare(a, b, method)` resampling stimuli.
-pub fn bootstrap_ci(a: &Rdm, b: &Rdm, method: Compare, samples: usize, level: f64, seed: u64) -> Result<BootstrapResult> {
+pub fn bootstrap_ci(
+    a: &Rdm,
+    b: &Rdm,
+    method: Compare,
+    samples: usize,
+    level: f64,
+    seed: u64,
+) -> Result<BootstrapResult> {
     if samples < 2 {
-        return Err(Error::Input(format!("the bootstrap needs at least 2 samples, got {samples}")));
+        return Err(Error::Input(format!(
+            "the bootstrap needs at least 2 samples, got {samples}"
+        )));
     }
     if !(level > 0.0 && level < 1.0) {
-        return Err(Error::Input(format!("the confidence level must be between 0 and 1 (exclusive), got {level}")));
+        return Err(Error::Input(format!(
+            "the confidence level must be between 0 and 1 (exclusive), got {level}"
+        )));
     }
     let value = compare(a, b, method)?;
     let n = a.n();
@@ -69,7 +80,8 @@ pub fn bootstrap_ci(a: &Rdm, b: &Rdm, method: Compare, samples: usize, level: f6
         )));
     }
     let mean = good.iter().sum::<f64>() / good.len() as f64;
-    let std = (good.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (good.len() - 1) as f64).sqrt();
+    let std = (good.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (good.len() - 1) as f64)
+        .sqrt();
     good.sort_unstable_by(f64::total_cmp);
     let alpha = (1.0 - level) / 2.0;
     Ok(BootstrapResult {
@@ -119,13 +131,21 @@ mod tests {
         let mut r = SeededRng::new(11, 0);
         let x = DMatrix::from_fn(25, 10, |_, _| r.standard_normal());
         let e = DMatrix::from_fn(25, 10, |_, _| noise * r.standard_normal());
-        (rdm(&x, Distance::Correlation).unwrap(), rdm(&(&x + e), Distance::Correlation).unwrap())
+        (
+            rdm(&x, Distance::Correlation).unwrap(),
+            rdm(&(&x + e), Distance::Correlation).unwrap(),
+        )
     }
 
     #[test]
     fn interval_contains_the_estimate_and_is_seeded() {
         let (a, b) = pair(0.7);
-        for method in [Compare::TauA, Compare::Spearman, Compare::Pearson, Compare::Cosine] {
+        for method in [
+            Compare::TauA,
+            Compare::Spearman,
+            Compare::Pearson,
+            Compare::Cosine,
+        ] {
             let r = bootstrap_ci(&a, &b, method, 300, 0.95, 1).unwrap();
             assert!(r.lower < r.value && r.value < r.upper, "{method:?} {r:?}");
             assert!(r.upper - r.lower > 0.01 && r.upper <= 1.0);
@@ -133,7 +153,10 @@ mod tests {
             let narrow = bootstrap_ci(&a, &b, method, 300, 0.5, 1).unwrap();
             assert!(narrow.lower > r.lower && narrow.upper < r.upper);
         }
-        assert_ne!(bootstrap_ci(&a, &b, Compare::TauA, 50, 0.95, 1).unwrap(), bootstrap_ci(&a, &b, Compare::TauA, 50, 0.95, 2).unwrap());
+        assert_ne!(
+            bootstrap_ci(&a, &b, Compare::TauA, 50, 0.95, 1).unwrap(),
+            bootstrap_ci(&a, &b, Compare::TauA, 50, 0.95, 2).unwrap()
+        );
     }
 
     #[test]
@@ -158,6 +181,9 @@ mod tests {
                 .install(|| bootstrap_ci(&a, &b, Compare::Spearman, 100, 0.9, 4).unwrap())
         };
         let (x, y) = (run(1), run(3));
-        assert_eq!((x.lower.to_bits(), x.upper.to_bits(), x.std.to_bits()), (y.lower.to_bits(), y.upper.to_bits(), y.std.to_bits()));
+        assert_eq!(
+            (x.lower.to_bits(), x.upper.to_bits(), x.std.to_bits()),
+            (y.lower.to_bits(), y.upper.to_bits(), y.std.to_bits())
+        );
     }
 }

@@ -37,9 +37,17 @@ pub struct MantelResult {
 }
 
 /// Permutation test of `compare(a, b, method)` relabelling the stimuli of `b`.
-pub fn mantel(a: &Rdm, b: &Rdm, method: Compare, permutations: usize, seed: u64) -> Result<MantelResult> {
+pub fn mantel(
+    a: &Rdm,
+    b: &Rdm,
+    method: Compare,
+    permutations: usize,
+    seed: u64,
+) -> Result<MantelResult> {
     if permutations == 0 {
-        return Err(Error::Input("the permutation test needs at least 1 permutation".into()));
+        return Err(Error::Input(
+            "the permutation test needs at least 1 permutation".into(),
+        ));
     }
     let value = compare(a, b, method)?;
     let n = a.n();
@@ -49,7 +57,8 @@ pub fn mantel(a: &Rdm, b: &Rdm, method: Compare, permutations: usize, seed: u64)
             let perm = permutation(&mut draw_rng(seed, "rsa/mantel", k), n);
             // A relabelled RDM has the same values as `b`, so this does not fail
             // once the observed comparison succeeded.
-            b.permuted(&perm).and_then(|bp| compare_vectors(a.condensed(), bp.condensed(), method))
+            b.permuted(&perm)
+                .and_then(|bp| compare_vectors(a.condensed(), bp.condensed(), method))
         })
         .collect::<Result<_>>()?;
     let at_least_observed = null.iter().filter(|&&v| v >= value).count();
@@ -82,7 +91,10 @@ mod tests {
         let x = random(20, 10, 1);
         let a = rdm(&x, Distance::Correlation).unwrap();
         let r = mantel(&a, &a, Compare::TauA, 999, 3).unwrap();
-        assert_eq!((r.value, r.at_least_observed, r.p_value), (1.0, 0, 1.0 / 1000.0));
+        assert_eq!(
+            (r.value, r.at_least_observed, r.p_value),
+            (1.0, 0, 1.0 / 1000.0)
+        );
         assert!(r.null_mean.abs() < 0.05, "{}", r.null_mean);
         let noise = random(20, 10, 2);
         let b = rdm(&(&x + noise * 0.5), Distance::Correlation).unwrap();
@@ -105,7 +117,12 @@ mod tests {
         }
         let below = |t: f64| ps.iter().filter(|&&p| p <= t).count();
         // Binomial(200, q): mean 200q, sd <= 7.1.
-        for (t, lo, hi) in [(0.1, 5, 38), (0.25, 28, 72), (0.5, 75, 125), (0.75, 128, 172)] {
+        for (t, lo, hi) in [
+            (0.1, 5, 38),
+            (0.25, 28, 72),
+            (0.5, 75, 125),
+            (0.75, 128, 172),
+        ] {
             let c = below(t);
             assert!((lo..=hi).contains(&c), "P(p <= {t}) count {c}");
         }

@@ -149,11 +149,21 @@ mod tests {
 
     #[test]
     fn bounds_are_ordered_and_tighten_with_less_noise() {
-        for method in [Compare::TauA, Compare::Spearman, Compare::Pearson, Compare::Cosine] {
+        for method in [
+            Compare::TauA,
+            Compare::Spearman,
+            Compare::Pearson,
+            Compare::Cosine,
+        ] {
             let noisy = noise_ceiling(&subjects(6, 1.0), method).unwrap();
             let clean = noise_ceiling(&subjects(6, 0.1), method).unwrap();
-            assert!(noisy.lower < noisy.upper && noisy.upper <= 1.0, "{method:?} {noisy:?}");
-            assert!(clean.lower > noisy.lower && clean.upper - clean.lower < noisy.upper - noisy.lower);
+            assert!(
+                noisy.lower < noisy.upper && noisy.upper <= 1.0,
+                "{method:?} {noisy:?}"
+            );
+            assert!(
+                clean.lower > noisy.lower && clean.upper - clean.lower < noisy.upper - noisy.lower
+            );
         }
         // Identical subjects: both bounds are perfect for the correlation methods.
         let same = vec![subjects(1, 0.5)[0].clone(); 3];
@@ -164,9 +174,14 @@ mod tests {
     #[test]
     fn refuses_one_subject_and_mismatched_stimuli() {
         let s = subjects(2, 1.0);
-        assert!(noise_ceiling(&s[..1], Compare::TauA).unwrap_err().to_string().contains("at least 2"));
+        assert!(noise_ceiling(&s[..1], Compare::TauA)
+            .unwrap_err()
+            .to_string()
+            .contains("at least 2"));
         let small = Rdm::from_condensed(vec![1.0, 2.0, 3.0]).unwrap();
-        let e = noise_ceiling(&[s[0].clone(), small], Compare::TauA).unwrap_err().to_string();
+        let e = noise_ceiling(&[s[0].clone(), small], Compare::TauA)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("subject 1 has 3"), "{e}");
     }
 }

@@ -31,7 +31,10 @@ mod tests {
 
     #[test]
     fn ties_get_the_average_rank() {
-        assert_eq!(average_ranks(&[3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0]), vec![4.0, 1.5, 5.0, 1.5, 6.0, 8.0, 3.0, 7.0]);
+        assert_eq!(
+            average_ranks(&[3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0]),
+            vec![4.0, 1.5, 5.0, 1.5, 6.0, 8.0, 3.0, 7.0]
+        );
         assert_eq!(average_ranks(&[2.0, 2.0, 2.0]), vec![2.0; 3]);
         assert_eq!(average_ranks(&[0.0, -0.0, -1.0]), vec![2.5, 2.5, 1.0]);
         assert!(average_ranks(&[]).is_empty());

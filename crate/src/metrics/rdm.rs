@@ -31,13 +31,16 @@ pub enum Distance {
 
 impl Distance {
     /// Parses the names the CLI accepts: `correlation`, `euclidean`, `cosine`,
-    /// `sqeuclidean-per-channel` (alias `rsatoolbox-euclidean`).
+    /// `sqeuclidean-per-channel` (aliases `squared-euclidean-per-channel`, the
+    /// name it serialises to, and `rsatoolbox-euclidean`).
     pub fn parse(s: &str) -> Result<Distance> {
         match s.to_ascii_lowercase().as_str() {
             "correlation" | "corr" => Ok(Distance::Correlation),
             "euclidean" => Ok(Distance::Euclidean),
             "cosine" => Ok(Distance::Cosine),
-            "sqeuclidean-per-channel" | "rsatoolbox-euclidean" => {
+            "sqeuclidean-per-channel"
+            | "squared-euclidean-per-channel"
+            | "rsatoolbox-euclidean" => {
                 Ok(Distance::SquaredEuclideanPerChannel)
             }
             _ => Err(Error::Input(format!(
@@ -101,7 +104,9 @@ impl Rdm {
             )));
         }
         if n < 3 {
-            return Err(Error::Input(format!("an RDM needs at least 3 stimuli, got {n}")));
+            return Err(Error::Input(format!(
+                "an RDM needs at least 3 stimuli, got {n}"
+            )));
         }
         if let Some(k) = condensed.iter().position(|v| !v.is_finite()) {
             return Err(Error::Input(format!(
@@ -123,10 +128,14 @@ impl Rdm {
     pub fn from_matrix_with_tolerance(m: &DMatrix<f64>, tol: f64) -> Result<Rdm> {
         let (r, c) = m.shape();
         if r != c {
-            return Err(Error::Input(format!("an RDM must be square, got {r} rows and {c} columns")));
+            return Err(Error::Input(format!(
+                "an RDM must be square, got {r} rows and {c} columns"
+            )));
         }
         if r < 3 {
-            return Err(Error::Input(format!("an RDM needs at least 3 stimuli, got {r}")));
+            return Err(Error::Input(format!(
+                "an RDM needs at least 3 stimuli, got {r}"
+            )));
         }
         check::finite(m, "the RDM")?;
         let scale = m.iter().fold(1.0f64, |a, v| a.max(v.abs()));
@@ -166,10 +175,15 @@ impl Rdm {
     pub fn permuted(&self, perm: &[usize]) -> Result<Rdm> {
         let n = perm.len();
         if n < 3 {
-            return Err(Error::Input(format!("an RDM needs at least 3 stimuli, got {n} indices")));
+            return Err(Error::Input(format!(
+                "an RDM needs at least 3 stimuli, got {n} indices"
+            )));
         }
         if let Some(&k) = perm.iter().find(|&&k| k >= self.n) {
-            return Err(Error::Input(format!("stimulus index {k} is out of range for an RDM of {} stimuli", self.n)));
+            return Err(Error::Input(format!(
+                "stimulus index {k} is out of range for an RDM of {} stimuli",
+                self.n
+            )));
         }
         let mut condensed = Vec::with_capacity(n * (n - 1) / 2);
         for a in 0..n {
@@ -195,7 +209,9 @@ pub fn rdm(x: &DMatrix<f64>, distance: Distance) -> Result<Rdm> {
     check::min_rows(x, 3, "an RDM")?;
     check::finite(x, "X")?;
     if x.ncols() == 0 {
-        return Err(Error::Input("an RDM needs at least one unit (column), got 0".into()));
+        return Err(Error::Input(
+            "an RDM needs at least one unit (column), got 0".into(),
+        ));
     }
     let n = x.nrows();
     let condensed = match distance {
@@ -223,7 +239,11 @@ fn unit_rows(x: &DMatrix<f64>, center: bool) -> Result<DMatrix<f64>> {
                 "stimulus row {i} has zero variance (all {p} values are {first}), so its correlation distance is undefined"
             )));
         }
-        let mean = if center { x.row(i).iter().sum::<f64>() / p as f64 } else { 0.0 };
+        let mean = if center {
+            x.row(i).iter().sum::<f64>() / p as f64
+        } else {
+            0.0
+        };
         let mut ss = 0.0;
         for j in 0..p {
             let v = x[(i, j)] - mean;
@@ -231,7 +251,11 @@ fn unit_rows(x: &DMatrix<f64>, center: bool) -> Result<DMatrix<f64>> {
             ss += v * v;
         }
         if ss <= 0.0 {
-            let what = if center { "zero variance" } else { "zero norm (all values 0)" };
+            let what = if center {
+                "zero variance"
+            } else {
+                "zero norm (all values 0)"
+            };
             let name = if center { "correlation" } else { "cosine" };
             return Err(Error::Input(format!(
                 "stimulus row {i} has {what}, so its {name} distance is undefined"
@@ -282,7 +306,11 @@ fn direct(x: &DMatrix<f64>, f: impl Fn(f64) -> f64 + Sync) -> Vec<f64> {
             (i + 1..n)
                 .map(|j| {
                     let b = xt.column(j);
-                    let s: f64 = a.iter().zip(b.as_slice()).map(|(u, v)| (u - v) * (u - v)).sum();
+                    let s: f64 = a
+                        .iter()
+                        .zip(b.as_slice())
+                        .map(|(u, v)| (u - v) * (u - v))
+                        .sum();
                     f(s)
                 })
                 .collect()
@@ -302,7 +330,10 @@ mod tests {
     }
 
     fn naive_corr(a: &[f64], b: &[f64]) -> f64 {
-        let (ma, mb) = (a.iter().sum::<f64>() / a.len() as f64, b.iter().sum::<f64>() / b.len() as f64);
+        let (ma, mb) = (
+            a.iter().sum::<f64>() / a.len() as f64,
+            b.iter().sum::<f64>() / b.len() as f64,
+        );
         let (mut ab, mut aa, mut bb) = (0.0, 0.0, 0.0);
         for (u, v) in a.iter().zip(b) {
             ab += (u - ma) * (v - mb);
@@ -315,7 +346,12 @@ mod tests {
     #[test]
     fn symmetric_zero_diagonal_and_matches_naive() {
         let x = random(20, 7, 1);
-        for d in [Distance::Correlation, Distance::Euclidean, Distance::Cosine, Distance::SquaredEuclideanPerChannel] {
+        for d in [
+            Distance::Correlation,
+            Distance::Euclidean,
+            Distance::Cosine,
+            Distance::SquaredEuclideanPerChannel,
+        ] {
             let r = rdm(&x, d).unwrap();
             let m = r.to_matrix();
             assert_eq!(m, m.transpose());
@@ -339,7 +375,10 @@ mod tests {
                 y[(i, j)] = a * x[(i, j)] + b;
             }
         }
-        let (rx, ry) = (rdm(&x, Distance::Correlation).unwrap(), rdm(&y, Distance::Correlation).unwrap());
+        let (rx, ry) = (
+            rdm(&x, Distance::Correlation).unwrap(),
+            rdm(&y, Distance::Correlation).unwrap(),
+        );
         for (u, v) in rx.condensed().iter().zip(ry.condensed()) {
             assert!((u - v).abs() < 1e-12);
         }
@@ -348,7 +387,10 @@ mod tests {
         for i in 0..15 {
             s.row_mut(i).scale_mut(1.0 + i as f64);
         }
-        let (cx, cs) = (rdm(&x, Distance::Cosine).unwrap(), rdm(&s, Distance::Cosine).unwrap());
+        let (cx, cs) = (
+            rdm(&x, Distance::Cosine).unwrap(),
+            rdm(&s, Distance::Cosine).unwrap(),
+        );
         for (u, v) in cx.condensed().iter().zip(cs.condensed()) {
             assert!((u - v).abs() < 1e-12);
         }
@@ -362,7 +404,11 @@ mod tests {
         let r = rdm(&x, Distance::Euclidean).unwrap();
         let rp = rdm(&xp, Distance::Euclidean).unwrap();
         assert_eq!(r.permuted(&perm).unwrap(), rp);
-        assert!(r.permuted(&[0, 1, 12]).unwrap_err().to_string().contains("index 12"));
+        assert!(r
+            .permuted(&[0, 1, 12])
+            .unwrap_err()
+            .to_string()
+            .contains("index 12"));
     }
 
     #[test]
@@ -379,7 +425,9 @@ mod tests {
         }
         let e = rdm(&x, Distance::Cosine).unwrap_err().to_string();
         assert!(e.contains("row 2 has zero norm"), "{e}");
-        let mut m = rdm(&random(5, 3, 5), Distance::Euclidean).unwrap().to_matrix();
+        let mut m = rdm(&random(5, 3, 5), Distance::Euclidean)
+            .unwrap()
+            .to_matrix();
         m[(3, 1)] += 0.1;
         let e = Rdm::from_matrix(&m).unwrap_err().to_string();
         assert!(e.contains("cell (1, 3)"), "{e}");
@@ -387,9 +435,13 @@ mod tests {
         m[(2, 2)] = 1.0;
         let e = Rdm::from_matrix(&m).unwrap_err().to_string();
         assert!(e.contains("cell (2, 2)"), "{e}");
-        let e = Rdm::from_matrix(&DMatrix::zeros(2, 2)).unwrap_err().to_string();
+        let e = Rdm::from_matrix(&DMatrix::zeros(2, 2))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("at least 3"), "{e}");
-        let e = Rdm::from_matrix(&DMatrix::zeros(3, 4)).unwrap_err().to_string();
+        let e = Rdm::from_matrix(&DMatrix::zeros(3, 4))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("square"), "{e}");
         assert!(Rdm::from_condensed(vec![1.0; 4]).is_err());
         assert_eq!(Rdm::from_condensed(vec![1.0; 6]).unwrap().n(), 4);
@@ -399,10 +451,19 @@ mod tests {
     fn same_bits_for_one_and_three_threads() {
         let x = random(150, 40, 6);
         let run = |t: usize| {
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(t).build().unwrap();
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(t)
+                .build()
+                .unwrap();
             pool.install(|| {
-                [Distance::Correlation, Distance::Euclidean]
-                    .map(|d| rdm(&x, d).unwrap().condensed().iter().map(|v| v.to_bits()).collect::<Vec<_>>())
+                [Distance::Correlation, Distance::Euclidean].map(|d| {
+                    rdm(&x, d)
+                        .unwrap()
+                        .condensed()
+                        .iter()
+                        .map(|v| v.to_bits())
+                        .collect::<Vec<_>>()
+                })
             })
         };
         assert_eq!(run(1), run(3));

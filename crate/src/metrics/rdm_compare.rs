@@ -77,7 +77,10 @@ pub fn compare_vectors(a: &[f64], b: &[f64], method: Compare) -> Result<f64> {
         )));
     }
     if a.len() < 2 {
-        return Err(Error::Input(format!("comparing RDMs needs at least 2 pairs, got {}", a.len())));
+        return Err(Error::Input(format!(
+            "comparing RDMs needs at least 2 pairs, got {}",
+            a.len()
+        )));
     }
     for (v, side) in [(a, "first"), (b, "second")] {
         if let Some(k) = v.iter().position(|x| !x.is_finite()) {
@@ -91,7 +94,11 @@ pub fn compare_vectors(a: &[f64], b: &[f64], method: Compare) -> Result<f64> {
             _ => v.iter().all(|&x| x == v[0]),
         };
         if undefined {
-            let what = if method == Compare::Cosine { "all zero" } else { "constant" };
+            let what = if method == Compare::Cosine {
+                "all zero"
+            } else {
+                "constant"
+            };
             return Err(Error::Input(format!(
                 "the {side} RDM is {what} (all {} dissimilarities are {}), so its {} comparison is undefined",
                 v.len(),
@@ -244,12 +251,20 @@ mod tests {
 
     fn draws(m: usize, levels: u32, seed: u64) -> Vec<f64> {
         let mut r = SeededRng::new(seed, 1);
-        (0..m).map(|_| (r.unit_f32() * levels as f32).floor() as f64).collect()
+        (0..m)
+            .map(|_| (r.unit_f32() * levels as f32).floor() as f64)
+            .collect()
     }
 
     #[test]
     fn knight_agrees_with_the_definition_with_and_without_ties() {
-        for (m, levels, seed) in [(2, 3, 0), (7, 2, 1), (50, 4, 2), (300, 1000000, 3), (301, 9, 4)] {
+        for (m, levels, seed) in [
+            (2, 3, 0),
+            (7, 2, 1),
+            (50, 4, 2),
+            (300, 1000000, 3),
+            (301, 9, 4),
+        ] {
             let (a, b) = (draws(m, levels, seed), draws(m, levels, seed + 100));
             if a.iter().all(|&x| x == a[0]) || b.iter().all(|&x| x == b[0]) {
                 continue;
@@ -267,7 +282,12 @@ mod tests {
         let mut g = SeededRng::new(5, 0);
         let x = DMatrix::from_fn(30, 8, |_, _| g.standard_normal());
         let r = rdm(&x, Distance::Euclidean).unwrap();
-        for c in [Compare::TauA, Compare::Spearman, Compare::Pearson, Compare::Cosine] {
+        for c in [
+            Compare::TauA,
+            Compare::Spearman,
+            Compare::Pearson,
+            Compare::Cosine,
+        ] {
             assert!((compare(&r, &r, c).unwrap() - 1.0).abs() < 1e-12, "{c:?}");
         }
         let v: Vec<f64> = (0..40).map(|i| i as f64).collect();
@@ -280,7 +300,9 @@ mod tests {
 
     #[test]
     fn rank_methods_ignore_monotone_transforms() {
-        let x = DMatrix::from_fn(25, 6, |i, j| ((i * 13 + j * 5) % 17) as f64 * 0.3 + j as f64 * (i as f64).cos());
+        let x = DMatrix::from_fn(25, 6, |i, j| {
+            ((i * 13 + j * 5) % 17) as f64 * 0.3 + j as f64 * (i as f64).cos()
+        });
         let a = rdm(&x, Distance::Correlation).unwrap();
         let b = rdm(&x, Distance::Euclidean).unwrap();
         let bexp: Vec<f64> = b.condensed().iter().map(|v| v.exp() * 3.0).collect();
@@ -294,9 +316,13 @@ mod tests {
     #[test]
     fn constant_rdm_is_an_error_not_nan() {
         let a = vec![1.0, 2.0, 3.0];
-        let e = compare_vectors(&a, &[0.5; 3], Compare::TauA).unwrap_err().to_string();
+        let e = compare_vectors(&a, &[0.5; 3], Compare::TauA)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("second RDM is constant"), "{e}");
-        let e = compare_vectors(&[0.0; 3], &a, Compare::Cosine).unwrap_err().to_string();
+        let e = compare_vectors(&[0.0; 3], &a, Compare::Cosine)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("first RDM is all zero"), "{e}");
         assert!(compare_vectors(&[2.0; 3], &a, Compare::Cosine).is_ok());
         assert!(compare_vectors(&a, &[1.0, 2.0], Compare::Pearson).is_err());
@@ -306,7 +332,11 @@ mod tests {
     fn tau_a_same_bits_for_one_and_three_threads() {
         let (a, b) = (draws(20000, 50, 7), draws(20000, 5000, 8));
         let run = |t: usize| {
-            rayon::ThreadPoolBuilder::new().num_threads(t).build().unwrap().install(|| kendall_tau_a(&a, &b).to_bits())
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(t)
+                .build()
+                .unwrap()
+                .install(|| kendall_tau_a(&a, &b).to_bits())
         };
         assert_eq!(run(1), run(3));
     }

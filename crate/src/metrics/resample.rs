@@ -50,7 +50,10 @@ mod tests {
                 counts[pos][v] += 1;
             }
         }
-        assert!(counts.iter().flatten().all(|&c| (900..1100).contains(&c)), "{counts:?}");
+        assert!(
+            counts.iter().flatten().all(|&c| (900..1100).contains(&c)),
+            "{counts:?}"
+        );
         let b = with_replacement(&mut draw_rng(1, "b", 0), 50);
         assert!(b.windows(2).all(|w| w[0] <= w[1]) && b.iter().all(|&i| i < 50));
         assert_eq!(b, with_replacement(&mut draw_rng(1, "b", 0), 50));

@@ -25,7 +25,12 @@ pub struct RsaOptions {
 impl Default for RsaOptions {
     /// Correlation distance, Kendall tau-a, 10,000 permutations, seed 0.
     fn default() -> Self {
-        RsaOptions { distance: Distance::Correlation, compare: Compare::TauA, permutations: DEFAULT_PERMUTATIONS, seed: 0 }
+        RsaOptions {
+            distance: Distance::Correlation,
+            compare: Compare::TauA,
+            permutations: DEFAULT_PERMUTATIONS,
+            seed: 0,
+        }
     }
 }
 
@@ -82,15 +87,45 @@ mod tests {
         let mut r = SeededRng::new(2, 0);
         let x = DMatrix::from_fn(12, 5, |_, _| r.standard_normal());
         let y = x.map(|v| 2.0 * v + 0.1 * v * v);
-        let opts = RsaOptions { permutations: 200, ..Default::default() };
+        let opts = RsaOptions {
+            permutations: 200,
+            ..Default::default()
+        };
         let a = rsa(&x, &y, &opts).unwrap();
         assert!(a.value > 0.5 && a.p_value.unwrap() < 0.05, "{a:?}");
-        let (ra, rb) = (rdm(&x, opts.distance).unwrap(), rdm(&y, opts.distance).unwrap());
+        let (ra, rb) = (
+            rdm(&x, opts.distance).unwrap(),
+            rdm(&y, opts.distance).unwrap(),
+        );
         let b = rsa_rdms(&Rdm::from_matrix(&ra.to_matrix()).unwrap(), &rb, &opts).unwrap();
         assert_eq!((a.value, a.p_value), (b.value, b.p_value));
-        let none = rsa(&x, &y, &RsaOptions { permutations: 0, ..opts }).unwrap();
+        let none = rsa(
+            &x,
+            &y,
+            &RsaOptions {
+                permutations: 0,
+                ..opts
+            },
+        )
+        .unwrap();
         assert_eq!((none.value, none.p_value), (a.value, None));
-        let e = rsa(&x, &y.rows(0, 11).into_owned(), &opts).unwrap_err().to_string();
+        let e = rsa(&x, &y.rows(0, 11).into_owned(), &opts)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("X has 12 rows, Y has 11"), "{e}");
+    }
+
+    #[test]
+    fn names_parse_and_serialise_alike() {
+        for d in ["correlation", "euclidean", "cosine", "squared-euclidean-per-channel"] {
+            let parsed = Distance::parse(d).unwrap();
+            assert_eq!(serde_json::to_string(&parsed).unwrap(), format!("\"{d}\""));
+        }
+        for c in ["tau-a", "spearman", "pearson", "cosine"] {
+            let parsed = Compare::parse(c).unwrap();
+            assert_eq!(serde_json::to_string(&parsed).unwrap(), format!("\"{c}\""));
+        }
+        assert!(Distance::parse("manhattan").unwrap_err().to_string().contains("manhattan"));
+        assert!(Compare::parse("tau-b").unwrap_err().to_string().contains("tau-b"));
     }
 }

@@ -37,7 +37,10 @@ fn matrix(v: &Value) -> DMatrix<f64> {
 
 fn close(got: f64, expected: f64, rel: f64, what: &str) {
     let tol = rel * expected.abs().max(1e-3);
-    assert!((got - expected).abs() <= tol, "{what}: {got} vs reference {expected}");
+    assert!(
+        (got - expected).abs() <= tol,
+        "{what}: {got} vs reference {expected}"
+    );
 }
 
 /// RDMs of every distance agree with scipy pdist (and rsatoolbox's euclidean).
@@ -54,14 +57,21 @@ pub fn check_rdms_against_scipy() {
             ("correlation", Distance::Correlation),
             ("euclidean", Distance::Euclidean),
             ("cosine", Distance::Cosine),
-            ("sqeuclidean_per_channel", Distance::SquaredEuclideanPerChannel),
+            (
+                "sqeuclidean_per_channel",
+                Distance::SquaredEuclideanPerChannel,
+            ),
         ] {
             let expected = vector(&case[key]);
             let got = rdm(&x, d).unwrap();
             assert_eq!(got.condensed().len(), expected.len());
             for (k, (g, e)) in got.condensed().iter().zip(&expected).enumerate() {
                 let tol = 1e-6 * e.abs() + 1e-9;
-                assert!((g - e).abs() <= tol, "{} {key}[{k}]: {g} vs {e}", case["name"]);
+                assert!(
+                    (g - e).abs() <= tol,
+                    "{} {key}[{k}]: {g} vs {e}",
+                    case["name"]
+                );
             }
         }
     }
@@ -80,7 +90,11 @@ pub fn check_compare_against_rsatoolbox() {
             let expected = case[key].as_f64().unwrap();
             close(got, expected, 1e-6, &format!("{} {key}", case["name"]));
             if m == Compare::TauA {
-                assert!((got - expected).abs() < 1e-14, "{}: tau-a {got} vs {expected}", case["name"]);
+                assert!(
+                    (got - expected).abs() < 1e-14,
+                    "{}: tau-a {got} vs {expected}",
+                    case["name"]
+                );
             }
         }
     }
@@ -101,8 +115,18 @@ pub fn check_noise_ceiling_against_rsatoolbox() {
             .collect();
         for (key, m) in METHODS {
             let nc = noise_ceiling(&subjects, m).unwrap();
-            close(nc.lower, case[key]["lower"].as_f64().unwrap(), 1e-6, &format!("{} {key} lower", case["name"]));
-            close(nc.upper, case[key]["upper"].as_f64().unwrap(), 1e-6, &format!("{} {key} upper", case["name"]));
+            close(
+                nc.lower,
+                case[key]["lower"].as_f64().unwrap(),
+                1e-6,
+                &format!("{} {key} lower", case["name"]),
+            );
+            close(
+                nc.upper,
+                case[key]["upper"].as_f64().unwrap(),
+                1e-6,
+                &format!("{} {key} upper", case["name"]),
+            );
         }
     }
 }
@@ -131,20 +155,47 @@ pub fn check_kriegeskorte92_against_rsatoolbox() {
         for (which, rdms) in [("human", &subjects), ("session", &sessions)] {
             let nc = noise_ceiling(rdms, m).unwrap();
             let e = &real[format!("{which}_noise_ceiling_{key}")];
-            close(nc.lower, e["lower"].as_f64().unwrap(), 1e-6, &format!("{which} {key} lower"));
-            close(nc.upper, e["upper"].as_f64().unwrap(), 1e-6, &format!("{which} {key} upper"));
+            close(
+                nc.lower,
+                e["lower"].as_f64().unwrap(),
+                1e-6,
+                &format!("{which} {key} lower"),
+            );
+            close(
+                nc.upper,
+                e["upper"].as_f64().unwrap(),
+                1e-6,
+                &format!("{which} {key} upper"),
+            );
         }
     }
     let mit = Rdm::from_condensed(vector_f32(&real["mit"])).unwrap();
     let m = subjects[0].condensed().len();
-    let mean: Vec<f64> = (0..m).map(|k| subjects.iter().map(|s| s.condensed()[k]).sum::<f64>() / 4.0).collect();
+    let mean: Vec<f64> = (0..m)
+        .map(|k| subjects.iter().map(|s| s.condensed()[k]).sum::<f64>() / 4.0)
+        .collect();
     let human = Rdm::from_condensed(mean).unwrap();
     let tau = compare(&mit, &human, Compare::TauA).unwrap();
-    close(tau, real["mit_vs_human_mean_tau_a"].as_f64().unwrap(), 1e-6, "mIT vs hIT tau-a");
+    close(
+        tau,
+        real["mit_vs_human_mean_tau_a"].as_f64().unwrap(),
+        1e-6,
+        "mIT vs hIT tau-a",
+    );
     let rho = compare(&mit, &human, Compare::Spearman).unwrap();
-    close(rho, real["mit_vs_human_mean_spearman"].as_f64().unwrap(), 1e-6, "mIT vs hIT spearman");
+    close(
+        rho,
+        real["mit_vs_human_mean_spearman"].as_f64().unwrap(),
+        1e-6,
+        "mIT vs hIT spearman",
+    );
     let each = vector(&real["mit_vs_each_subject_tau_a"]);
     for (s, e) in subjects.iter().zip(each) {
-        close(compare(&mit, s, Compare::TauA).unwrap(), e, 1e-6, "mIT vs one subject tau-a");
+        close(
+            compare(&mit, s, Compare::TauA).unwrap(),
+            e,
+            1e-6,
+            "mIT vs one subject tau-a",
+        );
     }
 }
