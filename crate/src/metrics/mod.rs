@@ -2,9 +2,17 @@
 //! no knowledge of models.
 
 pub mod adam;
+pub mod bootstrap;
 pub mod check;
 pub mod cka;
+pub mod mantel;
 pub mod mlp;
+pub mod noise_ceiling;
 pub mod nrp;
-pub mod splits;
+pub mod ranks;
+pub mod rdm;
+pub mod rdm_compare;
 pub mod registry;
+pub mod resample;
+pub mod rsa;
+pub mod splits;
