@@ -3,4 +3,8 @@
 
 pub mod check;
 pub mod cka;
+pub mod kernels;
+pub mod procrustes;
+pub mod soft_matching;
+pub mod transport;
 pub mod splits;
