@@ -2,6 +2,8 @@
 //! the same checks, so both builds are held to the same numbers.
 #![allow(dead_code)]
 
+pub mod metrics_shape;
+
 use idlab::experiment::{Session, Spec};
 use nalgebra::DMatrix;
 use serde_json::Value;
