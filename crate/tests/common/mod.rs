@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 
 pub mod metrics_nrp;
+pub mod metrics_rsa;
+pub mod metrics_shape;
 pub mod metrics_stats;
 
 use idlab::experiment::{Session, Spec};
@@ -79,4 +81,3 @@ pub fn check_session_against_fixture(got: &[Vec<f64>]) {
         }
     }
 }
-pub mod metrics_rsa;
