@@ -4,3 +4,7 @@
 pub mod check;
 pub mod cka;
 pub mod splits;
+pub mod dense;
+pub mod projection;
+pub mod regression;
+pub mod ridge;

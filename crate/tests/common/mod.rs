@@ -76,3 +76,4 @@ pub fn check_session_against_fixture(got: &[Vec<f64>]) {
         }
     }
 }
+pub mod metrics_regression;
