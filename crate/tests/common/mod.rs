@@ -81,3 +81,4 @@ pub fn check_session_against_fixture(got: &[Vec<f64>]) {
         }
     }
 }
+pub mod metrics_regression;
