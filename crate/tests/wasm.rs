@@ -31,3 +31,40 @@ fn alexnet_session_matches_native_fixture_in_wasm() {
     let m = common::run_session();
     common::check_session_against_fixture(&m);
 }
+
+// The metric families against their Python references, compiled to wasm:
+// the same fixtures and tolerances as the native tests.
+#[wasm_bindgen_test]
+fn regression_matches_sklearn_in_wasm() {
+    common::metrics_regression::check_regression_against_sklearn();
+    common::metrics_regression::check_ridge_predictions_feed_the_scores();
+    common::metrics_regression::check_split_file_format();
+}
+
+#[wasm_bindgen_test]
+fn rsa_matches_scipy_and_rsatoolbox_in_wasm() {
+    common::metrics_rsa::check_rdms_against_scipy();
+    common::metrics_rsa::check_compare_against_rsatoolbox();
+    common::metrics_rsa::check_noise_ceiling_against_rsatoolbox();
+    common::metrics_rsa::check_kriegeskorte92_against_rsatoolbox();
+}
+
+#[wasm_bindgen_test]
+fn cka_procrustes_soft_matching_match_references_in_wasm() {
+    common::metrics_shape::check_linear_cka();
+    common::metrics_shape::check_debiased_cka();
+    common::metrics_shape::check_rbf_cka();
+    common::metrics_shape::check_procrustes();
+    common::metrics_shape::check_soft_matching();
+    common::metrics_shape::check_constant_input_is_refused();
+}
+
+#[wasm_bindgen_test]
+fn nrp_and_statistics_match_references_in_wasm() {
+    common::metrics_nrp::check_nrp_formulas_against_sklearn();
+    common::metrics_nrp::check_nrp_near_sklearn_mlp();
+    common::metrics_stats::check_welch_against_scipy();
+    common::metrics_stats::check_silhouette_against_sklearn();
+    common::metrics_stats::check_mds_against_numpy();
+    common::metrics_stats::check_identifiability_against_numpy();
+}

@@ -3,7 +3,13 @@
 //! a name means the same computation behind every front door.
 
 use crate::error::{Error, Result};
-use crate::metrics::splits::Split;
+use crate::metrics::nrp::{self, NrpOptions};
+use crate::metrics::rdm::{Distance, Rdm};
+use crate::metrics::rdm_compare::Compare;
+use crate::metrics::regression::{self, RegressionOptions};
+use crate::metrics::rsa::{self, RsaOptions};
+use crate::metrics::splits::{random_splits, Split};
+use crate::metrics::{cka, procrustes, soft_matching};
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -82,7 +88,7 @@ pub struct MetricParams {
     pub rdm_distance: String,
     /// RDM comparison: tau-a, spearman, pearson or cosine.
     pub compare: String,
-    /// Permutations of the Mantel test (0: none).
+    /// Stimulus relabellings of RSA's Mantel test (0 skips the p-value).
     pub permutations: usize,
     /// X and Y are already n x n RDMs.
     pub rdm_input: bool,
@@ -103,7 +109,7 @@ impl Default for MetricParams {
             splits: None,
             rdm_distance: "correlation".into(),
             compare: "tau-a".into(),
-            permutations: 0,
+            permutations: crate::metrics::mantel::DEFAULT_PERMUTATIONS,
             rdm_input: false,
             direction: Direction::Forward,
             rbf_threshold: 1.0,
@@ -118,11 +124,37 @@ pub fn compute(name: MetricName, x: &DMatrix<f64>, y: &DMatrix<f64>, p: &MetricP
         Direction::Forward => (x, y),
         Direction::Backward => (y, x),
     };
+    if p.rdm_input && name != MetricName::Rsa {
+        return Err(Error::Input(format!("--rdm-input goes with rsa; {} takes responses (stimuli x units)", name.as_str())));
+    }
     let detail: Value = match name {
-        MetricName::Cka => json!({ "value": crate::metrics::cka::linear_cka(x, y)? }),
-        other => {
-            return Err(Error::Input(format!("metric '{}' is not available in this build", other.as_str())));
+        MetricName::Cka => json!({ "value": cka::linear_cka(x, y)? }),
+        MetricName::CkaDebiased => json!({ "value": cka::debiased_linear_cka(x, y)? }),
+        MetricName::CkaRbf => json!({ "value": cka::rbf_cka(x, y, p.rbf_threshold)?, "threshold": p.rbf_threshold }),
+        MetricName::Regression => to_value(&regression::regression(x, y, &regression_options(p))?),
+        MetricName::Rsa => {
+            let opts = RsaOptions {
+                distance: Distance::parse(&p.rdm_distance)?,
+                compare: Compare::parse(&p.compare)?,
+                permutations: p.permutations,
+                seed: p.seed,
+            };
+            if p.rdm_input {
+                let side = |m: &DMatrix<f64>, what: &str| {
+                    Rdm::from_matrix(m).map_err(|e| Error::Input(format!("{what} (an RDM with --rdm-input): {e}")))
+                };
+                let (a, b) = (side(x, "X")?, side(y, "Y")?);
+                if a.n() != b.n() {
+                    return Err(Error::Input(format!("the RDMs cover different stimuli: X is {} x {0}, Y is {} x {1}", a.n(), b.n())));
+                }
+                to_value(&rsa::rsa_rdms(&a, &b, &opts)?)
+            } else {
+                to_value(&rsa::rsa(x, y, &opts)?)
+            }
         }
+        MetricName::Procrustes => to_value(&procrustes::procrustes(x, y)?),
+        MetricName::SoftMatching => to_value(&soft_matching::soft_matching(x, y)?),
+        MetricName::Nrp => nrp_with_ridge_baseline(x, y, p)?,
     };
     let mut out = json!({
         "metric": name.as_str(),
@@ -133,6 +165,50 @@ pub fn compute(name: MetricName, x: &DMatrix<f64>, y: &DMatrix<f64>, p: &MetricP
     if let (Value::Object(o), Value::Object(d)) = (&mut out, detail) {
         o.extend(d);
     }
+    Ok(out)
+}
+
+fn to_value<T: Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).expect("metric results serialise")
+}
+
+fn regression_options(p: &MetricParams) -> RegressionOptions {
+    RegressionOptions {
+        lambdas: p.lambda.clone(),
+        folds: p.folds,
+        test_fraction: p.test_fraction,
+        projection_dim: p.projection_dim,
+        max_units: p.max_units,
+        seed: p.seed,
+        splits: p.splits.clone(),
+    }
+}
+
+/// The MLP mapping, and beside it ridge regression on the very same splits
+/// (all target units, no projection beyond the usual q), so the nonlinear
+/// mapping's held-out R² and MAE are read against the linear baseline.
+fn nrp_with_ridge_baseline(x: &DMatrix<f64>, y: &DMatrix<f64>, p: &MetricParams) -> Result<Value> {
+    let splits = match &p.splits {
+        Some(s) => s.clone(),
+        None => random_splits(x.nrows(), p.folds, p.test_fraction, p.seed)?,
+    };
+    let result = nrp::nrp(x, y, &splits, &NrpOptions { seed: p.seed, ..NrpOptions::default() })?;
+    let ridge = regression::regression(
+        x,
+        y,
+        &RegressionOptions { splits: Some(splits), max_units: y.ncols(), ..regression_options(p) },
+    )?;
+    let mean = |v: Vec<f64>| if v.is_empty() { None } else { Some(v.iter().sum::<f64>() / v.len() as f64) };
+    let baseline = json!({
+        "lambda": ridge.lambda,
+        "r2": mean(ridge.unit_r2.iter().flatten().copied().collect()),
+        "mae": mean(ridge.unit_mae.clone()),
+        "r": ridge.value,
+        "unit_r2": ridge.unit_r2,
+        "unit_mae": ridge.unit_mae,
+    });
+    let mut out = to_value(&result);
+    out["ridge_baseline"] = baseline;
     Ok(out)
 }
 

@@ -3,7 +3,8 @@
 
 use crate::npy;
 use idlab::metrics::registry::{compute, Direction, MetricName, MetricParams};
-use idlab::metrics::splits::{self, Split};
+use idlab::metrics::regression::parse_split_file;
+use idlab::metrics::splits::Split;
 use std::path::{Path, PathBuf};
 
 /// The command line's view of [`MetricParams`]; unset flags keep the defaults.
@@ -42,7 +43,7 @@ pub struct MetricArgs {
     /// RDM comparison: tau-a, spearman, pearson or cosine [default: tau-a].
     #[arg(long)]
     pub compare: Option<String>,
-    /// Permutations of the stimulus labels for a p-value (RSA) [default: 0, none].
+    /// Permutations of the stimulus labels for RSA's p-value (0 skips it) [default: 10000].
     #[arg(long)]
     pub permutations: Option<usize>,
     /// X and Y are n x n RDMs, not responses.
@@ -91,14 +92,7 @@ fn params(a: &MetricArgs, n: usize) -> Result<MetricParams, String> {
 
 /// Reads and validates a split file against the number of stimuli.
 pub fn read_split_file(path: &Path, n: usize) -> Result<Vec<Split>, String> {
-    #[derive(serde::Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct File {
-        splits: Vec<Split>,
-    }
     let show = path.display();
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {show}: {e}"))?;
-    let f: File = serde_json::from_str(&text).map_err(|e| format!("{show}: not a split file ({e})"))?;
-    splits::validate(&f.splits, n).map_err(|e| format!("{show}: {e}"))?;
-    Ok(f.splits)
+    parse_split_file(&text, n).map_err(|e| format!("{show}: {e}"))
 }

@@ -1,10 +1,14 @@
 //! `idlab rdm`: the representational dissimilarity matrix of a response matrix, as .npy.
 
 use crate::npy;
+use idlab::metrics::rdm::{rdm, Distance};
 use std::path::Path;
 
 pub fn run(x: &Path, distance: &str, out: &Path) -> Result<(), String> {
-    let _responses = npy::read_matrix(x)?;
-    let _ = (distance, out, npy::write_matrix);
-    Err("idlab rdm: not wired yet".into())
+    let distance = Distance::parse(distance).map_err(|e| e.to_string())?;
+    let responses = npy::read_matrix(x)?;
+    let r = rdm(&responses, distance).map_err(|e| format!("{}: {e}", x.display()))?;
+    npy::write_matrix(out, &r.to_matrix())?;
+    eprintln!("idlab: wrote {} ({n} x {n} RDM, {distance:?} distance)", out.display(), n = r.n());
+    Ok(())
 }
