@@ -20,7 +20,7 @@ n, p1, p2, q = (args + [3000, 9216, 3000, 4096][len(args):])[:4]
 path = os.environ.get("REGRESSION_SPLITS", os.path.join(tempfile.gettempdir(), "idlab_regression_splits.json"))
 if os.path.exists(path):
     splits = json.load(open(path))["splits"]
-    assert max(max(s["train"]), max(s["test"])) < n
+    assert all(max(max(s["train"]), max(s["test"])) < n for s in splits)
 else:
     rng = np.random.default_rng(0)
     splits = []
