@@ -111,8 +111,9 @@ pub fn debiased_linear_cka(x: &DMatrix<f64>, y: &DMatrix<f64>) -> Result<f64> {
 }
 
 /// RBF CKA with bandwidth sigma = threshold x median inter-stimulus distance
-/// (`cka(gram_rbf(x, threshold), gram_rbf(y, threshold))`). Kornblith et al.
-/// report threshold = 0.5 in their main results; the notebook default is 1.0.
+/// (`cka(gram_rbf(x, threshold), gram_rbf(y, threshold))`; the notebook's
+/// default threshold is 1.0). Invariant to orthogonal transforms and isotropic
+/// scaling (distances scale with the median), not to anisotropic scaling.
 pub fn rbf_cka(x: &DMatrix<f64>, y: &DMatrix<f64>, threshold: f64) -> Result<f64> {
     kernel_cka(x, y, Kernel::Rbf { threshold }, false)
 }

@@ -115,7 +115,8 @@ pub struct RegressionResult {
     /// Number of splits, and whether they were given ("given") or drawn ("random").
     pub n_splits: usize,
     pub splits_source: String,
-    /// Training images per split form: true when solved in the dual (Gram) form.
+    /// True when some split had no more training images than regression
+    /// columns and was solved in the dual (Gram) form.
     pub dual_form: bool,
 }
 
