@@ -113,11 +113,9 @@ pub fn rbf_gram(x: &DMatrix<f64>, threshold: f64, what: &str) -> Result<DMatrix<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::SeededRng;
 
     fn random(n: usize, p: usize, seed: u64) -> DMatrix<f64> {
-        let mut r = SeededRng::new(seed, 0);
-        DMatrix::from_fn(n, p, |_, _| r.standard_normal())
+        crate::rng::normal_matrix(n, p, seed, 0)
     }
 
     #[test]

@@ -78,12 +78,10 @@ pub fn mantel(
 mod tests {
     use super::*;
     use crate::metrics::rdm::{rdm, Distance};
-    use crate::rng::SeededRng;
     use nalgebra::DMatrix;
 
     fn random(n: usize, p: usize, seed: u64) -> DMatrix<f64> {
-        let mut r = SeededRng::new(seed, 0);
-        DMatrix::from_fn(n, p, |_, _| r.standard_normal())
+        crate::rng::normal_matrix(n, p, seed, 0)
     }
 
     #[test]

@@ -421,8 +421,7 @@ mod tests {
     use crate::metrics::splits::random_splits;
 
     fn normal(n: usize, p: usize, seed: u64) -> DMatrix<f64> {
-        let mut r = SeededRng::new(seed, 0);
-        DMatrix::from_fn(n, p, |_, _| r.standard_normal())
+        crate::rng::normal_matrix(n, p, seed, 0)
     }
 
     fn small() -> NrpOptions {

@@ -87,8 +87,7 @@ mod tests {
     use crate::rng::SeededRng;
 
     fn random(n: usize, p: usize, seed: u64) -> DMatrix<f64> {
-        let mut r = SeededRng::new(seed, crate::rng::stream_id("procrustes/test"));
-        DMatrix::from_fn(n, p, |_, _| r.standard_normal())
+        crate::rng::normal_matrix(n, p, seed, crate::rng::stream_id("procrustes/test"))
     }
 
     #[test]

@@ -322,11 +322,9 @@ fn direct(x: &DMatrix<f64>, f: impl Fn(f64) -> f64 + Sync) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::SeededRng;
 
     pub(crate) fn random(n: usize, p: usize, seed: u64) -> DMatrix<f64> {
-        let mut r = SeededRng::new(seed, 0);
-        DMatrix::from_fn(n, p, |_, _| r.standard_normal())
+        crate::rng::normal_matrix(n, p, seed, 0)
     }
 
     fn naive_corr(a: &[f64], b: &[f64]) -> f64 {

@@ -335,8 +335,7 @@ mod tests {
     use super::*;
 
     fn normal(n: usize, p: usize, seed: u64) -> DMatrix<f64> {
-        let mut rng = SeededRng::new(seed, 13);
-        DMatrix::from_fn(n, p, |_, _| rng.standard_normal())
+        crate::rng::normal_matrix(n, p, seed, 13)
     }
 
     #[test]
