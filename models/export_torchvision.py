@@ -52,46 +52,67 @@ def load_trained(arch, weights):
         return timm.create_model("mixer_b16_224", pretrained=True)
     import torchvision  # noqa: PLC0415
 
-    return torchvision.models.get_model(arch, weights=weights)
+    # "none": torchvision's own random initialisation (no download; what the self-check uses).
+    return torchvision.models.get_model(arch, weights=None if weights.lower() == "none" else weights)
 
 
 class Recorded:
-    """Forward hooks that keep each recorded module's output (and a clone for :pre)."""
+    """Hooks that keep each recorded layer's value as idlab's zoo defines it (models/zoo.json:
+    `tensor` and `pre_tensor` name the torchvision module whose output it is).
+
+    - value: the output of module `tensor`, kept by reference, so an in-place ReLU applied
+      afterwards (torchvision's) is in it; where `tensor` is not a module (DenseNet's final
+      functional in-place ReLU) the layer's own module output, by reference;
+    - `:pre`: a clone of module `pre_tensor`'s output (taken before any in-place ReLU), or for a
+      residual block (`<block>.add`, the sum before the block's last ReLU) the input of the
+      block's `relu` at its last call;
+    - the Mixer's `blocks.i.token_mixing`: the input of `blocks.i.norm2` (a forward pre-hook).
+    """
 
     def __init__(self, model, layers):
         self.values = {}
-        modules = dict(model.named_modules())
-        self.handles = []
+        self.modules = dict(model.named_modules())
         for layer in layers:
             name = layer["name"]
             if name.endswith(".token_mixing"):
-                block = modules[name[: -len(".token_mixing")]]
-                self.handles.append(block.norm2.register_forward_pre_hook(self._pre_input(name)))
+                block = self.module(name[: -len(".token_mixing")])
+                block.norm2.register_forward_pre_hook(self._input(name))
                 continue
-            if name not in modules:
-                sys.exit(f"{name} is not a module of this model; its modules include {list(modules)[:8]}...")
-            self.handles.append(modules[name].register_forward_hook(self._output(name, layer["pre"])))
+            tensor = layer.get("tensor") or name
+            self.module(tensor if tensor in self.modules else name).register_forward_hook(self._output(name, clone=False))
+            if not layer["pre"]:
+                continue
+            pre = layer.get("pre_tensor") or name
+            if pre.endswith(".add"):
+                self.module(pre[: -len(".add")] + ".relu").register_forward_pre_hook(self._input(name + PRE, clone=True))
+            else:
+                self.module(pre).register_forward_hook(self._output(name + PRE, clone=True))
 
-    def _output(self, name, pre):
+    def module(self, name):
+        if name not in self.modules:
+            sys.exit(f"{name} is not a module of this model; its modules include {list(self.modules)[:8]}...")
+        return self.modules[name]
+
+    def _output(self, key, clone):
         def hook(_module, _inputs, output):
-            self.values[name] = output  # a reference: the in-place ReLU that follows updates it
-            if pre:
-                self.values[name + PRE] = output.clone()
+            self.values[key] = output.clone() if clone else output
 
         return hook
 
-    def _pre_input(self, name):
+    def _input(self, key, clone=False):
         def hook(_module, inputs):
-            self.values[name] = inputs[0]
+            # a module called more than once (a block's shared ReLU) keeps its last call
+            self.values[key] = inputs[0].clone() if clone else inputs[0]
 
         return hook
 
 
-def export(arch, weights, out, opset):
+def export(arch, weights, out, opset, model=None):
+    """Writes `model` (default: the trained torchvision/timm model) as ONNX with the layers as outputs."""
     import torch  # noqa: PLC0415
 
     m = entry(arch)
-    model = load_trained(arch, weights).eval()
+    model = (model if model is not None else load_trained(arch, weights)).eval()
     recorded = Recorded(model, m["layers"])
     names = []
     for layer in m["layers"]:
@@ -140,7 +161,8 @@ def export(arch, weights, out, opset):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--arch", help="zoo architecture (see --list)")
-    ap.add_argument("--weights", default="DEFAULT", help="torchvision weights enum name [DEFAULT]")
+    ap.add_argument("--weights", default="DEFAULT",
+                    help="torchvision weights enum name, or none for torchvision's random init [DEFAULT]")
     ap.add_argument("-o", "--out", help="output .onnx file")
     ap.add_argument("--opset", type=int, default=17)
     ap.add_argument("--list", action="store_true", help="print each architecture's recorded layers and exit")

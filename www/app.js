@@ -1159,13 +1159,15 @@ window.idlab = {
   /** The message Run would refuse a spec with, or null. */
   preflight: (spec) => (zooModels ? preflight(spec, zooModels, undefined, userEntries(spec)) : null),
   /**
-   * One metric of two matrices (arrays of rows: stimuli x units) in the worker, as
+   * One metric of two matrices (arrays of rows, or {rows, data: Float64Array} row-major, which
+   * is transferred: stimuli x units) in the worker, as
    * `idlab metric NAME` computes it; params as MetricParams ({lambda: [1], folds: 10, ...}).
    * Resolves with the core's JSON object (metric, value, detail) plus `seconds`.
    */
   metric(name, x, y, params) {
     const flat = (m, what) => {
-      if (!Array.isArray(m) || !m.length || !Array.isArray(m[0])) throw new Error(`${what} must be an array of rows`);
+      if (m && m.data instanceof Float64Array && Number.isInteger(m.rows)) return m.data; // {rows, data}: row-major
+      if (!Array.isArray(m) || !m.length || !Array.isArray(m[0])) throw new Error(`${what} must be an array of rows or {rows, data: Float64Array}`);
       const cols = m[0].length;
       const out = new Float64Array(m.length * cols);
       m.forEach((row, i) => {
@@ -1176,7 +1178,8 @@ window.idlab = {
     };
     const xs = flat(x, 'x');
     const ys = flat(y, 'y');
-    return inspectInWorker({ type: 'metric', name, x: xs.buffer, xRows: x.length, y: ys.buffer, yRows: y.length, params },
+    const rows = (m) => (Array.isArray(m) ? m.length : m.rows);
+    return inspectInWorker({ type: 'metric', name, x: xs.buffer, xRows: rows(x), y: ys.buffer, yRows: rows(y), params },
       [xs.buffer, ys.buffer]);
   },
   /** Names of the ONNX files chosen in this tab. */

@@ -254,3 +254,23 @@ export function writeJson(file, value) {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, JSON.stringify(value, null, 2) + '\n');
 }
+
+/** A C-order float64 .npy file (format 1.0) of an array of rows or {rows, cols, data: Float64Array}. */
+export function writeNpy(file, m) {
+  const typed = m.data instanceof Float64Array;
+  const [rows, cols] = typed ? [m.rows, m.cols] : [m.length, m[0].length];
+  const shape = `(${rows}, ${cols}), `;
+  let header = `{'descr': '<f8', 'fortran_order': False, 'shape': ${shape}}`;
+  const pad = 64 - ((10 + header.length + 1) % 64);
+  header += ' '.repeat(pad % 64) + '\n';
+  const head = Buffer.alloc(10);
+  head.write('\x93NUMPY', 0, 'latin1');
+  head[6] = 1;
+  head[7] = 0;
+  head.writeUInt16LE(header.length, 8);
+  const body = typed
+    ? Buffer.from(new Float64Array(m.data).buffer) // little-endian on every machine this runs on
+    : Buffer.alloc(8 * rows * cols);
+  if (!typed) m.flat().forEach((v, i) => body.writeDoubleLE(v, 8 * i));
+  fs.writeFileSync(file, Buffer.concat([head, Buffer.from(header, 'latin1'), body]));
+}

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { BIN, startServer, launchBrowser, openPage, waitReady, outDir, writeJson } from './helpers.mjs';
+import { BIN, startServer, launchBrowser, openPage, waitReady, outDir, writeJson, writeNpy } from './helpers.mjs';
 
 /** Seeded uniform(-1, 1) (a 32-bit LCG): the same matrices every run. */
 function matrix(rows, cols, seed) {
@@ -23,22 +23,6 @@ function matrix(rows, cols, seed) {
     return s / 2 ** 31 - 1;
   };
   return Array.from({ length: rows }, () => Array.from({ length: cols }, next));
-}
-
-/** A C-order float64 .npy file (format 1.0). */
-function writeNpy(file, m) {
-  const shape = `(${m.length}, ${m[0].length}), `;
-  let header = `{'descr': '<f8', 'fortran_order': False, 'shape': ${shape}}`;
-  const pad = 64 - ((10 + header.length + 1) % 64);
-  header += ' '.repeat(pad % 64) + '\n';
-  const head = Buffer.alloc(10);
-  head.write('\x93NUMPY', 0, 'latin1');
-  head[6] = 1;
-  head[7] = 0;
-  head.writeUInt16LE(header.length, 8);
-  const body = Buffer.alloc(8 * m.length * m[0].length);
-  m.flat().forEach((v, i) => body.writeDoubleLE(v, 8 * i));
-  fs.writeFileSync(file, Buffer.concat([head, Buffer.from(header, 'latin1'), body]));
 }
 
 const N = 40;
