@@ -89,28 +89,14 @@ pub fn fit_split(
         let (kc, ks) = match gram {
             Some(g) if g.nrows() == x.nrows() && g.ncols() == x.nrows() => double_centre(g, train, test),
             _ => {
-                let x_tr = rows(x, train);
-                let mu: Vec<f64> = x_tr.column_iter().map(|c| c.sum() / m).collect();
-                let mut xc = x_tr;
-                let mut xs = rows(x, test);
-                for (j, mu) in mu.iter().enumerate() {
-                    xc.column_mut(j).add_scalar_mut(-mu);
-                    xs.column_mut(j).add_scalar_mut(-mu);
-                }
+                let (xc, xs) = centred_by_training(x, train, test, m);
                 (dense::mul_nt(&xc, &xc), dense::mul_nt(&xs, &xc))
             }
         };
         let (e, u) = eigen(&kc)?;
         (dense::mul(&ks, &u), dense::mul_tn(&u, &yc), e)
     } else {
-        let x_tr = rows(x, train);
-        let mu: Vec<f64> = x_tr.column_iter().map(|c| c.sum() / m).collect();
-        let mut xc = x_tr;
-        let mut xs = rows(x, test);
-        for (j, mu) in mu.iter().enumerate() {
-            xc.column_mut(j).add_scalar_mut(-mu);
-            xs.column_mut(j).add_scalar_mut(-mu);
-        }
+        let (xc, xs) = centred_by_training(x, train, test, m);
         let c = dense::mul_tn(&xc, &xc);
         let (e, v) = eigen(&c)?;
         let xty = dense::mul_tn(&xc, &yc);
@@ -170,6 +156,19 @@ impl RidgeSplit {
 }
 
 /// λ must be a positive finite number (λ = 0 is ordinary least squares, which
+/// The training rows and the test rows of X, both centred by the training
+/// rows' column means (`m` training images): the intercept of the ridge fit.
+fn centred_by_training(x: &DMatrix<f64>, train: &[usize], test: &[usize], m: f64) -> (DMatrix<f64>, DMatrix<f64>) {
+    let mut xc = rows(x, train);
+    let mut xs = rows(x, test);
+    let mu: Vec<f64> = xc.column_iter().map(|c| c.sum() / m).collect();
+    for (j, mu) in mu.iter().enumerate() {
+        xc.column_mut(j).add_scalar_mut(-mu);
+        xs.column_mut(j).add_scalar_mut(-mu);
+    }
+    (xc, xs)
+}
+
 /// is undefined when the training rows do not exceed the columns).
 pub fn check_lambda(lambda: f64) -> Result<()> {
     if !(lambda.is_finite() && lambda > 0.0) {
