@@ -155,7 +155,6 @@ impl RidgeSplit {
     }
 }
 
-/// λ must be a positive finite number (λ = 0 is ordinary least squares, which
 /// The training rows and the test rows of X, both centred by the training
 /// rows' column means (`m` training images): the intercept of the ridge fit.
 fn centred_by_training(x: &DMatrix<f64>, train: &[usize], test: &[usize], m: f64) -> (DMatrix<f64>, DMatrix<f64>) {
@@ -169,6 +168,7 @@ fn centred_by_training(x: &DMatrix<f64>, train: &[usize], test: &[usize], m: f64
     (xc, xs)
 }
 
+/// λ must be a positive finite number (λ = 0 is ordinary least squares, which
 /// is undefined when the training rows do not exceed the columns).
 pub fn check_lambda(lambda: f64) -> Result<()> {
     if !(lambda.is_finite() && lambda > 0.0) {
