@@ -19,6 +19,9 @@ pub mod stats;
 pub mod stimuli;
 pub mod zoo;
 
+#[cfg(test)]
+mod testing;
+
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 

@@ -163,10 +163,3 @@ mod tests {
         assert!(lo < -0.499 && hi > 0.499);
     }
 }
-
-/// An n x p matrix of seeded standard normals: the tests' shared random input.
-#[cfg(test)]
-pub(crate) fn normal_matrix(n: usize, p: usize, seed: u64, stream: u64) -> nalgebra::DMatrix<f64> {
-    let mut r = SeededRng::new(seed, stream);
-    nalgebra::DMatrix::from_fn(n, p, |_, _| r.standard_normal())
-}

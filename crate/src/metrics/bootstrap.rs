@@ -174,11 +174,7 @@ mod tests {
     fn same_bits_for_one_and_three_threads() {
         let (a, b) = pair(1.0);
         let run = |t: usize| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(t)
-                .build()
-                .unwrap()
-                .install(|| bootstrap_ci(&a, &b, Compare::Spearman, 100, 0.9, 4).unwrap())
+            crate::testing::in_pool(t, || bootstrap_ci(&a, &b, Compare::Spearman, 100, 0.9, 4).unwrap())
         };
         let (x, y) = (run(1), run(3));
         assert_eq!(

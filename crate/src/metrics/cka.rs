@@ -305,7 +305,7 @@ mod tests {
         let y = random(300, 700, 20);
         let (xn, yn) = (random(300, 20, 21), random(300, 30, 22));
         let run = |t: usize| {
-            rayon::ThreadPoolBuilder::new().num_threads(t).build().unwrap().install(|| {
+            crate::testing::in_pool(t, || {
                 let mut v = all_three(&x, &y).to_vec();
                 v.push(linear_cka(&xn, &yn).unwrap());
                 v

@@ -115,7 +115,7 @@ mod tests {
     use super::*;
 
     fn random(n: usize, p: usize, seed: u64) -> DMatrix<f64> {
-        crate::rng::normal_matrix(n, p, seed, 0)
+        crate::testing::normal_matrix(n, p, seed, 0)
     }
 
     #[test]
@@ -152,11 +152,7 @@ mod tests {
         let x = random(700, 30, 4);
         let y = random(520, 30, 5);
         let run = |t: usize| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(t)
-                .build()
-                .unwrap()
-                .install(|| (linear_gram(&x), cross_gram(&x, &y), rbf_gram(&x, 0.7, "X").unwrap()))
+            crate::testing::in_pool(t, || (linear_gram(&x), cross_gram(&x, &y), rbf_gram(&x, 0.7, "X").unwrap()))
         };
         let (a, b) = (run(1), run(3));
         assert!(a.0.iter().zip(b.0.iter()).all(|(u, v)| u.to_bits() == v.to_bits()));

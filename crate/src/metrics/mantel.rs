@@ -81,7 +81,7 @@ mod tests {
     use nalgebra::DMatrix;
 
     fn random(n: usize, p: usize, seed: u64) -> DMatrix<f64> {
-        crate::rng::normal_matrix(n, p, seed, 0)
+        crate::testing::normal_matrix(n, p, seed, 0)
     }
 
     #[test]
@@ -131,11 +131,7 @@ mod tests {
         let a = rdm(&random(15, 6, 4), Distance::Euclidean).unwrap();
         let b = rdm(&random(15, 6, 5), Distance::Euclidean).unwrap();
         let run = |t: usize, seed: u64| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(t)
-                .build()
-                .unwrap()
-                .install(|| mantel(&a, &b, Compare::TauA, 500, seed).unwrap())
+            crate::testing::in_pool(t, || mantel(&a, &b, Compare::TauA, 500, seed).unwrap())
         };
         let (one, three) = (run(1, 9), run(3, 9));
         assert_eq!(one.p_value.to_bits(), three.p_value.to_bits());

@@ -421,7 +421,7 @@ mod tests {
     use crate::metrics::splits::random_splits;
 
     fn normal(n: usize, p: usize, seed: u64) -> DMatrix<f64> {
-        crate::rng::normal_matrix(n, p, seed, 0)
+        crate::testing::normal_matrix(n, p, seed, 0)
     }
 
     fn small() -> NrpOptions {
@@ -488,8 +488,7 @@ mod tests {
         o.max_epochs = 20;
         o.hidden_sizes = vec![vec![8, 8], vec![16, 4]];
         let run = |threads: usize, o: &NrpOptions| {
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-            let r = pool.install(|| nrp(&x, &y, &splits, o)).unwrap();
+            let r = crate::testing::in_pool(threads, || nrp(&x, &y, &splits, o)).unwrap();
             let mut bits: Vec<u64> =
                 r.r2_per_unit.iter().chain(&r.mae_per_unit).map(|v| v.to_bits()).collect();
             bits.extend(r.splits.iter().flat_map(|s| s.grid.iter().map(|g| g.validation_loss.to_bits())));

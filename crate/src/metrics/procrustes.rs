@@ -87,7 +87,7 @@ mod tests {
     use crate::rng::SeededRng;
 
     fn random(n: usize, p: usize, seed: u64) -> DMatrix<f64> {
-        crate::rng::normal_matrix(n, p, seed, crate::rng::stream_id("procrustes/test"))
+        crate::testing::normal_matrix(n, p, seed, crate::rng::stream_id("procrustes/test"))
     }
 
     #[test]
@@ -143,7 +143,7 @@ mod tests {
         let x = random(300, 40, 8);
         let y = random(300, 50, 9);
         let run = |t: usize| {
-            rayon::ThreadPoolBuilder::new().num_threads(t).build().unwrap().install(|| procrustes(&x, &y).unwrap())
+            crate::testing::in_pool(t, || procrustes(&x, &y).unwrap())
         };
         let (a, b) = (run(1), run(3));
         assert_eq!(a.value.to_bits(), b.value.to_bits());

@@ -225,7 +225,7 @@ mod tests {
     use super::*;
 
     fn normal_matrix(n: usize, p: usize, seed: u64) -> DMatrix<f64> {
-        crate::rng::normal_matrix(n, p, seed, 7)
+        crate::testing::normal_matrix(n, p, seed, 7)
     }
 
     #[test]

@@ -324,7 +324,7 @@ mod tests {
     use super::*;
 
     pub(crate) fn random(n: usize, p: usize, seed: u64) -> DMatrix<f64> {
-        crate::rng::normal_matrix(n, p, seed, 0)
+        crate::testing::normal_matrix(n, p, seed, 0)
     }
 
     fn naive_corr(a: &[f64], b: &[f64]) -> f64 {
@@ -449,11 +449,7 @@ mod tests {
     fn same_bits_for_one_and_three_threads() {
         let x = random(150, 40, 6);
         let run = |t: usize| {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(t)
-                .build()
-                .unwrap();
-            pool.install(|| {
+            crate::testing::in_pool(t, || {
                 [Distance::Correlation, Distance::Euclidean].map(|d| {
                     rdm(&x, d)
                         .unwrap()

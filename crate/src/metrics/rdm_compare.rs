@@ -332,11 +332,7 @@ mod tests {
     fn tau_a_same_bits_for_one_and_three_threads() {
         let (a, b) = (draws(20000, 50, 7), draws(20000, 5000, 8));
         let run = |t: usize| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(t)
-                .build()
-                .unwrap()
-                .install(|| kendall_tau_a(&a, &b).to_bits())
+            crate::testing::in_pool(t, || kendall_tau_a(&a, &b).to_bits())
         };
         assert_eq!(run(1), run(3));
     }

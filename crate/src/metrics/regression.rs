@@ -335,7 +335,7 @@ mod tests {
     use super::*;
 
     fn normal(n: usize, p: usize, seed: u64) -> DMatrix<f64> {
-        crate::rng::normal_matrix(n, p, seed, 13)
+        crate::testing::normal_matrix(n, p, seed, 13)
     }
 
     #[test]
@@ -368,11 +368,7 @@ mod tests {
         let y = &x.columns(0, 40) * normal(40, 30, 6) + normal(60, 30, 7);
         let opts = RegressionOptions { projection_dim: 64, lambdas: vec![1.0, 10.0], ..Default::default() };
         let run = |t: usize| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(t)
-                .build()
-                .unwrap()
-                .install(|| regression(&x, &y, &opts).unwrap())
+            crate::testing::in_pool(t, || regression(&x, &y, &opts).unwrap())
         };
         let (a, b) = (run(1), run(3));
         assert!(a.projected && a.dual_form && a.regression_dim == 64);

@@ -90,7 +90,7 @@ mod tests {
     use crate::rng::SeededRng;
 
     fn random(n: usize, p: usize, seed: u64) -> DMatrix<f64> {
-        crate::rng::normal_matrix(n, p, seed, crate::rng::stream_id("soft_matching/test"))
+        crate::testing::normal_matrix(n, p, seed, crate::rng::stream_id("soft_matching/test"))
     }
 
     #[test]
@@ -135,7 +135,7 @@ mod tests {
         let x = random(40, 60, 4);
         let y = random(40, 45, 5);
         let run = |t: usize| {
-            rayon::ThreadPoolBuilder::new().num_threads(t).build().unwrap().install(|| soft_matching(&x, &y).unwrap())
+            crate::testing::in_pool(t, || soft_matching(&x, &y).unwrap())
         };
         let (a, b) = (run(1), run(3));
         assert_eq!(a.value.to_bits(), b.value.to_bits());
