@@ -1,23 +1,14 @@
 // Errors reach the person: a bad spec rejects window.idlab.run and shows a
 // message in #error that names the problem, and the page keeps working.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
-  DEFAULT_SPEC, limitedSpec, startServer, launchBrowser, openPage, waitReady, visibleError, outDir,
+  DEFAULT_SPEC, limitedSpec, browserAndServer, openPage, waitReady, visibleError, outDir,
 } from './helpers.mjs';
 
-let browser;
-let server;
-before(async () => {
-  browser = await launchBrowser();
-  server = await startServer({ isolation: true });
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const env = browserAndServer();
 
 /** Run a spec through window.idlab.run; returns {ok, message} instead of throwing. */
 async function tryRun(page, spec) {
@@ -32,7 +23,7 @@ async function tryRun(page, spec) {
 }
 
 test('bad specs are reported in #error and the page stays usable', { timeout: 5 * 60 * 1000 }, async () => {
-  const { page, context, problems } = await openPage(browser, `${server.url}?autorun=0`);
+  const { page, context, problems } = await openPage(env.browser, `${env.server.url}?autorun=0`);
   try {
     await waitReady(page);
     assert.equal(await visibleError(page), null, 'no error before anything ran');

@@ -6,6 +6,7 @@
 //   IDLAB_TEST_OUT  where screenshots and result JSON go (default tests/out/)
 //   CHROMIUM        the browser executable (default /usr/bin/chromium)
 
+import { before, after } from 'node:test';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -89,6 +90,23 @@ export async function startServer({ isolation = true } = {}) {
       clearTimeout(timer);
     },
   };
+}
+
+/**
+ * One browser and one `idlab serve` for a test file: registers node:test's before/after
+ * and returns {browser, server}, filled once the before hook has run.
+ */
+export function browserAndServer({ isolation = true } = {}) {
+  const env = { browser: null, server: null };
+  before(async () => {
+    env.browser = await launchBrowser();
+    env.server = await startServer({ isolation });
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.server?.close();
+  });
+  return env;
 }
 
 export async function launchBrowser() {

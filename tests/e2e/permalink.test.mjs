@@ -3,36 +3,27 @@
 // (form and JSON), and a run from it carries that spec. A broken fragment is
 // reported and the default experiment shown.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startServer, launchBrowser, openPage, waitReady, openFormReady, visibleError, waitForResult, DEFAULT_SPEC,
+  browserAndServer, openPage, waitReady, openFormReady, visibleError, waitForResult, DEFAULT_SPEC,
 } from './helpers.mjs';
 
 /** Opens `url` as given (fragment and all) and waits for the worker and the model form. */
 async function openAt(url) {
-  const opened = await openPage(browser, url);
+  const opened = await openPage(env.browser, url);
   await waitReady(opened.page);
   await opened.page.waitForSelector('#target-arch:not([disabled])', { timeout: 30000 });
   return opened;
 }
 
-let browser;
-let server;
-before(async () => {
-  browser = await launchBrowser();
-  server = await startServer({ isolation: true });
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const env = browserAndServer();
 
 test('a permalink reproduces the spec and its run', { timeout: 6 * 60 * 1000 }, async () => {
   let link;
   let spec;
   {
-    const { page, context, problems } = await openFormReady(browser, server.url);
+    const { page, context, problems } = await openFormReady(env.browser, env.server.url);
     try {
       await page.selectOption('#target-arch', 'resnet18');
       await page.fill('#target-seed', '5');
@@ -66,7 +57,7 @@ test('a permalink reproduces the spec and its run', { timeout: 6 * 60 * 1000 }, 
 });
 
 test('a broken permalink is reported and the default experiment shown', { timeout: 3 * 60 * 1000 }, async () => {
-  const { page, context } = await openAt(`${server.url}?autorun=0#spec=%7B%22idlab%22%3A`);
+  const { page, context } = await openAt(`${env.server.url}?autorun=0#spec=%7B%22idlab%22%3A`);
   try {
     const shown = await visibleError(page);
     assert.match(shown, /The link's spec could not be read/, `#error: ${shown}`);

@@ -3,12 +3,12 @@
 // page refuses, before the worker hears of it, a run that would not fit in the
 // tab or that pairs models with different input sizes.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  DIST, startServer, launchBrowser, openFormReady, visibleError, waitForResult,
+  DIST, browserAndServer, openFormReady, visibleError, waitForResult,
   heatmapData, checkMatrix, outDir, writeJson,
 } from './helpers.mjs';
 
@@ -21,20 +21,11 @@ const entry = (arch) => {
   return e;
 };
 
-let browser;
-let server;
-before(async () => {
-  browser = await launchBrowser();
-  server = await startServer({ isolation: true });
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const env = browserAndServer();
 
 /** Open the page without autorun and wait for the worker and the model list. */
 async function openReady() {
-  const opened = await openFormReady(browser, server.url);
+  const opened = await openFormReady(env.browser, env.server.url);
   // Count what the page posts to the worker, to prove a refused run never reached it.
   await opened.page.evaluate(() => {
     window.__posted = [];
