@@ -10,7 +10,7 @@
 
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { BIN, startServer, launchBrowser, openPage, waitReady, outDir, writeJson, writeNpy } from '../e2e/helpers.mjs';
+import { ROOT, startServer, launchBrowser, openPage, waitReady, outDir, writeJson, writeNpy } from '../e2e/helpers.mjs';
 
 /** Seeded uniform(-1, 1) rows x cols, row-major (a 32-bit LCG). */
 function matrix(rows, cols, seed) {
@@ -29,6 +29,9 @@ const CASES = [
   { name: 'regression', n: 1000, p1: 4096, p2: 1000, params: {} },
 ];
 
+// The release binary (./build.sh build makes it): the e2e default, the debug
+// build, would time unoptimised code.
+const BIN = path.resolve(ROOT, process.env.IDLAB_BIN || 'target/release/idlab');
 const dir = outDir('bench', 'metrics');
 const browser = await launchBrowser();
 const rows = [];

@@ -3,10 +3,13 @@
 //! functions `gram_linear` and `gram_rbf`).
 //!
 //! The products are tiled into fixed blocks of rows and the blocks are
-//! computed in parallel with rayon, each by nalgebra's GEMM (the
-//! `matrixmultiply` crate). A block's value depends only on the block, never on
-//! which thread ran it, so results are bit-identical for any thread count.
+//! computed in parallel with rayon, each by faer's sequential GEMM
+//! ([`super::dense::mul_nt`]), which has SIMD kernels natively and, through the
+//! `gemm` crate's simd128 kernels, in wasm (nalgebra's own GEMM is scalar in
+//! wasm for f64). A block's value depends only on the block, never on which
+//! thread ran it, so results are bit-identical for any thread count.
 
+use super::dense;
 use crate::error::{Error, Result};
 use nalgebra::DMatrix;
 use rayon::prelude::*;
@@ -19,17 +22,23 @@ fn tiles(n: usize) -> Vec<(usize, usize)> {
     (0..n).step_by(TILE).map(|s| (s, TILE.min(n - s))).collect()
 }
 
+/// The row blocks of `x`, each copied contiguous once (a copy is O(n p),
+/// the products it feeds O(n² p)).
+fn row_blocks(x: &DMatrix<f64>, t: &[(usize, usize)]) -> Vec<DMatrix<f64>> {
+    t.par_iter().map(|&(s, len)| x.rows(s, len).into_owned()).collect()
+}
+
 /// A Bᵀ for A (m x p) and B (k x p): the cross Gram matrix of two row sets.
 pub fn cross_gram(a: &DMatrix<f64>, b: &DMatrix<f64>) -> DMatrix<f64> {
     assert_eq!(a.ncols(), b.ncols(), "cross_gram: column counts differ");
-    let bt = b.transpose();
     let (ta, tb) = (tiles(a.nrows()), tiles(b.nrows()));
+    let (ra, rb) = (row_blocks(a, &ta), row_blocks(b, &tb));
     let pairs: Vec<(usize, usize)> = (0..ta.len())
         .flat_map(|i| (0..tb.len()).map(move |j| (i, j)))
         .collect();
     let blocks: Vec<DMatrix<f64>> = pairs
         .par_iter()
-        .map(|&(i, j)| a.rows(ta[i].0, ta[i].1) * bt.columns(tb[j].0, tb[j].1))
+        .map(|&(i, j)| dense::mul_nt(&ra[i], &rb[j]))
         .collect();
     let mut out = DMatrix::zeros(a.nrows(), b.nrows());
     for (&(i, j), block) in pairs.iter().zip(&blocks) {
@@ -43,14 +52,14 @@ pub fn cross_gram(a: &DMatrix<f64>, b: &DMatrix<f64>) -> DMatrix<f64> {
 /// exactly symmetric.
 pub fn linear_gram(x: &DMatrix<f64>) -> DMatrix<f64> {
     let n = x.nrows();
-    let xt = x.transpose();
     let t = tiles(n);
+    let r = row_blocks(x, &t);
     let pairs: Vec<(usize, usize)> = (0..t.len())
         .flat_map(|i| (i..t.len()).map(move |j| (i, j)))
         .collect();
     let blocks: Vec<DMatrix<f64>> = pairs
         .par_iter()
-        .map(|&(i, j)| x.rows(t[i].0, t[i].1) * xt.columns(t[j].0, t[j].1))
+        .map(|&(i, j)| dense::mul_nt(&r[i], &r[j]))
         .collect();
     let mut out = DMatrix::zeros(n, n);
     for (&(i, j), block) in pairs.iter().zip(&blocks) {
