@@ -269,29 +269,17 @@ fn unit_rows(x: &DMatrix<f64>, center: bool) -> Result<DMatrix<f64>> {
     Ok(z)
 }
 
-/// Rows per block of the Gram product.
-const BLOCK: usize = 64;
-
-/// 1 - z_i·z_j for i < j, by blocks of rows against the rows after them.
+/// 1 - z_i·z_j for i < j, from the tiled Gram matrix (SIMD natively and in wasm).
 fn one_minus_gram(z: &DMatrix<f64>) -> Vec<f64> {
     let n = z.nrows();
-    let zt = z.transpose();
-    let starts: Vec<usize> = (0..n).step_by(BLOCK).collect();
-    let blocks: Vec<Vec<f64>> = starts
-        .par_iter()
-        .map(|&r0| {
-            let rows = BLOCK.min(n - r0);
-            let g = z.rows(r0, rows) * zt.columns(r0, n - r0);
-            let mut out = Vec::new();
-            for a in 0..rows {
-                for j in a + 1..n - r0 {
-                    out.push((1.0 - g[(a, j)]).clamp(0.0, 2.0));
-                }
-            }
-            out
-        })
-        .collect();
-    blocks.concat()
+    let g = super::kernels::linear_gram(z);
+    let mut out = Vec::with_capacity(n * (n - 1) / 2);
+    for i in 0..n {
+        for j in i + 1..n {
+            out.push((1.0 - g[(j, i)]).clamp(0.0, 2.0)); // symmetric: column i is contiguous
+        }
+    }
+    out
 }
 
 /// f(Σ (x_i - x_j)²) for i < j, computed directly (no cancellation).
