@@ -1,10 +1,11 @@
 //! Where stimuli, models, sinks and metrics meet: the spec, the stepwise run
 //! and the result document.
 
+pub mod datasets;
 mod result;
 mod session;
 mod spec;
 
-pub use result::{ExperimentResult, Side};
+pub use result::{ExperimentResult, Score, ModelInfo, TIDY_HEADER};
 pub use session::{Progress, Session};
-pub use spec::{ModelRef, ModelSpec, NormOverride, Spec, StimuliSpec, METRICS, SPEC_VERSION};
+pub use spec::{MetricSpec, ModelRef, ModelSpec, NormOverride, Spec, StimuliSpec, EXPERIMENT_METRICS, SPEC_VERSION};

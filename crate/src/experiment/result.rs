@@ -3,46 +3,152 @@
 use super::spec::Spec;
 use serde::Serialize;
 
-/// One side of a comparison.
+/// A source or a target as the run resolved it.
 #[derive(Clone, Debug, Serialize)]
-pub struct Side {
-    /// The zoo architecture, or the user model's file name.
-    pub arch: String,
-    /// The zoo model's seed; absent for a user model.
+pub struct ModelInfo {
+    /// `s0`, `s1`, … for sources, `t0`, … for targets, in spec order.
+    pub id: String,
+    /// `source` or `target`.
+    pub role: &'static str,
+    pub label: String,
+    /// `zoo`, `onnx`, `responses`, `rdms` or `dataset`.
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arch: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
+    /// Recorded layers; one entry, the file's or dataset's name, for data.
     pub layers: Vec<String>,
+    /// Subjects of an RDM target.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub subjects: Vec<String>,
+    /// Units of a responses target.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub units: Option<usize>,
 }
 
-/// A layer x layer score matrix and its provenance.
+/// One metric of one source against one target.
+#[derive(Clone, Debug, Serialize)]
+pub struct Score {
+    pub metric: String,
+    pub source: String,
+    pub target: String,
+    /// `values[i][j]`: source layer i against target layer j; null where the
+    /// score is undefined (the reason is in the result's warnings).
+    pub values: Vec<Vec<Option<f64>>>,
+    /// RDM targets with several subjects: `[i][j][subject]`; `values` holds their mean.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_subject: Option<Vec<Vec<Vec<Option<f64>>>>>,
+    /// RSA with permutations: the Mantel test's p-value per cell.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p_values: Option<Vec<Vec<Option<f64>>>>,
+}
+
+/// Nili et al. (2014) noise ceiling of an RDM target with several subjects.
+#[derive(Clone, Debug, Serialize)]
+pub struct Ceiling {
+    pub metric: String,
+    pub target: String,
+    pub lower: f64,
+    pub upper: f64,
+}
+
+/// Per target layer: did the source of the target's architecture score best?
+#[derive(Clone, Debug, Serialize)]
+pub struct LayerVerdict {
+    pub layer: String,
+    /// Best score over the correct source's layers.
+    #[serde(rename = "match")]
+    pub s_match: f64,
+    pub nonmatch_mean: f64,
+    /// (match - mean nonmatch) / (match + mean nonmatch).
+    pub index: Option<f64>,
+    pub best_source: String,
+    pub correct_won: bool,
+    /// Each source's best score over its layers, by id.
+    pub best_per_source: std::collections::BTreeMap<String, f64>,
+}
+
+/// The identifiability analysis of one metric and one model target.
+#[derive(Clone, Debug, Serialize)]
+pub struct Identifiability {
+    pub metric: String,
+    pub target: String,
+    /// The source with the target's architecture.
+    pub correct_source: String,
+    pub layers: Vec<LayerVerdict>,
+}
+
+/// One input's content hash, so a result says exactly what it was computed on.
+#[derive(Clone, Debug, Serialize)]
+pub struct Input {
+    /// `stimulus`, `model` or `data`.
+    pub role: &'static str,
+    pub name: String,
+    pub bytes: usize,
+    pub sha256: String,
+}
+
+/// The result of a run and its provenance.
 #[derive(Clone, Debug, Serialize)]
 pub struct ExperimentResult {
     pub idlab_version: String,
     /// Which build computed it: `native`, `threads` or `single` (set by the front door).
     pub flavor: String,
     pub spec: Spec,
-    pub metric: String,
     pub n_stimuli: usize,
-    pub source: Side,
-    pub target: Side,
-    /// `matrix[i][j]`: score of source layer i against target layer j.
-    pub matrix: Vec<Vec<f64>>,
+    pub stimuli: Vec<String>,
+    pub inputs: Vec<Input>,
+    pub models: Vec<ModelInfo>,
+    pub scores: Vec<Score>,
+    pub noise_ceilings: Vec<Ceiling>,
+    pub identifiability: Vec<Identifiability>,
+    /// Scores that could not be computed, and why.
+    pub warnings: Vec<String>,
     /// Wall-clock seconds of the run (set by the front door, which owns the clock).
     pub seconds: f64,
 }
 
 impl ExperimentResult {
-    /// The matrix as CSV with a header row of target layers and a first column of source layers.
-    pub fn to_csv_rows(&self) -> Vec<Vec<String>> {
-        let mut rows = Vec::with_capacity(self.matrix.len() + 1);
-        let mut header = vec![format!("source\\target")];
-        header.extend(self.target.layers.iter().cloned());
-        rows.push(header);
-        for (name, row) in self.source.layers.iter().zip(&self.matrix) {
-            let mut r = vec![name.clone()];
-            r.extend(row.iter().map(|v| format!("{v}")));
-            rows.push(r);
+    fn model(&self, id: &str) -> Option<&ModelInfo> {
+        self.models.iter().find(|m| m.id == id)
+    }
+
+    /// Tidy rows, one per score cell (and subject), the CSV the CLI writes and
+    /// the page downloads: metric, source, source_layer, target, target_layer,
+    /// subject, value, p_value.
+    pub fn tidy_rows(&self) -> Vec<[String; 8]> {
+        let num = |v: Option<f64>| v.map(|v| format!("{v}")).unwrap_or_default();
+        let mut rows = Vec::new();
+        for s in &self.scores {
+            let (Some(src), Some(tgt)) = (self.model(&s.source), self.model(&s.target)) else { continue };
+            for (i, row) in s.values.iter().enumerate() {
+                for (j, v) in row.iter().enumerate() {
+                    let p = s.p_values.as_ref().and_then(|p| p[i][j]);
+                    let base = |subject: String, value: Option<f64>| {
+                        [
+                            s.metric.clone(),
+                            src.label.clone(),
+                            src.layers[i].clone(),
+                            tgt.label.clone(),
+                            tgt.layers[j].clone(),
+                            subject,
+                            num(value),
+                            num(p),
+                        ]
+                    };
+                    rows.push(base(String::new(), *v));
+                    if let Some(per) = &s.per_subject {
+                        for (k, name) in tgt.subjects.iter().enumerate() {
+                            rows.push(base(name.clone(), per[i][j][k]));
+                        }
+                    }
+                }
+            }
         }
         rows
     }
 }
+
+/// The header of [`ExperimentResult::tidy_rows`].
+pub const TIDY_HEADER: [&str; 8] = ["metric", "source", "source_layer", "target", "target_layer", "subject", "value", "p_value"];

@@ -1,24 +1,42 @@
 //! A run of one spec, advanced one bounded unit of work at a time (build a
-//! model, run one image, compute the scores), so that front doors can report
-//! progress and cancel between steps without threads or timers in the core.
+//! model, run one image, score one source layer against every target), so
+//! that front doors can report progress and cancel between steps without
+//! threads or timers in the core.
+//!
+//! Targets run first and keep what the metrics need of each layer (Gram
+//! matrix, row sums, regression features); then each source model runs, is
+//! scored layer by layer against every target, and is dropped, so memory
+//! holds the targets plus one source.
 
-use super::result::{ExperimentResult, Side};
-use super::spec::{ModelRef, NormOverride, Spec};
+use super::datasets::{self, Dataset};
+use super::result::{Ceiling, ExperimentResult, Identifiability, Input, LayerVerdict, ModelInfo, Score};
+use super::spec::{ModelRef, ModelSpec, NormOverride, Spec};
 use crate::error::{Error, Result};
-use crate::metrics::cka::cka_from_grams;
+use crate::metrics::cka::{cka_from_grams, debiased_cka_from_grams};
+use crate::metrics::kernels::linear_gram;
+use crate::metrics::noise_ceiling::noise_ceiling;
+use crate::metrics::projection::SparseProjection;
+use crate::metrics::rdm::{rdm_from_gram, Distance, Rdm};
+use crate::metrics::rdm_compare::Compare;
+use crate::metrics::registry::{MetricName, MetricParams};
+use crate::metrics::regression::{regression, target_units, RegressionOptions};
+use crate::metrics::rsa::{rsa_rdms, RsaOptions};
 use crate::runtime::{inspect, Inspection, Recorder};
-use crate::stimuli::Preprocess;
-use crate::sinks::GramSink;
-use crate::stimuli::{decode_rgb, resize_crop, sets};
-use image::RgbImage;
+use crate::sinks::{FeatureSink, GramSink, Keep};
+use crate::stats::identifiability::identifiability_index;
+use crate::stimuli::{decode_rgb, resize_crop, sets, Preprocess};
 use crate::zoo::{self, Arch, Probe};
+use image::RgbImage;
 use nalgebra::DMatrix;
+use rayon::prelude::*;
 use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
 
 /// What a step just did and how far the run is.
 #[derive(Clone, Debug, Serialize)]
 pub struct Progress {
-    /// `building`, `recording`, `comparing` or `done`.
+    /// `loading`, `building`, `recording`, `comparing` or `done`.
     pub stage: &'static str,
     pub label: String,
     /// Steps done and in all.
@@ -28,10 +46,12 @@ pub struct Progress {
     pub images_total: usize,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq)]
 enum Phase {
-    Build(usize),
+    /// Entry e is next.
+    Start(usize),
     Record(usize, usize),
-    Compare,
+    Compare(usize, usize),
     Done,
 }
 
@@ -40,28 +60,71 @@ enum Kind {
     /// A user's ONNX file; `bytes` arrive with [`Session::add_model`] and are
     /// released once the model is built.
     Onnx { file: String, requested: Vec<String>, size: Option<u32>, norm: NormOverride, bytes: Option<Vec<u8>>, added: bool },
+    /// A user's responses (stimuli x units), parsed when added.
+    Responses { file: String, key: Option<String>, matrix: Option<DMatrix<f64>> },
+    /// A user's RDMs, one per subject.
+    Rdms { file: String, key: Option<String>, rdms: Option<Vec<Rdm>> },
+    /// Shipped RDMs; `files[i]` arrives with [`Session::add_data`].
+    Dataset { d: &'static Dataset, files: Vec<Option<Vec<u8>>> },
 }
 
-struct Model {
+#[derive(Clone, Copy, PartialEq)]
+enum Role {
+    Source,
+    Target,
+}
+
+struct Entry {
+    id: String,
+    role: Role,
+    label: String,
     kind: Kind,
     /// Known at [`Session::new`] for a zoo model, at [`Session::add_model`] for a user model.
     layers: Vec<Probe>,
     preprocess: Option<Preprocess>,
+    /// Data targets: subject names (RDMs) or unit count (responses), known once added.
+    subjects: Vec<String>,
+    units: Option<usize>,
 }
 
-impl Model {
-    fn label(&self) -> String {
+impl Entry {
+    fn is_model(&self) -> bool {
+        matches!(self.kind, Kind::Zoo { .. } | Kind::Onnx { .. })
+    }
+
+    fn layer_names(&self) -> Vec<String> {
         match &self.kind {
-            Kind::Zoo { arch, seed } => format!("{} seed {}", arch.name(), seed),
-            Kind::Onnx { file, .. } => file.clone(),
+            Kind::Zoo { .. } | Kind::Onnx { .. } => self.layers.iter().map(|l| l.label.clone()).collect(),
+            _ => vec![self.label.clone()],
         }
     }
 }
 
-/// A run of one spec: add the user models (if any) and the stimuli, then call
-/// [`Session::step`] until done.
+/// What the metrics need of one layer (or one data target).
+#[derive(Default)]
+struct LayerData {
+    gram: Option<DMatrix<f64>>,
+    sums: Vec<f64>,
+    units: usize,
+    /// Regression features, by metric index.
+    features: Vec<Option<DMatrix<f64>>>,
+    /// RDM targets: one per subject.
+    rdms: Vec<Rdm>,
+}
+
+/// What is folded in while a model runs, per layer.
+struct LayerSink {
+    gram: Option<GramSink>,
+    sums: Vec<f64>,
+    units: usize,
+    features: Vec<Option<FeatureSink>>,
+}
+
+/// A run of one spec: add the user models and data files (if any) and the
+/// stimuli, then call [`Session::step`] until done.
 pub struct Session {
     spec: Spec,
+    metrics: Vec<(MetricName, MetricParams)>,
     /// The stimulus set: image names, files to fetch, origin.
     set: sets::Resolved,
     /// Stimuli decoded, resized and cropped once (resized as soon as the input
@@ -69,106 +132,221 @@ pub struct Session {
     /// normalises them with its own mean and std when it records.
     images: Vec<RgbImage>,
     resized: bool,
-    models: [Model; 2],
+    /// Targets first, then sources, in spec order: the order they run in.
+    entries: Vec<Entry>,
     phase: Phase,
     steps_done: usize,
-    running: Option<(Recorder, Vec<GramSink>)>,
-    grams: Vec<Vec<DMatrix<f64>>>,
-    matrix: Option<Vec<Vec<f64>>>,
+    running: Option<(Recorder, Vec<LayerSink>)>,
+    /// Per entry, while it is needed: targets until the end, a source while it is scored.
+    data: Vec<Option<Vec<LayerData>>>,
+    scores: Vec<Score>,
+    score_index: HashMap<(usize, usize, usize), usize>,
+    ceilings: Vec<Ceiling>,
+    identifiability: Vec<Identifiability>,
+    inputs: Vec<Input>,
+    warnings: Vec<String>,
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl Session {
     pub fn new(spec: Spec) -> Result<Session> {
         spec.validate()?;
-        let model = |m: &super::spec::ModelSpec| -> Result<Model> {
-            Ok(match m.resolve()? {
-                ModelRef::Zoo { arch, seed } => {
-                    Model { kind: Kind::Zoo { arch, seed }, layers: spec.recorded_layers(arch)?, preprocess: Some(arch.preprocess()) }
-                }
-                ModelRef::Onnx { file, layers, size, norm } => Model {
+        let metrics = spec.metrics.iter().map(|m| Ok((m.metric()?, m.params()))).collect::<Result<Vec<_>>>()?;
+        let entry = |m: &ModelSpec, role: Role, index: usize| -> Result<Entry> {
+            let id = format!("{}{index}", if role == Role::Source { "s" } else { "t" });
+            let mut e = match m.resolve()? {
+                ModelRef::Zoo { arch, seed } => Entry {
+                    id,
+                    role,
+                    label: format!("{} seed {seed}", arch.name()),
+                    kind: Kind::Zoo { arch, seed },
+                    layers: spec.recorded_layers(arch, m)?,
+                    preprocess: Some(arch.preprocess()),
+                    subjects: Vec::new(),
+                    units: None,
+                },
+                ModelRef::Onnx { file, layers, size, norm } => Entry {
+                    id,
+                    role,
+                    label: file.into(),
                     kind: Kind::Onnx { file: file.into(), requested: layers.to_vec(), size, norm, bytes: None, added: false },
                     layers: Vec::new(),
                     preprocess: None,
+                    subjects: Vec::new(),
+                    units: None,
                 },
-            })
+                ModelRef::Responses { file, key } => Entry {
+                    id,
+                    role,
+                    label: file.into(),
+                    kind: Kind::Responses { file: file.into(), key: key.map(Into::into), matrix: None },
+                    layers: Vec::new(),
+                    preprocess: None,
+                    subjects: Vec::new(),
+                    units: None,
+                },
+                ModelRef::Rdms { file, key } => Entry {
+                    id,
+                    role,
+                    label: file.into(),
+                    kind: Kind::Rdms { file: file.into(), key: key.map(Into::into), rdms: None },
+                    layers: Vec::new(),
+                    preprocess: None,
+                    subjects: Vec::new(),
+                    units: None,
+                },
+                ModelRef::Dataset { name } => {
+                    let d = datasets::find(name, &spec.stimuli.set)?;
+                    Entry {
+                        id,
+                        role,
+                        label: d.label.into(),
+                        kind: Kind::Dataset { d, files: vec![None; d.files().len()] },
+                        layers: Vec::new(),
+                        preprocess: None,
+                        subjects: d.subjects.iter().map(|(s, _)| s.to_string()).collect(),
+                        units: None,
+                    }
+                }
+            };
+            if let Some(label) = &m.label {
+                e.label = label.clone();
+            }
+            Ok(e)
         };
-        let models = [model(&spec.source)?, model(&spec.target)?];
+        let mut entries = Vec::new();
+        for (i, m) in spec.targets.iter().enumerate() {
+            entries.push(entry(m, Role::Target, i).map_err(|e| in_field(&format!("targets[{i}]"), e))?);
+        }
+        for (i, m) in spec.sources.iter().enumerate() {
+            entries.push(entry(m, Role::Source, i).map_err(|e| in_field(&format!("sources[{i}]"), e))?);
+        }
         let set = spec.stimuli.resolve()?;
-        // Generated sets are drawn now: nothing to fetch.
-        let images = (0..set.names.len()).map_while(|i| sets::generate(set.origin, i)).collect();
+        // Generated sets are drawn now: nothing to fetch; their pixels are hashed.
+        let images: Vec<RgbImage> = (0..set.names.len()).map_while(|i| sets::generate(set.origin, i)).collect();
+        let mut inputs = Vec::new();
+        if !images.is_empty() {
+            let mut h = Sha256::new();
+            for img in &images {
+                h.update(img.as_raw());
+            }
+            inputs.push(Input {
+                role: "stimulus",
+                name: format!("{} ({} generated images)", spec.stimuli.set, images.len()),
+                bytes: images.iter().map(|i| i.as_raw().len()).sum(),
+                sha256: h.finalize().iter().map(|b| format!("{b:02x}")).collect(),
+            });
+        }
+        let n_entries = entries.len();
         let session = Session {
             spec,
+            metrics,
             set,
             images,
             resized: false,
-            models,
-            phase: Phase::Build(0),
+            entries,
+            phase: Phase::Start(0),
             steps_done: 0,
             running: None,
-            grams: Vec::new(),
-            matrix: None,
+            data: (0..n_entries).map(|_| None).collect(),
+            scores: Vec::new(),
+            score_index: HashMap::new(),
+            ceilings: Vec::new(),
+            identifiability: Vec::new(),
+            inputs,
+            warnings: Vec::new(),
         };
         session.size()?;
         Ok(session)
     }
 
-    /// The shared input side, once both models' preprocessing is known; an
+    /// The shared input side, once every model's preprocessing is known; an
     /// error when they differ.
     fn size(&self) -> Result<Option<u32>> {
-        match (&self.models[0].preprocess, &self.models[1].preprocess) {
-            (Some(a), Some(b)) if a.size != b.size => Err(Error::Spec(format!(
-                "source and target need the same input size ({} takes {} px, {} takes {} px)",
-                self.models[0].label(),
-                a.size,
-                self.models[1].label(),
-                b.size
-            ))),
-            (Some(a), Some(_)) => Ok(Some(a.size)),
-            _ => Ok(None),
+        let mut first: Option<(&Entry, u32)> = None;
+        for e in self.entries.iter().filter(|e| e.is_model()) {
+            let Some(p) = &e.preprocess else { return Ok(None) };
+            match first {
+                None => first = Some((e, p.size)),
+                Some((f, size)) if size != p.size => {
+                    return Err(Error::Spec(format!(
+                        "all models need the same input size ({} takes {size} px, {} takes {} px)",
+                        f.label, e.label, p.size
+                    )))
+                }
+                Some(_) => {}
+            }
         }
+        Ok(first.map(|(_, s)| s).or(Some(sets::GENERATED_SIZE)))
     }
 
-    /// The user-model files the spec names, which [`Session::add_model`] expects.
+    /// The user-model files (`onnx` values) the spec names, which [`Session::add_model`] expects.
     pub fn model_files(&self) -> Vec<String> {
-        self.models
+        let mut files: Vec<String> = self
+            .entries
             .iter()
-            .filter_map(|m| match &m.kind {
+            .filter_map(|e| match &e.kind {
                 Kind::Onnx { file, .. } => Some(file.clone()),
-                Kind::Zoo { .. } => None,
+                _ => None,
+            })
+            .collect();
+        files.dedup();
+        files
+    }
+
+    /// The user's data files (`responses` and `rdms` values), which [`Session::add_data`] expects.
+    pub fn data_files(&self) -> Vec<String> {
+        self.entries
+            .iter()
+            .filter_map(|e| match &e.kind {
+                Kind::Responses { file, .. } | Kind::Rdms { file, .. } => Some(file.clone()),
+                _ => None,
             })
             .collect()
     }
 
+    /// Site-relative paths of the shipped data the spec names, to fetch (page)
+    /// or read (CLI) and hand to [`Session::add_data`].
+    pub fn dataset_paths(&self) -> Vec<String> {
+        let mut paths: Vec<String> = Vec::new();
+        for e in &self.entries {
+            if let Kind::Dataset { d, .. } = &e.kind {
+                paths.extend(d.files());
+            }
+        }
+        paths.dedup();
+        paths
+    }
+
     /// Hands over the bytes of a user model named in the spec (`name` is the
-    /// spec's `onnx` value, or `source` / `target`). Inspects them at once:
-    /// the image input, the requested layers, the preprocessing metadata.
+    /// spec's `onnx` value). Inspects them at once: the image input, the
+    /// requested layers, the preprocessing metadata.
     pub fn add_model(&mut self, name: &str, bytes: Vec<u8>) -> Result<()> {
-        let sides = ["source", "target"];
-        let matches = |i: usize, m: &Model| match &m.kind {
-            Kind::Onnx { file, .. } => file == name || sides[i] == name,
-            Kind::Zoo { .. } => false,
-        };
-        let Some(i) = self.models.iter().enumerate().position(|(i, m)| matches(i, m)) else {
+        let targets: Vec<usize> = (0..self.entries.len())
+            .filter(|&j| matches!(&self.entries[j].kind, Kind::Onnx { file, .. } if file == name))
+            .collect();
+        if targets.is_empty() {
             let files = self.model_files();
             return Err(Error::State(if files.is_empty() {
                 format!("the spec names no onnx model, so \"{name}\" is not expected")
             } else {
                 format!("the spec names no onnx model \"{name}\"; it expects {}", files.join(", "))
             }));
-        };
-        if !matches!(self.phase, Phase::Build(0)) || self.steps_done > 0 {
+        }
+        if self.phase != Phase::Start(0) || self.steps_done > 0 {
             return Err(Error::State("models must be added before the run starts".into()));
         }
-        // The same file may be both source and target.
-        let file = self.models[i].label();
-        let targets: Vec<usize> =
-            (0..2).filter(|&j| matches!(&self.models[j].kind, Kind::Onnx { file: f, .. } if *f == file)).collect();
+        self.inputs.push(Input { role: "model", name: name.into(), bytes: bytes.len(), sha256: sha256(&bytes) });
+        // The same file may be named by several entries.
         let last = targets.len() - 1;
         let mut bytes = Some(bytes);
         for (k, j) in targets.into_iter().enumerate() {
-            self.load_model(j, bytes.as_deref().expect("kept until the last side"))?;
+            self.load_model(j, bytes.as_deref().expect("kept until the last entry"))?;
             let copy = if k == last { bytes.take() } else { bytes.clone() };
-            if let Kind::Onnx { bytes: slot, added, .. } = &mut self.models[j].kind {
+            if let Kind::Onnx { bytes: slot, added, .. } = &mut self.entries[j].kind {
                 *slot = copy;
                 *added = true;
             }
@@ -178,7 +356,7 @@ impl Session {
     }
 
     fn load_model(&mut self, i: usize, bytes: &[u8]) -> Result<()> {
-        let Kind::Onnx { file, requested, size, norm, .. } = &self.models[i].kind else { unreachable!("only onnx models are added") };
+        let Kind::Onnx { file, requested, size, norm, .. } = &self.entries[i].kind else { unreachable!("only onnx models are added") };
         let proto = inspect::decode(file, bytes)?;
         let found = inspect::inspect_proto(file, &proto)?;
         let side = match size {
@@ -216,8 +394,56 @@ impl Session {
                 Ok(Probe { label: name.clone(), tensor: c.tensor.clone(), units: c.units })
             })
             .collect::<Result<Vec<_>>>()?;
-        self.models[i].layers = layers;
-        self.models[i].preprocess = Some(preprocess);
+        self.entries[i].layers = layers;
+        self.entries[i].preprocess = Some(preprocess);
+        Ok(())
+    }
+
+    /// Hands over a data file: a user's responses or RDMs (`name` is the
+    /// spec's `responses` / `rdms` value) or a shipped dataset's file (`name`
+    /// is its site-relative path). Parsed and checked against the stimuli at once.
+    pub fn add_data(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
+        let n = self.n();
+        let names = self.set.names.clone();
+        let mut used = false;
+        for e in &mut self.entries {
+            match &mut e.kind {
+                Kind::Responses { file, key, matrix } if file == name => {
+                    let table = crate::data::read_table(file, bytes, key.as_deref())?;
+                    let y = crate::data::align::responses(&table, &names)?;
+                    e.units = Some(y.ncols());
+                    *matrix = Some(y);
+                    used = true;
+                }
+                Kind::Rdms { file, key, rdms } if file == name => {
+                    let table = crate::data::read_table(file, bytes, key.as_deref())?;
+                    let mats = crate::data::align::rdms(&table, n)?;
+                    let list = mats
+                        .iter()
+                        .map(|m| Rdm::from_matrix(m).map_err(|err| Error::Input(format!("{file}: {err}"))))
+                        .collect::<Result<Vec<_>>>()?;
+                    e.subjects = if list.len() > 1 { (1..=list.len()).map(|i| format!("subject {i}")).collect() } else { Vec::new() };
+                    *rdms = Some(list);
+                    used = true;
+                }
+                Kind::Dataset { d, files } => {
+                    if let Some(i) = d.files().iter().position(|f| f == name) {
+                        files[i] = Some(bytes.to_vec());
+                        used = true;
+                    }
+                }
+                _ => {}
+            }
+        }
+        if !used {
+            let mut expected = self.data_files();
+            expected.extend(self.dataset_paths());
+            return Err(Error::State(format!(
+                "the spec names no data file \"{name}\"; it expects {}",
+                if expected.is_empty() { "none".to_string() } else { expected.join(", ") }
+            )));
+        }
+        self.inputs.push(Input { role: "data", name: name.into(), bytes: bytes.len(), sha256: sha256(bytes) });
         Ok(())
     }
 
@@ -238,6 +464,7 @@ impl Session {
             return Err(Error::State(format!("all {} stimuli were already added", self.n())));
         }
         let mut img = decode_rgb(name, bytes)?;
+        self.inputs.push(Input { role: "stimulus", name: name.into(), bytes: bytes.len(), sha256: sha256(bytes) });
         if let sets::Origin::Scrambled(seed) = self.set.origin {
             img = crate::stimuli::textures::phase_scramble(&img, seed, self.images.len());
         }
@@ -252,31 +479,55 @@ impl Session {
         self.set.names.len()
     }
 
+    fn n_models(&self) -> usize {
+        self.entries.iter().filter(|e| e.is_model()).count()
+    }
+
     fn total_steps(&self) -> usize {
-        2 * (1 + self.n()) + 1
+        self.entries
+            .iter()
+            .map(|e| {
+                let own = if e.is_model() { 1 + self.n() } else { 1 };
+                own + if e.role == Role::Source { e.layers.len() } else { 0 }
+            })
+            .sum()
     }
 
     pub fn is_done(&self) -> bool {
-        matches!(self.phase, Phase::Done)
+        self.phase == Phase::Done
+    }
+
+    /// Everything added that the run needs, or an error saying what is missing.
+    fn ready(&self) -> Result<()> {
+        if self.images.len() != self.n() {
+            return Err(Error::State(format!("{} of {} stimuli added; add them all before running", self.images.len(), self.n())));
+        }
+        for e in &self.entries {
+            let missing = match &e.kind {
+                Kind::Onnx { file, added: false, .. } => Some(format!("the spec's onnx model {file} was not added; add its bytes (add_model)")),
+                Kind::Responses { file, matrix: None, .. } | Kind::Rdms { file, rdms: None, .. } => {
+                    Some(format!("the spec's data file {file} was not added (add_data)"))
+                }
+                Kind::Dataset { d, files } => files
+                    .iter()
+                    .position(Option::is_none)
+                    .map(|i| format!("dataset {}: file {} was not added (add_data)", d.name, d.files()[i])),
+                _ => None,
+            };
+            if let Some(m) = missing {
+                return Err(Error::State(format!("{m} before running")));
+            }
+        }
+        Ok(())
     }
 
     /// Does one unit of work and reports progress.
     pub fn step(&mut self) -> Result<Progress> {
-        if self.images.len() != self.n() {
-            return Err(Error::State(format!(
-                "{} of {} stimuli added; add them all before running",
-                self.images.len(),
-                self.n()
-            )));
+        if self.phase == Phase::Done {
+            return Err(Error::State("the run is already done".into()));
         }
-        for m in &self.models {
-            if let Kind::Onnx { file, added: false, .. } = &m.kind {
-                return Err(Error::State(format!(
-                    "the spec's onnx model {file} was not added; add its bytes (add_model) before running"
-                )));
-            }
-        }
-        let size = self.size()?.expect("both models are known");
+        self.ready()?;
+        let size = self.size()?.expect("every model is known");
         if !self.resized {
             for img in &mut self.images {
                 if img.dimensions() != (size, size) {
@@ -286,68 +537,314 @@ impl Session {
             self.resized = true;
         }
         let (stage, label) = match self.phase {
-            Phase::Build(m) => {
-                let model = &mut self.models[m];
-                let label = model.label();
-                let proto = match &mut model.kind {
-                    Kind::Zoo { arch, seed } => zoo::build(*arch, *seed).proto,
-                    Kind::Onnx { file, bytes, .. } => {
-                        let bytes = bytes.take().ok_or_else(|| Error::State(format!("{file} was already built")))?;
-                        inspect::decode(file, &bytes)?
-                    }
-                };
-                let tensors: Vec<String> = model.layers.iter().map(|l| l.tensor.clone()).collect();
-                let size = size as usize;
-                let recorder = Recorder::new(&label, proto, &tensors, [1, 3, size, size])?;
-                let sinks = model.layers.iter().map(|l| GramSink::new(l.units)).collect();
-                self.running = Some((recorder, sinks));
-                self.phase = Phase::Record(m, 0);
-                ("building", format!("built {label}"))
+            Phase::Start(e) if !self.entries[e].is_model() => {
+                let layer = self.load_data(e)?;
+                self.data[e] = Some(vec![layer]);
+                self.advance_from(e);
+                ("loading", format!("loaded {}", self.entries[e].label))
             }
-            Phase::Record(m, i) => {
-                let (recorder, sinks) = self.running.as_mut().expect("recorder exists while recording");
-                let input = self.models[m].preprocess.as_ref().expect("known once added").normalise(&self.images[i]);
-                let outputs = recorder.run(&input)?;
-                for ((sink, out), layer) in sinks.iter_mut().zip(outputs).zip(&self.models[m].layers) {
-                    if out.len() != sink.units() {
-                        return Err(Error::Model {
-                            model: self.models[m].label(),
-                            reason: format!("layer {} gave {} units, expected {}", layer.label, out.len(), sink.units()),
-                        });
-                    }
-                    sink.push(out);
-                }
+            Phase::Start(e) => {
+                let recorder = self.build(e, size)?;
+                let sinks = self.sinks(e)?;
+                self.running = Some((recorder, sinks));
+                self.phase = Phase::Record(e, 0);
+                ("building", format!("built {}", self.entries[e].label))
+            }
+            Phase::Record(e, i) => {
+                self.record(e, i)?;
+                let label = format!("{}: image {} of {}", self.entries[e].label, i + 1, self.n());
                 if i + 1 == self.n() {
                     let (_, sinks) = self.running.take().expect("recorder exists");
-                    self.grams.push(sinks.into_iter().map(GramSink::finish).collect());
-                    self.phase = if m == 0 { Phase::Build(1) } else { Phase::Compare };
+                    self.data[e] = Some(sinks.into_iter().map(finish_sink).collect());
+                    if self.entries[e].role == Role::Source {
+                        self.phase = Phase::Compare(e, 0);
+                    } else {
+                        self.advance_from(e);
+                    }
                 } else {
-                    self.phase = Phase::Record(m, i + 1);
+                    self.phase = Phase::Record(e, i + 1);
                 }
-                ("recording", format!("{}: image {} of {}", self.models[m].label(), i + 1, self.n()))
+                ("recording", label)
             }
-            Phase::Compare => {
-                let (src, tgt) = (&self.grams[0], &self.grams[1]);
-                let matrix = src
-                    .iter()
-                    .map(|k| tgt.iter().map(|l| cka_from_grams(k, l)).collect::<Result<Vec<f64>>>())
-                    .collect::<Result<Vec<_>>>()?;
-                self.matrix = Some(matrix);
-                self.grams.clear();
-                self.phase = Phase::Done;
-                ("done", "compared every layer pair".to_string())
+            Phase::Compare(e, l) => {
+                self.compare(e, l);
+                let label = format!("{} {}: scored against every target", self.entries[e].label, self.entries[e].layers[l].label);
+                if l + 1 < self.entries[e].layers.len() {
+                    self.phase = Phase::Compare(e, l + 1);
+                } else {
+                    self.data[e] = None;
+                    self.advance_from(e);
+                }
+                ("comparing", label)
             }
-            Phase::Done => return Err(Error::State("the run is already done".into())),
+            Phase::Done => unreachable!("checked above"),
         };
+        if self.phase == Phase::Done {
+            self.finish();
+        }
         self.steps_done += 1;
-        Ok(self.progress(stage, label))
+        Ok(self.progress(if self.phase == Phase::Done { "done" } else { stage }, label))
+    }
+
+    fn advance_from(&mut self, e: usize) {
+        self.phase = if e + 1 < self.entries.len() { Phase::Start(e + 1) } else { Phase::Done };
+    }
+
+    fn build(&mut self, e: usize, size: u32) -> Result<Recorder> {
+        let entry = &mut self.entries[e];
+        let proto = match &mut entry.kind {
+            Kind::Zoo { arch, seed } => zoo::build(*arch, *seed).proto,
+            Kind::Onnx { file, bytes, .. } => {
+                let bytes = bytes.take().ok_or_else(|| Error::State(format!("{file} was already built")))?;
+                inspect::decode(file, &bytes)?
+            }
+            _ => unreachable!("only models are built"),
+        };
+        let tensors: Vec<String> = entry.layers.iter().map(|l| l.tensor.clone()).collect();
+        let size = size as usize;
+        Recorder::new(&entry.label, proto, &tensors, [1, 3, size, size])
+    }
+
+    /// The sinks of entry `e`'s layers: what its role and the metrics need.
+    fn sinks(&self, e: usize) -> Result<Vec<LayerSink>> {
+        let entry = &self.entries[e];
+        let needs_gram = self.metrics.iter().any(|(m, _)| matches!(m, MetricName::Cka | MetricName::CkaDebiased | MetricName::Rsa));
+        entry
+            .layers
+            .iter()
+            .map(|l| {
+                let features = self
+                    .metrics
+                    .iter()
+                    .map(|(m, p)| {
+                        Ok(match m {
+                            MetricName::Regression => Some(FeatureSink::new(match entry.role {
+                                Role::Source => Keep::Projected(SparseProjection::new(l.units, p.projection_dim, p.seed)?),
+                                Role::Target => Keep::Units(target_units(l.units, p.max_units, p.seed)),
+                            })),
+                            _ => None,
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(LayerSink { gram: needs_gram.then(|| GramSink::new(l.units)), sums: Vec::new(), units: l.units, features })
+            })
+            .collect()
+    }
+
+    fn record(&mut self, e: usize, i: usize) -> Result<()> {
+        let entry = &self.entries[e];
+        let (recorder, sinks) = self.running.as_mut().expect("recorder exists while recording");
+        let input = entry.preprocess.as_ref().expect("known once added").normalise(&self.images[i]);
+        let outputs = recorder.run(&input)?;
+        for ((sink, out), layer) in sinks.iter_mut().zip(outputs).zip(&entry.layers) {
+            if out.len() != sink.units {
+                return Err(Error::Model {
+                    model: entry.label.clone(),
+                    reason: format!("layer {} gave {} units, expected {}", layer.label, out.len(), sink.units),
+                });
+            }
+            for f in sink.features.iter_mut().flatten() {
+                f.push(&out)?;
+            }
+            sink.sums.push(out.iter().map(|&v| v as f64).sum());
+            if let Some(g) = &mut sink.gram {
+                g.push(out);
+            }
+        }
+        Ok(())
+    }
+
+    /// A data target's one "layer": its Gram matrix and features, or its RDMs.
+    fn load_data(&mut self, e: usize) -> Result<LayerData> {
+        let n = self.n();
+        let metrics = self.metrics.clone();
+        let entry = &mut self.entries[e];
+        match &mut entry.kind {
+            Kind::Responses { matrix, .. } => {
+                let y = matrix.take().expect("checked by ready()");
+                let features = metrics
+                    .iter()
+                    .map(|(m, p)| match m {
+                        MetricName::Regression => Some(y.select_columns(target_units(y.ncols(), p.max_units, p.seed).iter())),
+                        _ => None,
+                    })
+                    .collect();
+                let sums = (0..n).map(|i| y.row(i).sum()).collect();
+                Ok(LayerData { gram: Some(linear_gram(&y)), sums, units: y.ncols(), features, rdms: Vec::new() })
+            }
+            Kind::Rdms { rdms, .. } => Ok(LayerData { rdms: rdms.take().expect("checked by ready()"), ..Default::default() }),
+            Kind::Dataset { d, files } => {
+                // Each subject's RDM is the mean of its files; a limited stimulus set takes the leading block.
+                let full = d.stimuli;
+                let mut k = 0;
+                let mut rdms = Vec::new();
+                for (subject, subject_files) in d.subjects {
+                    let mut sum = DMatrix::<f64>::zeros(n, n);
+                    for _ in subject_files.iter() {
+                        let path = &d.files()[k];
+                        let bytes = files[k].take().expect("checked by ready()");
+                        let table = crate::data::read_table(path, &bytes, None)?;
+                        let m = crate::data::align::rdms(&table, full)?.remove(0);
+                        sum += m.view((0, 0), (n, n));
+                        k += 1;
+                    }
+                    let mean = sum / subject_files.len() as f64;
+                    rdms.push(Rdm::from_matrix(&mean).map_err(|err| Error::Input(format!("dataset {} subject {subject}: {err}", d.name)))?);
+                }
+                Ok(LayerData { rdms, ..Default::default() })
+            }
+            _ => unreachable!("only data targets are loaded"),
+        }
+    }
+
+    /// Scores source entry `e`'s layer `l` against every layer of every target, with every metric.
+    fn compare(&mut self, e: usize, l: usize) {
+        let n_targets = self.spec.targets.len();
+        let src = &self.data[e].as_ref().expect("recorded")[l];
+        // (target, target layer, metric) cells, computed in parallel, stored in order.
+        let n_metrics = self.metrics.len();
+        let mut cells: Vec<(usize, usize, usize)> = Vec::new();
+        for t in 0..n_targets {
+            for m in 0..self.data[t].as_ref().map_or(0, |d| d.len()) {
+                cells.extend((0..n_metrics).map(|k| (t, m, k)));
+            }
+        }
+        let outcomes: Vec<Option<Result<Cell>>> = cells
+            .par_iter()
+            .map(|&(t, m, k)| {
+                let tgt = &self.data[t].as_ref().expect("targets are kept")[m];
+                score(k, self.metrics[k].0, &self.metrics[k].1, src, tgt)
+            })
+            .collect();
+        let source_index = e - n_targets;
+        for (&(t, m, k), outcome) in cells.iter().zip(outcomes) {
+            let Some(outcome) = outcome else { continue };
+            let cell = match outcome {
+                Ok(c) => c,
+                Err(err) => {
+                    self.warnings.push(format!(
+                        "{} of {} {} vs {} {}: {err}",
+                        self.spec.metrics[k].name,
+                        self.entries[e].label,
+                        self.entries[e].layers[l].label,
+                        self.entries[t].label,
+                        self.entries[t].layer_names()[m]
+                    ));
+                    Cell::default()
+                }
+            };
+            let i = self.score_table(k, source_index, t);
+            let table = &mut self.scores[i];
+            table.values[l][m] = cell.value;
+            if let Some(per) = cell.per_subject {
+                table.per_subject.get_or_insert_with(|| empty3(&table.values))[l][m] = per;
+            }
+            if let Some(p) = cell.p_value {
+                table.p_values.get_or_insert_with(|| empty2(&table.values))[l][m] = Some(p);
+            }
+        }
+    }
+
+    /// The index of metric k's table for source s and target t, created empty on first use.
+    fn score_table(&mut self, k: usize, s: usize, t: usize) -> usize {
+        if let Some(&i) = self.score_index.get(&(k, s, t)) {
+            return i;
+        }
+        let n_targets = self.spec.targets.len();
+        let (src, tgt) = (&self.entries[n_targets + s], &self.entries[t]);
+        let rows = src.layers.len();
+        let cols = tgt.layer_names().len();
+        self.scores.push(Score {
+            metric: self.spec.metrics[k].name.clone(),
+            source: src.id.clone(),
+            target: tgt.id.clone(),
+            values: vec![vec![None; cols]; rows],
+            per_subject: None,
+            p_values: None,
+        });
+        self.score_index.insert((k, s, t), self.scores.len() - 1);
+        self.scores.len() - 1
+    }
+
+    /// After the last source: noise ceilings and the identifiability analysis.
+    fn finish(&mut self) {
+        let n_targets = self.spec.targets.len();
+        for (k, (metric, params)) in self.metrics.iter().enumerate() {
+            for t in 0..n_targets {
+                let Some(data) = &self.data[t] else { continue };
+                if *metric == MetricName::Rsa && data[0].rdms.len() > 1 {
+                    match Compare::parse(&params.compare).and_then(|c| noise_ceiling(&data[0].rdms, c)) {
+                        Ok(nc) => self.ceilings.push(Ceiling {
+                            metric: self.spec.metrics[k].name.clone(),
+                            target: self.entries[t].id.clone(),
+                            lower: nc.lower,
+                            upper: nc.upper,
+                        }),
+                        Err(err) => self.warnings.push(format!("noise ceiling of {}: {err}", self.entries[t].label)),
+                    }
+                }
+                if let Some(v) = self.verdicts(k, t) {
+                    self.identifiability.push(v);
+                }
+            }
+        }
+        self.data.iter_mut().for_each(|d| *d = None);
+    }
+
+    /// Identifiability of target t under metric k: needs a zoo target, a
+    /// source of its architecture, and at least one other source.
+    fn verdicts(&self, k: usize, t: usize) -> Option<Identifiability> {
+        let n_targets = self.spec.targets.len();
+        let Kind::Zoo { arch, .. } = &self.entries[t].kind else { return None };
+        let sources = &self.entries[n_targets..];
+        let correct = sources.iter().position(|s| matches!(&s.kind, Kind::Zoo { arch: a, .. } if a == arch))?;
+        if sources.len() < 2 {
+            return None;
+        }
+        let table = |s: usize| self.score_index.get(&(k, s, t)).map(|&i| &self.scores[i]);
+        let names = self.entries[t].layer_names();
+        let mut layers = Vec::new();
+        for (m, layer) in names.iter().enumerate() {
+            let best: Vec<Option<f64>> = (0..sources.len())
+                .map(|s| table(s)?.values.iter().filter_map(|row| row[m]).fold(None, |b: Option<f64>, v| Some(b.map_or(v, |b| b.max(v)))))
+                .collect();
+            let Some(s_match) = best[correct] else { continue };
+            let others: Vec<f64> = best.iter().enumerate().filter(|&(s, _)| s != correct).filter_map(|(_, v)| *v).collect();
+            if others.is_empty() {
+                continue;
+            }
+            let (best_s, _) = best
+                .iter()
+                .enumerate()
+                .filter_map(|(s, v)| v.map(|v| (s, v)))
+                .fold((correct, f64::NEG_INFINITY), |acc, (s, v)| if v > acc.1 { (s, v) } else { acc });
+            let per: BTreeMap<String, f64> =
+                best.iter().enumerate().filter_map(|(s, v)| v.map(|v| (sources[s].id.clone(), v))).collect();
+            layers.push(LayerVerdict {
+                layer: layer.clone(),
+                s_match,
+                nonmatch_mean: others.iter().sum::<f64>() / others.len() as f64,
+                index: identifiability_index(s_match, &others).ok(),
+                best_source: sources[best_s].id.clone(),
+                correct_won: best_s == correct,
+                best_per_source: per,
+            });
+        }
+        Some(Identifiability {
+            metric: self.spec.metrics[k].name.clone(),
+            target: self.entries[t].id.clone(),
+            correct_source: sources[correct].id.clone(),
+            layers,
+        })
     }
 
     fn images_done(&self) -> usize {
+        let models_before = |e: usize| self.entries[..e].iter().filter(|x| x.is_model()).count();
         match self.phase {
-            Phase::Build(m) => m * self.n(),
-            Phase::Record(m, i) => m * self.n() + i,
-            Phase::Compare | Phase::Done => 2 * self.n(),
+            Phase::Start(e) => models_before(e) * self.n(),
+            Phase::Record(e, i) => models_before(e) * self.n() + i,
+            Phase::Compare(e, _) => (models_before(e) + 1) * self.n(),
+            Phase::Done => self.n_models() * self.n(),
         }
     }
 
@@ -358,37 +855,150 @@ impl Session {
             done: self.steps_done,
             total: self.total_steps(),
             images_done: self.images_done(),
-            images_total: 2 * self.n(),
+            images_total: self.n_models() * self.n(),
         }
     }
 
     /// The result, once [`Session::is_done`]. `flavor` names the build that ran it.
     pub fn result(&self, flavor: &str, seconds: f64) -> Result<ExperimentResult> {
-        let matrix = self
-            .matrix
-            .clone()
-            .ok_or_else(|| Error::State("the run is not finished".into()))?;
-        let side = |m: &Model| Side {
-            arch: match &m.kind {
-                Kind::Zoo { arch, .. } => arch.name().into(),
-                Kind::Onnx { file, .. } => file.clone(),
+        if !self.is_done() {
+            return Err(Error::State("the run is not finished".into()));
+        }
+        let n_targets = self.spec.targets.len();
+        let info = |e: &Entry| ModelInfo {
+            id: e.id.clone(),
+            role: if e.role == Role::Source { "source" } else { "target" },
+            label: e.label.clone(),
+            kind: match &e.kind {
+                Kind::Zoo { .. } => "zoo",
+                Kind::Onnx { .. } => "onnx",
+                Kind::Responses { .. } => "responses",
+                Kind::Rdms { .. } => "rdms",
+                Kind::Dataset { .. } => "dataset",
             },
-            seed: match &m.kind {
+            arch: match &e.kind {
+                Kind::Zoo { arch, .. } => Some(arch.name().into()),
+                _ => None,
+            },
+            seed: match &e.kind {
                 Kind::Zoo { seed, .. } => Some(*seed),
-                Kind::Onnx { .. } => None,
+                _ => None,
             },
-            layers: m.layers.iter().map(|l| l.label.clone()).collect(),
+            layers: e.layer_names(),
+            subjects: if e.subjects.len() > 1 { e.subjects.clone() } else { Vec::new() },
+            units: e.units,
         };
+        let mut models: Vec<ModelInfo> = self.entries[n_targets..].iter().map(info).collect();
+        models.extend(self.entries[..n_targets].iter().map(info));
         Ok(ExperimentResult {
             idlab_version: env!("CARGO_PKG_VERSION").into(),
             flavor: flavor.into(),
             spec: self.spec.clone(),
-            metric: self.spec.metric.clone(),
             n_stimuli: self.n(),
-            source: side(&self.models[0]),
-            target: side(&self.models[1]),
-            matrix,
+            stimuli: self.set.names.clone(),
+            inputs: self.inputs.clone(),
+            models,
+            scores: self.scores.clone(),
+            noise_ceilings: self.ceilings.clone(),
+            identifiability: self.identifiability.clone(),
+            warnings: self.warnings.clone(),
             seconds,
         })
+    }
+}
+
+/// One score cell.
+#[derive(Default)]
+struct Cell {
+    value: Option<f64>,
+    per_subject: Option<Vec<Option<f64>>>,
+    p_value: Option<f64>,
+}
+
+/// Metric `metric` of one source layer against one target layer; None when
+/// the metric does not apply to that target (e.g. CKA against an RDM).
+fn score(k: usize, metric: MetricName, p: &MetricParams, src: &LayerData, tgt: &LayerData) -> Option<Result<Cell>> {
+    let value = |v: f64| Cell { value: Some(v), ..Default::default() };
+    match metric {
+        MetricName::Cka | MetricName::CkaDebiased => {
+            let (k, l) = (src.gram.as_ref()?, tgt.gram.as_ref()?);
+            let f = if metric == MetricName::Cka { cka_from_grams } else { debiased_cka_from_grams };
+            Some(f(k, l).map(value))
+        }
+        MetricName::Regression => {
+            let (x, y) = (src.features.get(k)?.as_ref()?, tgt.features.get(k)?.as_ref()?);
+            let opts = RegressionOptions {
+                lambdas: p.lambda.clone(),
+                folds: p.folds,
+                test_fraction: p.test_fraction,
+                // The sink already projected X and subsampled Y.
+                projection_dim: x.ncols(),
+                max_units: y.ncols(),
+                seed: p.seed,
+                splits: p.splits.clone(),
+            };
+            Some(regression(x, y, &opts).map(|r| value(r.value)))
+        }
+        MetricName::Rsa => Some(rsa_cell(p, src, tgt)),
+        _ => None,
+    }
+}
+
+fn rsa_cell(p: &MetricParams, src: &LayerData, tgt: &LayerData) -> Result<Cell> {
+    let distance = Distance::parse(&p.rdm_distance)?;
+    let opts = RsaOptions { distance, compare: Compare::parse(&p.compare)?, permutations: p.permutations, seed: p.seed };
+    let rdm_of = |d: &LayerData| -> Result<Rdm> {
+        let gram = d.gram.as_ref().ok_or_else(|| Error::Input("no Gram matrix was kept for this layer".into()))?;
+        rdm_from_gram(gram, &d.sums, d.units, distance)
+    };
+    let a = rdm_of(src)?;
+    if tgt.rdms.is_empty() {
+        let r = rsa_rdms(&a, &rdm_of(tgt)?, &opts)?;
+        return Ok(Cell { value: Some(r.value), per_subject: None, p_value: r.p_value });
+    }
+    if tgt.rdms.len() == 1 {
+        let r = rsa_rdms(&a, &tgt.rdms[0], &opts)?;
+        return Ok(Cell { value: Some(r.value), per_subject: None, p_value: r.p_value });
+    }
+    // Several subjects: each compared without a test; the p-value against their mean RDM.
+    let quick = RsaOptions { permutations: 0, ..opts };
+    let per = tgt.rdms.iter().map(|b| rsa_rdms(&a, b, &quick).map(|r| r.value)).collect::<Result<Vec<f64>>>()?;
+    let mean = per.iter().sum::<f64>() / per.len() as f64;
+    let p_value = if opts.permutations > 0 {
+        let n = tgt.rdms[0].n();
+        let avg = tgt.rdms.iter().fold(vec![0.0; n * (n - 1) / 2], |mut acc, r| {
+            acc.iter_mut().zip(r.condensed()).for_each(|(s, v)| *s += v / tgt.rdms.len() as f64);
+            acc
+        });
+        rsa_rdms(&a, &Rdm::from_condensed(avg)?, &opts)?.p_value
+    } else {
+        None
+    };
+    Ok(Cell { value: Some(mean), per_subject: Some(per.into_iter().map(Some).collect()), p_value })
+}
+
+fn finish_sink(s: LayerSink) -> LayerData {
+    LayerData {
+        gram: s.gram.map(GramSink::finish),
+        sums: s.sums,
+        units: s.units,
+        features: s.features.into_iter().map(|f| f.map(FeatureSink::finish)).collect(),
+        rdms: Vec::new(),
+    }
+}
+
+fn empty2(values: &[Vec<Option<f64>>]) -> Vec<Vec<Option<f64>>> {
+    values.iter().map(|r| vec![None; r.len()]).collect()
+}
+
+fn empty3(values: &[Vec<Option<f64>>]) -> Vec<Vec<Vec<Option<f64>>>> {
+    values.iter().map(|r| vec![Vec::new(); r.len()]).collect()
+}
+
+/// Says which part of the spec an error is about.
+fn in_field(field: &str, e: Error) -> Error {
+    match e {
+        Error::Spec(m) => Error::Spec(format!("{field}: {m}")),
+        other => other,
     }
 }

@@ -2,32 +2,74 @@
 //! the worker and from the CLI to the core. Results carry the spec they came from.
 
 use crate::error::{Error, Result};
+use crate::metrics::registry::{MetricName, MetricParams};
 use crate::stimuli::{sets, Channels, Preprocess};
 use crate::zoo::{Arch, Probe};
 use serde::{Deserialize, Serialize};
 
-/// Spec format version this build reads.
-pub const SPEC_VERSION: u32 = 1;
+/// Spec format version this build writes. Version 1 (one `source`, one
+/// `target`, one `metric`) is still read: [`Spec::from_json`] upgrades it.
+pub const SPEC_VERSION: u32 = 2;
 
-/// One experiment: a source model and a target model compared layer by layer.
+/// One experiment: every source model scored against every target, layer by
+/// layer, with every metric listed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Spec {
-    /// Format version; must be [`SPEC_VERSION`].
+    /// Format version; must be [`SPEC_VERSION`] (or 1, upgraded on reading).
     pub idlab: u32,
     /// A human title, shown by the page and kept in results.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// The paper figure a preset reproduces.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub figure: Option<String>,
+    /// What the paper found and what to look for, shown beside the results.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub about: Option<String>,
     pub stimuli: StimuliSpec,
-    pub source: ModelSpec,
-    pub target: ModelSpec,
-    /// Layers to record on the zoo models; all recorded layers of the architecture when absent.
-    /// A user model (`onnx`) side names its own layers.
+    /// The candidate models.
+    pub sources: Vec<ModelSpec>,
+    /// What they are scored against: models, or recorded responses or RDMs.
+    pub targets: Vec<ModelSpec>,
+    /// Layers to record on every zoo model that names none of its own; all
+    /// recorded layers of the architecture when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layers: Option<Vec<String>>,
-    /// The similarity score; `cka` (linear CKA) in this version.
-    pub metric: String,
+    /// The scores to compute for every source layer x target layer.
+    pub metrics: Vec<MetricSpec>,
 }
+
+/// A metric and its parameters (the defaults of [`MetricParams`] where absent).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricSpec {
+    /// `cka`, `cka-debiased`, `rsa` or `regression`.
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params: Option<MetricParams>,
+}
+
+impl MetricSpec {
+    pub fn metric(&self) -> Result<MetricName> {
+        let m = MetricName::parse(&self.name)?;
+        if !EXPERIMENT_METRICS.contains(&m) {
+            return Err(Error::Spec(format!(
+                "metric \"{}\" is not available in experiments yet (it is in `idlab metric`); experiments run: {}",
+                self.name,
+                EXPERIMENT_METRICS.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", ")
+            )));
+        }
+        Ok(m)
+    }
+
+    pub fn params(&self) -> MetricParams {
+        self.params.clone().unwrap_or_default()
+    }
+}
+
+/// The metrics an experiment computes from what the sinks fold in.
+pub const EXPERIMENT_METRICS: &[MetricName] = &[MetricName::Cka, MetricName::CkaDebiased, MetricName::Rsa, MetricName::Regression];
 
 /// Which images to show the models.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -54,10 +96,13 @@ impl StimuliSpec {
     }
 }
 
-/// One side of the comparison: either a zoo architecture and the seed of its
-/// weights (`{"arch", "seed"}`), or a user's ONNX file and the tensors to
-/// record on it (`{"onnx", "layers", "size"?}`), whose bytes are handed to
-/// [`crate::experiment::Session::add_model`].
+/// A source or a target: a zoo architecture and the seed of its weights
+/// (`{"arch", "seed", "layers"?}`), a user's ONNX file and the tensors to
+/// record on it (`{"onnx", "layers", "size"?, ...}`, bytes handed to
+/// [`crate::experiment::Session::add_model`]), or, as a target only, recorded
+/// data: a user's responses (`{"responses": file}`, stimuli x units) or RDMs
+/// (`{"rdms": file}`, one n x n or a subjects x n x n stack), or a dataset
+/// shipped with the site (`{"dataset": "kriegeskorte92/human-it"}`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelSpec {
@@ -70,7 +115,8 @@ pub struct ModelSpec {
     /// A user model: the ONNX file's name (the CLI reads it relative to the spec's folder).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub onnx: Option<String>,
-    /// Tensor or node names to record on the user model (required with `onnx`).
+    /// Layers to record: tensor or node names of a user model (required with
+    /// `onnx`), or a subset of a zoo model's recorded layers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layers: Option<Vec<String>>,
     /// Input side for the user model, overriding its metadata and graph.
@@ -86,6 +132,21 @@ pub struct ModelSpec {
     /// Channel order the user model takes: "rgb" (default) or "bgr".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channels: Option<Channels>,
+    /// A user's responses file (.npy, .npz, .csv, .mat): stimuli x units.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub responses: Option<String>,
+    /// A user's RDM file: n x n, or subjects x n x n.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rdms: Option<String>,
+    /// The array to take from an .npz or .mat file holding several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// A dataset shipped with the site; see [`crate::experiment::datasets`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<String>,
+    /// A display name (default: derived from the model or file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
 }
 
 /// Preprocessing a spec gives for a user model; each part given replaces what
@@ -114,6 +175,9 @@ impl NormOverride {
 pub enum ModelRef<'a> {
     Zoo { arch: Arch, seed: u64 },
     Onnx { file: &'a str, layers: &'a [String], size: Option<u32>, norm: NormOverride },
+    Responses { file: &'a str, key: Option<&'a str> },
+    Rdms { file: &'a str, key: Option<&'a str> },
+    Dataset { name: &'a str },
 }
 
 impl ModelSpec {
@@ -127,15 +191,49 @@ impl ModelSpec {
         ModelSpec { onnx: Some(file.into()), layers: Some(layers.iter().map(|s| s.to_string()).collect()), ..Default::default() }
     }
 
-    /// Which kind of side this is, with the error a user understands when it is neither.
+    /// Which kind of side this is, with the error a user understands when it is none or several.
     pub fn resolve(&self) -> Result<ModelRef<'_>> {
-        const EITHER: &str = "give either arch and seed, or onnx and layers";
-        match self {
-            ModelSpec { arch: Some(arch), seed: Some(seed), onnx: None, layers: None, size: None, mean: None, std: None, channels: None } => {
-                Ok(ModelRef::Zoo { arch: Arch::parse(arch)?, seed: *seed })
+        const KINDS: &str = "give one of: arch and seed (a zoo model), onnx and layers (your model), \
+                             responses or rdms (your data file), or dataset (shipped data)";
+        let given: Vec<&str> = [
+            ("arch", self.arch.is_some() || self.seed.is_some()),
+            ("onnx", self.onnx.is_some()),
+            ("responses", self.responses.is_some()),
+            ("rdms", self.rdms.is_some()),
+            ("dataset", self.dataset.is_some()),
+        ]
+        .iter()
+        .filter(|(_, on)| *on)
+        .map(|(k, _)| *k)
+        .collect();
+        if given.len() != 1 {
+            let what = if given.is_empty() { "none".to_string() } else { given.join(" and ") };
+            return Err(Error::Spec(format!("{KINDS} (found {what})")));
+        }
+        let onnx_only = self.size.is_some() || self.mean.is_some() || self.std.is_some() || self.channels.is_some();
+        let data_fields = |kind: &str| -> Result<()> {
+            if onnx_only || self.layers.is_some() {
+                return Err(Error::Spec(format!("{kind} takes no layers, size, mean, std or channels (they go with onnx)")));
             }
-            ModelSpec { arch: None, seed: None, onnx: Some(file), layers, size, mean, std, channels } => {
-                let layers = match layers {
+            Ok(())
+        };
+        if self.key.is_some() && self.responses.is_none() && self.rdms.is_none() {
+            return Err(Error::Spec("key names an array inside a responses or rdms file".into()));
+        }
+        match given[0] {
+            "arch" => {
+                let (Some(arch), Some(seed)) = (&self.arch, self.seed) else {
+                    let missing = if self.arch.is_none() { "arch" } else { "seed" };
+                    return Err(Error::Spec(format!("a zoo model needs arch and seed ({missing} is missing)")));
+                };
+                if onnx_only {
+                    return Err(Error::Spec("size, mean, std and channels go with onnx; a zoo model has its own".into()));
+                }
+                Ok(ModelRef::Zoo { arch: Arch::parse(arch)?, seed })
+            }
+            "onnx" => {
+                let file = self.onnx.as_deref().unwrap_or_default();
+                let layers = match &self.layers {
                     None => return Err(Error::Spec(format!("onnx model {file} needs \"layers\": the tensor or node names to record (`idlab inspect {file}` lists them)"))),
                     Some(l) if l.is_empty() => return Err(Error::Spec(format!("onnx model {file}: layers is an empty list"))),
                     Some(l) => l.as_slice(),
@@ -143,30 +241,40 @@ impl ModelSpec {
                 if file.is_empty() {
                     return Err(Error::Spec("onnx is an empty file name".into()));
                 }
-                if *size == Some(0) {
+                if self.size == Some(0) {
                     return Err(Error::Spec(format!("onnx model {file}: size must be positive")));
                 }
-                if let Some(s) = std {
+                if let Some(s) = self.std {
                     if s.iter().any(|v| !v.is_finite() || *v <= 0.0) {
                         return Err(Error::Spec(format!("onnx model {file}: std must be three positive numbers, got {s:?}")));
                     }
                 }
-                if let Some(m) = mean {
+                if let Some(m) = self.mean {
                     if m.iter().any(|v| !v.is_finite()) {
                         return Err(Error::Spec(format!("onnx model {file}: mean must be three finite numbers, got {m:?}")));
                     }
                 }
-                let norm = NormOverride { mean: *mean, std: *std, channels: *channels };
-                Ok(ModelRef::Onnx { file, layers, size: *size, norm })
+                let norm = NormOverride { mean: self.mean, std: self.std, channels: self.channels };
+                Ok(ModelRef::Onnx { file, layers, size: self.size, norm })
             }
-            ModelSpec { arch: Some(_), seed: None, onnx: None, .. } => Err(Error::Spec(format!("{EITHER} (seed is missing)"))),
-            ModelSpec { arch: None, seed: Some(_), onnx: None, .. } => Err(Error::Spec(format!("{EITHER} (arch is missing)"))),
-            ModelSpec { onnx: None, .. }
-                if self.layers.is_some() || self.size.is_some() || self.mean.is_some() || self.std.is_some() || self.channels.is_some() =>
-            {
-                Err(Error::Spec(format!("{EITHER} (layers, size, mean, std and channels go with onnx; a zoo model has its own)")))
+            kind => {
+                data_fields(kind)?;
+                let file = match kind {
+                    "responses" => self.responses.as_deref(),
+                    "rdms" => self.rdms.as_deref(),
+                    _ => self.dataset.as_deref(),
+                }
+                .unwrap_or_default();
+                if file.is_empty() {
+                    return Err(Error::Spec(format!("{kind} is an empty name")));
+                }
+                let key = self.key.as_deref();
+                Ok(match kind {
+                    "responses" => ModelRef::Responses { file, key },
+                    "rdms" => ModelRef::Rdms { file, key },
+                    _ => ModelRef::Dataset { name: file },
+                })
             }
-            _ => Err(Error::Spec(EITHER.into())),
         }
     }
 
@@ -179,13 +287,14 @@ impl ModelSpec {
     }
 }
 
-/// The metrics this version can run.
-pub const METRICS: &[&str] = &["cka"];
-
 impl Spec {
-    /// Parses and validates a spec from JSON text.
+    /// Parses and validates a spec from JSON text; a version 1 spec is upgraded.
     pub fn from_json(text: &str) -> Result<Spec> {
-        let spec: Spec = serde_json::from_str(text).map_err(|e| Error::Spec(e.to_string()))?;
+        let mut value: serde_json::Value = serde_json::from_str(text).map_err(|e| Error::Spec(e.to_string()))?;
+        if value.get("idlab").and_then(|v| v.as_u64()) == Some(1) {
+            upgrade_v1(&mut value)?;
+        }
+        let spec: Spec = serde_json::from_value(value).map_err(|e| Error::Spec(e.to_string()))?;
         spec.validate()?;
         Ok(spec)
     }
@@ -194,36 +303,81 @@ impl Spec {
     pub fn validate(&self) -> Result<()> {
         if self.idlab != SPEC_VERSION {
             return Err(Error::Spec(format!(
-                "spec version {} is not supported; this build reads version {SPEC_VERSION}",
+                "spec version {} is not supported; this build reads versions 1 and {SPEC_VERSION}",
                 self.idlab
             )));
         }
-        if !METRICS.contains(&self.metric.as_str()) {
-            return Err(Error::Spec(format!(
-                "unknown metric \"{}\"; available: {}",
-                self.metric,
-                METRICS.join(", ")
-            )));
+        if self.metrics.is_empty() {
+            return Err(Error::Spec("metrics is an empty list; name at least one (e.g. {\"name\": \"cka\"})".into()));
+        }
+        for (i, m) in self.metrics.iter().enumerate() {
+            m.metric().map_err(|e| in_field(&format!("metrics[{i}]"), as_spec(e)))?;
         }
         let n = self.stimuli.resolve()?.names.len();
         if n < 3 {
-            return Err(Error::Spec(format!("CKA needs at least 3 stimuli, the spec asks for {n}")));
+            return Err(Error::Spec(format!("the metrics need at least 3 stimuli, the spec asks for {n}")));
         }
-        for (side, m) in [("source", &self.source), ("target", &self.target)] {
-            if let ModelRef::Zoo { arch, .. } = m.resolve().map_err(|e| in_field(side, e))? {
-                self.recorded_layers(arch).map_err(|e| in_field(side, e))?;
+        if self.sources.is_empty() || self.targets.is_empty() {
+            return Err(Error::Spec("give at least one source and one target".into()));
+        }
+        for (role, list) in [("sources", &self.sources), ("targets", &self.targets)] {
+            for (i, m) in list.iter().enumerate() {
+                let field = format!("{role}[{i}]");
+                match m.resolve().map_err(|e| in_field(&field, e))? {
+                    ModelRef::Zoo { arch, .. } => {
+                        self.recorded_layers(arch, m).map_err(|e| in_field(&field, e))?;
+                    }
+                    ModelRef::Onnx { .. } => {}
+                    _ if role == "sources" => {
+                        return Err(Error::Spec(format!("{field}: a source is a model (arch and seed, or onnx); data files are targets")));
+                    }
+                    ModelRef::Dataset { name } => {
+                        super::datasets::find(name, &self.stimuli.set).map_err(|e| in_field(&field, e))?;
+                    }
+                    _ => {}
+                }
             }
         }
         Ok(())
     }
 
-    /// The layers recorded on `arch`: the spec's list, checked, or all of them.
-    pub fn recorded_layers(&self, arch: Arch) -> Result<Vec<Probe>> {
-        match &self.layers {
+    /// The layers recorded on zoo model `m` of architecture `arch`: its own
+    /// list, else the spec's, checked, else all recorded layers of `arch`.
+    pub fn recorded_layers(&self, arch: Arch, m: &ModelSpec) -> Result<Vec<Probe>> {
+        match m.layers.as_ref().or(self.layers.as_ref()) {
             None => arch.layers().iter().map(|l| arch.probe(&l.name)).collect(),
             Some(names) if names.is_empty() => Err(Error::Spec("layers is an empty list".into())),
             Some(names) => names.iter().map(|n| arch.probe(n)).collect(),
         }
+    }
+}
+
+/// Rewrites a version 1 spec (`source`, `target`, `metric`) as version 2.
+fn upgrade_v1(v: &mut serde_json::Value) -> Result<()> {
+    let Some(o) = v.as_object_mut() else { return Ok(()) };
+    for (old, new) in [("source", "sources"), ("target", "targets")] {
+        match o.remove(old) {
+            Some(side) => {
+                o.insert(new.into(), serde_json::Value::Array(vec![side]));
+            }
+            None => return Err(Error::Spec(format!("a version 1 spec needs \"{old}\""))),
+        }
+    }
+    match o.remove("metric") {
+        Some(serde_json::Value::String(m)) => {
+            o.insert("metrics".into(), serde_json::json!([{ "name": m }]));
+        }
+        _ => return Err(Error::Spec("a version 1 spec needs \"metric\" (a name)".into())),
+    }
+    o.insert("idlab".into(), SPEC_VERSION.into());
+    Ok(())
+}
+
+/// Metric-name errors read as spec errors here.
+fn as_spec(e: Error) -> Error {
+    match e {
+        Error::Input(m) => Error::Spec(m),
+        other => other,
     }
 }
 

@@ -228,6 +228,58 @@ pub fn rdm(x: &DMatrix<f64>, distance: Distance) -> Result<Rdm> {
     Ok(Rdm { n, condensed })
 }
 
+/// The RDM of a layer known only through its Gram matrix K = X Xᵀ and its
+/// row sums (what a streaming sink folds in, image by image, without keeping
+/// X): the same distances as [`rdm`], from K_ij, K_ii and the row means
+/// (covariance K_ij − s_i s_j / p). `units` is p.
+pub fn rdm_from_gram(k: &DMatrix<f64>, row_sums: &[f64], units: usize, distance: Distance) -> Result<Rdm> {
+    let n = k.nrows();
+    if n < 3 {
+        return Err(Error::Input(format!("an RDM needs at least 3 stimuli, got {n}")));
+    }
+    if units == 0 || row_sums.len() != n || k.ncols() != n {
+        return Err(Error::Input(format!(
+            "a Gram-form RDM needs an n x n Gram matrix and n row sums of at least one unit; got {} x {}, {} sums, {units} units",
+            k.nrows(),
+            k.ncols(),
+            row_sums.len()
+        )));
+    }
+    check::finite(k, "the Gram matrix")?;
+    let p = units as f64;
+    let center = distance == Distance::Correlation;
+    // Per stimulus: the squared norm of its (centred) row.
+    let norms: Vec<f64> = (0..n)
+        .map(|i| if center { k[(i, i)] - row_sums[i] * row_sums[i] / p } else { k[(i, i)] })
+        .collect();
+    if matches!(distance, Distance::Correlation | Distance::Cosine) {
+        for i in 0..n {
+            // Rounding can leave a constant row's variance a hair above 0.
+            if norms[i] <= 1e-12 * k[(i, i)].abs() || norms[i] <= 0.0 {
+                let (what, name) = if center { ("zero variance", "correlation") } else { ("zero norm (all values 0)", "cosine") };
+                return Err(Error::Input(format!("stimulus row {i} has {what}, so its {name} distance is undefined")));
+            }
+        }
+    }
+    let mut condensed = Vec::with_capacity(n * (n - 1) / 2);
+    for i in 0..n {
+        for j in i + 1..n {
+            let kij = k[(j, i)]; // symmetric: column i is contiguous
+            let d = match distance {
+                Distance::Correlation => {
+                    let cov = kij - row_sums[i] * row_sums[j] / p;
+                    (1.0 - cov / (norms[i] * norms[j]).sqrt()).clamp(0.0, 2.0)
+                }
+                Distance::Cosine => (1.0 - kij / (norms[i] * norms[j]).sqrt()).clamp(0.0, 2.0),
+                Distance::Euclidean => (norms[i] + norms[j] - 2.0 * kij).max(0.0).sqrt(),
+                Distance::SquaredEuclideanPerChannel => (norms[i] + norms[j] - 2.0 * kij).max(0.0) / p,
+            };
+            condensed.push(d);
+        }
+    }
+    Ok(Rdm { n, condensed })
+}
+
 /// Rows centred (if asked) and scaled to unit norm; refuses a row that cannot be.
 fn unit_rows(x: &DMatrix<f64>, center: bool) -> Result<DMatrix<f64>> {
     let (n, p) = x.shape();
@@ -449,5 +501,24 @@ mod tests {
             })
         };
         assert_eq!(run(1), run(3));
+    }
+
+    #[test]
+    fn gram_form_matches_the_direct_rdm() {
+        let x = crate::testing::normal_matrix(30, 17, 9, 0).map(|v| v + 0.3);
+        let k = &x * x.transpose();
+        let sums: Vec<f64> = (0..30).map(|i| x.row(i).sum()).collect();
+        for d in [Distance::Correlation, Distance::Cosine, Distance::Euclidean, Distance::SquaredEuclideanPerChannel] {
+            let a = rdm(&x, d).unwrap();
+            let b = rdm_from_gram(&k, &sums, 17, d).unwrap();
+            let worst = a.condensed().iter().zip(b.condensed()).map(|(u, v)| (u - v).abs()).fold(0.0, f64::max);
+            assert!(worst < 1e-10, "{d:?}: {worst}");
+        }
+        let mut c = x.clone();
+        c.row_mut(4).fill(2.5);
+        let kc = &c * c.transpose();
+        let sc: Vec<f64> = (0..30).map(|i| c.row(i).sum()).collect();
+        let e = rdm_from_gram(&kc, &sc, 17, Distance::Correlation).unwrap_err().to_string();
+        assert!(e.contains("stimulus row 4 has zero variance"), "{e}");
     }
 }

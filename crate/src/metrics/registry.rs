@@ -72,7 +72,7 @@ pub enum Direction {
 
 /// Parameters of every metric; each metric reads the ones it has. Defaults
 /// are the seed paper's (λ = 1, 10 splits of 90/10, q = 4,096, 3,000 units).
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MetricParams {
     /// Ridge penalties; more than one gives a λ sweep (the first is the headline value).

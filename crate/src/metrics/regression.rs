@@ -128,6 +128,24 @@ pub struct SplitFile {
     pub splits: Vec<Split>,
 }
 
+/// The target units regression scores out of `p2`: all of them, or, when
+/// there are more than `max_units`, a seeded subsample (ascending indices).
+/// Public so that a streaming sink keeps only these columns.
+pub fn target_units(p2: usize, max_units: usize, seed: u64) -> Vec<usize> {
+    if p2 <= max_units {
+        return (0..p2).collect();
+    }
+    let mut rng = SeededRng::new(seed, stream_id("metrics/regression/units"));
+    let mut order: Vec<usize> = (0..p2).collect();
+    for i in 0..max_units {
+        let r = i + (rng.unit_f32() as f64 * (p2 - i) as f64) as usize;
+        order.swap(i, r.min(p2 - 1));
+    }
+    let mut chosen = order[..max_units].to_vec();
+    chosen.sort_unstable();
+    chosen
+}
+
 /// Parses and validates a split file (see [`SplitFile`]) for `n` stimuli.
 pub fn parse_split_file(json: &str, n: usize) -> Result<Vec<Split>> {
     let file: SplitFile = serde_json::from_str(json).map_err(|e| {
@@ -181,19 +199,7 @@ pub fn regression(x: &DMatrix<f64>, y: &DMatrix<f64>, opts: &RegressionOptions) 
 
     // Target units: all, or a seeded subsample (ascending indices).
     let p2 = y.ncols();
-    let units: Vec<usize> = if p2 > opts.max_units {
-        let mut rng = SeededRng::new(opts.seed, stream_id("metrics/regression/units"));
-        let mut order: Vec<usize> = (0..p2).collect();
-        for i in 0..opts.max_units {
-            let r = i + (rng.unit_f32() as f64 * (p2 - i) as f64) as usize;
-            order.swap(i, r.min(p2 - 1));
-        }
-        let mut chosen = order[..opts.max_units].to_vec();
-        chosen.sort_unstable();
-        chosen
-    } else {
-        (0..p2).collect()
-    };
+    let units = target_units(p2, opts.max_units, opts.seed);
     let y_sub = if units.len() < p2 { y.select_columns(units.iter()) } else { y.clone() };
 
     let proj = SparseProjection::new(x.ncols(), opts.projection_dim, opts.seed)?;
