@@ -66,8 +66,9 @@ impl Session {
     /// Takes the spec as a JS object; throws with the spec error's message.
     #[wasm_bindgen(constructor)]
     pub fn new(spec: JsValue) -> Result<Session, JsError> {
-        let spec: Spec = serde_wasm_bindgen::from_value(spec)
-            .map_err(|e| JsError::new(&format!("invalid spec: {e}")))?;
+        // Through JSON text, so that a version 1 spec is upgraded as natively.
+        let text = js_sys::JSON::stringify(&spec).map_err(|_| JsError::new("invalid spec: not a JSON object"))?;
+        let spec = Spec::from_json(&String::from(text)).map_err(js_err)?;
         if cfg!(feature = "threads") {
             crate::runtime::use_thread_pool();
         }
@@ -88,6 +89,21 @@ impl Session {
     /// Throws when the spec names no such model, or the file cannot be used.
     pub fn add_model(&mut self, name: &str, bytes: Vec<u8>) -> Result<(), JsError> {
         self.inner.add_model(name, bytes).map_err(js_err)
+    }
+
+    /// The user's data files (`responses` / `rdms` values) to add with `add_data`.
+    pub fn data_files(&self) -> Vec<String> {
+        self.inner.data_files()
+    }
+
+    /// Site-relative paths of shipped data to fetch and add with `add_data`.
+    pub fn dataset_urls(&self) -> Vec<String> {
+        self.inner.dataset_paths()
+    }
+
+    /// Hands over a data file's bytes; throws naming the file, row or count that is wrong.
+    pub fn add_data(&mut self, name: &str, bytes: &[u8]) -> Result<(), JsError> {
+        self.inner.add_data(name, bytes).map_err(js_err)
     }
 
     /// Decodes and preprocesses the next stimulus; throws naming `name` if it is not an image.

@@ -150,5 +150,57 @@ impl ExperimentResult {
     }
 }
 
+impl ExperimentResult {
+    /// The score table of `metric`, source id and target id (`s0`, `t0`, …).
+    pub fn values(&self, metric: &str, source: &str, target: &str) -> Option<&Vec<Vec<Option<f64>>>> {
+        self.scores.iter().find(|s| s.metric == metric && s.source == source && s.target == target).map(|s| &s.values)
+    }
+
+    /// A short plain-text account of what was run: spec, version, inputs with
+    /// their hashes, the identifiability verdicts and any warnings.
+    pub fn report_text(&self) -> String {
+        let mut r = String::new();
+        let mut line = |s: String| {
+            r.push_str(&s);
+            r.push('\n');
+        };
+        line(format!("idlab {} ({}): {}", self.idlab_version, self.flavor, self.spec.name.as_deref().unwrap_or("experiment")));
+        if let Some(f) = &self.spec.figure {
+            line(format!("Reproduces: {f}"));
+        }
+        line(format!("{} stimuli ({}), {:.1} s", self.n_stimuli, self.spec.stimuli.set, self.seconds));
+        for m in &self.models {
+            line(format!("{} {} {}: {} layer(s)", m.role, m.id, m.label, m.layers.len()));
+        }
+        for m in &self.spec.metrics {
+            let params = m.params.as_ref().map(|p| serde_json::to_string(p).unwrap_or_default()).unwrap_or_else(|| "defaults".into());
+            line(format!("metric {}: {params}", m.name));
+        }
+        for v in &self.identifiability {
+            let won = v.layers.iter().filter(|l| l.correct_won).count();
+            let label = |id: &str| self.model(id).map_or(id.to_string(), |m| m.label.clone());
+            line(format!(
+                "{} on {}: the correct source ({}) scored best at {won} of {} target layers",
+                v.metric,
+                label(&v.target),
+                label(&v.correct_source),
+                v.layers.len()
+            ));
+        }
+        for c in &self.noise_ceilings {
+            line(format!("noise ceiling of {} ({}): lower {:.4}, upper {:.4}", c.target, c.metric, c.lower, c.upper));
+        }
+        for w in &self.warnings {
+            line(format!("warning: {w}"));
+        }
+        line("inputs (sha256):".into());
+        for i in &self.inputs {
+            line(format!("  {} {} {} bytes {}", i.role, i.name, i.bytes, i.sha256));
+        }
+        line(format!("spec: {}", serde_json::to_string(&self.spec).unwrap_or_default()));
+        r
+    }
+}
+
 /// The header of [`ExperimentResult::tidy_rows`].
 pub const TIDY_HEADER: [&str; 8] = ["metric", "source", "source_layer", "target", "target_layer", "subject", "value", "p_value"];

@@ -1,6 +1,6 @@
 //! `idlab run`: a spec file in, result files out, progress on stderr.
 
-use idlab::experiment::{Session, Spec};
+use idlab::experiment::{Session, Spec, TIDY_HEADER};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -24,6 +24,17 @@ pub fn run(spec_path: &Path, out: &Path, site: Option<PathBuf>, quiet: bool) -> 
         let path = spec_dir.join(&file);
         let bytes = std::fs::read(&path).map_err(|e| format!("cannot read model {}: {e}", path.display()))?;
         session.add_model(&file, bytes).map_err(|e| e.to_string())?;
+    }
+    // The user's data files sit beside the spec; shipped datasets in the site.
+    for file in session.data_files() {
+        let path = spec_dir.join(&file);
+        let bytes = std::fs::read(&path).map_err(|e| format!("cannot read data file {}: {e}", path.display()))?;
+        session.add_data(&file, &bytes).map_err(|e| e.to_string())?;
+    }
+    for rel in session.dataset_paths() {
+        let path = site.join(&rel);
+        let bytes = std::fs::read(&path).map_err(|e| format!("cannot read dataset file {}: {e}", path.display()))?;
+        session.add_data(&rel, &bytes).map_err(|e| e.to_string())?;
     }
     for rel in session.stimulus_paths().to_vec() {
         let path = site.join(&rel);
@@ -58,24 +69,17 @@ pub fn run(spec_path: &Path, out: &Path, site: Option<PathBuf>, quiet: bool) -> 
         let p = out.join(name);
         std::fs::write(&p, bytes).map_err(|e| format!("cannot write {}: {e}", p.display()))
     };
-    let json = |v: &serde_json::Value| serde_json::to_vec_pretty(v).expect("JSON values serialise");
-    write("result.json", json(&serde_json::to_value(&result).expect("result serialises")))?;
-    write(
-        "matrix.json",
-        json(&serde_json::json!({
-            "metric": result.metric,
-            "source_layers": result.source.layers,
-            "target_layers": result.target.layers,
-            "matrix": result.matrix,
-        })),
-    )?;
+    let json = serde_json::to_vec_pretty(&result).expect("result serialises");
+    write("result.json", json)?;
     let mut csv = csv::Writer::from_writer(Vec::new());
-    for row in result.to_csv_rows() {
+    csv.write_record(TIDY_HEADER).map_err(|e| e.to_string())?;
+    for row in result.tidy_rows() {
         csv.write_record(&row).map_err(|e| e.to_string())?;
     }
-    write("matrix.csv", csv.into_inner().map_err(|e| e.to_string())?)?;
+    write("scores.csv", csv.into_inner().map_err(|e| e.to_string())?)?;
+    write("report.txt", result.report_text().into_bytes())?;
     if !quiet {
-        eprintln!("idlab: wrote result.json, matrix.json and matrix.csv to {} in {:.1} s", out.display(), result.seconds);
+        eprintln!("idlab: wrote result.json, scores.csv and report.txt to {} in {:.1} s", out.display(), result.seconds);
     }
     Ok(())
 }
