@@ -68,6 +68,13 @@ function tickAngle(labels) {
   return labels.some((l) => String(l).length > 8) || labels.length > 12 ? -45 : 0;
 }
 
+/** A caption for a generic plot given none: "title: ytitle per xtitle." */
+function defaultCaption(opts) {
+  const what = opts.ytitle ? `${opts.ytitle}${opts.xtitle ? ` per ${opts.xtitle}` : ''}` : '';
+  const text = [opts.title, what].filter(Boolean).join(': ');
+  return text ? `${text}.` : '';
+}
+
 function slug(s) {
   return String(s).toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 120) || 'plot';
 }
@@ -148,7 +155,7 @@ export function heatmap(container, opts) {
   const value = esc(opts.hover?.value ?? opts.ztitle ?? 'value');
   const head = `${row}: %{y}<br>${col}: %{x}<br>${value}: `;
   const { plot } = figure(container, {
-    caption: opts.caption ?? opts.title ?? '', filename: opts.filename ?? opts.title, kind: opts.kind ?? 'heatmap',
+    caption: opts.caption ?? defaultCaption(opts), filename: opts.filename ?? opts.title, kind: opts.kind ?? 'heatmap',
   });
   const trace = {
     type: 'heatmap',
@@ -219,7 +226,7 @@ function undefinedMarkers(x, y, label, xaxisName = 'x') {
 export function bars(container, opts) {
   const { x, y } = opts;
   const { plot } = figure(container, {
-    caption: opts.caption ?? opts.title ?? '', filename: opts.filename ?? opts.title, kind: opts.kind ?? 'bars',
+    caption: opts.caption ?? defaultCaption(opts), filename: opts.filename ?? opts.title, kind: opts.kind ?? 'bars',
   });
   const marks = highlightSet(opts.highlight, x.length);
   const colors = opts.colors ?? x.map((_, i) => (marks === null || marks.has(i) ? COLORS.accent : COLORS.grey));
@@ -289,7 +296,7 @@ function highlightSet(h, n) {
  */
 export function lines(container, opts) {
   const { plot } = figure(container, {
-    caption: opts.caption ?? opts.title ?? '', filename: opts.filename ?? opts.title, kind: opts.kind ?? 'lines',
+    caption: opts.caption ?? defaultCaption(opts), filename: opts.filename ?? opts.title, kind: opts.kind ?? 'lines',
   });
   const { data, layout } = linesFigure(opts);
   return draw(plot, data, layout);

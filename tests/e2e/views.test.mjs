@@ -121,7 +121,7 @@ async function hoverText(selector, opts) {
 test('one figure per view, each with a caption and PNG and SVG buttons', async () => {
   const kinds = await page.evaluate(() => [...document.querySelectorAll('#views figure')].map((f) => ({
     kind: f.dataset.kind,
-    caption: f.querySelector('figcaption').textContent.trim(),
+    caption: f.querySelector('figcaption .idlab-caption-text').textContent.trim(),
     plots: f.querySelectorAll('.js-plotly-plot').length,
     buttons: [...f.querySelectorAll('figcaption button')].map((b) => b.textContent),
   })));
@@ -355,6 +355,75 @@ test('the report names the run, every input\'s sha256, the timings and the verdi
   assert.deepEqual(labels, ['Download JSON', 'Download CSV', 'Download report']);
   const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#exports button[data-export="json"]')]);
   assert.deepEqual(JSON.parse(fs.readFileSync(await dl.path(), 'utf8')), FIXTURE);
+});
+
+test('the generic helpers: bars, lines, rdmImage, mdsScatter', async () => {
+  const drawn = await page.evaluate(async () => {
+    const { bars, lines, rdmImage, mdsScatter, rendered } = window.views;
+    const box = document.createElement('div');
+    box.id = 'helpers';
+    document.body.append(box);
+    const gds = [
+      bars(box, { x: ['a', 'b', 'c'], y: [0.5, null, 0.25], error: [0.1, null, 0.05], highlight: [2], title: 'Bars', ytitle: 'score' }),
+      lines(box, { x: ['a', 'b'], series: [{ name: 'A', y: [1, 2] }, { name: 'B', y: [2, null], highlight: true }], title: 'Lines', ytitle: 'score' }),
+      rdmImage(box, [[0, 0.5], [0.5, 0]], ['cat', 'dog'], 'An RDM'),
+      mdsScatter(box, [[0, 1], [1, 0], [2, 2]], ['x0', 'x1', 'x2'], ['animate', 'animate', 'inanimate'], 'MDS'),
+    ];
+    await Promise.all(gds.map(rendered));
+    return gds.map((gd) => ({
+      kind: gd.closest('figure').dataset.kind,
+      caption: gd.closest('figure').querySelector('.idlab-caption-text').textContent,
+      data: gd.data.map((t) => ({ type: t.type, name: t.name, x: t.x, y: t.y, z: t.z, color: t.marker && t.marker.color, width: t.line && t.line.width })),
+      scaleanchor: gd.layout.yaxis.scaleanchor,
+    }));
+  });
+  const [b, l, r, m] = drawn;
+  assert.equal(b.kind, 'bars');
+  assert.deepEqual(b.data[0].y, [0.5, null, 0.25], 'a null bar is not drawn as 0');
+  assert.deepEqual(b.data[0].color, ['#9aa1ad', '#9aa1ad', '#2c5fb8'], 'the highlighted bar is blue');
+  assert.deepEqual(b.data[1].x, ['b'], 'a hover target where the value is undefined');
+  const tip = await hoverText('#helpers figure[data-kind="bars"] .js-plotly-plot', [{ curveNumber: 1, pointNumber: 0 }]);
+  assert.match(tip, /undefined/);
+  assert.equal(l.kind, 'lines');
+  assert.deepEqual(l.data.filter((t) => t.width).map((t) => [t.name, t.width]), [['A', 1.5], ['B', 4]], 'the highlighted line thick, drawn last');
+  assert.equal(r.kind, 'rdm');
+  assert.deepEqual(r.data[0].z, [[0, 0.5], [0.5, 0]]);
+  assert.deepEqual(r.data[0].x, ['cat', 'dog']);
+  assert.equal(r.scaleanchor, 'x', 'square cells');
+  assert.equal(m.kind, 'mds');
+  assert.deepEqual(m.data.map((t) => [t.name, t.x, t.y]), [['animate', [0, 1], [1, 0]], ['inanimate', [2], [2]]]);
+  for (const f of drawn) assert.ok(f.caption.length > 10, `${f.kind} has a caption`);
+  await page.evaluate(() => document.getElementById('helpers').remove());
+});
+
+test('a result with nothing to compare across layers, and one with only scores', async () => {
+  const out = await page.evaluate(async (fixture) => {
+    const box = document.createElement('div');
+    document.body.append(box);
+    const one = {
+      ...fixture,
+      models: [
+        { id: 's0', role: 'source', label: 'a', kind: 'zoo', arch: 'alexnet', seed: 0, layers: ['fc'] },
+        { id: 't0', role: 'target', label: 'b', kind: 'zoo', arch: 'alexnet', seed: 1, layers: ['fc'] },
+      ],
+      scores: [{ metric: 'cka', source: 's0', target: 't0', values: [[null]] }],
+      identifiability: [],
+      noise_ceilings: [],
+    };
+    const a = await window.views.renderResult(box, one);
+    const empty = { plots: a.length, text: box.textContent };
+    const plain = { ...fixture, identifiability: undefined, noise_ceilings: undefined, scores: fixture.scores.slice(0, 2) };
+    const b = await window.views.renderResult(box, plain);
+    const kinds = [...box.querySelectorAll('figure')].map((f) => f.dataset.kind);
+    box.remove();
+    return { empty, plots: b.length, kinds, csv: window.exporter.tidyCsv(one), report: window.exporter.reportText(plain) };
+  }, FIXTURE);
+  assert.equal(out.empty.plots, 0);
+  assert.match(out.empty.text, /nothing to plot/);
+  assert.equal(out.plots, 2);
+  assert.deepEqual(out.kinds, ['heatmap', 'heatmap']);
+  assert.equal(out.csv, 'metric,source,source_layer,target,target_layer,subject,value,p_value\r\ncka,a,fc,b,fc,,,\r\n');
+  assert.doesNotMatch(out.report, /Identifiability/);
 });
 
 test('rendering again replaces the plots; nothing went wrong in the page', async () => {
