@@ -139,7 +139,8 @@ export function reportText(result) {
   if (spec.figure) out.push(`Figure: ${spec.figure}`);
   if (spec.about) out.push(`About: ${spec.about}`);
   out.push(`idlab ${result.idlab_version ?? '?'} (${result.flavor ?? 'unknown'} build), spec version ${spec.idlab ?? '?'}`);
-  out.push(`Stimuli: ${result.n_stimuli ?? (result.stimuli ?? []).length}`);
+  const set = typeof spec.stimuli?.set === 'string' ? ` (set ${spec.stimuli.set})` : '';
+  out.push(`Stimuli: ${result.n_stimuli ?? (result.stimuli ?? []).length}${set}`);
   out.push('');
 
   out.push('Models:');

@@ -146,7 +146,7 @@ export function figure(container, { caption = '', filename = 'idlab-plot', kind 
 /**
  * A heatmap of z[row][col] (null cells left blank, their tooltip "undefined").
  * opts: {z, x, y, title, xtitle, ytitle, ztitle, zmin, zmax, colorscale, hover: {row, col, value},
- *        caption, filename, square, reversed}
+ *        caption, filename, kind, height, square (equal cell sides), reversed (false: first row at the bottom)}
  */
 export function heatmap(container, opts) {
   const { z, x, y } = opts;
@@ -154,8 +154,11 @@ export function heatmap(container, opts) {
   const col = esc(opts.hover?.col ?? opts.xtitle ?? 'column');
   const value = esc(opts.hover?.value ?? opts.ztitle ?? 'value');
   const head = `${row}: %{y}<br>${col}: %{x}<br>${value}: `;
+  const what = [opts.ztitle ?? 'value', opts.ytitle && `of every ${opts.ytitle} (rows)`, opts.xtitle && `against every ${opts.xtitle} (columns)`]
+    .filter(Boolean).join(' ');
   const { plot } = figure(container, {
-    caption: opts.caption ?? defaultCaption(opts), filename: opts.filename ?? opts.title, kind: opts.kind ?? 'heatmap',
+    caption: opts.caption ?? `${opts.title ? `${opts.title}: ` : ''}${what}.`,
+    filename: opts.filename ?? opts.title, kind: opts.kind ?? 'heatmap',
   });
   const trace = {
     type: 'heatmap',
@@ -166,8 +169,8 @@ export function heatmap(container, opts) {
     colorbar: { title: { text: esc(opts.ztitle ?? '') }, thickness: 14 },
     hoverongaps: false,
     hovertemplate: `${head}%{z:.4f}<extra></extra>`,
-    xgap: 1,
-    ygap: 1,
+    xgap: z.length > 30 || z[0].length > 30 ? 0 : 1,
+    ygap: z.length > 30 || z[0].length > 30 ? 0 : 1,
   };
   if (isNum(opts.zmin)) trace.zmin = opts.zmin;
   if (isNum(opts.zmax)) trace.zmax = opts.zmax;
@@ -189,14 +192,18 @@ export function heatmap(container, opts) {
   const xs = x ?? z[0].map((_, j) => j);
   const ys = y ?? z.map((_, i) => i);
   const layout = baseLayout(opts.title, {
-    xaxis: { title: { text: esc(opts.xtitle ?? '') }, type: 'category', tickangle: tickAngle(xs), automargin: true },
+    xaxis: { title: { text: esc(opts.xtitle ?? '') }, type: 'category', tickangle: tickAngle(xs), automargin: true, showgrid: false },
     yaxis: {
-      title: { text: esc(opts.ytitle ?? '') }, type: 'category', automargin: true,
+      title: { text: esc(opts.ytitle ?? '') }, type: 'category', automargin: true, showgrid: false,
       autorange: opts.reversed === false ? true : 'reversed',
     },
-    height: Math.max(360, 170 + 26 * ys.length),
+    height: opts.height ?? Math.min(900, Math.max(360, 170 + 26 * ys.length)),
   });
-  if (opts.square) layout.yaxis.scaleanchor = 'x';
+  if (opts.square) {
+    layout.yaxis.scaleanchor = 'x';
+    layout.xaxis.constrain = 'domain';
+    layout.yaxis.constrain = 'domain';
+  }
   return draw(plot, data, layout);
 }
 
@@ -370,6 +377,7 @@ export function rdmImage(container, matrix, labels, title, options = {}) {
     zmin: options.zmin,
     zmax: options.zmax,
     square: true,
+    height: options.height ?? Math.min(640, Math.max(360, 200 + 20 * names.length)),
     caption: options.caption ?? `${title ?? 'RDM'}: the dissimilarity of every pair of stimuli (row vs column).`,
     filename: options.filename ?? title ?? 'rdm',
     kind: 'rdm',
