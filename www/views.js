@@ -63,6 +63,9 @@ export function metricName(metric) {
   return METRIC_NAMES[metric] || String(metric);
 }
 
+/** The first letter upper-cased, for a sentence that starts with a metric's name. */
+const sentence = (s) => s.charAt(0).toUpperCase() + s.slice(1);
+
 /** Long or many tick labels are rotated. */
 function tickAngle(labels) {
   return labels.some((l) => String(l).length > 8) || labels.length > 12 ? -45 : 0;
@@ -352,7 +355,7 @@ function linesFigure(opts) {
       tickangle: xtype === 'category' ? tickAngle(xs) : 0,
     },
     yaxis: { title: { text: esc(opts.ytitle ?? '') }, automargin: true },
-    legend: { orientation: 'h', y: -0.25, yanchor: 'top' },
+    legend: { x: 1.02, xanchor: 'left', y: 1, yanchor: 'top' },
     hovermode: 'closest',
     height: opts.height ?? 400,
   });
@@ -535,7 +538,7 @@ function scoreHeatmap(container, score, get, base) {
     hover: { row: modelLabel(src), col: modelLabel(tgt), value: metric },
     zmin: bounded && score.metric === 'cka' ? 0 : undefined,
     zmax: bounded && score.metric === 'cka' ? 1 : undefined,
-    caption: `${metric} between every layer of ${modelLabel(src)} (rows, ${rows} layers) and every layer of ` +
+    caption: `${sentence(metric)} between every layer of ${modelLabel(src)} (rows, ${rows} layers) and every layer of ` +
       `${modelLabel(tgt)} (columns, ${cols} layers). Hover a cell for its exact value.` +
       (hasNull ? ' Blank cells are undefined for that pair (for example a constant layer).' : ''),
     filename: `${base}-${score.metric}-${score.source}-${score.target}-heatmap`,
@@ -620,7 +623,7 @@ function depthView(container, entry, related, get, file) {
   const cols = related[0].values[0]?.length ?? 0;
   const tgtLayers = tgt.layers?.length === cols ? tgt.layers : (entry.layers ?? []).map((l) => l.layer);
   const { figure: fig, plot } = figure(container, {
-    caption: `${metric} of every layer of every source model against the chosen layer of ${modelLabel(tgt)}. ` +
+    caption: `${sentence(metric)} of every layer of every source model against the chosen layer of ${modelLabel(tgt)}. ` +
       'x is the source layer\'s relative depth (0: its first recorded layer, 1: its last), so models of different ' +
       `depth share the axis. The correct source, ${modelLabel(get(entry.correct_source))}, is the thick blue line.`,
     filename: `${file}-depth`,
@@ -715,7 +718,7 @@ function rdmBars(container, result, score, get, base) {
     }
     const region = tgtLayers[j];
     const regionText = region === modelLabel(tgt) ? modelLabel(tgt) : `${modelLabel(tgt)} (${region})`;
-    let caption = `${metric} between each layer of ${modelLabel(src)} and ${regionText}. `;
+    let caption = `${sentence(metric)} between each layer of ${modelLabel(src)} and ${regionText}. `;
     caption += nSubjects > 0
       ? `Bars: the mean over ${nSubjects} subjects; error bars: the standard error of the mean (sd over subjects / √${nSubjects}). `
       : 'Bars: the score. ';
