@@ -526,7 +526,7 @@ function scoreHeatmap(container, score, get, base) {
   const srcLayers = src.layers?.length === rows ? src.layers : score.values.map((_, i) => `layer ${i}`);
   const tgtLayers = tgt.layers?.length === cols ? tgt.layers : score.values[0].map((_, j) => `layer ${j}`);
   const hasNull = score.values.some((r) => r.some((v) => !isNum(v)));
-  const bounded = score.metric === 'cka' || score.metric === 'cka-debiased' || score.metric === 'cka-rbf';
+  const unit = score.metric === 'cka' || score.metric === 'cka-rbf'; // in [0, 1]: one colour scale for every heatmap
   const gd = heatmap(container, {
     z: score.values,
     x: tgtLayers,
@@ -536,8 +536,8 @@ function scoreHeatmap(container, score, get, base) {
     ytitle: `${modelLabel(src)} layer`,
     ztitle: metric,
     hover: { row: modelLabel(src), col: modelLabel(tgt), value: metric },
-    zmin: bounded && score.metric === 'cka' ? 0 : undefined,
-    zmax: bounded && score.metric === 'cka' ? 1 : undefined,
+    zmin: unit ? 0 : undefined,
+    zmax: unit ? 1 : undefined,
     caption: `${sentence(metric)} between every layer of ${modelLabel(src)} (rows, ${rows} layers) and every layer of ` +
       `${modelLabel(tgt)} (columns, ${cols} layers). Hover a cell for its exact value.` +
       (hasNull ? ' Blank cells are undefined for that pair (for example a constant layer).' : ''),
