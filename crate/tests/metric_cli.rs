@@ -119,6 +119,16 @@ fn npz_csv_and_mat_files_are_read_like_npy() {
     assert_eq!(r["x_shape"], serde_json::json!([4, 3]));
     let (ok, _, err) = idlab(&["metric", "cka", "--x", &f("savez_two.npz"), "--y", &f("named.csv")]);
     assert!(!ok && err.contains("holds 2 arrays; choose one of 'a', 'b'") && err.contains("savez_two.npz:KEY)"), "{err}");
+    // A key with a colon, as `idlab activations` names a pre-activation layer.
+    let d = dir("npz-key");
+    let acts = d.join("acts.npz");
+    let mut npz = ndarray_npy::NpzWriter::new(std::fs::File::create(&acts).unwrap());
+    npz.add_array("layer1.0:pre", &Array2::from_shape_fn((3, 4), |(i, j)| (i * j) as f64 + (j as f64).sin())).unwrap();
+    npz.add_array("fc", &Array2::from_shape_fn((3, 2), |(i, j)| (i + 2 * j) as f64 * 0.5 + (i * i) as f64)).unwrap();
+    npz.finish().unwrap();
+    let layer = format!("{}:layer1.0:pre", acts.display());
+    let r = metric("cka", Path::new(&layer), Path::new(&f("named.csv")), &[]);
+    assert_eq!(r["x_shape"], serde_json::json!([3, 4]));
     let (ok, _, err) = idlab(&["metric", "cka", "--x", &f("v73.mat"), "--y", &f("named.csv")]);
     assert!(!ok && err.contains("MATLAB v7.3 (HDF5) files are not supported"), "{err}");
 }

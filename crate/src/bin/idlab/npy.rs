@@ -25,13 +25,15 @@ pub fn read_table(path: &Path) -> Result<Table, String> {
     })
 }
 
-/// `a.npz:layer1` -> (`a.npz`, Some(`layer1`)) when `a.npz:layer1` is not a
-/// file itself but `a.npz` is.
+/// `a.npz:layer1.0:pre` -> (`a.npz`, Some(`layer1.0:pre`)) when the whole
+/// name is not a file but the part before a colon is (the first such colon:
+/// layer names may hold colons).
 fn split_key(path: &Path) -> (PathBuf, Option<String>) {
     let s = path.to_string_lossy();
     if !path.exists() {
-        if let Some((file, key)) = s.rsplit_once(':') {
-            if !key.contains(['/', '\\']) && Path::new(file).is_file() {
+        for (i, _) in s.match_indices(':') {
+            let (file, key) = (&s[..i], &s[i + 1..]);
+            if Path::new(file).is_file() {
                 return (PathBuf::from(file), Some(key.to_string()));
             }
         }
