@@ -103,3 +103,32 @@ fn bad_files_and_names_are_refused_with_the_reason() {
     let e = run(&["metric", "cka", "--x", &s(&xf), "--y", &s(&xf), "--direction", "sideways"]);
     assert!(e.contains("forward or backward"), "{e}");
 }
+
+/// The other formats through the core's readers: .npz by key, .csv, .mat.
+#[test]
+fn npz_csv_and_mat_files_are_read_like_npy() {
+    let fx = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/data");
+    let f = |name: &str| fx.join(name).to_str().unwrap().to_string();
+    // The same 3 x 2 array saved by savez and savez_compressed: CKA 1.
+    let r = metric("cka", Path::new(&f("savez_one.npz")), Path::new(&f("compressed_one.npz")), &[]);
+    assert!((r["value"].as_f64().unwrap() - 1.0).abs() < 1e-12, "{r}");
+    assert_eq!(r["x_shape"], serde_json::json!([3, 2]));
+    let r = metric("cka", Path::new(&f("savez_two.npz:b")), Path::new(&f("named.csv")), &[]);
+    assert_eq!(r["x_shape"], serde_json::json!([3, 1]));
+    let r = metric("cka", Path::new(&f("one_var.mat")), Path::new(&f("f32_c.npy")), &[]);
+    assert_eq!(r["x_shape"], serde_json::json!([4, 3]));
+    let (ok, _, err) = idlab(&["metric", "cka", "--x", &f("savez_two.npz"), "--y", &f("named.csv")]);
+    assert!(!ok && err.contains("holds 2 arrays; choose one of 'a', 'b'") && err.contains("savez_two.npz:KEY)"), "{err}");
+    // A key with a colon, as `idlab activations` names a pre-activation layer.
+    let d = dir("npz-key");
+    let acts = d.join("acts.npz");
+    let mut npz = ndarray_npy::NpzWriter::new(std::fs::File::create(&acts).unwrap());
+    npz.add_array("layer1.0:pre", &Array2::from_shape_fn((3, 4), |(i, j)| (i * j) as f64 + (j as f64).sin())).unwrap();
+    npz.add_array("fc", &Array2::from_shape_fn((3, 2), |(i, j)| (i + 2 * j) as f64 * 0.5 + (i * i) as f64)).unwrap();
+    npz.finish().unwrap();
+    let layer = format!("{}:layer1.0:pre", acts.display());
+    let r = metric("cka", Path::new(&layer), Path::new(&f("named.csv")), &[]);
+    assert_eq!(r["x_shape"], serde_json::json!([3, 4]));
+    let (ok, _, err) = idlab(&["metric", "cka", "--x", &f("v73.mat"), "--y", &f("named.csv")]);
+    assert!(!ok && err.contains("MATLAB v7.3 (HDF5) files are not supported"), "{err}");
+}

@@ -2,6 +2,7 @@
 //! the same checks, so both builds are held to the same numbers.
 #![allow(dead_code)]
 
+pub mod data_readers;
 pub mod metrics_nrp;
 pub mod metrics_rsa;
 pub mod metrics_shape;

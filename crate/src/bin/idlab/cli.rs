@@ -89,7 +89,7 @@ enum Command {
     },
     /// Write the representational dissimilarity matrix (n x n, float64 .npy) of a response matrix.
     Rdm {
-        /// Responses (.npy, stimuli x units).
+        /// Responses (stimuli x units: .npy, .npz, .csv or .mat, as for `idlab metric`).
         #[arg(long)]
         x: PathBuf,
         /// correlation (1 - Pearson r), euclidean or cosine.

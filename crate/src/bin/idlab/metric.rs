@@ -1,4 +1,4 @@
-//! `idlab metric NAME`: one metric of two .npy matrices, printed as one JSON
+//! `idlab metric NAME`: one metric of two matrices (.npy, .npz, .csv, .mat), printed as one JSON
 //! object (the lab's black-box interface for checks against other tools).
 
 use crate::npy;
@@ -10,10 +10,12 @@ use std::path::{Path, PathBuf};
 /// The command line's view of [`MetricParams`]; unset flags keep the defaults.
 #[derive(clap::Args)]
 pub struct MetricArgs {
-    /// Source matrix X (.npy, stimuli x units; float32 or float64, C or Fortran order).
+    /// Source matrix X (stimuli x units): .npy (any float or integer dtype, C or Fortran order),
+    /// .npz or .mat (FILE:KEY picks one of several arrays) or .csv (optional header and name column).
     #[arg(long)]
     pub x: PathBuf,
-    /// Target matrix Y (.npy, same stimuli in the same order).
+    /// Target matrix Y (same formats; the same stimuli in the same order, or matched by
+    /// name when both are .csv files with a name column).
     #[arg(long)]
     pub y: PathBuf,
     /// Ridge penalty λ; a comma-separated list gives a λ sweep [default: 1].
@@ -59,8 +61,16 @@ pub struct MetricArgs {
 
 pub fn run(name: &str, args: MetricArgs) -> Result<(), String> {
     let metric = MetricName::parse(name).map_err(|e| e.to_string())?;
-    let x = npy::read_matrix(&args.x)?;
-    let y = npy::read_matrix(&args.y)?;
+    let (xt, yt) = (npy::read_table(&args.x)?, npy::read_table(&args.y)?);
+    let x = npy::table_matrix(&xt)?;
+    // Two tables that name their rows (.csv name columns) are matched by name:
+    // Y's rows are put in X's order. Otherwise rows go by order.
+    let y = match (&xt.row_names, &yt.row_names) {
+        (Some(names), Some(_)) if yt.shape.len() == 2 => {
+            idlab::data::align::responses(&yt, names).map_err(|e| e.to_string())?
+        }
+        _ => npy::table_matrix(&yt)?,
+    };
     let params = params(&args, x.nrows())?;
     let mut out = compute(metric, &x, &y, &params).map_err(|e| e.to_string())?;
     out["x"] = args.x.display().to_string().into();

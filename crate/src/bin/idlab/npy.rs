@@ -1,43 +1,58 @@
-//! Reading and writing the matrices of `idlab metric` / `idlab rdm` as .npy
-//! (ndarray-npy: the format numpy writes, float32 or float64, C or Fortran order).
+//! Reading the matrices of `idlab metric` / `idlab rdm` through the core's
+//! readers (`idlab::data`: .npy, .npz, .csv, .mat, as the page reads them) and
+//! writing .npy (ndarray-npy: float64, C order).
 
+use idlab::data::{self, Table};
 use nalgebra::DMatrix;
-use ndarray::{ArrayD, Ix2};
-use ndarray_npy::{ReadNpyError, ReadNpyExt, WriteNpyExt};
+use ndarray_npy::WriteNpyExt;
 use std::fs::File;
-use std::io::Cursor;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-/// Reads a 2-D numeric .npy as an f64 matrix (rows = stimuli). A 1-D array is
-/// one unit (a column). Integers and float32 are widened.
-pub fn read_matrix(path: &Path) -> Result<DMatrix<f64>, String> {
-    let show = path.display();
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {show}: {e}"))?;
-    let open = || Cursor::new(&bytes[..]);
-    let any: ArrayD<f64> = match ArrayD::<f64>::read_npy(open()) {
-        Ok(a) => a,
-        Err(ReadNpyError::WrongDescriptor(_)) => read_as(open(), |v: f32| v as f64)
-            .or_else(|_| read_as(open(), |v: i64| v as f64))
-            .or_else(|_| read_as(open(), |v: i32| v as f64))
-            .or_else(|_| read_as(open(), |v: u8| v as f64))
-            .map_err(|e| format!("{show}: not a float32/float64/integer array ({e})"))?,
-        Err(e) => return Err(format!("{show}: not a readable .npy file ({e})")),
-    };
-    let shape = any.shape().to_vec();
-    let a = match shape.len() {
-        1 => any.into_shape_with_order((shape[0], 1)).map_err(|e| e.to_string())?.into_dimensionality::<Ix2>().unwrap(),
-        2 => any.into_dimensionality::<Ix2>().map_err(|e| e.to_string())?,
-        _ => return Err(format!("{show} has shape {shape:?}; expected a 2-D matrix (stimuli x units)")),
-    };
-    let (n, p) = a.dim();
-    if n == 0 || p == 0 {
-        return Err(format!("{show} is empty (shape [{n}, {p}])"));
-    }
-    Ok(DMatrix::from_fn(n, p, |i, j| a[[i, j]]))
+/// Reads a user's table. `FILE.npz:KEY` (or `.mat:KEY`) picks one array of an
+/// archive when no file has that whole name. NaN and ±Inf are left for the
+/// metric's own check, which names the side (X or Y).
+pub fn read_table(path: &Path) -> Result<Table, String> {
+    let (file, key) = split_key(path);
+    let show = file.display().to_string();
+    let bytes = std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    data::read_table_unchecked(&show, &bytes, key.as_deref()).map_err(|e| {
+        let e = e.to_string();
+        if key.is_none() && e.contains("; choose one of") {
+            format!("{e} (as {show}:KEY)")
+        } else {
+            e
+        }
+    })
 }
 
-fn read_as<T: ndarray_npy::ReadableElement + Copy>(f: Cursor<&[u8]>, widen: fn(T) -> f64) -> Result<ArrayD<f64>, ReadNpyError> {
-    Ok(ArrayD::<T>::read_npy(f)?.mapv(widen))
+/// `a.npz:layer1.0:pre` -> (`a.npz`, Some(`layer1.0:pre`)) when the whole
+/// name is not a file but the part before a colon is (the first such colon:
+/// layer names may hold colons).
+fn split_key(path: &Path) -> (PathBuf, Option<String>) {
+    let s = path.to_string_lossy();
+    if !path.exists() {
+        for (i, _) in s.match_indices(':') {
+            let (file, key) = (&s[..i], &s[i + 1..]);
+            if Path::new(file).is_file() {
+                return (PathBuf::from(file), Some(key.to_string()));
+            }
+        }
+    }
+    (path.to_path_buf(), None)
+}
+
+/// Reads a 2-D numeric table as an f64 matrix (rows = stimuli). A 1-D array
+/// is one unit (a column). Integers and float32 are widened.
+pub fn read_matrix(path: &Path) -> Result<DMatrix<f64>, String> {
+    table_matrix(&read_table(path)?)
+}
+
+/// The matrix of a 2-D table; a 3-D stack is refused.
+pub fn table_matrix(t: &Table) -> Result<DMatrix<f64>, String> {
+    if t.shape.len() != 2 {
+        return Err(format!("{} has shape {:?}; expected a 2-D matrix (stimuli x units)", t.name, t.shape));
+    }
+    t.to_matrix().map_err(|e| e.to_string())
 }
 
 /// Writes an f64 matrix as a C-order float64 .npy.

@@ -1,0 +1,154 @@
+//! Stimulus images from a .zip (a folder zipped by Finder, Explorer or `zip
+//! -r`), in the order a person reading the names expects: `img2` before `img10`.
+
+use crate::error::{Error, Result};
+use std::cmp::Ordering;
+use std::io::{Cursor, Read};
+
+/// The image extensions taken from an archive (compared case-insensitively).
+pub const IMAGE_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "webp", "gif", "bmp"];
+
+/// The image entries of a zip as (path inside the archive, bytes), sorted by
+/// path with [`natural_cmp`]. Directories, anything under `__MACOSX/` (Finder's
+/// resource forks) and hidden files or folders (a name starting with '.') are
+/// skipped, and so are files of other types; none left is an error that says
+/// what the archive held.
+pub fn images_in_zip(file: &str, bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>> {
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|e| Error::Input(format!("{file}: not a readable .zip file ({e})")))?;
+    let mut images = Vec::new();
+    let mut others = Vec::new();
+    for i in 0..zip.len() {
+        let mut entry = zip.by_index(i).map_err(|e| Error::Input(format!("{file}: cannot unpack entry {i} ({e})")))?;
+        let path = entry.name().to_string();
+        if entry.is_dir() || path.split('/').any(|c| c == "__MACOSX" || c.starts_with('.')) {
+            continue;
+        }
+        if !is_image(&path) {
+            others.push(path);
+            continue;
+        }
+        let mut buf = Vec::with_capacity(entry.size() as usize);
+        entry
+            .read_to_end(&mut buf)
+            .map_err(|e| Error::Input(format!("{file}: cannot unpack {path} ({e})")))?;
+        images.push((path, buf));
+    }
+    if images.is_empty() {
+        const SHOWN: usize = 10;
+        let held = if others.is_empty() {
+            "nothing else".to_string()
+        } else {
+            others.sort_by(|a, b| natural_cmp(a, b));
+            let more = others.len().saturating_sub(SHOWN);
+            let mut list = others.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", ");
+            if more > 0 {
+                list.push_str(&format!(" and {more} more"));
+            }
+            list
+        };
+        return Err(Error::Input(format!(
+            "{file} has no images ({}); it holds {held}",
+            IMAGE_EXTENSIONS.join(", ")
+        )));
+    }
+    images.sort_by(|a, b| natural_cmp(&a.0, &b.0));
+    Ok(images)
+}
+
+fn is_image(path: &str) -> bool {
+    let ext = path.rsplit_once('.').map_or("", |(_, e)| e);
+    IMAGE_EXTENSIONS.iter().any(|e| e.eq_ignore_ascii_case(ext))
+}
+
+/// Natural order of file names: runs of ASCII digits compare as numbers
+/// (`img2` < `img10`, `a01` between `a0` and `a2`), other characters
+/// case-insensitively; names equal that way fall back to fewer leading zeros
+/// first and then plain byte order, so the order is total and stable.
+pub fn natural_cmp(a: &str, b: &str) -> Ordering {
+    let (mut x, mut y) = (a.as_bytes(), b.as_bytes());
+    let mut zeros = Ordering::Equal;
+    loop {
+        match (x.first(), y.first()) {
+            (None, None) => return zeros.then_with(|| a.cmp(b)),
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(p), Some(q)) if p.is_ascii_digit() && q.is_ascii_digit() => {
+                let (dx, rx) = split_digits(x);
+                let (dy, ry) = split_digits(y);
+                let (tx, ty) = (trim_zeros(dx), trim_zeros(dy));
+                let ord = tx.len().cmp(&ty.len()).then_with(|| tx.cmp(ty));
+                if ord != Ordering::Equal {
+                    return ord;
+                }
+                zeros = zeros.then(dx.len().cmp(&dy.len()));
+                (x, y) = (rx, ry);
+            }
+            (Some(_), Some(_)) => {
+                // One character (UTF-8 sequence) each, compared case-insensitively.
+                let (cx, rx) = first_char(x);
+                let (cy, ry) = first_char(y);
+                let ord = cx.to_lowercase().cmp(cy.to_lowercase());
+                if ord != Ordering::Equal {
+                    return ord;
+                }
+                (x, y) = (rx, ry);
+            }
+        }
+    }
+}
+
+fn split_digits(s: &[u8]) -> (&[u8], &[u8]) {
+    s.split_at(s.iter().position(|b| !b.is_ascii_digit()).unwrap_or(s.len()))
+}
+
+fn trim_zeros(s: &[u8]) -> &[u8] {
+    &s[s.iter().position(|&b| b != b'0').unwrap_or(s.len())..]
+}
+
+fn first_char(s: &[u8]) -> (char, &[u8]) {
+    // The slices always start on a char boundary: they are cut only after
+    // ASCII digits or whole chars.
+    let text = std::str::from_utf8(&s[..s.len().min(4)]).or_else(|e| std::str::from_utf8(&s[..e.valid_up_to()]));
+    let c = text.ok().and_then(|t| t.chars().next()).unwrap_or('\u{FFFD}');
+    (c, &s[c.len_utf8().min(s.len())..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sorted(names: &[&str]) -> Vec<String> {
+        let mut v: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+        v.sort_by(|a, b| natural_cmp(a, b));
+        v
+    }
+
+    #[test]
+    fn numbers_sort_as_numbers() {
+        assert_eq!(sorted(&["img10.png", "img2.png", "img1.png"]), ["img1.png", "img2.png", "img10.png"]);
+        assert_eq!(sorted(&["b/10.png", "a/2.png", "b/9.png", "a/10.png"]), ["a/2.png", "a/10.png", "b/9.png", "b/10.png"]);
+        assert_eq!(sorted(&["a2", "a01", "a1", "a0", "a001"]), ["a0", "a1", "a01", "a001", "a2"]);
+        assert_eq!(sorted(&["B.png", "a.png", "A.png"]), ["A.png", "a.png", "B.png"]);
+        assert_eq!(sorted(&["x1y10", "x1y9", "x1", "x"]), ["x", "x1", "x1y9", "x1y10"]);
+        assert_eq!(sorted(&["é2", "é10", "e3"]), ["e3", "é2", "é10"]);
+        assert_eq!(natural_cmp("99999999999999999999999", "100000000000000000000000"), Ordering::Less);
+        assert_eq!(natural_cmp("same", "same"), Ordering::Equal);
+    }
+
+    #[test]
+    fn order_is_total() {
+        let names = ["a1", "A1", "a01", "a1b", "a", "1", "01", "a.png", "a-1", "10", "_x", "Ä", "ä2"];
+        for p in names {
+            for q in names {
+                assert_eq!(natural_cmp(p, q), natural_cmp(q, p).reverse(), "{p} {q}");
+                assert_eq!(natural_cmp(p, q) == Ordering::Equal, p == q, "{p} {q}");
+                for r in names {
+                    if natural_cmp(p, q).is_le() && natural_cmp(q, r).is_le() {
+                        assert!(natural_cmp(p, r).is_le(), "{p} {q} {r}");
+                    }
+                }
+            }
+        }
+    }
+}

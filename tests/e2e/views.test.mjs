@@ -1,0 +1,436 @@
+// Result views and exports (www/views.js, www/export.js) on a hand-written result
+// document, tests/fixtures/results/identify-small.json: 2 zoo sources (alexnet, vgg11)
+// x 2 zoo targets scored with CKA, with identifiability and one undefined (null) score,
+// and a neural-RDM target (4 subjects) scored with RSA, p-values and a noise ceiling.
+//
+// Needs no build: a small static server in this file serves www/ and Plotly from
+// www/node_modules (or dist/vendor/ when only the built site has it).
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ROOT, DIST, launchBrowser, openPage, outDir } from './helpers.mjs';
+
+const FIXTURE = JSON.parse(fs.readFileSync(path.join(ROOT, 'tests/fixtures/results/identify-small.json'), 'utf8'));
+const WWW = path.join(ROOT, 'www');
+const PLOTLY = [
+  path.join(WWW, 'node_modules/plotly.js-dist-min/plotly.min.js'),
+  path.join(DIST, 'vendor/plotly.min.js'),
+].find((p) => fs.existsSync(p));
+
+const PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>views test</title>
+<link rel="stylesheet" href="style.css"><link rel="stylesheet" href="views.css">
+<script src="vendor/plotly.min.js"></script></head>
+<body><main id="views"></main><div id="exports"></div></body></html>`;
+
+const TYPES = { '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.html': 'text/html', '.svg': 'image/svg+xml' };
+
+function startStatic() {
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, 'http://localhost');
+    let file = null;
+    if (url.pathname === '/' || url.pathname === '/views-test.html') {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(PAGE);
+      return;
+    }
+    if (url.pathname === '/vendor/plotly.min.js') file = PLOTLY;
+    else if (url.pathname === '/favicon.ico') file = path.join(WWW, 'favicon.svg');
+    else {
+      const p = path.normalize(path.join(WWW, decodeURIComponent(url.pathname)));
+      if (p.startsWith(WWW + path.sep) && !p.includes(`${path.sep}node_modules${path.sep}`)) file = p;
+    }
+    if (!file || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+      res.writeHead(404);
+      res.end('not found');
+      return;
+    }
+    res.writeHead(200, { 'content-type': TYPES[path.extname(file)] || 'application/octet-stream' });
+    fs.createReadStream(file).pipe(res);
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
+    url: `http://127.0.0.1:${server.address().port}/`,
+    close: () => new Promise((r) => server.close(r)),
+  })));
+}
+
+let browser;
+let server;
+let page;
+let context;
+let problems;
+
+before(async () => {
+  assert.ok(PLOTLY, 'Plotly is in neither www/node_modules (npm ci in www/) nor dist/vendor (./build.sh)');
+  browser = await launchBrowser();
+  server = await startStatic();
+  ({ page, context, problems } = await openPage(browser, `${server.url}views-test.html`));
+  await page.waitForFunction(() => typeof window.Plotly === 'object');
+  await page.evaluate(async (result) => {
+    window.views = await import('./views.js');
+    window.exporter = await import('./export.js');
+    window.result = result;
+    await window.views.renderResult(document.getElementById('views'), result);
+    window.exporter.exportButtons(document.getElementById('exports'), result);
+  }, FIXTURE);
+});
+
+after(async () => {
+  if (page) {
+    // For a look: the whole page and each figure on its own.
+    const dir = outDir('views');
+    await page.screenshot({ path: path.join(dir, 'identify-small.png'), fullPage: true }).catch(() => {});
+    const figures = page.locator('#views figure');
+    for (let i = 0; i < await figures.count().catch(() => 0); i++) {
+      const kind = await figures.nth(i).getAttribute('data-kind');
+      await figures.nth(i).screenshot({ path: path.join(dir, `figure-${String(i).padStart(2, '0')}-${kind}.png`) }).catch(() => {});
+    }
+  }
+  await context?.close();
+  await browser?.close();
+  await server?.close();
+});
+
+/** The plot of the figure of `kind` whose plot div has data-* attributes matching `attrs` (0th match). */
+function plotSelector(kind, attrs = {}) {
+  const extra = Object.entries(attrs).map(([k, v]) => `[data-${k}="${v}"]`).join('');
+  return `figure[data-kind="${kind}"] .js-plotly-plot${extra}`;
+}
+
+/** The caption of the figure of `kind` whose plot matches `attrs`. */
+function captionOf(kind, attrs = {}) {
+  const extra = Object.entries(attrs).map(([k, v]) => `[data-${k}="${v}"]`).join('');
+  return page.locator(`figure[data-kind="${kind}"]:has(.js-plotly-plot${extra}) figcaption`).textContent();
+}
+
+/** Hover the point (curve, point) of a plot and return the hover label's text. */
+async function hoverText(selector, opts) {
+  return page.evaluate(async ({ selector, opts }) => {
+    const gd = document.querySelector(selector);
+    window.Plotly.Fx.hover(gd, opts);
+    await new Promise((r) => setTimeout(r, 50));
+    const text = [...gd.querySelectorAll('.hoverlayer .hovertext')].map((n) => n.textContent).join(' | ');
+    window.Plotly.Fx.unhover(gd);
+    return text;
+  }, { selector, opts });
+}
+
+test('one figure per view, each with a caption and PNG and SVG buttons', async () => {
+  const kinds = await page.evaluate(() => [...document.querySelectorAll('#views figure')].map((f) => ({
+    kind: f.dataset.kind,
+    caption: f.querySelector('figcaption .idlab-caption-text').textContent.trim(),
+    plots: f.querySelectorAll('.js-plotly-plot').length,
+    buttons: [...f.querySelectorAll('figcaption button')].map((b) => b.textContent),
+  })));
+  const count = (k) => kinds.filter((f) => f.kind === k).length;
+  // 4 CKA scores: heatmaps; 2 RSA scores against RDMs: bars; 2 identifiability entries x 3 plots.
+  assert.equal(kinds.length, 12, JSON.stringify(kinds.map((f) => f.kind)));
+  assert.equal(count('heatmap'), 4);
+  assert.equal(count('rdm-bars'), 2);
+  assert.equal(count('identifiability-best'), 2);
+  assert.equal(count('identifiability-index'), 2);
+  assert.equal(count('identifiability-depth'), 2);
+  for (const f of kinds) {
+    assert.equal(f.plots, 1, `${f.kind}: one plot`);
+    assert.ok(f.caption.length > 40, `${f.kind}: a caption saying what it shows: ${f.caption}`);
+    assert.deepEqual(f.buttons, ['PNG', 'SVG'], `${f.kind}: download buttons`);
+  }
+  assert.equal(await page.locator('#views .js-plotly-plot').count(), 12);
+  assert.deepEqual(problems, []);
+});
+
+test('a heatmap holds the fixture\'s values and layer names, null left undefined', async () => {
+  const score = FIXTURE.scores[1]; // s1 -> t0, with a null at [2][1]
+  const sel = plotSelector('heatmap', { source: 's1', target: 't0' });
+  const drawn = await page.evaluate((sel) => {
+    const gd = document.querySelector(sel);
+    const d = gd.data[0];
+    return {
+      type: d.type, z: d.z, x: d.x, y: d.y, hovertemplate: d.hovertemplate,
+      // Tick labels in reading order: left to right, top to bottom.
+      xticks: [...gd.querySelectorAll('.xtick text')].sort((a, b) => a.getBoundingClientRect().left - b.getBoundingClientRect().left).map((t) => t.textContent),
+      yticks: [...gd.querySelectorAll('.ytick text')].sort((a, b) => a.getBoundingClientRect().top - b.getBoundingClientRect().top).map((t) => t.textContent),
+      xtitle: gd.layout.xaxis.title.text,
+      ytitle: gd.layout.yaxis.title.text,
+    };
+  }, sel);
+  assert.equal(drawn.type, 'heatmap');
+  assert.deepEqual(drawn.z, score.values, 'z is the score matrix, null kept (not 0)');
+  assert.deepEqual(drawn.x, FIXTURE.models[2].layers, 'columns: the target layers');
+  assert.deepEqual(drawn.y, FIXTURE.models[1].layers, 'rows: the source layers');
+  assert.deepEqual(drawn.xticks, FIXTURE.models[2].layers, 'x tick labels are the layer names');
+  assert.deepEqual(drawn.yticks, FIXTURE.models[1].layers, 'y tick labels are the layer names, the first on top');
+  assert.equal(drawn.xtitle, 'alexnet seed 1 layer');
+  assert.equal(drawn.ytitle, 'vgg11 seed 0 layer');
+  assert.match(drawn.hovertemplate, /%\{z:\.4f\}/);
+
+  const cell = await hoverText(sel, { xval: 0, yval: 0 });
+  assert.match(cell, /vgg11 seed 0: features\.2/);
+  assert.match(cell, /alexnet seed 1: features\.2/);
+  assert.match(cell, /linear CKA: 0\.8300/, `tooltip: ${cell}`);
+  const undef = await hoverText(sel, { xval: 1, yval: 2 });
+  assert.match(undef, /features\.10/);
+  assert.match(undef, /linear CKA: undefined/, `tooltip of the null cell: ${undef}`);
+  assert.doesNotMatch(undef, /0\.0000/);
+
+  const caption = await captionOf('heatmap', { source: 's1', target: 't0' });
+  assert.match(caption, /Blank cells are undefined/);
+});
+
+test('the correct source is highlighted, and the verdicts name the lost layers', async () => {
+  const verdicts = await page.locator('.idlab-verdict').allTextContents();
+  assert.deepEqual(verdicts, [
+    'The correct architecture (alexnet) won at 2 of 3 target layers; it lost at classifier.1 (vgg11 seed 0 won).',
+    'The correct architecture (vgg11) won at 4 of 4 target layers.',
+  ]);
+
+  for (const kind of ['identifiability-best', 'identifiability-depth']) {
+    const traces = await page.evaluate((sel) => {
+      const gd = document.querySelector(sel);
+      return gd.data.filter((t) => t.mode === 'lines+markers').map((t) => ({ name: t.name, line: t.line, y: t.y }));
+    }, plotSelector(kind));
+    const correct = traces.filter((t) => t.name === 'alexnet seed 0 (correct)');
+    const others = traces.filter((t) => t.name !== 'alexnet seed 0 (correct)');
+    assert.equal(correct.length, 1, `${kind}: one correct trace in ${JSON.stringify(traces.map((t) => t.name))}`);
+    assert.equal(others.length, 1);
+    assert.equal(correct[0].line.width, 4, `${kind}: the correct source is thick`);
+    assert.equal(correct[0].line.color, '#2c5fb8', `${kind}: and coloured`);
+    assert.ok(others[0].line.width < 2, `${kind}: the others thin`);
+    assert.equal(others[0].line.color, '#9aa1ad', `${kind}: and grey`);
+  }
+
+  // Best layer of each source per target layer, from best_per_source.
+  const best = await page.evaluate((sel) => document.querySelector(sel).data.map((t) => ({ name: t.name, x: t.x, y: t.y })),
+    plotSelector('identifiability-best'));
+  const alex = best.find((t) => t.name === 'alexnet seed 0 (correct)');
+  assert.deepEqual(alex.x, ['features.2', 'features.5', 'classifier.1']);
+  assert.deepEqual(alex.y, [0.91, 0.87, 0.62]);
+  const tip = await hoverText(plotSelector('identifiability-best'), [{ curveNumber: best.findIndex((t) => t === alex), pointNumber: 2 }]);
+  assert.match(tip, /classifier\.1/);
+  assert.match(tip, /linear CKA: 0\.6200/, `tooltip: ${tip}`);
+
+  // Index bars: blue where the correct source won, red where it lost.
+  const index = await page.evaluate((sel) => {
+    const d = document.querySelector(sel).data[0];
+    return { y: d.y, colors: d.marker.color };
+  }, plotSelector('identifiability-index'));
+  assert.deepEqual(index.y, [0.08, 0.16, -0.04]);
+  assert.deepEqual(index.colors, ['#2c5fb8', '#2c5fb8', '#a3161b']);
+});
+
+test('every source layer against a chosen target layer, over relative depth', async () => {
+  const sel = plotSelector('identifiability-depth');
+  const read = () => page.evaluate((sel) => document.querySelector(sel).data
+    .filter((t) => t.mode === 'lines+markers').map((t) => ({ name: t.name, x: t.x, y: t.y, customdata: t.customdata })), sel);
+  const select = page.locator('figure[data-kind="identifiability-depth"] select').first();
+  assert.deepEqual(await select.locator('option').allTextContents(), ['features.2', 'features.5', 'classifier.1']);
+  // Default: the last target layer.
+  let traces = await read();
+  const vgg = () => traces.find((t) => t.name === 'vgg11 seed 0');
+  assert.deepEqual(vgg().x, [0, 1 / 3, 2 / 3, 1], 'relative depth 0..1');
+  assert.deepEqual(vgg().y, [0.25, 0.39, 0.58, 0.66]);
+  assert.deepEqual(vgg().customdata, FIXTURE.models[1].layers);
+  await select.selectOption('1');
+  await page.waitForFunction((sel) => document.querySelector(sel).dataset.targetLayer === '1', sel);
+  traces = await read();
+  assert.deepEqual(vgg().y, [0.46, 0.71, null, 0.35], 'column features.5, with its null');
+  assert.deepEqual(traces.find((t) => t.name === 'alexnet seed 0 (correct)').x, [0, 0.5, 1]);
+  // The undefined point has a tooltip that says so, at no drawn value.
+  const undefIndex = await page.evaluate((sel) => document.querySelector(sel).data.findIndex((t) => t.name === 'undefined'), sel);
+  assert.ok(undefIndex >= 0, 'a hover target for the undefined point');
+  const tip = await hoverText(sel, [{ curveNumber: undefIndex, pointNumber: 0 }]);
+  assert.match(tip, /features\.10/);
+  assert.match(tip, /undefined/);
+});
+
+test('RDM bars: mean over subjects, standard error, noise ceiling, p < 0.05 marked', async () => {
+  const sel = plotSelector('rdm-bars', { source: 's0', target: 't2' });
+  const score = FIXTURE.scores[4];
+  const drawn = await page.evaluate((sel) => {
+    const gd = document.querySelector(sel);
+    const bar = gd.data.find((t) => t.type === 'bar');
+    const stars = gd.data.find((t) => t.mode === 'text');
+    return { x: bar.x, y: bar.y, err: bar.error_y.array, shapes: gd.layout.shapes, stars: stars && stars.x, tpl: bar.hovertemplate };
+  }, sel);
+  assert.deepEqual(drawn.x, FIXTURE.models[0].layers);
+  score.per_subject.forEach((cell, i) => {
+    const v = cell[0];
+    const mean = v.reduce((a, b) => a + b, 0) / v.length;
+    const sd = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (v.length - 1));
+    assert.ok(Math.abs(drawn.y[i] - mean) < 1e-12, `mean of layer ${i}`);
+    assert.ok(Math.abs(drawn.err[i] - sd / Math.sqrt(v.length)) < 1e-12, `sem of layer ${i}`);
+  });
+  assert.equal(drawn.shapes.length, 1);
+  assert.equal(drawn.shapes[0].type, 'rect');
+  assert.equal(drawn.shapes[0].y0, 0.2);
+  assert.equal(drawn.shapes[0].y1, 0.31);
+  assert.deepEqual(drawn.stars, ['features.2', 'features.5'], 'stars where p < 0.05');
+  const caption = await captionOf('rdm-bars', { source: 's0', target: 't2' });
+  assert.match(caption, /mean over 4 subjects/);
+  assert.match(caption, /standard error of the mean \(sd over subjects \/ √4\)/);
+  assert.match(caption, /noise ceiling/);
+  assert.match(caption, /p < 0\.05/);
+  const tip = await hoverText(sel, [{ curveNumber: 0, pointNumber: 1 }]);
+  assert.match(tip, /features\.5/);
+  assert.match(tip, /0\.1900/, `tooltip: ${tip}`);
+  assert.match(tip, /p: 0\.0010/);
+});
+
+test('a plot exports to SVG and the buttons download', async () => {
+  const url = await page.evaluate(() => window.Plotly.toImage(document.querySelector('#views .js-plotly-plot'), { format: 'svg' }));
+  assert.match(url, /^data:image\/svg\+xml/);
+  assert.ok(decodeURIComponent(url).includes('<svg'), 'an svg document');
+  const [svg] = await Promise.all([
+    page.waitForEvent('download'),
+    page.locator('#views figure[data-kind="heatmap"] button[data-format="svg"]').first().click(),
+  ]);
+  assert.match(svg.suggestedFilename(), /heatmap\.svg$/);
+  const [png] = await Promise.all([
+    page.waitForEvent('download'),
+    page.locator('#views figure[data-kind="rdm-bars"] button[data-format="png"]').first().click(),
+  ]);
+  assert.match(png.suggestedFilename(), /bars\.png$/);
+});
+
+/** RFC 4180 parser: rows of fields. */
+function parseCsv(text) {
+  const rows = [];
+  let row = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') { row.push(field); field = ''; }
+    else if (c === '\r' && text[i + 1] === '\n') { row.push(field); rows.push(row); row = []; field = ''; i++; }
+    else field += c;
+  }
+  if (field || row.length) { row.push(field); rows.push(row); }
+  return rows;
+}
+
+test('tidy CSV: one row per cell and per subject, RFC 4180 quoting', async () => {
+  const csv = await page.evaluate(() => window.exporter.tidyCsv(window.result));
+  const rows = parseCsv(csv);
+  assert.deepEqual(rows[0], ['metric', 'source', 'source_layer', 'target', 'target_layer', 'subject', 'value', 'p_value']);
+  // CKA cells: 3x3 + 4x3 + 3x4 + 4x4 = 49; RSA cells: 3 + 4 = 7, each with 4 subject rows.
+  assert.equal(rows.length - 1, 49 + 7 + 7 * 4);
+  assert.ok(rows.every((r) => r.length === 8), 'eight fields in every row');
+  assert.ok(csv.includes('"human IT, ""fMRI"""'), 'the label with a comma and quotes is quoted');
+  const it = rows.filter((r) => r[3] === 'human IT, "fMRI"');
+  assert.equal(it.length, 35, 'the quoted field survives a round trip');
+  assert.deepEqual(it[0], ['rsa', 'alexnet seed 0', 'features.2', 'human IT, "fMRI"', 'human IT', '', '0.11', '0.03']);
+  assert.deepEqual(it[1], ['rsa', 'alexnet seed 0', 'features.2', 'human IT, "fMRI"', 'human IT', 'BE', '0.1', '']);
+  const nul = rows.find((r) => r[1] === 'vgg11 seed 0' && r[2] === 'features.10' && r[3] === 'alexnet seed 1' && r[4] === 'features.5');
+  assert.deepEqual(nul, ['cka', 'vgg11 seed 0', 'features.10', 'alexnet seed 1', 'features.5', '', '', ''], 'null: an empty value');
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#exports button[data-export="csv"]')]);
+  assert.match(dl.suggestedFilename(), /\.csv$/);
+  assert.equal(fs.readFileSync(await dl.path(), 'utf8'), csv, 'the CSV button downloads the same text');
+});
+
+test('the report names the run, every input\'s sha256, the timings and the verdicts', async () => {
+  const report = await page.evaluate(() => window.exporter.reportText(window.result));
+  fs.writeFileSync(path.join(outDir('views'), 'identify-small-report.txt'), report);
+  assert.ok(report.startsWith(FIXTURE.spec.name));
+  assert.ok(report.includes(FIXTURE.spec.figure));
+  assert.match(report, /idlab 0\.1\.0 \(threads build\)/);
+  assert.match(report, /Stimuli: 4/);
+  for (const m of FIXTURE.models) assert.ok(report.includes(m.label), `model ${m.label}`);
+  assert.match(report, /rsa \(RSA\): rdm_distance = correlation, compare = spearman, permutations = 1000/);
+  for (const input of FIXTURE.inputs) {
+    assert.ok(report.includes(input.sha256), `sha256 of ${input.name}`);
+    assert.ok(report.includes(input.name));
+  }
+  assert.match(report, /Total time: 12\.3 s/);
+  assert.match(report, /4\.6 s {2}recording: vgg11 seed 0/, 'the slowest step first');
+  assert.ok(report.includes('The correct architecture (alexnet) won at 2 of 3 target layers; it lost at classifier.1'));
+  assert.ok(report.includes('The correct architecture (vgg11) won at 4 of 4 target layers.'));
+  const labels = await page.locator('#exports button').allTextContents();
+  assert.deepEqual(labels, ['Download JSON', 'Download CSV', 'Download report']);
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#exports button[data-export="json"]')]);
+  assert.deepEqual(JSON.parse(fs.readFileSync(await dl.path(), 'utf8')), FIXTURE);
+});
+
+test('the generic helpers: bars, lines, rdmImage, mdsScatter', async () => {
+  const drawn = await page.evaluate(async () => {
+    const { bars, lines, rdmImage, mdsScatter, rendered } = window.views;
+    const box = document.createElement('div');
+    box.id = 'helpers';
+    document.body.append(box);
+    const gds = [
+      bars(box, { x: ['a', 'b', 'c'], y: [0.5, null, 0.25], error: [0.1, null, 0.05], highlight: [2], title: 'Bars', ytitle: 'score' }),
+      lines(box, { x: ['a', 'b'], series: [{ name: 'A', y: [1, 2] }, { name: 'B', y: [2, null], highlight: true }], title: 'Lines', ytitle: 'score' }),
+      rdmImage(box, [[0, 0.5], [0.5, 0]], ['cat', 'dog'], 'An RDM'),
+      mdsScatter(box, [[0, 1], [1, 0], [2, 2]], ['x0', 'x1', 'x2'], ['animate', 'animate', 'inanimate'], 'MDS'),
+    ];
+    await Promise.all(gds.map(rendered));
+    return gds.map((gd) => ({
+      kind: gd.closest('figure').dataset.kind,
+      caption: gd.closest('figure').querySelector('.idlab-caption-text').textContent,
+      data: gd.data.map((t) => ({ type: t.type, name: t.name, x: t.x, y: t.y, z: t.z, color: t.marker && t.marker.color, width: t.line && t.line.width })),
+      scaleanchor: gd.layout.yaxis.scaleanchor,
+    }));
+  });
+  const [b, l, r, m] = drawn;
+  assert.equal(b.kind, 'bars');
+  assert.deepEqual(b.data[0].y, [0.5, null, 0.25], 'a null bar is not drawn as 0');
+  assert.deepEqual(b.data[0].color, ['#9aa1ad', '#9aa1ad', '#2c5fb8'], 'the highlighted bar is blue');
+  assert.deepEqual(b.data[1].x, ['b'], 'a hover target where the value is undefined');
+  const tip = await hoverText('#helpers figure[data-kind="bars"] .js-plotly-plot', [{ curveNumber: 1, pointNumber: 0 }]);
+  assert.match(tip, /undefined/);
+  assert.equal(l.kind, 'lines');
+  assert.deepEqual(l.data.filter((t) => t.width).map((t) => [t.name, t.width]), [['A', 1.5], ['B', 4]], 'the highlighted line thick, drawn last');
+  assert.equal(r.kind, 'rdm');
+  assert.deepEqual(r.data[0].z, [[0, 0.5], [0.5, 0]]);
+  assert.deepEqual(r.data[0].x, ['cat', 'dog']);
+  assert.equal(r.scaleanchor, 'x', 'square cells');
+  assert.equal(m.kind, 'mds');
+  assert.deepEqual(m.data.map((t) => [t.name, t.x, t.y]), [['animate', [0, 1], [1, 0]], ['inanimate', [2], [2]]]);
+  for (const f of drawn) assert.ok(f.caption.length > 10, `${f.kind} has a caption`);
+  await page.evaluate(() => document.getElementById('helpers').remove());
+});
+
+test('a result with nothing to compare across layers, and one with only scores', async () => {
+  const out = await page.evaluate(async (fixture) => {
+    const box = document.createElement('div');
+    document.body.append(box);
+    const one = {
+      ...fixture,
+      models: [
+        { id: 's0', role: 'source', label: 'a', kind: 'zoo', arch: 'alexnet', seed: 0, layers: ['fc'] },
+        { id: 't0', role: 'target', label: 'b', kind: 'zoo', arch: 'alexnet', seed: 1, layers: ['fc'] },
+      ],
+      scores: [{ metric: 'cka', source: 's0', target: 't0', values: [[null]] }],
+      identifiability: [],
+      noise_ceilings: [],
+    };
+    const a = await window.views.renderResult(box, one);
+    const empty = { plots: a.length, text: box.textContent };
+    const plain = { ...fixture, identifiability: undefined, noise_ceilings: undefined, scores: fixture.scores.slice(0, 2) };
+    const b = await window.views.renderResult(box, plain);
+    const kinds = [...box.querySelectorAll('figure')].map((f) => f.dataset.kind);
+    box.remove();
+    return { empty, plots: b.length, kinds, csv: window.exporter.tidyCsv(one), report: window.exporter.reportText(plain) };
+  }, FIXTURE);
+  assert.equal(out.empty.plots, 0);
+  assert.match(out.empty.text, /nothing to plot/);
+  assert.equal(out.plots, 2);
+  assert.deepEqual(out.kinds, ['heatmap', 'heatmap']);
+  assert.equal(out.csv, 'metric,source,source_layer,target,target_layer,subject,value,p_value\r\ncka,a,fc,b,fc,,,\r\n');
+  assert.doesNotMatch(out.report, /Identifiability/);
+});
+
+test('rendering again replaces the plots; nothing went wrong in the page', async () => {
+  const n = await page.evaluate(async () => {
+    const plots = await window.views.renderResult(document.getElementById('views'), window.result);
+    return { returned: plots.length, figures: document.querySelectorAll('#views figure').length };
+  });
+  assert.deepEqual(n, { returned: 12, figures: 12 });
+  assert.deepEqual(problems, []);
+});

@@ -1,0 +1,226 @@
+// idlab exports of a result document (spec.idlab == 2): a tidy CSV, a plain-text
+// report, and the download buttons. Plain ES module; no Plotly needed.
+//
+//   tidyCsv(result)                        -> CSV text (RFC 4180, CRLF line ends)
+//   reportText(result)                     -> plain text
+//   download(filename, textOrBlob, mime)   -> saves a file from the page
+//   exportButtons(container, result)       -> the div of "Download JSON / CSV / report" buttons
+
+import { verdict, metricName } from './views.js';
+
+export const CSV_HEADER = ['metric', 'source', 'source_layer', 'target', 'target_layer', 'subject', 'value', 'p_value'];
+
+/** One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break; null is empty. */
+export function csvField(v) {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'number' && !Number.isFinite(v)) return '';
+  const s = String(v);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+function csvLine(fields) {
+  return fields.map(csvField).join(',');
+}
+
+function models(result) {
+  const byId = new Map((result.models ?? []).map((m) => [m.id, m]));
+  return (id) => byId.get(id) ?? { id, label: String(id), layers: [] };
+}
+
+function label(m) {
+  if (m.label !== undefined && m.label !== null) return String(m.label);
+  if (m.arch !== undefined) return m.seed !== undefined && m.seed !== null ? `${m.arch} seed ${m.seed}` : String(m.arch);
+  return String(m.id);
+}
+
+/**
+ * The scores as tidy CSV: header metric,source,source_layer,target,target_layer,subject,value,p_value
+ * and one row per cell of every score (subject empty: the score itself, for RDM targets the mean
+ * over subjects), plus, where the score has per_subject values, one row per subject of that cell
+ * (subject named, p_value empty: p-values are per cell). source and target are the models'
+ * labels; undefined values and absent p-values are empty fields. Lines end in CRLF (RFC 4180).
+ */
+export function tidyCsv(result) {
+  const get = models(result);
+  const lines = [csvLine(CSV_HEADER)];
+  for (const score of result.scores ?? []) {
+    const src = get(score.source);
+    const tgt = get(score.target);
+    const subjects = tgt.subjects ?? [];
+    (score.values ?? []).forEach((row, i) => {
+      const sl = src.layers?.[i] ?? String(i);
+      row.forEach((value, j) => {
+        const tl = tgt.layers?.[j] ?? String(j);
+        const p = score.p_values?.[i]?.[j] ?? null;
+        lines.push(csvLine([score.metric, label(src), sl, label(tgt), tl, null, value, p]));
+        const per = score.per_subject?.[i]?.[j];
+        if (Array.isArray(per)) {
+          per.forEach((v, k) => {
+            lines.push(csvLine([score.metric, label(src), sl, label(tgt), tl, subjects[k] ?? String(k), v, null]));
+          });
+        }
+      });
+    });
+  }
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+function formatSeconds(s) {
+  if (typeof s !== 'number' || !Number.isFinite(s)) return 'unknown';
+  if (s < 1) return `${(s * 1000).toFixed(0)} ms`;
+  if (s < 120) return `${s.toFixed(1)} s`;
+  return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+}
+
+function formatBytes(n) {
+  if (typeof n !== 'number' || !Number.isFinite(n)) return '';
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+}
+
+function paramText(params) {
+  const parts = Object.entries(params ?? {})
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k} = ${typeof v === 'object' && v !== null ? JSON.stringify(v) : v}`);
+  return parts.length ? parts.join(', ') : 'defaults';
+}
+
+/**
+ * The metrics of the spec with their parameters, as [name, params] pairs. Reads
+ * `metrics` as an array of names or objects ({name|metric, params?, ...params}), or an
+ * object {name: params}; else `metric` (+ `params`); else the metrics of the scores.
+ */
+function specMetrics(result) {
+  const spec = result.spec ?? {};
+  const out = [];
+  const m = spec.metrics;
+  if (Array.isArray(m)) {
+    for (const item of m) {
+      if (typeof item === 'string') out.push([item, spec.params?.[item] ?? {}]);
+      else if (item && typeof item === 'object') {
+        const { name, metric, id, params, ...rest } = item;
+        out.push([name ?? metric ?? id ?? '?', { ...rest, ...(params ?? {}) }]);
+      }
+    }
+  } else if (m && typeof m === 'object') {
+    for (const [name, params] of Object.entries(m)) out.push([name, params ?? {}]);
+  } else if (typeof spec.metric === 'string') {
+    out.push([spec.metric, spec.params ?? {}]);
+  }
+  if (!out.length) {
+    for (const name of new Set((result.scores ?? []).map((s) => s.metric))) out.push([name, {}]);
+  }
+  return out;
+}
+
+function modelLine(m) {
+  const bits = [];
+  if (m.kind) bits.push(m.kind);
+  if (m.arch !== undefined && m.arch !== m.label) bits.push(`arch ${m.arch}`);
+  if (m.seed !== undefined && m.seed !== null) bits.push(`seed ${m.seed}`);
+  if (Array.isArray(m.layers)) bits.push(`${m.layers.length} layer${m.layers.length === 1 ? '' : 's'}`);
+  if (Array.isArray(m.subjects)) bits.push(`${m.subjects.length} subjects (${m.subjects.join(', ')})`);
+  if (typeof m.units === 'number') bits.push(`${m.units} units`);
+  return `  ${m.id} ${m.role ?? ''}: ${label(m)} (${bits.join(', ')})`.replace(/ {2,}:/, ':');
+}
+
+/**
+ * A short plain-text report: name, figure, idlab version, flavor, stimuli, models, metrics and
+ * their parameters, every input with its sha256, total and slowest steps' seconds, and the
+ * identifiability verdicts.
+ */
+export function reportText(result) {
+  const spec = result.spec ?? {};
+  const out = [];
+  const title = spec.name ?? 'idlab result';
+  out.push(title, '='.repeat(Math.min(78, Math.max(3, title.length))), '');
+  if (spec.figure) out.push(`Figure: ${spec.figure}`);
+  if (spec.about) out.push(`About: ${spec.about}`);
+  out.push(`idlab ${result.idlab_version ?? '?'} (${result.flavor ?? 'unknown'} build), spec version ${spec.idlab ?? '?'}`);
+  const set = typeof spec.stimuli?.set === 'string' ? ` (set ${spec.stimuli.set})` : '';
+  out.push(`Stimuli: ${result.n_stimuli ?? (result.stimuli ?? []).length}${set}`);
+  out.push('');
+
+  out.push('Models:');
+  for (const m of result.models ?? []) out.push(modelLine(m));
+  out.push('');
+
+  out.push('Metrics:');
+  for (const [name, params] of specMetrics(result)) out.push(`  ${name} (${metricName(name)}): ${paramText(params)}`);
+  out.push('');
+
+  const inputs = result.inputs ?? [];
+  out.push(`Inputs (${inputs.length}, sha256):`);
+  for (const i of inputs) {
+    const size = formatBytes(i.bytes);
+    out.push(`  ${i.sha256 ?? 'no sha256'}  ${i.name}${i.role ? ` [${i.role}]` : ''}${size ? ` ${size}` : ''}`);
+  }
+  out.push('');
+
+  out.push(`Total time: ${formatSeconds(result.seconds)}`);
+  const steps = (result.timings?.steps ?? []).filter((s) => typeof s.seconds === 'number');
+  if (steps.length) {
+    out.push('Slowest steps:');
+    for (const s of [...steps].sort((a, b) => b.seconds - a.seconds).slice(0, 5)) {
+      out.push(`  ${formatSeconds(s.seconds).padStart(10)}  ${s.stage ?? ''}${s.label ? `: ${s.label}` : ''}`);
+    }
+  }
+  if (typeof result.timings?.wasm_memory_bytes === 'number') out.push(`WebAssembly memory: ${formatBytes(result.timings.wasm_memory_bytes)}`);
+
+  const ident = result.identifiability ?? [];
+  if (ident.length) {
+    out.push('', 'Identifiability:');
+    const byId = models(result);
+    for (const entry of ident) out.push(`  ${label(byId(entry.target))} (${entry.metric}): ${verdict(result, entry)}`);
+  }
+  const ceilings = result.noise_ceilings ?? [];
+  if (ceilings.length) {
+    out.push('', 'Noise ceilings:');
+    const byId = models(result);
+    for (const c of ceilings) out.push(`  ${label(byId(c.target))} (${c.metric}): lower ${c.lower}, upper ${c.upper}`);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+/** Saves `data` (text or a Blob) as `filename` through a temporary object URL. */
+export function download(filename, data, mime = 'application/octet-stream') {
+  const blob = data instanceof Blob ? data : new Blob([data], { type: mime });
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  a.style.display = 'none';
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 30000);
+}
+
+function baseName(result) {
+  const name = String(result.spec?.name ?? 'idlab-result').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  return (name || 'idlab-result').slice(0, 60);
+}
+
+/** Appends "Download JSON", "Download CSV" and "Download report" buttons to container; returns their div. */
+export function exportButtons(container, result) {
+  const div = document.createElement('div');
+  div.className = 'idlab-exports';
+  const base = baseName(result);
+  const items = [
+    ['json', 'Download JSON', () => download(`${base}.json`, JSON.stringify(result, null, 2), 'application/json;charset=utf-8')],
+    ['csv', 'Download CSV', () => download(`${base}.csv`, tidyCsv(result), 'text/csv;charset=utf-8')],
+    ['report', 'Download report', () => download(`${base}-report.txt`, reportText(result), 'text/plain;charset=utf-8')],
+  ];
+  for (const [kind, text, act] of items) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.dataset.export = kind;
+    b.textContent = text;
+    b.addEventListener('click', act);
+    div.append(b);
+  }
+  container.append(div);
+  return div;
+}

@@ -1,0 +1,751 @@
+// idlab result views: the plots for a result document (spec.idlab == 2), each in
+// its own <figure> with a caption and PNG / SVG download buttons. Plain ES module;
+// Plotly is the classic script vendor/plotly.min.js (window.Plotly).
+//
+//   renderResult(container, result)            -> Promise<HTMLElement[]> (the plot divs, once drawn)
+//   heatmap(container, {z, x, y, ...})         -> plot div
+//   bars(container, {x, y, error, highlight, title, ytitle, ...}) -> plot div
+//   lines(container, {x, series, title, xtitle, ytitle, ...})     -> plot div
+//   rdmImage(container, matrix, labels, title, options?)          -> plot div
+//   mdsScatter(container, points, labels, groups, title, options?) -> plot div
+//   verdict(result, entry)                     -> "The correct architecture (alexnet) won at 7 of 8 target layers; ..."
+//   rendered(plotDiv)                          -> Promise resolved when that plot is drawn
+//
+// Values may be null (a score undefined for that pair): they are never drawn as 0,
+// and their tooltips say "undefined".
+
+const COLORS = {
+  accent: '#2c5fb8',
+  grey: '#9aa1ad',
+  lost: '#a3161b',
+  ink: '#1b1f2a',
+  band: 'rgba(84, 91, 107, 0.18)',
+};
+const DASHES = ['dot', 'dash', 'dashdot', 'longdash', 'longdashdot', 'solid'];
+const FONT = { family: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif', size: 13, color: COLORS.ink };
+const CONFIG = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ['toImage'] };
+
+/** Display names of the metrics (registry names as keys); others are shown as they are. */
+export const METRIC_NAMES = {
+  cka: 'linear CKA',
+  'cka-debiased': 'debiased CKA',
+  'cka-rbf': 'RBF CKA',
+  rsa: 'RSA',
+  regression: 'ridge regression',
+  'soft-matching': 'soft matching',
+  procrustes: 'Procrustes',
+  nrp: 'NRP',
+};
+
+const pending = new WeakMap();
+
+function plotly() {
+  const P = window.Plotly;
+  if (!P) throw new Error('the plotting library (vendor/plotly.min.js) did not load');
+  return P;
+}
+
+/** A number with 4 decimals, or "undefined" for null / NaN / missing. */
+export function formatValue(v, digits = 4) {
+  return typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : 'undefined';
+}
+
+const isNum = (v) => typeof v === 'number' && Number.isFinite(v);
+
+/** Text safe inside a Plotly hovertemplate / title (which read a little HTML and %{...}). */
+function esc(s) {
+  return String(s)
+    .replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+    .replace(/%\{/g, '%&#123;');
+}
+
+export function metricName(metric) {
+  return METRIC_NAMES[metric] || String(metric);
+}
+
+/** The first letter upper-cased, for a sentence that starts with a metric's name. */
+const sentence = (s) => s.charAt(0).toUpperCase() + s.slice(1);
+
+/** Long or many tick labels are rotated. */
+function tickAngle(labels) {
+  return labels.some((l) => String(l).length > 8) || labels.length > 12 ? -45 : 0;
+}
+
+/** A caption for a generic plot given none: "title: ytitle per xtitle." */
+function defaultCaption(opts) {
+  const what = opts.ytitle ? `${opts.ytitle}${opts.xtitle ? ` per ${opts.xtitle}` : ''}` : '';
+  const text = [opts.title, what].filter(Boolean).join(': ');
+  return text ? `${text}.` : '';
+}
+
+function slug(s) {
+  return String(s).toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 120) || 'plot';
+}
+
+function baseLayout(title, extra = {}) {
+  return {
+    title: title ? { text: esc(title), font: { size: 15 } } : undefined,
+    font: FONT,
+    paper_bgcolor: '#ffffff',
+    plot_bgcolor: '#ffffff',
+    margin: { t: title ? 50 : 20, r: 20, b: 40, l: 50 },
+    hoverlabel: { font: { family: FONT.family } },
+    ...extra,
+  };
+}
+
+/** Draws and remembers the promise, so that rendered(gd) can wait for it. */
+function draw(gd, data, layout) {
+  const done = plotly().newPlot(gd, data, layout, CONFIG);
+  pending.set(gd, Promise.resolve(done).then(() => gd));
+  return gd;
+}
+
+/** Resolves with the plot div once Plotly has drawn it. */
+export function rendered(gd) {
+  return pending.get(gd) || Promise.resolve(gd);
+}
+
+/**
+ * A <figure> appended to container: the plot div, a caption and PNG / SVG download
+ * buttons. Returns {figure, plot, caption}.
+ */
+export function figure(container, { caption = '', filename = 'idlab-plot', kind = 'plot', label = '' } = {}) {
+  const fig = document.createElement('figure');
+  fig.className = 'idlab-figure';
+  fig.dataset.kind = kind;
+  const plot = document.createElement('div');
+  plot.className = 'idlab-plot';
+  plot.setAttribute('role', 'img');
+  if (label || caption) plot.setAttribute('aria-label', label || caption);
+  const cap = document.createElement('figcaption');
+  const text = document.createElement('span');
+  text.className = 'idlab-caption-text';
+  text.textContent = caption;
+  cap.append(text);
+  const actions = document.createElement('div');
+  actions.className = 'idlab-figure-actions';
+  for (const format of ['png', 'svg']) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'idlab-download';
+    b.dataset.format = format;
+    b.textContent = format.toUpperCase();
+    b.title = `Download this plot as ${format.toUpperCase()}`;
+    b.setAttribute('aria-label', `Download this plot as ${format.toUpperCase()}`);
+    b.addEventListener('click', () => {
+      plotly().downloadImage(plot, { format, filename: slug(filename) });
+    });
+    actions.append(b);
+  }
+  cap.append(actions);
+  fig.append(plot, cap);
+  container.append(fig);
+  return { figure: fig, plot, caption: cap };
+}
+
+// ---------------------------------------------------------------- generic plots
+
+/**
+ * A heatmap of z[row][col] (null cells left blank, their tooltip "undefined").
+ * opts: {z, x, y, title, xtitle, ytitle, ztitle, zmin, zmax, colorscale, hover: {row, col, value},
+ *        caption, filename, kind, height, square (equal cell sides), reversed (false: first row at the bottom)}
+ */
+export function heatmap(container, opts) {
+  const { z, x, y } = opts;
+  const row = esc(opts.hover?.row ?? opts.ytitle ?? 'row');
+  const col = esc(opts.hover?.col ?? opts.xtitle ?? 'column');
+  const value = esc(opts.hover?.value ?? opts.ztitle ?? 'value');
+  const head = `${row}: %{y}<br>${col}: %{x}<br>${value}: `;
+  const what = [opts.ztitle ?? 'value', opts.ytitle && `of every ${opts.ytitle} (rows)`, opts.xtitle && `against every ${opts.xtitle} (columns)`]
+    .filter(Boolean).join(' ');
+  const { plot } = figure(container, {
+    caption: opts.caption ?? `${opts.title ? `${opts.title}: ` : ''}${what}.`,
+    filename: opts.filename ?? opts.title, kind: opts.kind ?? 'heatmap',
+  });
+  const trace = {
+    type: 'heatmap',
+    z,
+    x,
+    y,
+    colorscale: opts.colorscale ?? 'Viridis',
+    colorbar: { title: { text: esc(opts.ztitle ?? '') }, thickness: 14 },
+    hoverongaps: false,
+    hovertemplate: `${head}%{z:.4f}<extra></extra>`,
+    xgap: z.length > 30 || z[0].length > 30 ? 0 : 1,
+    ygap: z.length > 30 || z[0].length > 30 ? 0 : 1,
+  };
+  if (isNum(opts.zmin)) trace.zmin = opts.zmin;
+  if (isNum(opts.zmax)) trace.zmax = opts.zmax;
+  const data = [trace];
+  // Undefined cells: a transparent trace over them whose tooltip says so.
+  if (z.some((r) => r.some((v) => !isNum(v)))) {
+    data.push({
+      type: 'heatmap',
+      z: z.map((r) => r.map((v) => (isNum(v) ? null : 1))),
+      x,
+      y,
+      showscale: false,
+      colorscale: [[0, 'rgba(0,0,0,0)'], [1, 'rgba(0,0,0,0)']],
+      hoverongaps: false,
+      hovertemplate: `${head}undefined<extra></extra>`,
+      name: 'undefined',
+    });
+  }
+  const xs = x ?? z[0].map((_, j) => j);
+  const ys = y ?? z.map((_, i) => i);
+  const layout = baseLayout(opts.title, {
+    xaxis: { title: { text: esc(opts.xtitle ?? '') }, type: 'category', tickangle: tickAngle(xs), automargin: true, showgrid: false },
+    yaxis: {
+      title: { text: esc(opts.ytitle ?? '') }, type: 'category', automargin: true, showgrid: false,
+      autorange: opts.reversed === false ? true : 'reversed',
+    },
+    height: opts.height ?? Math.min(900, Math.max(360, 170 + 26 * ys.length)),
+  });
+  if (opts.square) {
+    layout.yaxis.scaleanchor = 'x';
+    layout.xaxis.constrain = 'domain';
+    layout.yaxis.constrain = 'domain';
+  }
+  return draw(plot, data, layout);
+}
+
+/** Invisible, hoverable markers at the baseline where a value is undefined. */
+function undefinedMarkers(x, y, label, xaxisName = 'x') {
+  const idx = y.map((v, i) => (isNum(v) ? -1 : i)).filter((i) => i >= 0);
+  if (!idx.length) return null;
+  return {
+    type: 'scatter',
+    mode: 'markers',
+    x: idx.map((i) => x[i]),
+    y: idx.map(() => 0),
+    xaxis: xaxisName,
+    marker: { opacity: 0, size: 14 },
+    showlegend: false,
+    name: 'undefined',
+    hovertemplate: `${label}%{x}<br>undefined<extra></extra>`,
+  };
+}
+
+/**
+ * Bars of y over x. opts: {x, y, error (array of ± half-widths, optional), highlight (indices or
+ * booleans: those bars blue, others grey), colors (per bar, overrides), title, xtitle, ytitle,
+ * hover (a label for the value), customHover (a hovertemplate), customdata, shapes, stars
+ * (indices: a ★ above those bars), caption, filename, kind}
+ */
+export function bars(container, opts) {
+  const { x, y } = opts;
+  const { plot } = figure(container, {
+    caption: opts.caption ?? defaultCaption(opts), filename: opts.filename ?? opts.title, kind: opts.kind ?? 'bars',
+  });
+  const marks = highlightSet(opts.highlight, x.length);
+  const colors = opts.colors ?? x.map((_, i) => (marks === null || marks.has(i) ? COLORS.accent : COLORS.grey));
+  const value = esc(opts.hover ?? opts.ytitle ?? 'value');
+  const trace = {
+    type: 'bar',
+    x,
+    y: y.map((v) => (isNum(v) ? v : null)),
+    marker: { color: colors, line: { color: colors.map((c) => (c === COLORS.grey ? COLORS.grey : COLORS.ink)), width: marks ? 1 : 0 } },
+    hovertemplate: opts.customHover ?? `%{x}<br>${value}: %{y:.4f}<extra></extra>`,
+    name: opts.ytitle ?? 'value',
+    showlegend: false,
+  };
+  if (opts.customdata) trace.customdata = opts.customdata;
+  if (opts.error) {
+    trace.error_y = {
+      type: 'data', array: opts.error.map((e) => (isNum(e) ? e : 0)), visible: true,
+      color: COLORS.ink, thickness: 1.2, width: 5,
+    };
+  }
+  const data = [trace];
+  const undef = undefinedMarkers(x, y, '');
+  if (undef) data.push(undef);
+  if (opts.stars && opts.stars.length) {
+    const top = (i) => (isNum(y[i]) ? Math.max(y[i], 0) + (opts.error && isNum(opts.error[i]) ? opts.error[i] : 0) : 0);
+    const span = Math.max(1e-9, ...y.filter(isNum).map((v) => Math.abs(v)));
+    data.push({
+      type: 'scatter',
+      mode: 'text',
+      x: opts.stars.map((i) => x[i]),
+      y: opts.stars.map((i) => top(i) + 0.04 * span),
+      text: opts.stars.map(() => '★'),
+      textposition: 'top center',
+      textfont: { size: 16, color: COLORS.ink },
+      hoverinfo: 'skip',
+      showlegend: false,
+      name: 'p < 0.05',
+    });
+  }
+  const layout = baseLayout(opts.title, {
+    xaxis: { title: { text: esc(opts.xtitle ?? '') }, type: 'category', tickangle: tickAngle(x), automargin: true },
+    yaxis: { title: { text: esc(opts.ytitle ?? '') }, automargin: true, zeroline: true },
+    shapes: opts.shapes ?? [],
+    annotations: opts.annotations ?? [],
+    height: opts.height ?? 380,
+    bargap: 0.25,
+  });
+  if (opts.yrange) layout.yaxis.range = opts.yrange;
+  return draw(plot, data, layout);
+}
+
+function highlightSet(h, n) {
+  if (h === undefined || h === null || h === false) return null;
+  if (typeof h === 'number') return new Set([h]);
+  if (Array.isArray(h)) {
+    if (h.length === n && h.every((v) => typeof v === 'boolean')) return new Set(h.map((v, i) => (v ? i : -1)).filter((i) => i >= 0));
+    return new Set(h);
+  }
+  return null;
+}
+
+/**
+ * Lines over x. opts: {x (shared, or per series), series: [{name, y, x?, highlight, customdata, hover}],
+ * title, xtitle, ytitle, xtype ('category' | 'linear'), xrange, hover (a label for the value),
+ * caption, filename, kind}. A highlighted series is thick and blue, the others thin, grey and dashed
+ * (when any series is highlighted); without highlights Plotly's colours are used.
+ */
+export function lines(container, opts) {
+  const { plot } = figure(container, {
+    caption: opts.caption ?? defaultCaption(opts), filename: opts.filename ?? opts.title, kind: opts.kind ?? 'lines',
+  });
+  const { data, layout } = linesFigure(opts);
+  return draw(plot, data, layout);
+}
+
+function linesFigure(opts) {
+  const anyHighlight = opts.series.some((s) => s.highlight);
+  const value = esc(opts.hover ?? opts.ytitle ?? 'value');
+  const data = [];
+  let other = 0;
+  for (const s of opts.series) {
+    const x = s.x ?? opts.x;
+    const name = esc(s.name);
+    const point = s.customdata ? '%{customdata}' : '%{x}';
+    const trace = {
+      type: 'scatter',
+      mode: 'lines+markers',
+      name,
+      x,
+      y: s.y.map((v) => (isNum(v) ? v : null)),
+      connectgaps: false,
+      hovertemplate: s.hover ?? `${name}<br>${esc(opts.xtitle ?? 'x')}: ${point}<br>${value}: %{y:.4f}<extra></extra>`,
+    };
+    if (s.customdata) trace.customdata = s.customdata;
+    if (anyHighlight) {
+      trace.line = s.highlight
+        ? { color: COLORS.accent, width: 4 }
+        : { color: COLORS.grey, width: 1.5, dash: DASHES[other++ % DASHES.length] };
+      trace.marker = { color: s.highlight ? COLORS.accent : COLORS.grey, size: s.highlight ? 9 : 6 };
+    }
+    data.push(trace);
+    const undef = undefinedMarkers(x, s.y, `${name}<br>`);
+    if (undef && s.customdata) {
+      undef.customdata = s.y.map((v, i) => (isNum(v) ? -1 : i)).filter((i) => i >= 0).map((i) => s.customdata[i]);
+      undef.hovertemplate = `${name}<br>%{customdata}<br>undefined<extra></extra>`;
+    }
+    if (undef) data.push(undef);
+  }
+  // The highlighted series last, so it is drawn on top.
+  data.sort((a, b) => (a.line?.width === 4) - (b.line?.width === 4));
+  const xs = opts.x ?? opts.series[0].x ?? [];
+  const xtype = opts.xtype ?? 'category';
+  const layout = baseLayout(opts.title, {
+    xaxis: {
+      title: { text: esc(opts.xtitle ?? '') }, type: xtype, automargin: true, zeroline: false,
+      tickangle: xtype === 'category' ? tickAngle(xs) : 0,
+    },
+    yaxis: { title: { text: esc(opts.ytitle ?? '') }, automargin: true },
+    legend: { x: 1.02, xanchor: 'left', y: 1, yanchor: 'top' },
+    hovermode: 'closest',
+    height: opts.height ?? 400,
+  });
+  if (opts.xrange) layout.xaxis.range = opts.xrange;
+  if (opts.yrange) layout.yaxis.range = opts.yrange;
+  return { data, layout };
+}
+
+/** A square image of an RDM (matrix[i][j], labels of the stimuli). */
+export function rdmImage(container, matrix, labels, title, options = {}) {
+  const names = labels ?? matrix.map((_, i) => String(i));
+  return heatmap(container, {
+    z: matrix,
+    x: names,
+    y: names,
+    title,
+    xtitle: options.xtitle ?? 'stimulus',
+    ytitle: options.ytitle ?? 'stimulus',
+    ztitle: options.ztitle ?? 'dissimilarity',
+    hover: { row: 'stimulus', col: 'stimulus', value: options.ztitle ?? 'dissimilarity' },
+    colorscale: options.colorscale ?? 'Viridis',
+    zmin: options.zmin,
+    zmax: options.zmax,
+    square: true,
+    height: options.height ?? Math.min(640, Math.max(360, 200 + 20 * names.length)),
+    caption: options.caption ?? `${title ?? 'RDM'}: the dissimilarity of every pair of stimuli (row vs column).`,
+    filename: options.filename ?? title ?? 'rdm',
+    kind: 'rdm',
+  });
+}
+
+/**
+ * A 2-D scatter of MDS coordinates: points[i] = [x, y], labels[i] on hover, groups[i] (optional)
+ * a group name per point (one colour and legend entry each).
+ */
+export function mdsScatter(container, points, labels, groups, title, options = {}) {
+  const { plot } = figure(container, {
+    caption: options.caption ?? `${title ?? 'MDS'}: classical multidimensional scaling of the dissimilarities; nearby points are represented alike.`,
+    filename: options.filename ?? title ?? 'mds',
+    kind: 'mds',
+  });
+  const keys = groups ? [...new Set(groups)] : [null];
+  const data = keys.map((g) => {
+    const idx = points.map((_, i) => i).filter((i) => !groups || groups[i] === g);
+    return {
+      type: 'scatter',
+      mode: 'markers',
+      name: g === null ? 'stimuli' : esc(g),
+      x: idx.map((i) => points[i][0]),
+      y: idx.map((i) => points[i][1]),
+      customdata: idx.map((i) => esc(labels ? labels[i] : i)),
+      marker: { size: 9, line: { width: 0.5, color: '#ffffff' } },
+      hovertemplate: `%{customdata}${g === null ? '' : `<br>${esc(g)}`}<br>(%{x:.4f}, %{y:.4f})<extra></extra>`,
+    };
+  });
+  const layout = baseLayout(title, {
+    xaxis: { title: { text: 'MDS 1' }, zeroline: false, automargin: true },
+    yaxis: { title: { text: 'MDS 2' }, zeroline: false, automargin: true, scaleanchor: 'x' },
+    showlegend: keys.length > 1,
+    height: options.height ?? 460,
+    hovermode: 'closest',
+  });
+  return draw(plot, data, layout);
+}
+
+// ---------------------------------------------------------------- the result document
+
+function modelIndex(result) {
+  const byId = new Map((result.models ?? []).map((m) => [m.id, m]));
+  const get = (id) => byId.get(id) ?? { id, label: String(id), layers: [] };
+  return { byId, get };
+}
+
+function modelLabel(m) {
+  return m.label ?? (m.arch !== undefined ? (m.seed !== undefined && m.seed !== null ? `${m.arch} seed ${m.seed}` : m.arch) : m.id);
+}
+
+/** The correct source's architecture (or label) for the verdict. */
+function archName(m) {
+  return m.arch ?? modelLabel(m);
+}
+
+/**
+ * One line about an identifiability entry: "The correct architecture (alexnet) won at 7 of 8
+ * target layers; it lost at features.3 (vgg11 seed 0 won)."
+ */
+export function verdict(result, entry) {
+  const { get } = modelIndex(result);
+  const layers = entry.layers ?? [];
+  const won = layers.filter((l) => l.correct_won === true).length;
+  const lost = layers.filter((l) => l.correct_won === false);
+  const undef = layers.filter((l) => l.correct_won !== true && l.correct_won !== false);
+  let text = `The correct architecture (${archName(get(entry.correct_source))}) won at ${won} of ${layers.length} target layer${layers.length === 1 ? '' : 's'}`;
+  if (lost.length) {
+    text += `; it lost at ${lost.map((l) => (l.best_source ? `${l.layer} (${modelLabel(get(l.best_source))} won)` : l.layer)).join(', ')}`;
+  }
+  if (undef.length) text += `; undefined at ${undef.map((l) => l.layer).join(', ')}`;
+  return `${text}.`;
+}
+
+function section(container, heading, className) {
+  const s = document.createElement('section');
+  s.className = `idlab-views-section ${className}`;
+  const h = document.createElement('h3');
+  h.textContent = heading;
+  s.append(h);
+  container.append(s);
+  return s;
+}
+
+function isRdmScore(score, get) {
+  return get(score.target).kind === 'rdms';
+}
+
+/**
+ * Fills `container` with the plots for what `result` holds (replacing what was there):
+ * per identifiability entry, the best-layer scores of every source per target layer, the
+ * identifiability index with a verdict, and every source layer against a chosen target layer;
+ * per score against neural RDMs, bars over source layers with the noise ceiling and p < 0.05
+ * marked; per other score (more than one layer on a side), a heatmap of source x target layers.
+ * Returns a promise of the plot divs, resolved once all are drawn.
+ */
+export function renderResult(container, result) {
+  for (const old of container.querySelectorAll('.js-plotly-plot')) plotly().purge(old);
+  container.replaceChildren();
+  container.classList.add('idlab-views');
+  const { get } = modelIndex(result);
+  const scores = result.scores ?? [];
+  const plots = [];
+  const base = slug(result.spec?.name ?? 'idlab').slice(0, 40).replace(/-+$/, '');
+
+  const ident = result.identifiability ?? [];
+  if (ident.length) {
+    for (const entry of ident) plots.push(...identifiabilityViews(container, result, entry, get, base));
+  }
+
+  const rdmScores = scores.filter((s) => isRdmScore(s, get));
+  if (rdmScores.length) {
+    const sec = section(container, 'Models against neural RDMs', 'idlab-neural');
+    for (const score of rdmScores) plots.push(...rdmBars(sec, result, score, get, base));
+  }
+
+  const maps = scores.filter((s) => !isRdmScore(s, get)).filter((s) => {
+    const rows = s.values?.length ?? 0;
+    const cols = s.values?.[0]?.length ?? 0;
+    return rows > 1 || cols > 1;
+  });
+  if (maps.length) {
+    const sec = section(container, 'Layer by layer', 'idlab-heatmaps');
+    for (const score of maps) plots.push(scoreHeatmap(sec, score, get, base));
+  }
+
+  if (!plots.length) {
+    const p = document.createElement('p');
+    p.className = 'idlab-empty';
+    p.textContent = 'This result has nothing to plot (one layer against one layer): see the values in the downloads.';
+    container.append(p);
+  }
+  return Promise.all(plots.map(rendered));
+}
+
+function scoreHeatmap(container, score, get, base) {
+  const src = get(score.source);
+  const tgt = get(score.target);
+  const metric = metricName(score.metric);
+  const rows = score.values.length;
+  const cols = score.values[0]?.length ?? 0;
+  const srcLayers = src.layers?.length === rows ? src.layers : score.values.map((_, i) => `layer ${i}`);
+  const tgtLayers = tgt.layers?.length === cols ? tgt.layers : score.values[0].map((_, j) => `layer ${j}`);
+  const hasNull = score.values.some((r) => r.some((v) => !isNum(v)));
+  const unit = score.metric === 'cka' || score.metric === 'cka-rbf'; // in [0, 1]: one colour scale for every heatmap
+  const gd = heatmap(container, {
+    z: score.values,
+    x: tgtLayers,
+    y: srcLayers,
+    title: `${metric}: ${modelLabel(src)} vs ${modelLabel(tgt)}`,
+    xtitle: `${modelLabel(tgt)} layer`,
+    ytitle: `${modelLabel(src)} layer`,
+    ztitle: metric,
+    hover: { row: modelLabel(src), col: modelLabel(tgt), value: metric },
+    zmin: unit ? 0 : undefined,
+    zmax: unit ? 1 : undefined,
+    caption: `${sentence(metric)} between every layer of ${modelLabel(src)} (rows, ${rows} layers) and every layer of ` +
+      `${modelLabel(tgt)} (columns, ${cols} layers). Hover a cell for its exact value.` +
+      (hasNull ? ' Blank cells are undefined for that pair (for example a constant layer).' : ''),
+    filename: `${base}-${score.metric}-${score.source}-${score.target}-heatmap`,
+    kind: 'heatmap',
+  });
+  gd.dataset.metric = score.metric;
+  gd.dataset.source = score.source;
+  gd.dataset.target = score.target;
+  return gd;
+}
+
+function identifiabilityViews(container, result, entry, get, base) {
+  const tgt = get(entry.target);
+  const correct = get(entry.correct_source);
+  const metric = metricName(entry.metric);
+  const sec = section(container, `Identifiability: ${modelLabel(tgt)} (${metric})`, 'idlab-identifiability');
+  sec.dataset.target = entry.target;
+  sec.dataset.metric = entry.metric;
+  const line = document.createElement('p');
+  line.className = 'idlab-verdict';
+  line.textContent = verdict(result, entry);
+  sec.append(line);
+
+  const layers = entry.layers ?? [];
+  const targetLayers = layers.map((l) => l.layer);
+  // Sources in the models' order, then any only named in best_per_source.
+  const sourceIds = [];
+  for (const m of result.models ?? []) if (m.role === 'source') sourceIds.push(m.id);
+  for (const l of layers) for (const id of Object.keys(l.best_per_source ?? {})) if (!sourceIds.includes(id)) sourceIds.push(id);
+  const shown = sourceIds.filter((id) => layers.some((l) => l.best_per_source && id in l.best_per_source));
+  const plots = [];
+  const file = `${base}-${entry.metric}-${entry.target}`;
+
+  // 1. Best layer of every source, per target layer.
+  const best = lines(sec, {
+    x: targetLayers,
+    series: shown.map((id) => ({
+      name: id === entry.correct_source ? `${modelLabel(get(id))} (correct)` : modelLabel(get(id)),
+      y: layers.map((l) => l.best_per_source?.[id] ?? null),
+      highlight: id === entry.correct_source,
+    })),
+    title: `Best layer of each source vs ${modelLabel(tgt)}`,
+    xtitle: `${modelLabel(tgt)} layer`,
+    ytitle: `${metric} of the best source layer`,
+    hover: metric,
+    caption: `For each layer of ${modelLabel(tgt)}: the ${metric} of every source model's best-matching layer. ` +
+      `The correct source, ${modelLabel(correct)}, is the thick blue line; the other sources are thin grey lines.`,
+    filename: `${file}-best`,
+    kind: 'identifiability-best',
+  });
+  best.dataset.correct = entry.correct_source;
+  plots.push(best);
+
+  // 2. The identifiability index per target layer, blue where the correct source won.
+  const index = bars(sec, {
+    x: targetLayers,
+    y: layers.map((l) => l.index ?? null),
+    colors: layers.map((l) => (l.correct_won === true ? COLORS.accent : l.correct_won === false ? COLORS.lost : COLORS.grey)),
+    customdata: layers.map((l) => [formatValue(l.match), formatValue(l.nonmatch_mean), l.best_source ? esc(modelLabel(get(l.best_source))) : 'undefined']),
+    customHover: `${esc(modelLabel(tgt))} · %{x}<br>identifiability index: %{y:.4f}<br>correct source: %{customdata[0]}` +
+      '<br>mean of the others: %{customdata[1]}<br>best: %{customdata[2]}<extra></extra>',
+    title: `Identifiability index per ${modelLabel(tgt)} layer`,
+    xtitle: `${modelLabel(tgt)} layer`,
+    ytitle: 'identifiability index',
+    caption: `The identifiability index per layer of ${modelLabel(tgt)}, from the score of the correct source ` +
+      `(${modelLabel(correct)}) and the mean of the other sources: above 0 the correct source stands out. ` +
+      'Blue bars: the correct source scored best; red: another source did.',
+    filename: `${file}-index`,
+    kind: 'identifiability-index',
+  });
+  plots.push(index);
+
+  // 3. Every source layer against one chosen target layer, over relative depth.
+  const related = (result.scores ?? []).filter((s) => s.metric === entry.metric && s.target === entry.target);
+  if (related.length) plots.push(depthView(sec, entry, related, get, file));
+  return plots;
+}
+
+function depthView(container, entry, related, get, file) {
+  const tgt = get(entry.target);
+  const metric = metricName(entry.metric);
+  const cols = related[0].values[0]?.length ?? 0;
+  const tgtLayers = tgt.layers?.length === cols ? tgt.layers : (entry.layers ?? []).map((l) => l.layer);
+  const { figure: fig, plot } = figure(container, {
+    caption: `${sentence(metric)} of every layer of every source model against the chosen layer of ${modelLabel(tgt)}. ` +
+      'x is the source layer\'s relative depth (0: its first recorded layer, 1: its last), so models of different ' +
+      `depth share the axis. The correct source, ${modelLabel(get(entry.correct_source))}, is the thick blue line.`,
+    filename: `${file}-depth`,
+    kind: 'identifiability-depth',
+  });
+  const pick = document.createElement('div');
+  pick.className = 'idlab-select';
+  const label = document.createElement('label');
+  const select = document.createElement('select');
+  select.id = `idlab-depth-${slug(file)}-${Math.random().toString(36).slice(2, 8)}`;
+  label.htmlFor = select.id;
+  label.textContent = `${modelLabel(tgt)} layer`;
+  tgtLayers.forEach((name, j) => select.append(new Option(name, String(j))));
+  select.value = String(Math.max(0, cols - 1));
+  pick.append(label, select);
+  fig.insertBefore(pick, plot);
+
+  const figureFor = (j) => linesFigure({
+    series: related.map((s) => {
+      const src = get(s.source);
+      const n = s.values.length;
+      const names = src.layers?.length === n ? src.layers : s.values.map((_, i) => `layer ${i}`);
+      return {
+        name: s.source === entry.correct_source ? `${modelLabel(src)} (correct)` : modelLabel(src),
+        x: s.values.map((_, i) => (n === 1 ? 1 : i / (n - 1))),
+        y: s.values.map((r) => r[j] ?? null),
+        customdata: names.map(esc),
+        highlight: s.source === entry.correct_source,
+      };
+    }),
+    title: `Every source layer vs ${modelLabel(tgt)} · ${tgtLayers[j]}`,
+    xtitle: 'relative depth of the source layer',
+    ytitle: metric,
+    hover: metric,
+    xtype: 'linear',
+    xrange: [-0.05, 1.05],
+  });
+  const first = figureFor(Number(select.value));
+  draw(plot, first.data, first.layout);
+  plot.dataset.correct = entry.correct_source;
+  plot.dataset.targetLayer = select.value;
+  select.addEventListener('change', () => {
+    const next = figureFor(Number(select.value));
+    plot.dataset.targetLayer = select.value;
+    pending.set(plot, Promise.resolve(plotly().react(plot, next.data, next.layout, CONFIG)).then(() => plot));
+  });
+  return plot;
+}
+
+function rdmBars(container, result, score, get, base) {
+  const src = get(score.source);
+  const tgt = get(score.target);
+  const metric = metricName(score.metric);
+  const rows = score.values.length;
+  const srcLayers = src.layers?.length === rows ? src.layers : score.values.map((_, i) => `layer ${i}`);
+  const cols = score.values[0]?.length ?? 0;
+  const tgtLayers = tgt.layers?.length === cols ? tgt.layers : score.values[0].map((_, j) => `region ${j}`);
+  const ceiling = (result.noise_ceilings ?? []).find((c) => c.target === score.target && c.metric === score.metric);
+  const plots = [];
+  for (let j = 0; j < cols; j++) {
+    const per = score.per_subject ? score.values.map((_, i) => score.per_subject[i]?.[j] ?? null) : null;
+    const stats = score.values.map((r, i) => {
+      const subj = per && Array.isArray(per[i]) ? per[i].filter(isNum) : null;
+      if (subj && subj.length) {
+        const m = subj.reduce((a, b) => a + b, 0) / subj.length;
+        const sd = subj.length > 1 ? Math.sqrt(subj.reduce((a, b) => a + (b - m) ** 2, 0) / (subj.length - 1)) : null;
+        return { mean: m, sem: sd === null ? null : sd / Math.sqrt(subj.length), n: subj.length };
+      }
+      return { mean: isNum(r[j]) ? r[j] : null, sem: null, n: 0 };
+    });
+    const p = score.values.map((_, i) => score.p_values?.[i]?.[j] ?? null);
+    const stars = p.map((v, i) => (isNum(v) && v < 0.05 ? i : -1)).filter((i) => i >= 0);
+    const nSubjects = Math.max(0, ...stats.map((s) => s.n));
+    const hasErr = stats.some((s) => isNum(s.sem));
+    const shapes = [];
+    const annotations = [];
+    let yrange;
+    if (ceiling && isNum(ceiling.lower) && isNum(ceiling.upper)) {
+      shapes.push({
+        type: 'rect', xref: 'paper', x0: 0, x1: 1, yref: 'y', y0: ceiling.lower, y1: ceiling.upper,
+        fillcolor: COLORS.band, line: { width: 0 }, layer: 'below',
+      });
+      annotations.push({
+        xref: 'paper', x: 1, xanchor: 'right', yref: 'y', y: ceiling.upper, yanchor: 'bottom',
+        text: 'noise ceiling', showarrow: false, font: { size: 11, color: '#545b6b' },
+      });
+      const tops = stats.map((s) => (isNum(s.mean) ? s.mean + (s.sem ?? 0) : 0));
+      const lows = stats.map((s) => (isNum(s.mean) ? s.mean - (s.sem ?? 0) : 0));
+      const hi = Math.max(ceiling.upper, ...tops);
+      const lo = Math.min(0, ceiling.lower, ...lows);
+      yrange = [lo - 0.05 * (hi - lo), hi + 0.15 * (hi - lo)];
+    }
+    const region = tgtLayers[j];
+    const regionText = region === modelLabel(tgt) ? modelLabel(tgt) : `${modelLabel(tgt)} (${region})`;
+    let caption = `${sentence(metric)} between each layer of ${modelLabel(src)} and ${regionText}. `;
+    caption += nSubjects > 0
+      ? `Bars: the mean over ${nSubjects} subjects; error bars: the standard error of the mean (sd over subjects / √${nSubjects}). `
+      : 'Bars: the score. ';
+    if (shapes.length) caption += `The grey band is the noise ceiling (lower bound ${formatValue(ceiling.lower)}, upper bound ${formatValue(ceiling.upper)}). `;
+    if (score.p_values) caption += '★ marks layers with p < 0.05 (permutation test, uncorrected). ';
+    const gd = bars(container, {
+      x: srcLayers,
+      y: stats.map((s) => s.mean),
+      error: hasErr ? stats.map((s) => s.sem) : undefined,
+      customdata: stats.map((s, i) => [s.sem === null ? 'undefined' : formatValue(s.sem), formatValue(p[i]), String(s.n)]),
+      customHover: `${esc(modelLabel(src))} · %{x}<br>${esc(metric)}${nSubjects ? ' (mean over %{customdata[2]} subjects)' : ''}: %{y:.4f}` +
+        `${hasErr ? '<br>SEM: %{customdata[0]}' : ''}${score.p_values ? '<br>p: %{customdata[1]}' : ''}<extra></extra>`,
+      stars,
+      shapes,
+      annotations,
+      yrange,
+      title: `${modelLabel(src)} vs ${regionText}`,
+      xtitle: `${modelLabel(src)} layer`,
+      ytitle: nSubjects ? `${metric} (mean over subjects)` : metric,
+      caption: caption.trim(),
+      filename: `${base}-${score.metric}-${score.source}-${score.target}-${j}-bars`,
+      kind: 'rdm-bars',
+    });
+    gd.dataset.metric = score.metric;
+    gd.dataset.source = score.source;
+    gd.dataset.target = score.target;
+    plots.push(gd);
+  }
+  return plots;
+}
