@@ -31,24 +31,29 @@ fn run_writes_json_and_csv_matching_the_fixture() {
     assert_eq!(result["flavor"], "native");
     assert_eq!(result["n_stimuli"], 6);
     assert_eq!(result["spec"]["stimuli"]["limit"], 6);
-    let matrix: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("matrix.json")).unwrap()).unwrap();
+    assert_eq!(result["spec"]["idlab"], 2, "a version 1 spec runs upgraded");
     let fixture: serde_json::Value = serde_json::from_str(include_str!(
         "../../tests/fixtures/session-alexnet-6.matrix.json"
     ))
     .unwrap();
-    assert_eq!(matrix["source_layers"], fixture["source_layers"]);
-    let (a, b) = (matrix["matrix"].as_array().unwrap(), fixture["matrix"].as_array().unwrap());
+    assert_eq!(result["models"][0]["layers"], fixture["source_layers"]);
+    let (a, b) = (result["scores"][0]["values"].as_array().unwrap(), fixture["matrix"].as_array().unwrap());
+    assert_eq!(a.len(), b.len());
     for (ra, rb) in a.iter().zip(b) {
         for (x, y) in ra.as_array().unwrap().iter().zip(rb.as_array().unwrap()) {
             assert!((x.as_f64().unwrap() - y.as_f64().unwrap()).abs() <= 1e-4);
         }
     }
-    let csv = std::fs::read_to_string(out.join("matrix.csv")).unwrap();
+    // Tidy CSV: a header and one row per layer pair.
+    let csv = std::fs::read_to_string(out.join("scores.csv")).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines.len(), 11, "header + 10 source layers");
-    assert!(lines[0].starts_with("source\\target,features.0,"));
-    assert!(lines[10].starts_with("classifier.4,"));
+    assert_eq!(lines[0], "metric,source,source_layer,target,target_layer,subject,value,p_value");
+    assert_eq!(lines.len(), 1 + 10 * 10, "header + 10 x 10 layer pairs");
+    assert!(lines[1].starts_with("cka,alexnet seed 0,features.0,alexnet seed 1,features.0,,"), "{}", lines[1]);
+    let report = std::fs::read_to_string(out.join("report.txt")).unwrap();
+    assert!(report.contains("6 stimuli (kriegeskorte92)") && report.contains("metric cka: defaults"), "{report}");
+    let hashes = report.lines().filter(|l| l.trim_start().starts_with("stimulus ") && l.len() > 64).count();
+    assert_eq!(hashes, 6, "one sha256 per stimulus:\n{report}");
     let _ = std::fs::remove_dir_all(&out);
 }
 
@@ -65,7 +70,7 @@ fn bad_spec_names_the_file_and_the_field() {
     let o = Command::new(env!("CARGO_BIN_EXE_idlab")).arg("run").arg(&spec).arg("-o").arg(&out).output().unwrap();
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("bad.json") && err.contains("target: unknown architecture \"vgg99\""), "{err}");
+    assert!(err.contains("bad.json") && err.contains("targets[0]: unknown architecture \"vgg99\""), "{err}");
     assert!(!out.join("result.json").exists());
     let _ = std::fs::remove_dir_all(&out);
 }

@@ -19,12 +19,12 @@ fn resnet18_bytes() -> Vec<u8> {
 
 fn spec_json() -> Value {
     json!({
-        "idlab": 1,
+        "idlab": 2,
         "stimuli": {"set": "kriegeskorte92", "limit": 3},
-        "source": {"onnx": "resnet18.onnx", "layers": LAYERS},
-        "target": {"arch": "resnet18", "seed": 0},
+        "sources": [{"onnx": "resnet18.onnx", "layers": LAYERS}],
+        "targets": [{"arch": "resnet18", "seed": 0}],
         "layers": LAYERS,
-        "metric": "cka"
+        "metrics": [{"name": "cka"}]
     })
 }
 
@@ -67,13 +67,22 @@ fn cli_runs_a_spec_with_an_onnx_source() {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let result: Value = serde_json::from_slice(&std::fs::read(out.join("result.json")).unwrap()).unwrap();
-    assert_eq!(result["source"]["arch"], "resnet18.onnx");
-    assert!(result["source"].get("seed").is_none(), "{}", result["source"]);
-    assert_eq!(result["target"]["seed"], 0);
-    assert_eq!(result["source"]["layers"], json!(LAYERS));
-    assert_eq!(result["spec"]["source"], spec_json()["source"]);
-    let matrix: Vec<Vec<f64>> = serde_json::from_value(result["matrix"].clone()).unwrap();
+    let (source, target) = (&result["models"][0], &result["models"][1]);
+    assert_eq!(source["id"], "s0");
+    assert_eq!(source["kind"], "onnx");
+    assert_eq!(source["label"], "resnet18.onnx");
+    assert!(source.get("seed").is_none(), "{source}");
+    assert_eq!(target["seed"], 0);
+    assert_eq!(source["layers"], json!(LAYERS));
+    assert_eq!(result["spec"]["sources"], spec_json()["sources"]);
+    let model = result["inputs"].as_array().unwrap().iter().find(|i| i["role"] == "model").unwrap();
+    assert_eq!(model["name"], "resnet18.onnx");
+    assert_eq!(model["sha256"].as_str().unwrap().len(), 64);
+    let matrix: Vec<Vec<f64>> = serde_json::from_value(result["scores"][0]["values"].clone()).unwrap();
     check_diagonal(&matrix);
+    for file in ["scores.csv", "report.txt"] {
+        assert!(out.join(file).exists(), "{file} written");
+    }
 }
 
 #[test]
@@ -89,15 +98,15 @@ fn cli_names_a_missing_model_file() {
 #[test]
 fn session_runs_an_onnx_source_and_target() {
     let mut spec = spec_json();
-    spec["target"] = json!({"onnx": "resnet18.onnx", "layers": LAYERS});
+    spec["targets"][0] = json!({"onnx": "resnet18.onnx", "layers": LAYERS});
     let mut s = session(&spec);
     s.add_model("resnet18.onnx", resnet18_bytes()).unwrap();
     while !s.is_done() {
         s.step().unwrap();
     }
     let r = s.result("native", 0.0).unwrap();
-    check_diagonal(&r.matrix);
-    assert_eq!(r.target.seed, None);
+    check_diagonal(&common::pair_matrix(&r));
+    assert_eq!(r.models[1].seed, None);
 
     // And against the zoo model, the bytes added after the stimuli.
     let mut s = session(&spec_json());
@@ -106,22 +115,22 @@ fn session_runs_an_onnx_source_and_target() {
         s.step().unwrap();
     }
     let r = s.result("native", 0.0).unwrap();
-    check_diagonal(&r.matrix);
-    assert_eq!(r.source.arch, "resnet18.onnx");
-    assert_eq!(r.target.seed, Some(0));
+    check_diagonal(&common::pair_matrix(&r));
+    assert_eq!(r.models[0].label, "resnet18.onnx");
+    assert_eq!(r.models[1].seed, Some(0));
 }
 
 #[test]
 fn spec_and_session_errors_name_the_problem() {
     let err = |v: Value| Spec::from_json(&v.to_string()).unwrap_err().to_string();
     let mut both = spec_json();
-    both["source"]["arch"] = "resnet18".into();
-    both["source"]["seed"] = 0.into();
-    assert!(err(both).contains("source: give either arch and seed, or onnx and layers"));
+    both["sources"][0]["arch"] = "resnet18".into();
+    both["sources"][0]["seed"] = 0.into();
+    assert!(err(both).contains("sources[0]: give one of: arch and seed (a zoo model), onnx and layers (your model)"));
     let mut no_layers = spec_json();
-    no_layers["source"] = json!({"onnx": "resnet18.onnx"});
+    no_layers["sources"][0] = json!({"onnx": "resnet18.onnx"});
     let e = err(no_layers);
-    assert!(e.contains("source: onnx model resnet18.onnx needs \"layers\""), "{e}");
+    assert!(e.contains("sources[0]: onnx model resnet18.onnx needs \"layers\""), "{e}");
 
     let mut s = session(&spec_json());
     let e = s.add_model("other.onnx", resnet18_bytes()).unwrap_err().to_string();
@@ -132,13 +141,13 @@ fn spec_and_session_errors_name_the_problem() {
     assert!(e.contains("resnet18.onnx is not an ONNX model"), "{e}");
 
     let mut wrong_layer = spec_json();
-    wrong_layer["source"]["layers"] = json!(["layer9.9"]);
+    wrong_layer["sources"][0]["layers"] = json!(["layer9.9"]);
     let mut s = session(&wrong_layer);
     let e = s.add_model("resnet18.onnx", resnet18_bytes()).unwrap_err().to_string();
     assert!(e.contains("no recordable layer named \"layer9.9\"") && e.contains("candidates"), "{e}");
 
     let mut small = spec_json();
-    small["source"]["size"] = 128.into();
+    small["sources"][0]["size"] = 128.into();
     let mut s = session(&small);
     let e = s.add_model("resnet18.onnx", resnet18_bytes()).unwrap_err().to_string();
     assert!(e.contains("size 128") && e.contains("224 x 224"), "{e}");
@@ -152,7 +161,7 @@ fn spec_and_session_errors_name_the_problem() {
 fn spec_preprocessing_overrides_the_file() {
     let run = |source: Value| {
         let mut spec = spec_json();
-        spec["source"] = source;
+        spec["sources"][0] = source;
         let mut s = session(&spec);
         s.add_model("resnet18.onnx", resnet18_bytes()).unwrap();
         while !s.is_done() {
@@ -165,20 +174,20 @@ fn spec_preprocessing_overrides_the_file() {
     same["mean"] = json!([0.485, 0.456, 0.406]);
     same["std"] = json!([0.229, 0.224, 0.225]);
     same["channels"] = "rgb".into();
-    check_diagonal(&run(same).matrix);
+    check_diagonal(&common::pair_matrix(&run(same)));
     let mut bgr = base.clone();
     bgr["channels"] = "bgr".into();
-    let m = run(bgr).matrix;
+    let m = common::pair_matrix(&run(bgr));
     assert!(m[0][0] < 0.999999, "BGR input changes layer1.0: {}", m[0][0]);
     let mut stats = base.clone();
     stats["mean"] = json!([0.5, 0.5, 0.5]);
     stats["std"] = json!([0.1, 0.1, 0.1]);
-    let m = run(stats).matrix;
+    let m = common::pair_matrix(&run(stats));
     assert!(m[0][0] < 0.999999, "other statistics change layer1.0: {}", m[0][0]);
 
     let err = |side: Value| {
         let mut spec = spec_json();
-        spec["source"] = side;
+        spec["sources"][0] = side;
         Spec::from_json(&spec.to_string()).unwrap_err().to_string()
     };
     let mut bad = base.clone();

@@ -87,7 +87,7 @@ fn generated_and_scrambled_sets_run() {
         while !s.is_done() {
             s.step().unwrap();
         }
-        s.result("native", 0.0).unwrap().matrix
+        common::pair_matrix(&s.result("native", 0.0).unwrap())
     };
     for set in ["textures", "objects"] {
         let a = run(serde_json::json!({"set": set, "limit": 4, "seed": 3}), false);

@@ -398,9 +398,24 @@ mod tests {
     #[test]
     fn default_preset_is_valid() {
         let s = Spec::from_json(DEFAULT).unwrap();
-        assert_eq!(s.source.arch.as_deref(), Some("alexnet"));
-        assert_ne!(s.source.seed, s.target.seed);
-        assert_eq!(s.metric, "cka");
+        assert_eq!(s.sources[0].arch.as_deref(), Some("alexnet"));
+        assert_ne!(s.sources[0].seed, s.targets[0].seed);
+        assert_eq!(s.metrics[0].name, "cka");
+    }
+
+    #[test]
+    fn a_version_1_spec_is_upgraded() {
+        let v1 = r#"{"idlab": 1, "stimuli": {"set": "kriegeskorte92", "limit": 5},
+                     "source": {"arch": "alexnet", "seed": 0}, "target": {"arch": "alexnet", "seed": 1}, "metric": "cka"}"#;
+        let s = Spec::from_json(v1).unwrap();
+        assert_eq!(s.idlab, SPEC_VERSION);
+        assert_eq!(s.sources, vec![ModelSpec::zoo("alexnet", 0)]);
+        assert_eq!(s.targets, vec![ModelSpec::zoo("alexnet", 1)]);
+        assert_eq!(s.metrics, vec![MetricSpec { name: "cka".into(), params: None }]);
+        let e = Spec::from_json(r#"{"idlab": 1, "stimuli": {"set": "kriegeskorte92"}, "source": {"arch": "alexnet", "seed": 0}, "metric": "cka"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("needs \"target\""), "{e}");
     }
 
     fn with(f: impl FnOnce(&mut serde_json::Value)) -> String {
@@ -411,29 +426,54 @@ mod tests {
 
     #[test]
     fn errors_name_the_problem() {
-        assert!(with(|v| v["source"]["arch"] = "nonexistent".into()).contains("source: unknown architecture \"nonexistent\""));
+        use serde_json::json;
+        assert!(with(|v| v["sources"][0]["arch"] = "nonexistent".into()).contains("sources[0]: unknown architecture \"nonexistent\""));
         assert!(with(|v| v["idlab"] = 7.into()).contains("version 7"));
-        assert!(with(|v| v["metric"] = "rsa-magic".into()).contains("rsa-magic"));
+        assert!(with(|v| v["metrics"][0]["name"] = "rsa-magic".into()).contains("rsa-magic"));
+        assert!(with(|v| v["metrics"] = json!([{"name": "soft-matching"}])).contains("not available in experiments yet"));
+        assert!(with(|v| v["metrics"] = json!([])).contains("metrics is an empty list"));
+        assert!(with(|v| v["metrics"] = json!([{"name": "regression", "params": {"folds": 3, "lambada": 1}}])).contains("lambada"));
         assert!(with(|v| v["stimuli"]["set"] = "no-such-set".into()).contains("no-such-set"));
-        assert!(with(|v| v["layers"] = serde_json::json!(["features.99"])).contains("features.99"));
+        assert!(with(|v| v["layers"] = json!(["features.99"])).contains("features.99"));
+        assert!(with(|v| v["targets"][0]["layers"] = json!(["features.98"])).contains("targets[0]: ") );
         assert!(with(|v| v["stimuli"]["limit"] = 2.into()).contains("at least 3"));
         assert!(with(|v| v["colour"] = "blue".into()).contains("unknown field `colour`"));
-        let either = "source: give either arch and seed, or onnx and layers";
-        assert!(with(|v| v["source"]["onnx"] = "m.onnx".into()).contains(either));
-        assert!(with(|v| v["source"] = serde_json::json!({"onnx": "m.onnx"})).contains("source: onnx model m.onnx needs \"layers\""));
-        assert!(with(|v| v["target"] = serde_json::json!({"onnx": "m.onnx", "layers": []})).contains("target: onnx model m.onnx: layers is an empty list"));
-        assert!(with(|v| v["source"] = serde_json::json!({"arch": "alexnet"})).contains(either));
-        assert!(with(|v| v["source"] = serde_json::json!({})).contains(either));
+        assert!(with(|v| v["sources"] = json!([])).contains("at least one source"));
+        let kinds = "sources[0]: give one of: arch and seed";
+        assert!(with(|v| v["sources"][0]["onnx"] = "m.onnx".into()).contains(kinds));
+        assert!(with(|v| v["sources"][0]["onnx"] = "m.onnx".into()).contains("found arch and onnx"));
+        assert!(with(|v| v["sources"][0] = json!({"onnx": "m.onnx"})).contains("sources[0]: onnx model m.onnx needs \"layers\""));
+        assert!(with(|v| v["targets"][0] = json!({"onnx": "m.onnx", "layers": []})).contains("targets[0]: onnx model m.onnx: layers is an empty list"));
+        assert!(with(|v| v["sources"][0] = json!({"arch": "alexnet"})).contains("seed is missing"));
+        assert!(with(|v| v["sources"][0] = json!({})).contains("found none"));
+        assert!(with(|v| v["sources"][0] = json!({"responses": "it.npy"})).contains("data files are targets"));
+        assert!(with(|v| v["targets"][0] = json!({"dataset": "nope"})).contains("unknown dataset \"nope\""));
+        assert!(with(|v| v["targets"][0] = json!({"rdms": "r.npy", "layers": ["x"]})).contains("rdms takes no layers"));
+        assert!(with(|v| {
+            v["stimuli"]["set"] = "textures".into();
+            v["targets"][0] = json!({"dataset": "kriegeskorte92/human-it"});
+        })
+        .contains("recorded on the kriegeskorte92 images"));
+    }
+
+    #[test]
+    fn data_targets_parse() {
+        let mut v: serde_json::Value = serde_json::from_str(DEFAULT).unwrap();
+        v["targets"] = serde_json::json!([{"responses": "v4.npz", "key": "resp"}, {"rdms": "it.npy"}, {"dataset": "kriegeskorte92/monkey-it"}]);
+        let s = Spec::from_json(&v.to_string()).unwrap();
+        assert_eq!(s.targets[0].resolve().unwrap(), ModelRef::Responses { file: "v4.npz", key: Some("resp") });
+        assert_eq!(s.targets[1].resolve().unwrap(), ModelRef::Rdms { file: "it.npy", key: None });
+        assert_eq!(s.targets[2].resolve().unwrap(), ModelRef::Dataset { name: "kriegeskorte92/monkey-it" });
     }
 
     #[test]
     fn an_onnx_side_parses_and_round_trips() {
         let mut v: serde_json::Value = serde_json::from_str(DEFAULT).unwrap();
-        v["source"] = serde_json::json!({"onnx": "mine.onnx", "layers": ["a", "b"], "size": 128});
+        v["sources"][0] = serde_json::json!({"onnx": "mine.onnx", "layers": ["a", "b"], "size": 128});
         let s = Spec::from_json(&v.to_string()).unwrap();
-        assert_eq!(s.source.resolve().unwrap(), ModelRef::Onnx { file: "mine.onnx", layers: &["a".to_string(), "b".to_string()], size: Some(128), norm: NormOverride::default() });
+        assert_eq!(s.sources[0].resolve().unwrap(), ModelRef::Onnx { file: "mine.onnx", layers: &["a".to_string(), "b".to_string()], size: Some(128), norm: NormOverride::default() });
         let back = serde_json::to_value(&s).unwrap();
-        assert_eq!(back["source"], v["source"]);
-        assert_eq!(back["target"], serde_json::from_str::<serde_json::Value>(DEFAULT).unwrap()["target"]);
+        assert_eq!(back["sources"], v["sources"]);
+        assert_eq!(back["targets"], serde_json::from_str::<serde_json::Value>(DEFAULT).unwrap()["targets"]);
     }
 }

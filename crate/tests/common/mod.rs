@@ -66,8 +66,16 @@ pub fn run_spec(spec: &str) -> Vec<Vec<f64>> {
         assert_eq!(p.done, steps);
         assert!(p.images_done <= p.images_total);
     }
-    assert_eq!(steps, 2 * (1 + paths.len()) + 1);
-    s.result("test", 0.0).unwrap().matrix
+    let r = s.result("test", 0.0).unwrap();
+    let layers = r.models[0].layers.len();
+    assert_eq!(steps, 2 * (1 + paths.len()) + layers, "build + images per model, one scoring step per source layer");
+    pair_matrix(&r)
+}
+
+/// The one score table of a one-source, one-target, one-metric result, every value defined.
+pub fn pair_matrix(r: &idlab::experiment::ExperimentResult) -> Vec<Vec<f64>> {
+    assert_eq!(r.scores.len(), 1, "one score table");
+    r.scores[0].values.iter().map(|row| row.iter().map(|v| v.expect("defined score")).collect()).collect()
 }
 
 /// The session's matrix equals the native CLI's fixture within 1e-4.

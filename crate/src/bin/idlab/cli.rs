@@ -18,7 +18,8 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run an experiment spec (the page's default is www/presets/alexnet-seeds-cka.json) and write
-    /// result.json, matrix.json and matrix.csv into the output folder.
+    /// result.json (scores, provenance, content hashes), scores.csv (tidy) and
+    /// report.txt into the output folder.
     Run {
         /// The experiment spec (JSON).
         spec: PathBuf,
