@@ -526,7 +526,10 @@ impl Session {
         if self.phase == Phase::Done {
             return Err(Error::State("the run is already done".into()));
         }
-        self.ready()?;
+        if self.steps_done == 0 {
+            // Data bytes are consumed as each entry loads, so this is checked once.
+            self.ready()?;
+        }
         let size = self.size()?.expect("every model is known");
         if !self.resized {
             for img in &mut self.images {

@@ -1,0 +1,211 @@
+//! The experiment engine (spec version 2) end to end: several sources,
+//! targets and metrics; its streamed scores against the metrics computed
+//! directly on recorded activations; identifiability; shipped RDM datasets
+//! with subjects, noise ceiling and p-values; a user's responses matched by
+//! stimulus name.
+#![cfg(not(target_arch = "wasm32"))]
+
+use idlab::experiment::{ExperimentResult, Session, Spec};
+use idlab::metrics::{cka, regression, rsa};
+use idlab::runtime::Recorder;
+use idlab::stimuli::{decode_rgb, resize_crop};
+use idlab::zoo::{self, Arch};
+use nalgebra::DMatrix;
+use serde_json::{json, Value};
+use std::path::Path;
+
+fn site() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../www"))
+}
+
+/// Runs a spec with its stimuli, datasets and the given data files.
+fn run(spec: &Value, data: &[(&str, Vec<u8>)]) -> ExperimentResult {
+    let mut s = Session::new(Spec::from_json(&spec.to_string()).unwrap()).unwrap();
+    for (name, bytes) in data {
+        s.add_data(name, bytes).unwrap();
+    }
+    for p in s.dataset_paths() {
+        s.add_data(&p, &std::fs::read(site().join(&p)).unwrap()).unwrap();
+    }
+    for p in s.stimulus_paths().to_vec() {
+        s.add_stimulus(&p, &std::fs::read(site().join(&p)).unwrap()).unwrap();
+    }
+    let mut last = None;
+    while !s.is_done() {
+        last = Some(s.step().unwrap());
+    }
+    let last = last.unwrap();
+    assert_eq!((last.stage, last.done), ("done", last.total), "the last step is the last of the total");
+    let r = s.result("native", 0.0).unwrap();
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    r
+}
+
+/// Raw activations (n x units) of zoo model `arch` seed `seed` at `layer` on the first n photographs.
+fn activations(arch: Arch, seed: u64, layer: &str, n: usize) -> DMatrix<f64> {
+    let pre = arch.preprocess();
+    let probe = arch.probe(layer).unwrap();
+    let s = pre.size as usize;
+    let rec = Recorder::new(arch.name(), zoo::build(arch, seed).proto, &[probe.tensor.clone()], [1, 3, s, s]).unwrap();
+    let rows: Vec<Vec<f32>> = (0..n)
+        .map(|i| {
+            let name = format!("data/kriegeskorte92/images/{i:03}.png");
+            let img = resize_crop(&decode_rgb(&name, &std::fs::read(site().join(&name)).unwrap()).unwrap(), pre.size);
+            rec.run(&pre.normalise(&img)).unwrap().remove(0)
+        })
+        .collect();
+    DMatrix::from_fn(n, rows[0].len(), |i, j| rows[i][j] as f64)
+}
+
+fn value(r: &ExperimentResult, metric: &str, source: &str, target: &str, i: usize, j: usize) -> f64 {
+    r.values(metric, source, target).unwrap_or_else(|| panic!("{metric} {source} {target}"))[i][j].unwrap()
+}
+
+fn close(a: f64, b: f64, what: &str) {
+    assert!((a - b).abs() <= 1e-9 * b.abs().max(1e-3), "{what}: engine {a} vs direct {b}");
+}
+
+/// What the sinks fold in (Gram matrices, row sums, projected and subsampled
+/// features) gives the scores the metrics give on the full activations.
+#[test]
+fn streamed_scores_equal_the_metrics_on_recorded_activations() {
+    let n = 12;
+    let layers = ["features.2", "classifier.1"];
+    let spec = json!({
+        "idlab": 2,
+        "stimuli": {"set": "kriegeskorte92", "limit": n},
+        "sources": [{"arch": "alexnet", "seed": 0}],
+        "targets": [{"arch": "alexnet", "seed": 1}],
+        "layers": layers,
+        "metrics": [
+            {"name": "cka"},
+            {"name": "rsa", "params": {"permutations": 0}},
+            {"name": "regression", "params": {"folds": 3, "test_fraction": 0.25, "projection_dim": 64, "max_units": 40}}
+        ]
+    });
+    let r = run(&spec, &[]);
+    assert_eq!(r.scores.len(), 3);
+    assert_eq!(r.models.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), ["s0", "t0"]);
+    let opts = regression::RegressionOptions { folds: 3, test_fraction: 0.25, projection_dim: 64, max_units: 40, ..Default::default() };
+    let rsa_opts = rsa::RsaOptions { permutations: 0, ..Default::default() };
+    for (i, a) in layers.iter().enumerate() {
+        let x = activations(Arch::AlexNet, 0, a, n);
+        for (j, b) in layers.iter().enumerate() {
+            let y = activations(Arch::AlexNet, 1, b, n);
+            close(value(&r, "cka", "s0", "t0", i, j), cka::linear_cka(&x, &y).unwrap(), &format!("cka {a} {b}"));
+            close(value(&r, "rsa", "s0", "t0", i, j), rsa::rsa(&x, &y, &rsa_opts).unwrap().value, &format!("rsa {a} {b}"));
+            close(
+                value(&r, "regression", "s0", "t0", i, j),
+                regression::regression(&x, &y, &opts).unwrap().value,
+                &format!("regression {a} {b}"),
+            );
+        }
+    }
+}
+
+/// With two candidate architectures the result says, per target layer, which
+/// source scored best and the identifiability index of the correct one.
+#[test]
+fn identifiability_names_the_correct_source() {
+    let spec = json!({
+        "idlab": 2,
+        "stimuli": {"set": "kriegeskorte92", "limit": 6},
+        "sources": [
+            {"arch": "alexnet", "seed": 0, "layers": ["features.2", "features.12"]},
+            {"arch": "resnet18", "seed": 0, "layers": ["layer1.0", "avgpool"]}
+        ],
+        "targets": [{"arch": "alexnet", "seed": 1, "layers": ["features.2", "features.12", "classifier.4"]}],
+        "metrics": [{"name": "cka"}]
+    });
+    let r = run(&spec, &[]);
+    assert_eq!(r.identifiability.len(), 1);
+    let id = &r.identifiability[0];
+    assert_eq!((id.metric.as_str(), id.target.as_str(), id.correct_source.as_str()), ("cka", "t0", "s0"));
+    assert_eq!(id.layers.len(), 3);
+    for (j, v) in id.layers.iter().enumerate() {
+        let best = |s: &str| (0..2).map(|i| value(&r, "cka", s, "t0", i, j)).fold(f64::NEG_INFINITY, f64::max);
+        let (m, other) = (best("s0"), best("s1"));
+        assert_eq!((v.s_match, v.nonmatch_mean), (m, other));
+        close(v.index.unwrap(), (m - other) / (m + other), "index");
+        assert_eq!(v.correct_won, m > other);
+        assert_eq!(v.best_source, if m > other { "s0" } else { "s1" });
+        assert_eq!(v.best_per_source.len(), 2);
+    }
+    // Seeds differ, architectures agree: AlexNet's own early layer is the best match of its early layer.
+    assert!(id.layers[0].correct_won, "{:?}", id.layers[0]);
+}
+
+/// The shipped human IT RDMs: four subjects (each the mean of two sessions),
+/// scored one by one, their mean, a Mantel p-value per layer, the Nili et al.
+/// noise ceiling; monkey IT is one RDM.
+#[test]
+fn shipped_it_rdms_give_subjects_ceiling_and_p_values() {
+    let spec = json!({
+        "idlab": 2,
+        "stimuli": {"set": "kriegeskorte92", "limit": 20},
+        "sources": [{"arch": "alexnet", "seed": 0, "layers": ["features.5", "classifier.1"]}],
+        "targets": [{"dataset": "kriegeskorte92/human-it"}, {"dataset": "kriegeskorte92/monkey-it"}],
+        "metrics": [{"name": "rsa", "params": {"permutations": 200}}]
+    });
+    let r = run(&spec, &[]);
+    let human = r.scores.iter().find(|s| s.target == "t0").unwrap();
+    let per = human.per_subject.as_ref().unwrap();
+    assert_eq!(r.models[1].subjects, ["BE", "KO", "SN", "TI"]);
+    for (i, row) in human.values.iter().enumerate() {
+        let subjects: Vec<f64> = per[i][0].iter().map(|v| v.unwrap()).collect();
+        assert_eq!(subjects.len(), 4);
+        close(row[0].unwrap(), subjects.iter().sum::<f64>() / 4.0, "mean over subjects");
+        let p = human.p_values.as_ref().unwrap()[i][0].unwrap();
+        assert!((1.0 / 201.0..=1.0).contains(&p), "p {p}");
+    }
+    let monkey = r.scores.iter().find(|s| s.target == "t1").unwrap();
+    assert!(monkey.per_subject.is_none() && monkey.p_values.is_some());
+    assert_eq!(r.noise_ceilings.len(), 1, "a ceiling needs several subjects");
+    let c = &r.noise_ceilings[0];
+    assert!(c.target == "t0" && c.lower <= c.upper && c.upper <= 1.0, "{c:?}");
+    // Every dataset file's hash is in the inputs.
+    assert_eq!(r.inputs.iter().filter(|i| i.role == "data").count(), 9);
+}
+
+/// CSV text of `rows` (stimulus index, values), with a name column.
+fn responses_csv(rows: &[(usize, Vec<f64>)]) -> Vec<u8> {
+    let mut s = String::from("stimulus,u0,u1,u2,u3,u4\n");
+    for (i, v) in rows {
+        s.push_str(&format!("{i:03}.png,{}\n", v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(",")));
+    }
+    s.into_bytes()
+}
+
+/// A user's responses are matched to the stimuli by name whatever their row
+/// order, and refused with both counts when they do not cover the stimuli.
+#[test]
+fn user_responses_are_matched_by_name() {
+    let spec = |file: &str| {
+        json!({
+            "idlab": 2,
+            "stimuli": {"set": "kriegeskorte92", "limit": 8},
+            "sources": [{"arch": "alexnet", "seed": 0, "layers": ["features.12"]}],
+            "targets": [{"responses": file}],
+            "metrics": [{"name": "cka"}, {"name": "regression", "params": {"folds": 2, "test_fraction": 0.25, "projection_dim": 32}}]
+        })
+    };
+    let rows: Vec<(usize, Vec<f64>)> = (0..8).map(|i| (i, (0..5).map(|u| ((i * 7 + u * 3) % 11) as f64 + 0.1 * u as f64).collect())).collect();
+    let ordered = run(&spec("v4.csv"), &[("v4.csv", responses_csv(&rows))]);
+    let mut shuffled_rows = rows.clone();
+    shuffled_rows.reverse();
+    let shuffled = run(&spec("v4.csv"), &[("v4.csv", responses_csv(&shuffled_rows))]);
+    assert_eq!(ordered.scores[0].values, shuffled.scores[0].values);
+    assert_eq!(ordered.scores[1].values, shuffled.scores[1].values);
+    assert_eq!(ordered.models[1].units, Some(5));
+    assert_eq!(ordered.models[1].layers, ["v4.csv"]);
+
+    let mut s = Session::new(Spec::from_json(&spec("v4.npy").to_string()).unwrap()).unwrap();
+    // A numpy-written float32 array of 4 rows (tests/fixtures/data) for 8 stimuli.
+    let four = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/data/f32_c.npy")).unwrap();
+    let e = s.add_data("v4.npy", &four).unwrap_err().to_string();
+    assert!(e.contains("v4.npy") && e.contains('4') && e.contains('8'), "{e}");
+    let e = s.add_data("other.csv", b"a,b\n").unwrap_err().to_string();
+    assert!(e.contains("no data file \"other.csv\"") && e.contains("v4.npy"), "{e}");
+    let e = s.step().unwrap_err().to_string();
+    assert!(e.contains("stimuli added") || e.contains("v4.npy was not added"), "{e}");
+}
