@@ -209,3 +209,30 @@ fn user_responses_are_matched_by_name() {
     let e = s.step().unwrap_err().to_string();
     assert!(e.contains("stimuli added") || e.contains("v4.npy was not added"), "{e}");
 }
+
+/// A partly recorded target (1% of its units, seeded) scores as CKA on exactly
+/// those columns of its activations.
+#[test]
+fn a_subsampled_target_keeps_the_seeded_columns() {
+    use idlab::stats::subsample::{subsample_units, SubsampleSize};
+    let n = 6;
+    let spec = json!({
+        "idlab": 2,
+        "stimuli": {"set": "kriegeskorte92", "limit": n},
+        "sources": [{"arch": "alexnet", "seed": 0, "layers": ["features.5"]}],
+        "targets": [{"arch": "alexnet", "seed": 1, "layers": ["features.5"], "subsample": {"fraction": 0.01, "seed": 3}}],
+        "metrics": [{"name": "cka"}]
+    });
+    let r = run(&spec, &[]);
+    let x = activations(Arch::AlexNet, 0, "features.5", n);
+    let y = subsample_units(&activations(Arch::AlexNet, 1, "features.5", n), SubsampleSize::Fraction(0.01), 3).unwrap();
+    assert_eq!(y.columns.len(), (y.columns.len() as f64).round() as usize);
+    close(value(&r, "cka", "s0", "t0", 0, 0), cka::linear_cka(&x, &y.matrix).unwrap(), "cka on 1% of units");
+    let mut bad = spec.clone();
+    bad["sources"][0]["subsample"] = json!({"fraction": 0.5});
+    let e = Spec::from_json(&bad.to_string()).unwrap_err().to_string();
+    assert!(e.contains("subsample is for targets"), "{e}");
+    bad = spec.clone();
+    bad["targets"][0]["subsample"] = json!({"fraction": 0});
+    assert!(Spec::from_json(&bad.to_string()).unwrap_err().to_string().contains("(0, 1]"));
+}

@@ -8,4 +8,4 @@ mod spec;
 
 pub use result::{ExperimentResult, Score, ModelInfo, TIDY_HEADER};
 pub use session::{Progress, Session};
-pub use spec::{MetricSpec, ModelRef, ModelSpec, NormOverride, Spec, StimuliSpec, EXPERIMENT_METRICS, SPEC_VERSION};
+pub use spec::{MetricSpec, ModelRef, ModelSpec, NormOverride, Spec, StimuliSpec, UnitSubsample, EXPERIMENT_METRICS, SPEC_VERSION};

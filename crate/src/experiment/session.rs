@@ -10,7 +10,7 @@
 
 use super::datasets::{self, Dataset};
 use super::result::{Ceiling, ExperimentResult, Identifiability, Input, LayerVerdict, ModelInfo, Score};
-use super::spec::{ModelRef, ModelSpec, NormOverride, Spec};
+use super::spec::{ModelRef, ModelSpec, NormOverride, Spec, UnitSubsample};
 use crate::error::{Error, Result};
 use crate::metrics::cka::{cka_from_grams, debiased_cka_from_grams};
 use crate::metrics::kernels::linear_gram;
@@ -24,6 +24,7 @@ use crate::metrics::rsa::{rsa_rdms, RsaOptions};
 use crate::runtime::{inspect, Inspection, Recorder};
 use crate::sinks::{FeatureSink, GramSink, Keep};
 use crate::stats::identifiability::identifiability_index;
+use crate::stats::subsample::{subsample_columns, SubsampleSize};
 use crate::stimuli::{decode_rgb, resize_crop, sets, Preprocess};
 use crate::zoo::{self, Arch, Probe};
 use image::RgbImage;
@@ -85,6 +86,15 @@ struct Entry {
     /// Data targets: subject names (RDMs) or unit count (responses), known once added.
     subjects: Vec<String>,
     units: Option<usize>,
+    /// Keep a seeded fraction of each layer's units.
+    subsample: Option<UnitSubsample>,
+}
+
+impl Entry {
+    /// The columns kept of a layer of `p` units, when subsampled.
+    fn kept_columns(&self, p: usize) -> Result<Option<Vec<usize>>> {
+        self.subsample.map(|s| subsample_columns(p, SubsampleSize::Fraction(s.fraction), s.seed)).transpose()
+    }
 }
 
 impl Entry {
@@ -116,6 +126,9 @@ struct LayerData {
 struct LayerSink {
     gram: Option<GramSink>,
     sums: Vec<f64>,
+    /// Units the layer gives, and those kept (all, or a subsample's columns).
+    given: usize,
+    keep: Option<Vec<usize>>,
     units: usize,
     features: Vec<Option<FeatureSink>>,
 }
@@ -167,6 +180,7 @@ impl Session {
                     preprocess: Some(arch.preprocess()),
                     subjects: Vec::new(),
                     units: None,
+                    subsample: None,
                 },
                 ModelRef::Onnx { file, layers, size, norm } => Entry {
                     id,
@@ -177,6 +191,7 @@ impl Session {
                     preprocess: None,
                     subjects: Vec::new(),
                     units: None,
+                    subsample: None,
                 },
                 ModelRef::Responses { file, key } => Entry {
                     id,
@@ -187,6 +202,7 @@ impl Session {
                     preprocess: None,
                     subjects: Vec::new(),
                     units: None,
+                    subsample: None,
                 },
                 ModelRef::Rdms { file, key } => Entry {
                     id,
@@ -197,6 +213,7 @@ impl Session {
                     preprocess: None,
                     subjects: Vec::new(),
                     units: None,
+                    subsample: None,
                 },
                 ModelRef::Dataset { name } => {
                     let d = datasets::find(name, &spec.stimuli.set)?;
@@ -209,12 +226,14 @@ impl Session {
                         preprocess: None,
                         subjects: d.subjects.iter().map(|(s, _)| s.to_string()).collect(),
                         units: None,
+                        subsample: None,
                     }
                 }
             };
             if let Some(label) = &m.label {
                 e.label = label.clone();
             }
+            e.subsample = m.subsample;
             Ok(e)
         };
         let mut entries = Vec::new();
@@ -616,20 +635,22 @@ impl Session {
             .layers
             .iter()
             .map(|l| {
+                let keep = entry.kept_columns(l.units)?;
+                let units = keep.as_ref().map_or(l.units, Vec::len);
                 let features = self
                     .metrics
                     .iter()
                     .map(|(m, p)| {
                         Ok(match m {
                             MetricName::Regression => Some(FeatureSink::new(match entry.role {
-                                Role::Source => Keep::Projected(SparseProjection::new(l.units, p.projection_dim, p.seed)?),
-                                Role::Target => Keep::Units(target_units(l.units, p.max_units, p.seed)),
+                                Role::Source => Keep::Projected(SparseProjection::new(units, p.projection_dim, p.seed)?),
+                                Role::Target => Keep::Units(target_units(units, p.max_units, p.seed)),
                             })),
                             _ => None,
                         })
                     })
                     .collect::<Result<Vec<_>>>()?;
-                Ok(LayerSink { gram: needs_gram.then(|| GramSink::new(l.units)), sums: Vec::new(), units: l.units, features })
+                Ok(LayerSink { gram: needs_gram.then(|| GramSink::new(units)), sums: Vec::new(), given: l.units, keep, units, features })
             })
             .collect()
     }
@@ -640,12 +661,16 @@ impl Session {
         let input = entry.preprocess.as_ref().expect("known once added").normalise(&self.images[i]);
         let outputs = recorder.run(&input)?;
         for ((sink, out), layer) in sinks.iter_mut().zip(outputs).zip(&entry.layers) {
-            if out.len() != sink.units {
+            if out.len() != sink.given {
                 return Err(Error::Model {
                     model: entry.label.clone(),
-                    reason: format!("layer {} gave {} units, expected {}", layer.label, out.len(), sink.units),
+                    reason: format!("layer {} gave {} units, expected {}", layer.label, out.len(), sink.given),
                 });
             }
+            let out = match &sink.keep {
+                Some(cols) => cols.iter().map(|&c| out[c]).collect(),
+                None => out,
+            };
             for f in sink.features.iter_mut().flatten() {
                 f.push(&out)?;
             }
@@ -665,6 +690,10 @@ impl Session {
         match &mut entry.kind {
             Kind::Responses { matrix, .. } => {
                 let y = matrix.take().expect("checked by ready()");
+                let y = match entry.subsample.map(|s| subsample_columns(y.ncols(), SubsampleSize::Fraction(s.fraction), s.seed)).transpose()? {
+                    Some(cols) => y.select_columns(cols.iter()),
+                    None => y,
+                };
                 let features = metrics
                     .iter()
                     .map(|(m, p)| match m {

@@ -147,6 +147,20 @@ pub struct ModelSpec {
     /// A display name (default: derived from the model or file).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+    /// Keep only a seeded random fraction of each layer's units (a target
+    /// recorded partially, as an electrode array samples a few neurons).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subsample: Option<UnitSubsample>,
+}
+
+/// A seeded random fraction of a target's units.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnitSubsample {
+    /// In (0, 1]: round(fraction x units), at least 1, per layer.
+    pub fraction: f64,
+    #[serde(default)]
+    pub seed: u64,
 }
 
 /// Preprocessing a spec gives for a user model; each part given replaces what
@@ -217,6 +231,14 @@ impl ModelSpec {
             }
             Ok(())
         };
+        if let Some(sub) = self.subsample {
+            if !(sub.fraction > 0.0 && sub.fraction <= 1.0) {
+                return Err(Error::Spec(format!("subsample.fraction must be in (0, 1], got {}", sub.fraction)));
+            }
+            if self.rdms.is_some() || self.dataset.is_some() {
+                return Err(Error::Spec("subsample keeps a fraction of units; RDMs have none".into()));
+            }
+        }
         if self.key.is_some() && self.responses.is_none() && self.rdms.is_none() {
             return Err(Error::Spec("key names an array inside a responses or rdms file".into()));
         }
@@ -323,6 +345,9 @@ impl Spec {
         for (role, list) in [("sources", &self.sources), ("targets", &self.targets)] {
             for (i, m) in list.iter().enumerate() {
                 let field = format!("{role}[{i}]");
+                if role == "sources" && m.subsample.is_some() {
+                    return Err(Error::Spec(format!("{field}: subsample is for targets (a partly recorded system)")));
+                }
                 match m.resolve().map_err(|e| in_field(&field, e))? {
                     ModelRef::Zoo { arch, .. } => {
                         self.recorded_layers(arch, m).map_err(|e| in_field(&field, e))?;

@@ -41,7 +41,14 @@ pub fn subsample_count(p: usize, size: SubsampleSize) -> Result<usize> {
 /// A uniformly random set of units (without replacement, seeded: a partial
 /// Fisher–Yates shuffle on the stream "stats/subsample").
 pub fn subsample_units(y: &DMatrix<f64>, size: SubsampleSize, seed: u64) -> Result<Subsample> {
-    let p = y.ncols();
+    let columns = subsample_columns(y.ncols(), size, seed)?;
+    let matrix = y.select_columns(columns.iter());
+    Ok(Subsample { columns, matrix })
+}
+
+/// The column indices (ascending) [`subsample_units`] keeps out of `p`, for a
+/// streaming sink that drops the others image by image.
+pub fn subsample_columns(p: usize, size: SubsampleSize, seed: u64) -> Result<Vec<usize>> {
     if p == 0 {
         return Err(Error::Input("there are no units to subsample".into()));
     }
@@ -56,8 +63,7 @@ pub fn subsample_units(y: &DMatrix<f64>, size: SubsampleSize, seed: u64) -> Resu
     }
     let mut columns = idx[..k].to_vec();
     columns.sort_unstable();
-    let matrix = y.select_columns(columns.iter());
-    Ok(Subsample { columns, matrix })
+    Ok(columns)
 }
 
 #[cfg(test)]
