@@ -236,3 +236,26 @@ fn a_subsampled_target_keeps_the_seeded_columns() {
     bad["targets"][0]["subsample"] = json!({"fraction": 0});
     assert!(Spec::from_json(&bad.to_string()).unwrap_err().to_string().contains("(0, 1]"));
 }
+
+/// Every preset under www/presets parses, says which figure it reproduces and
+/// what was found, and is listed (once) in the page's index.json.
+#[test]
+fn presets_are_valid_and_listed() {
+    let dir = site().join("presets");
+    let index: Value = serde_json::from_slice(&std::fs::read(dir.join("index.json")).unwrap()).unwrap();
+    let listed: Vec<&str> = index["presets"].as_array().unwrap().iter().map(|p| p["file"].as_str().unwrap()).collect();
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|f| f.ends_with(".json") && f != "index.json")
+        .collect();
+    files.sort();
+    let mut sorted = listed.clone();
+    sorted.sort();
+    assert_eq!(sorted, files, "index.json lists every preset once");
+    for f in files {
+        let spec = Spec::from_json(&std::fs::read_to_string(dir.join(&f)).unwrap()).unwrap_or_else(|e| panic!("{f}: {e}"));
+        assert!(spec.name.is_some() && spec.figure.is_some() && spec.about.is_some(), "{f} says what it reproduces");
+        assert!(spec.about.as_ref().unwrap().contains("seeded"), "{f} says its weights are seeded, not trained");
+    }
+}
