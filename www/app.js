@@ -5,8 +5,12 @@ import {
   ZOO_URL, setSize, MIN_IMAGES, parseZoo, groupByFamily, modelLabel, estimateMemory, checkFits,
   describeEstimate, formatBytes, memoryLimit, preflight, specImages, sameInput, maxImages,
 } from './zoo.js';
+import { upgradeSpec, formView, fromFormView, specModels, specDataFiles } from './spec.js';
+import { renderResult as renderViews, metricName } from './views.js';
+import { exportButtons } from './export.js';
 
 const PRESET_URL = 'presets/alexnet-seeds-cka.json';
+const PRESETS_INDEX_URL = 'presets/index.json';
 const CANCEL_GRACE_MS = 5000;   // after this, a cancel that was not acknowledged terminates the worker
 const STALL_MS = 120000;        // no message from a running worker for this long: it is stuck (e.g. a thread crashed)
 
@@ -41,6 +45,10 @@ const ui = {
   permalink: $('permalink'),
   stimulusSet: $('stimulus-set'),
   copyLink: $('copy-link'),
+  preset: $('preset'),
+  about: $('about'),
+  views: $('views'),
+  exports: $('exports'),
 };
 
 // The "Your model (ONNX)" entry of each side's model selector.
@@ -57,7 +65,6 @@ const STAGE_NAMES = {
   comparing: 'Comparing layers',
   done: 'Finishing',
 };
-const METRIC_NAMES = { cka: 'Linear CKA' };
 
 let worker = null;      // {worker, ready, info, failed}
 let active = null;      // the run in progress, see run()
@@ -65,7 +72,6 @@ let runCounter = 0;
 let defaultSpecText = '';
 let lastResult = null;
 let lastProgress = null;
-let downloadUrl = null;
 const baseTitle = document.title;
 let zooModels = null;   // models[] of models/zoo.json once loaded
 let defaultSpec = null; // the preset, parsed
@@ -199,25 +205,34 @@ function run(spec) {
     }
   }
   if (active) return Promise.reject(new Error('A run is already in progress; cancel it first.'));
+  spec = upgradeSpec(spec);
 
   // Refuse, on this page and before the worker hears of it, a run that cannot work:
   // a model too big for the tab, or two models that take different input sizes.
   const checked = zooModels !== null;
   if (checked) {
-    const refusal = preflight(spec, zooModels, undefined, userEntries(spec));
+    const refusal = specPreflight(spec);
     if (refusal) return refuse(refusal);
   }
   // A user model's bytes must be in this tab; they travel with the run.
   const models = {};
-  for (const side of SIDES) {
-    const m = spec && spec[side];
-    if (!m || typeof m !== 'object' || typeof m.onnx !== 'string') continue;
+  for (const { role, model: m } of specModels(spec)) {
+    if (typeof m.onnx !== 'string') continue;
     const file = userFiles.get(m.onnx);
     if (!file) {
-      return refuse(`The ${side} model is your ONNX file ${m.onnx}, which this page does not have: ` +
+      return refuse(`The ${role} model is your ONNX file ${m.onnx}, which this page does not have: ` +
         `choose it under "Your model (ONNX)" (or load it from a URL) first.`);
     }
     if (!models[m.onnx]) models[m.onnx] = file.bytes.slice(0);
+  }
+  // So do the user's data files (responses, RDMs).
+  const data = {};
+  for (const name of specDataFiles(spec)) {
+    const file = userData.get(name);
+    if (!file) {
+      return refuse(`The spec's target ${name} is a data file this page does not have: add it under "Your data" first.`);
+    }
+    data[name] = file.bytes.slice(0);
   }
 
   const id = ++runCounter;
@@ -246,7 +261,7 @@ function run(spec) {
       if (!active || active.id !== id) return; // cancelled while waiting
       if (!checked && zooModels) {
         // The model list arrived after Run was pressed: check now, still before posting.
-        const refusal = preflight(spec, zooModels, undefined, userEntries(spec));
+        const refusal = specPreflight(spec);
         if (refusal) {
           failRun(id, refusal);
           ui.status.textContent = 'Not run: see the message below.';
@@ -256,7 +271,7 @@ function run(spec) {
       active.posted = true;
       active.lastMessageAt = performance.now();
       active.stallTimer = setInterval(() => checkStall(id), 5000);
-      entry.worker.postMessage({ type: 'run', id, spec, models }, Object.values(models));
+      entry.worker.postMessage({ type: 'run', id, spec, models, data }, [...Object.values(models), ...Object.values(data)]);
     },
     (err) => {
       if (active && active.id === id) failRun(id, err.message, { shown: Boolean(entry.failed) });
@@ -394,86 +409,89 @@ function onResult(result) {
 // ---------------------------------------------------------------- rendering
 
 function renderResult(result) {
-  const metric = METRIC_NAMES[result.metric] || result.metric;
-  const src = result.source;
-  const tgt = result.target;
-  const srcName = sideName(src);
-  const tgtName = sideName(tgt);
   const flavor = result.flavor === 'threads' ? 'threaded wasm' : result.flavor === 'single' ? 'single-threaded wasm' : result.flavor;
   const secs = typeof result.seconds === 'number' ? `, computed in ${formatSeconds(result.seconds)}` : '';
+  const sources = result.models.filter((m) => m.role === 'source');
+  const targets = result.models.filter((m) => m.role === 'target');
+  const metrics = [...new Set(result.scores.map((s) => metricName(s.metric)))];
+  const first = result.scores[0];
+  const byId = (id) => result.models.find((m) => m.id === id);
   ui.summary.textContent =
-    `${metric} between ${src.layers.length} layers of ${srcName} (rows) and ${tgt.layers.length} layers of ${tgtName} ` +
-    `(columns) on ${result.n_stimuli} images${secs} (${flavor}, idlab ${result.idlab_version}).`;
-
-  renderHeatmap(result, metric, srcName, tgtName);
-  renderTable(result, srcName, tgtName);
-
-  if (downloadUrl) URL.revokeObjectURL(downloadUrl);
-  downloadUrl = URL.createObjectURL(new Blob([JSON.stringify(result, null, 2)], { type: 'application/json' }));
-  ui.download.href = downloadUrl;
-  ui.download.hidden = false;
+    `${metrics.join(', ')}: ${sources.map((m) => m.label).join(', ')} against ${targets.map((m) => m.label).join(', ')}, ` +
+    `layer by layer, on ${result.n_stimuli} images${secs} (${flavor}, idlab ${result.idlab_version}).` +
+    (result.warnings && result.warnings.length ? ` ${result.warnings.length} score(s) undefined: see the report.` : '');
+  if (first) {
+    renderHeatmap(first, byId(first.source), byId(first.target), result.spec);
+    renderTable(first, byId(first.source), byId(first.target));
+  }
+  // A single layer-by-layer table is the heatmap above; anything more gets the full views.
+  const more = result.scores.length > 1 || result.identifiability.length > 0 || targets.some((t) => t.kind === 'rdms' || t.kind === 'dataset');
+  ui.views.hidden = !more;
+  if (more) {
+    renderViews(ui.views, result).catch((err) => showError(`The result arrived but could not be plotted: ${err.message}`));
+  } else {
+    ui.views.replaceChildren();
+  }
+  ui.exports.replaceChildren(exportButtons(ui.exports, result));
 }
 
-/** "resnet18 seed 0" for a zoo model, the file name for a user's model. */
-function sideName(side) {
-  return side.seed === undefined || side.seed === null ? String(side.arch) : `${side.arch} seed ${side.seed}`;
-}
-
-function renderHeatmap(result, metric, srcName, tgtName) {
+function renderHeatmap(score, src, tgt, spec) {
   const Plotly = window.Plotly;
   if (!Plotly) throw new Error(`the plotting library (vendor/plotly.min.js) did not load; the table below has the values`);
-  const rows = result.source.layers.length;
-  const cols = result.target.layers.length;
+  const metric = metricName(score.metric);
+  const rows = src.layers.length;
+  const cols = tgt.layers.length;
+  const bounded = ['cka', 'cka-debiased', 'cka-rbf'].includes(score.metric);
   const trace = {
     type: 'heatmap',
-    z: result.matrix,
-    x: result.target.layers,
-    y: result.source.layers,
-    zmin: 0,
-    zmax: 1,
+    // An undefined score (null) stays a gap, never a 0.
+    z: score.values,
+    x: tgt.layers,
+    y: src.layers,
+    ...(bounded ? { zmin: 0, zmax: 1 } : {}),
     colorscale: 'Viridis',
     colorbar: { title: { text: metric }, thickness: 14 },
-    hovertemplate: `${srcName} · %{y}<br>${tgtName} · %{x}<br>${metric}: %{z:.4f}<extra></extra>`,
+    hovertemplate: `${src.label} · %{y}<br>${tgt.label} · %{x}<br>${metric}: %{z:.4f}<extra></extra>`,
     xgap: 1,
     ygap: 1,
   };
   const layout = {
-    title: { text: result.spec && result.spec.name ? result.spec.name : `${srcName} vs ${tgtName}` },
-    xaxis: { title: { text: `${tgtName} layer` }, type: 'category', tickangle: -45, automargin: true },
-    yaxis: { title: { text: `${srcName} layer` }, type: 'category', autorange: 'reversed', automargin: true },
+    title: { text: spec && spec.name ? spec.name : `${src.label} vs ${tgt.label}` },
+    xaxis: { title: { text: `${tgt.label} layer` }, type: 'category', tickangle: -45, automargin: true },
+    yaxis: { title: { text: `${src.label} layer` }, type: 'category', autorange: 'reversed', automargin: true },
     height: Math.max(420, 160 + 30 * rows),
     margin: { t: 60, r: 20, b: 40, l: 40 },
     font: { family: 'system-ui, sans-serif' },
   };
   Plotly.react(ui.heatmap, [trace], layout, { responsive: true, displaylogo: false });
   ui.heatmap.setAttribute('aria-label',
-    `Heatmap of ${metric} between ${rows} layers of ${srcName} and ${cols} layers of ${tgtName}; the values are also in the table below.`);
+    `Heatmap of ${metric} between ${rows} layers of ${src.label} and ${cols} layers of ${tgt.label}; the values are also in the table below.`);
 }
 
-function renderTable(result, srcName, tgtName) {
+function renderTable(score, src, tgt) {
   const table = document.createElement('table');
   const caption = document.createElement('caption');
-  caption.textContent = `Rows: ${srcName} layers. Columns: ${tgtName} layers.`;
+  caption.textContent = `${metricName(score.metric)}. Rows: ${src.label} layers. Columns: ${tgt.label} layers.`;
   table.append(caption);
   const head = table.createTHead().insertRow();
   const corner = document.createElement('th');
   corner.scope = 'col';
   corner.textContent = 'layer';
   head.append(corner);
-  for (const name of result.target.layers) {
+  for (const name of tgt.layers) {
     const th = document.createElement('th');
     th.scope = 'col';
     th.textContent = name;
     head.append(th);
   }
   const body = table.createTBody();
-  result.matrix.forEach((row, i) => {
+  score.values.forEach((row, i) => {
     const tr = body.insertRow();
     const th = document.createElement('th');
     th.scope = 'row';
-    th.textContent = result.source.layers[i];
+    th.textContent = src.layers[i];
     tr.append(th);
-    for (const v of row) tr.insertCell().textContent = Number.isFinite(v) ? v.toFixed(3) : String(v);
+    for (const v of row) tr.insertCell().textContent = Number.isFinite(v) ? v.toFixed(3) : 'undefined';
   });
   ui.tableWrap.replaceChildren(table);
   ui.tableDetails.hidden = false;
@@ -523,7 +541,7 @@ function runFromTextarea() {
 async function loadPreset() {
   const resp = await fetch(PRESET_URL);
   if (!resp.ok) throw new Error(`Could not load the default experiment (${PRESET_URL}): HTTP ${resp.status}`);
-  defaultSpec = await resp.json();
+  defaultSpec = upgradeSpec(await resp.json());
   defaultSpecText = JSON.stringify(defaultSpec, null, 2);
   // A permalink's spec (#spec=...) comes first; the default preset otherwise.
   let spec = defaultSpec;
@@ -557,7 +575,7 @@ function specFromLink(hash) {
   if (!spec || typeof spec !== 'object' || Array.isArray(spec)) {
     throw new Error("The link's spec is not a JSON object; showing the default experiment instead.");
   }
-  return spec;
+  return upgradeSpec(spec);
 }
 
 /** Puts the spec in the address bar (no new history entry) and in the "link" anchor. */
@@ -668,8 +686,16 @@ function setsSize(spec) {
   return setSize(spec && spec.stimuli);
 }
 
-function syncFormFromSpec(spec) {
-  if (!spec || typeof spec !== 'object') return;
+function syncFormFromSpec(full) {
+  if (!full || typeof full !== 'object') return;
+  showAbout(full);
+  const spec = formView(full);
+  setFormEnabled(Boolean(spec), full);
+  if (!spec) {
+    ui.name.textContent = full.name || 'Custom experiment';
+    updateMemory(full);
+    return;
+  }
   if (zooModels) {
     for (const side of SIDES) {
       const m = spec[side] && typeof spec[side] === 'object' ? spec[side] : {};
@@ -724,8 +750,8 @@ function autoName(spec) {
 
 /** The spec the form describes, built on the last parsed one; null while a field is invalid. */
 function specFromForm() {
-  const base = formSpec && typeof formSpec === 'object' ? formSpec : defaultSpec;
-  if (!base) return null;
+  const base = formView(formSpec && typeof formSpec === 'object' ? formSpec : defaultSpec);
+  if (!base) return null; // not the simple shape: the JSON spec is the way to edit it
   const problems = [];
   const seeds = {};
   for (const side of SIDES) {
@@ -772,21 +798,13 @@ function specFromForm() {
   if (!base.name || base.name === autoName(base) || (defaultSpec && base.name === defaultSpec.name)) {
     spec.name = autoName(spec);
   }
-  return orderSpec(spec);
-}
-
-/** The keys in the order the preset uses, so the rewritten JSON reads the same way. */
-function orderSpec(spec) {
-  const order = ['idlab', 'name', 'stimuli', 'source', 'target', 'layers', 'metric'];
-  const out = {};
-  for (const k of order) if (k in spec) out[k] = spec[k];
-  for (const k of Object.keys(spec)) if (!(k in out)) out[k] = spec[k];
-  return out;
+  return fromFormView(spec);
 }
 
 function onFormEdit() {
   const spec = specFromForm();
   if (!spec) return;
+  showAbout(spec);
   for (const side of SIDES) {
     const select = sideUi(side).arch;
     if (select.value && select.value !== ONNX_OPTION) selectArch(select, select.value); // drops a "not in the zoo list" entry no longer chosen
@@ -802,7 +820,7 @@ function onFormEdit() {
 function onSpecEdit() {
   let spec;
   try {
-    spec = JSON.parse(ui.spec.value);
+    spec = upgradeSpec(JSON.parse(ui.spec.value));
   } catch {
     ui.spec.setAttribute('aria-invalid', 'true');
     setFormNote('The JSON spec does not parse; the form shows the last version that did.', 'warn');
@@ -816,7 +834,13 @@ function onSpecEdit() {
 }
 
 /** "about 1.1 GB while it loads" next to each model, and a warning for a spec Run would refuse. */
-function updateMemory(spec) {
+function updateMemory(full) {
+  const spec = formView(full);
+  if (!spec) {
+    for (const side of SIDES) sideUi(side).memory.textContent = '';
+    setFormNote(zooModels ? specPreflight(full) || '' : zooError || '', 'warn');
+    return;
+  }
   const images = specImages(spec);
   const users = userEntries(spec);
   for (const side of SIDES) {
@@ -876,6 +900,87 @@ function formWarning(spec) {
       (most >= MIN_IMAGES && most < images ? `It fits with at most ${most} images.` : 'Choose a smaller model.');
   }
   return refusal;
+}
+
+/**
+ * The message Run would refuse a version 2 spec with, or null. The simple
+ * shape goes through the form's check (user models included); otherwise the
+ * zoo models must share one input size and each must fit in the tab.
+ */
+function specPreflight(spec) {
+  const view = formView(spec);
+  if (view) return preflight(view, zooModels, undefined, userEntries(view));
+  const images = specImages(spec);
+  const zoo = specModels(spec).filter(({ model }) => typeof model.arch === 'string').map(({ role, model }) => ({ role, model, entry: zooEntry(model.arch) }));
+  const known = zoo.filter((z) => z.entry);
+  for (const z of known) {
+    if (!sameInput(known[0].entry, z.entry)) {
+      return `${known[0].entry.arch} and ${z.entry.arch} cannot be compared in one run: they take different input sizes; ` +
+        'this version resizes the images once for every model. Choose models with the same input size.';
+    }
+  }
+  if (images === undefined) return null;
+  for (const z of known) {
+    const layers = Array.isArray(z.model.layers) ? z.model.layers : spec.layers;
+    const check = checkFits(estimateMemory(z.entry, images, layers), undefined, z.entry, layers);
+    if (!check.fits) return `Not run (${z.role} ${z.entry.arch}): ${check.message}`;
+  }
+  return null;
+}
+
+/** Enables the form for the simple shape; otherwise says that the JSON spec edits this experiment. */
+function setFormEnabled(enabled, spec) {
+  for (const el of ui.form.querySelectorAll('fieldset.model-side select, fieldset.model-side input')) el.disabled = !enabled;
+  if (!enabled) {
+    const n = (k) => (Array.isArray(spec[k]) ? spec[k].length : 0);
+    setFormNote(`This experiment has ${n('sources')} source(s), ${n('targets')} target(s) and ${n('metrics')} metric(s): ` +
+      'the form edits one source against one target; edit this one in the JSON spec below.', 'info');
+  } else {
+    for (const side of SIDES) {
+      const s = sideUi(side);
+      s.arch.disabled = !zooModels;
+      s.seed.disabled = onnxChosen(side);
+    }
+  }
+}
+
+/** The preset's figure and findings, when the spec says them. */
+function showAbout(spec) {
+  const parts = [];
+  if (spec && spec.figure) parts.push(`Reproduces: ${spec.figure}.`);
+  if (spec && spec.about) parts.push(spec.about);
+  ui.about.textContent = parts.join(' ');
+  ui.about.hidden = parts.length === 0;
+}
+
+/** Fills the preset menu from presets/index.json; choosing one loads it into the form and the spec. */
+async function loadPresetMenu() {
+  try {
+    const resp = await fetch(PRESETS_INDEX_URL);
+    if (!resp.ok) throw new Error(`HTTP ${resp.status}`);
+    const index = await resp.json();
+    ui.preset.replaceChildren(new Option('Choose a preset…', ''), ...index.presets.map((p) => new Option(p.title, p.file)));
+    ui.preset.disabled = false;
+  } catch (err) {
+    ui.preset.replaceChildren(new Option(`(presets unavailable: ${err.message})`, ''));
+  }
+}
+
+async function choosePreset() {
+  const file = ui.preset.value;
+  if (!file) return;
+  try {
+    const resp = await fetch(`presets/${file}`);
+    if (!resp.ok) throw new Error(`HTTP ${resp.status}`);
+    const spec = upgradeSpec(await resp.json());
+    ui.spec.value = JSON.stringify(spec, null, 2);
+    formSpec = spec;
+    syncFormFromSpec(spec);
+    updateLink(spec);
+    clearError();
+  } catch (err) {
+    showError(`Could not load the preset ${file}: ${err.message}`);
+  }
 }
 
 // ---------------------------------------------------------------- users' ONNX models
@@ -1115,6 +1220,7 @@ ui.copyLink.addEventListener('click', async () => {
   }
 });
 ui.cancel.addEventListener('click', cancel);
+ui.preset.addEventListener('change', choosePreset);
 ui.resetSpec.addEventListener('click', () => {
   ui.spec.value = defaultSpecText;
   onSpecEdit();
@@ -1157,7 +1263,7 @@ window.idlab = {
   /** {fits, total, limit, message}: whether an estimate fits in this tab; message names the model and numbers. */
   checkFits,
   /** The message Run would refuse a spec with, or null. */
-  preflight: (spec) => (zooModels ? preflight(spec, zooModels, undefined, userEntries(spec)) : null),
+  preflight: (spec) => (zooModels ? specPreflight(upgradeSpec(spec)) : null),
   /**
    * One metric of two matrices (arrays of rows, or {rows, data: Float64Array} row-major, which
    * is transferred: stimuli x units) in the worker, as
@@ -1187,6 +1293,7 @@ window.idlab = {
 };
 
 startWorker();
+loadPresetMenu();
 const zooReady = loadZoo();
 Promise.all([loadPreset(), zooReady]).then(([spec]) => spec).then(
   (spec) => {

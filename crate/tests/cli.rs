@@ -142,3 +142,77 @@ fn activations_errors_are_specific() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("is not an ONNX model"), "{}", String::from_utf8_lossy(&o.stderr));
     let _ = std::fs::remove_dir_all(&bad);
 }
+
+/// The user's own experiment from files: a folder of images (natural order:
+/// img2 before img10) and a .csv of responses matched by file name, scored by
+/// regression and CKA; the same images from a .zip give the same numbers; a
+/// folder of too few images is refused with the count.
+#[test]
+fn run_reads_an_uploaded_folder_zip_and_responses() {
+    let dir = out_dir("upload");
+    let images = dir.join("images");
+    std::fs::create_dir_all(&images).unwrap();
+    let names: Vec<String> = (0..8).map(|i| format!("img{}.png", [1, 2, 3, 5, 8, 10, 13, 21][i])).collect();
+    for (i, n) in names.iter().enumerate() {
+        std::fs::copy(repo().join(format!("www/data/kriegeskorte92/images/{i:03}.png")), images.join(n)).unwrap();
+    }
+    std::fs::write(images.join("notes.txt"), "not an image").unwrap();
+    // Responses of 3 units, rows in reverse order, matched by name.
+    let mut csv = String::from("file,a,b,c\n");
+    for (i, n) in names.iter().enumerate().rev() {
+        csv.push_str(&format!("{n},{},{},{}\n", i as f64 * 0.5, (i * i) as f64, ((i * 7) % 5) as f64));
+    }
+    std::fs::write(dir.join("v4.csv"), csv).unwrap();
+    let spec = |folder: &str| {
+        serde_json::json!({
+            "idlab": 2,
+            "stimuli": {"set": "upload", "folder": folder},
+            "sources": [{"arch": "alexnet", "seed": 0, "layers": ["features.5", "classifier.1"]}],
+            "targets": [{"responses": "v4.csv"}],
+            "metrics": [{"name": "regression", "params": {"folds": 2, "test_fraction": 0.25}}, {"name": "cka"}]
+        })
+    };
+    let run = |spec: serde_json::Value, tag: &str| {
+        let file = dir.join(format!("{tag}.json"));
+        std::fs::write(&file, spec.to_string()).unwrap();
+        let out = dir.join(tag);
+        let o = Command::new(env!("CARGO_BIN_EXE_idlab")).arg("run").arg(&file).arg("-o").arg(&out).arg("--quiet").output().unwrap();
+        (o.status.success(), String::from_utf8_lossy(&o.stderr).to_string(), out)
+    };
+    let (ok, err, out) = run(spec("images"), "folder");
+    assert!(ok, "{err}");
+    let result: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("result.json")).unwrap()).unwrap();
+    assert_eq!(result["stimuli"], serde_json::json!(names), "natural order, images only");
+    assert_eq!(result["models"][1]["kind"], "responses");
+    assert_eq!(result["models"][1]["units"], 3);
+    let values = |r: &serde_json::Value, k: usize| r["scores"][k]["values"].clone();
+    assert!(values(&result, 0)[1][0].as_f64().unwrap().is_finite());
+    let hashes = result["inputs"].as_array().unwrap().iter().filter(|i| i["role"] == "stimulus").count();
+    assert_eq!(hashes, 8);
+
+    // The same images zipped (stored under a folder, as a zip tool makes them).
+    let zip_path = dir.join("images.zip");
+    {
+        let mut z = zip::ZipWriter::new(std::fs::File::create(&zip_path).unwrap());
+        for n in &names {
+            z.start_file(format!("images/{n}"), zip::write::SimpleFileOptions::default()).unwrap();
+            std::io::Write::write_all(&mut z, &std::fs::read(images.join(n)).unwrap()).unwrap();
+        }
+        z.finish().unwrap();
+    }
+    let (ok, err, out) = run(spec("images.zip"), "zip");
+    assert!(ok, "{err}");
+    let zipped: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("result.json")).unwrap()).unwrap();
+    assert_eq!(values(&zipped, 0), values(&result, 0));
+    assert_eq!(values(&zipped, 1), values(&result, 1));
+
+    let few = dir.join("few");
+    std::fs::create_dir_all(&few).unwrap();
+    std::fs::copy(images.join(&names[0]), few.join("a.png")).unwrap();
+    std::fs::copy(images.join(&names[1]), few.join("b.png")).unwrap();
+    let mut s = spec("few");
+    s["targets"] = serde_json::json!([{"arch": "alexnet", "seed": 1, "layers": ["features.5"]}]);
+    let (ok, err, _) = run(s, "few");
+    assert!(!ok && err.contains("at least 3 stimuli; 2 image(s) were given in few"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -422,6 +422,11 @@ impl Session {
     /// spec's `responses` / `rdms` value) or a shipped dataset's file (`name`
     /// is its site-relative path). Parsed and checked against the stimuli at once.
     pub fn add_data(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
+        if self.set.origin == sets::Origin::Upload && self.images.is_empty() {
+            return Err(Error::State(format!(
+                "add the uploaded images before the data file {name}: its rows are matched to them"
+            )));
+        }
         let n = self.n();
         let names = self.set.names.clone();
         let mut used = false;
@@ -477,8 +482,22 @@ impl Session {
         &self.set.files
     }
 
-    /// Decodes, resizes and crops the next stimulus. `name` is used in errors.
+    /// Decodes, resizes and crops the next stimulus. `name` is used in errors
+    /// and, for an upload, is the stimulus' name (responses are matched to it).
     pub fn add_stimulus(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
+        if self.set.origin == sets::Origin::Upload {
+            if self.steps_done > 0 {
+                return Err(Error::State("stimuli must be added before the run starts".into()));
+            }
+            let mut img = decode_rgb(name, bytes)?;
+            self.inputs.push(Input { role: "stimulus", name: name.into(), bytes: bytes.len(), sha256: sha256(bytes) });
+            if let Some(size) = self.size()? {
+                img = resize_crop(&img, size);
+            }
+            self.images.push(img);
+            self.set.names.push(name.into());
+            return Ok(());
+        }
         if self.images.len() == self.n() {
             return Err(Error::State(format!("all {} stimuli were already added", self.n())));
         }
@@ -518,6 +537,13 @@ impl Session {
 
     /// Everything added that the run needs, or an error saying what is missing.
     fn ready(&self) -> Result<()> {
+        if self.set.origin == sets::Origin::Upload && self.n() < 3 {
+            return Err(Error::Input(format!(
+                "the metrics need at least 3 stimuli; {} image(s) were given{}",
+                self.n(),
+                self.spec.stimuli.folder.as_ref().map(|f| format!(" in {f}")).unwrap_or_default()
+            )));
+        }
         if self.images.len() != self.n() {
             return Err(Error::State(format!("{} of {} stimuli added; add them all before running", self.images.len(), self.n())));
         }

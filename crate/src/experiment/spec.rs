@@ -87,12 +87,26 @@ pub struct StimuliSpec {
     /// Seed of a generated or scrambled set (default 0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
+    /// The `upload` set's folder or .zip: its name in the page, a path
+    /// relative to the spec's folder for the CLI.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub folder: Option<String>,
 }
 
 impl StimuliSpec {
     /// The set's image names, files to fetch and origin.
     pub fn resolve(&self) -> Result<sets::Resolved> {
+        match (&self.folder, self.set == sets::UPLOAD) {
+            (None, true) => return Err(Error::Spec("stimuli: an upload names its folder or .zip (\"folder\")".into())),
+            (Some(_), false) => return Err(Error::Spec(format!("stimuli.folder is for the upload set, not \"{}\"", self.set))),
+            _ => {}
+        }
         sets::resolve(&self.set, self.limit, self.count, self.seed)
+    }
+
+    /// True for the user's own images, whose count is known only as they are added.
+    pub fn is_upload(&self) -> bool {
+        self.set == sets::UPLOAD
     }
 }
 
@@ -336,7 +350,7 @@ impl Spec {
             m.metric().map_err(|e| in_field(&format!("metrics[{i}]"), as_spec(e)))?;
         }
         let n = self.stimuli.resolve()?.names.len();
-        if n < 3 {
+        if n < 3 && !self.stimuli.is_upload() {
             return Err(Error::Spec(format!("the metrics need at least 3 stimuli, the spec asks for {n}")));
         }
         if self.sources.is_empty() || self.targets.is_empty() {

@@ -13,8 +13,10 @@ pub const KRIEGESKORTE92_SCRAMBLED: &str = "kriegeskorte92-scrambled";
 pub const TEXTURES: &str = "textures";
 /// Generated: shaded 3-D shapes on random backgrounds.
 pub const OBJECTS: &str = "objects";
+/// The user's own images (a folder or a .zip), added one by one by the front door.
+pub const UPLOAD: &str = "upload";
 /// Every set name, for messages.
-pub const ALL: [&str; 4] = [KRIEGESKORTE92, KRIEGESKORTE92_SCRAMBLED, TEXTURES, OBJECTS];
+pub const ALL: [&str; 5] = [KRIEGESKORTE92, KRIEGESKORTE92_SCRAMBLED, TEXTURES, OBJECTS, UPLOAD];
 /// Images in a generated set unless the spec's `count` says otherwise (as many as the photographs).
 pub const DEFAULT_COUNT: usize = 92;
 /// Side of generated images (each model then resizes to its own input).
@@ -30,6 +32,8 @@ pub enum Origin {
     /// Generated in the crate from this seed: no files.
     Textures(u64),
     Objects(u64),
+    /// The user's images: names and bytes arrive with each added stimulus.
+    Upload,
 }
 
 /// A set resolved from the spec: the names of its images in order, the files
@@ -55,7 +59,11 @@ pub fn resolve(set: &str, limit: Option<usize>, count: Option<usize>, seed: Opti
     if count == Some(0) {
         return Err(Error::Spec("stimuli.count must be at least 1".into()));
     }
+    if set == UPLOAD && (limit.is_some() || seed.is_some()) {
+        return Err(Error::Spec("stimuli.limit and stimuli.seed are not for an upload: every image given is used".into()));
+    }
     let (names, files, origin) = match set {
+        UPLOAD => (Vec::new(), Vec::new(), Origin::Upload),
         KRIEGESKORTE92 | KRIEGESKORTE92_SCRAMBLED => {
             let files = image_paths(KRIEGESKORTE92, limit)?;
             let origin = if set == KRIEGESKORTE92 { Origin::Files } else { Origin::Scrambled(seed_value) };
@@ -81,7 +89,7 @@ pub fn generate(origin: Origin, index: usize) -> Option<RgbImage> {
         Origin::Textures(seed) if index % 2 == 0 => Some(textures::pink_noise(size, seed, index)),
         Origin::Textures(seed) => Some(textures::grating(size, seed, index)),
         Origin::Objects(seed) => Some(objects::synthetic_object(size, seed, index)),
-        Origin::Files | Origin::Scrambled(_) => None,
+        Origin::Files | Origin::Scrambled(_) | Origin::Upload => None,
     }
 }
 

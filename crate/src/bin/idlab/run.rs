@@ -25,6 +25,16 @@ pub fn run(spec_path: &Path, out: &Path, site: Option<PathBuf>, quiet: bool) -> 
         let bytes = std::fs::read(&path).map_err(|e| format!("cannot read model {}: {e}", path.display()))?;
         session.add_model(&file, bytes).map_err(|e| e.to_string())?;
     }
+    for rel in session.stimulus_paths().to_vec() {
+        let path = site.join(&rel);
+        let bytes = std::fs::read(&path).map_err(|e| format!("cannot read stimulus {}: {e}", path.display()))?;
+        session.add_stimulus(&rel, &bytes).map_err(|e| e.to_string())?;
+    }
+    if let Some(folder) = &session.spec().stimuli.folder {
+        for (name, bytes) in read_upload(&spec_dir.join(folder))? {
+            session.add_stimulus(&name, &bytes).map_err(|e| e.to_string())?;
+        }
+    }
     // The user's data files sit beside the spec; shipped datasets in the site.
     for file in session.data_files() {
         let path = spec_dir.join(&file);
@@ -35,11 +45,6 @@ pub fn run(spec_path: &Path, out: &Path, site: Option<PathBuf>, quiet: bool) -> 
         let path = site.join(&rel);
         let bytes = std::fs::read(&path).map_err(|e| format!("cannot read dataset file {}: {e}", path.display()))?;
         session.add_data(&rel, &bytes).map_err(|e| e.to_string())?;
-    }
-    for rel in session.stimulus_paths().to_vec() {
-        let path = site.join(&rel);
-        let bytes = std::fs::read(&path).map_err(|e| format!("cannot read stimulus {}: {e}", path.display()))?;
-        session.add_stimulus(&rel, &bytes).map_err(|e| e.to_string())?;
     }
     // On a terminal one line is redrawn each step; in a log, one line per stage.
     let tty = std::io::stderr().is_terminal();
@@ -82,4 +87,34 @@ pub fn run(spec_path: &Path, out: &Path, site: Option<PathBuf>, quiet: bool) -> 
         eprintln!("idlab: wrote result.json, scores.csv and report.txt to {} in {:.1} s", out.display(), result.seconds);
     }
     Ok(())
+}
+
+/// The images of an upload: a folder's image files, or a .zip's, in natural
+/// order of their names (as the page orders a dropped folder).
+fn read_upload(path: &Path) -> Result<Vec<(String, Vec<u8>)>, String> {
+    use idlab::data::archive::{images_in_zip, natural_cmp, IMAGE_EXTENSIONS};
+    let show = path.display();
+    if path.is_file() {
+        let bytes = std::fs::read(path).map_err(|e| format!("cannot read {show}: {e}"))?;
+        return images_in_zip(&show.to_string(), &bytes).map_err(|e| e.to_string());
+    }
+    let entries = std::fs::read_dir(path).map_err(|e| format!("cannot read the stimulus folder {show}: {e}"))?;
+    let mut names: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_file())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| !n.starts_with('.'))
+        .filter(|n| n.rsplit_once('.').is_some_and(|(_, ext)| IMAGE_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str())))
+        .collect();
+    names.sort_by(|a, b| natural_cmp(a, b));
+    if names.is_empty() {
+        return Err(format!("the stimulus folder {show} has no images ({})", IMAGE_EXTENSIONS.join(", ")));
+    }
+    names
+        .into_iter()
+        .map(|n| {
+            let p = path.join(&n);
+            std::fs::read(&p).map(|b| (n, b)).map_err(|e| format!("cannot read stimulus {}: {e}", p.display()))
+        })
+        .collect()
 }
