@@ -3,7 +3,7 @@
 
 import {
   ZOO_URL, setSize, MIN_IMAGES, parseZoo, groupByFamily, modelLabel, estimateMemory, checkFits,
-  describeEstimate, formatBytes, memoryLimit, preflight, specImages, sameInput, maxImages,
+  describeEstimate, formatBytes, memoryLimit, preflight, specImages, sameInput, maxImages, setUploadCount,
 } from './zoo.js';
 import { upgradeSpec, formView, fromFormView, specModels, specDataFiles } from './spec.js';
 import { renderResult as renderViews, metricName } from './views.js';
@@ -49,6 +49,16 @@ const ui = {
   about: $('about'),
   views: $('views'),
   exports: $('exports'),
+  uploadImages: $('upload-images'),
+  uploadFolder: $('upload-folder'),
+  imagesDrop: $('images-drop'),
+  imagesInfo: $('images-info'),
+  thumbs: $('thumbs'),
+  uploadData: $('upload-data'),
+  dataDrop: $('data-drop'),
+  dataInfo: $('data-info'),
+  useResponses: $('use-responses'),
+  useRdms: $('use-rdms'),
 };
 
 // The "Your model (ONNX)" entry of each side's model selector.
@@ -80,6 +90,11 @@ let formSpec = null;    // the last spec the textarea parsed to (or the form wro
 // Users' ONNX files, by name (the spec's "onnx" value): {bytes: ArrayBuffer, size, inspection}.
 // They stay in this tab; a copy of the bytes goes to the worker with each run.
 const userFiles = new Map();
+// The user's images ({folder, files: [{name, bytes: ArrayBuffer}]}, natural order) and data files
+// (name -> {bytes, size}): they stay in this tab; copies go to the worker with each run.
+let userStimuli = null;
+const userData = new Map();
+let lastDataFile = null;
 const inspections = new Map(); // request id -> {side, bytes?, resolve, reject}
 let inspectCounter = 0;
 
@@ -133,6 +148,8 @@ function onWorkerMessage(entry, msg) {
     }
     case 'inspection':
     case 'inspect-error':
+    case 'unzipped':
+    case 'unzip-error':
     case 'metric-result':
     case 'metric-error': {
       const request = inspections.get(msg.id);
@@ -225,6 +242,15 @@ function run(spec) {
     }
     if (!models[m.onnx]) models[m.onnx] = file.bytes.slice(0);
   }
+  // And the user's images, when the spec's stimuli are an upload.
+  let stimuli = [];
+  if (spec.stimuli && spec.stimuli.set === 'upload') {
+    if (!userStimuli || userStimuli.folder !== spec.stimuli.folder) {
+      return refuse(`The spec's stimuli are your images (${spec.stimuli.folder}), which this page does not have: ` +
+        'add that folder or .zip under "Your data" first.');
+    }
+    stimuli = userStimuli.files.map((f) => ({ name: f.name, bytes: f.bytes.slice(0) }));
+  }
   // So do the user's data files (responses, RDMs).
   const data = {};
   for (const name of specDataFiles(spec)) {
@@ -271,7 +297,8 @@ function run(spec) {
       active.posted = true;
       active.lastMessageAt = performance.now();
       active.stallTimer = setInterval(() => checkStall(id), 5000);
-      entry.worker.postMessage({ type: 'run', id, spec, models, data }, [...Object.values(models), ...Object.values(data)]);
+      entry.worker.postMessage({ type: 'run', id, spec, models, data, stimuli },
+        [...Object.values(models), ...Object.values(data), ...stimuli.map((f) => f.bytes)]);
     },
     (err) => {
       if (active && active.id === id) failRun(id, err.message, { shown: Boolean(entry.failed) });
@@ -725,6 +752,7 @@ function syncFormFromSpec(full) {
   ui.imagesMax.textContent = all === undefined ? 'the size of the set' : String(all);
   const n = specImages(spec);
   ui.images.value = n === undefined ? '' : String(n);
+  ui.images.disabled = Boolean(spec.stimuli && spec.stimuli.set === 'upload');
   for (const el of [ui.sourceSeed, ui.targetSeed, ui.images]) el.removeAttribute('aria-invalid');
   ui.name.textContent = spec.name || 'Custom experiment';
   updateMemory(spec);
@@ -769,13 +797,17 @@ function specFromForm() {
   }
   const chosenSet = ui.stimulusSet.value || (base.stimuli && base.stimuli.set) || 'kriegeskorte92';
   const stimuli = { ...(base.stimuli || {}), set: chosenSet };
+  if (chosenSet !== 'upload') delete stimuli.folder;
+  else if (userStimuli) stimuli.folder = userStimuli.folder;
   if (chosenSet === 'kriegeskorte92') delete stimuli.seed; // only generated or scrambled sets take a seed
   if (!['textures', 'objects'].includes(chosenSet)) delete stimuli.count;
   const all = setSize(stimuli);
   ui.images.max = all === undefined ? '' : String(all);
   ui.imagesMax.textContent = all === undefined ? 'the size of the set' : String(all);
-  const images = readInt(ui.images, MIN_IMAGES, all);
-  if (images === null) {
+  const upload = chosenSet === 'upload';
+  ui.images.disabled = upload; // every image given is used
+  const images = upload ? all : readInt(ui.images, MIN_IMAGES, all);
+  if (images === null || images === undefined) {
     problems.push(`the number of images must be a whole number from ${MIN_IMAGES}${all === undefined ? '' : ` to ${all}`}`);
   }
   if (problems.length) {
@@ -792,7 +824,7 @@ function specFromForm() {
     spec[side] = { arch, seed: seeds[side] };
   }
   spec.stimuli = stimuli;
-  if (images === all) delete spec.stimuli.limit;
+  if (images === all || upload) delete spec.stimuli.limit;
   else spec.stimuli.limit = images;
   // Keep a name the person wrote; replace one that only described the old choice.
   if (!base.name || base.name === autoName(base) || (defaultSpec && base.name === defaultSpec.name)) {
@@ -981,6 +1013,121 @@ async function choosePreset() {
   } catch (err) {
     showError(`Could not load the preset ${file}: ${err.message}`);
   }
+}
+
+// ---------------------------------------------------------------- users' images and data
+
+const IMAGE_RE = /\.(png|jpe?g|webp|gif|bmp)$/i;
+const naturalOrder = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' }).compare;
+const MAX_THUMBS = 60;
+
+/** Files (from an input, a folder or a drop) as the user's images: a .zip is unpacked by the core. */
+async function takeImages(files, folderName) {
+  files = [...files];
+  try {
+    let entries;
+    let folder = folderName;
+    const zip = files.length === 1 && /\.zip$/i.test(files[0].name) ? files[0] : null;
+    if (zip) {
+      const bytes = await zip.arrayBuffer();
+      const reply = await inspectInWorker({ type: 'unzip', name: zip.name, bytes }, [bytes]);
+      entries = reply.files;
+      folder = zip.name;
+    } else {
+      const images = files.filter((f) => IMAGE_RE.test(f.name));
+      const skipped = files.length - images.length;
+      if (!images.length) throw new Error(`none of the ${files.length} file(s) is an image (PNG, JPEG, WebP, GIF, BMP) or a .zip`);
+      images.sort((a, b) => naturalOrder(a.webkitRelativePath || a.name, b.webkitRelativePath || b.name));
+      entries = await Promise.all(images.map(async (f) => ({ name: f.name, bytes: await f.arrayBuffer() })));
+      folder = folder || (images[0].webkitRelativePath ? images[0].webkitRelativePath.split('/')[0] : `${images.length} images`);
+      if (skipped) setFormNote(`${skipped} file(s) that are not images were left out.`, 'info');
+    }
+    userStimuli = { folder, files: entries };
+    setUploadCount(entries.length);
+    showThumbs();
+    const option = [...ui.stimulusSet.options].find((o) => o.value === 'upload');
+    option.disabled = false;
+    option.textContent = `your images: ${folder} (${entries.length})`;
+    ui.stimulusSet.value = 'upload';
+    if (formView(formSpec)) onFormEdit();
+    else setSpecStimuli({ set: 'upload', folder });
+  } catch (err) {
+    ui.imagesInfo.textContent = '';
+    showError(`Could not use those images: ${err.message}`);
+  }
+}
+
+/** Sets the spec's stimuli directly (for specs the form does not edit). */
+function setSpecStimuli(stimuli) {
+  const spec = { ...(formSpec || defaultSpec), stimuli };
+  ui.spec.value = JSON.stringify(spec, null, 2);
+  formSpec = spec;
+  syncFormFromSpec(spec);
+  updateLink(spec);
+}
+
+function showThumbs() {
+  for (const img of ui.thumbs.querySelectorAll('img')) URL.revokeObjectURL(img.src);
+  const files = userStimuli.files;
+  ui.imagesInfo.textContent = `${files.length} images from ${userStimuli.folder}` +
+    (files.length > MAX_THUMBS ? ` (the first ${MAX_THUMBS} shown)` : '') + '; they are matched to responses by file name.';
+  ui.thumbs.replaceChildren(...files.slice(0, MAX_THUMBS).map((f) => {
+    const fig = document.createElement('figure');
+    const img = document.createElement('img');
+    img.src = URL.createObjectURL(new Blob([f.bytes]));
+    img.alt = f.name;
+    img.loading = 'lazy';
+    const cap = document.createElement('figcaption');
+    cap.textContent = f.name;
+    fig.append(img, cap);
+    return fig;
+  }));
+  ui.thumbs.hidden = false;
+}
+
+/** Every file under a dropped folder entry (webkitGetAsEntry), with its path. */
+async function filesOfEntry(entry) {
+  if (entry.isFile) return [await new Promise((resolve, reject) => entry.file(resolve, reject))];
+  const reader = entry.createReader();
+  const out = [];
+  for (;;) {
+    const batch = await new Promise((resolve, reject) => reader.readEntries(resolve, reject));
+    if (!batch.length) break;
+    for (const e of batch) out.push(...(await filesOfEntry(e)));
+  }
+  return out;
+}
+
+async function onImagesDrop(event) {
+  event.preventDefault();
+  ui.imagesDrop.classList.remove('over');
+  const items = [...(event.dataTransfer.items || [])].map((i) => (i.webkitGetAsEntry ? i.webkitGetAsEntry() : null));
+  const dir = items.length === 1 && items[0] && items[0].isDirectory ? items[0] : null;
+  if (dir) return takeImages(await filesOfEntry(dir), dir.name);
+  return takeImages(event.dataTransfer.files);
+}
+
+async function takeData(file) {
+  if (!file) return;
+  userData.set(file.name, { bytes: await file.arrayBuffer(), size: file.size });
+  lastDataFile = file.name;
+  ui.dataInfo.textContent = `${file.name} (${formatBytes(file.size)}): checked against the images when the run starts.`;
+  ui.useResponses.disabled = false;
+  ui.useRdms.disabled = false;
+}
+
+/** Makes the chosen data file the target: the sources are scored against it. */
+function useData(kind) {
+  const base = formSpec || defaultSpec;
+  const spec = { ...base, targets: [{ [kind]: lastDataFile }] };
+  spec.metrics = kind === 'rdms' ? [{ name: 'rsa' }] : [{ name: 'regression' }, { name: 'cka' }];
+  spec.name = `${(base.sources || []).map((m) => m.onnx || `${m.arch} seed ${m.seed}`).join(', ')} vs ${lastDataFile}`;
+  delete spec.figure;
+  delete spec.about;
+  ui.spec.value = JSON.stringify(spec, null, 2);
+  formSpec = spec;
+  syncFormFromSpec(spec);
+  updateLink(spec);
 }
 
 // ---------------------------------------------------------------- users' ONNX models
@@ -1221,6 +1368,16 @@ ui.copyLink.addEventListener('click', async () => {
 });
 ui.cancel.addEventListener('click', cancel);
 ui.preset.addEventListener('change', choosePreset);
+ui.uploadImages.addEventListener('change', () => takeImages(ui.uploadImages.files));
+ui.uploadFolder.addEventListener('change', () => takeImages(ui.uploadFolder.files));
+ui.imagesDrop.addEventListener('dragover', (e) => { e.preventDefault(); ui.imagesDrop.classList.add('over'); });
+ui.imagesDrop.addEventListener('dragleave', () => ui.imagesDrop.classList.remove('over'));
+ui.imagesDrop.addEventListener('drop', (e) => { onImagesDrop(e).catch((err) => showError(err.message)); });
+ui.uploadData.addEventListener('change', () => takeData(ui.uploadData.files[0]));
+ui.dataDrop.addEventListener('dragover', (e) => e.preventDefault());
+ui.dataDrop.addEventListener('drop', (e) => { e.preventDefault(); takeData(e.dataTransfer.files[0]); });
+ui.useResponses.addEventListener('click', () => useData('responses'));
+ui.useRdms.addEventListener('click', () => useData('rdms'));
 ui.resetSpec.addEventListener('click', () => {
   ui.spec.value = defaultSpecText;
   onSpecEdit();

@@ -43,6 +43,10 @@ self.onmessage = (event) => {
     queue = queue.then(() => inspectOne(msg));
     return;
   }
+  if (msg.type === 'unzip') {
+    queue = queue.then(() => unzipOne(msg));
+    return;
+  }
   if (msg.type === 'metric') {
     queue = queue.then(() => metricOne(msg));
     return;
@@ -53,7 +57,7 @@ self.onmessage = (event) => {
       current.cancelled = true;
       current.abort.abort();
     }
-    queue = queue.then(() => runOne(msg.id, msg.spec, msg.models || {}));
+    queue = queue.then(() => runOne(msg.id, msg.spec, msg.models || {}, msg.data || {}, msg.stimuli || []));
     return;
   }
   self.postMessage({ type: 'error', id: msg.id, message: `Unknown message type: ${String(msg.type)}`, fatal: false });
@@ -148,7 +152,21 @@ async function inspectOne(msg) {
   }
 }
 
-async function runOne(id, spec, models) {
+// The image entries of a user's .zip (the core's reader: natural order, no
+// __MACOSX or dotfiles), returned as transferable buffers.
+async function unzipOne(msg) {
+  try {
+    await initialised;
+    // Each Uint8Array is a copy in JS memory (not a view of wasm memory), so its buffer can be transferred.
+    const entries = wasm.images_in_zip(String(msg.name), new Uint8Array(msg.bytes));
+    const files = Array.from(entries, ([name, bytes]) => ({ name, bytes: bytes.buffer }));
+    self.postMessage({ type: 'unzipped', id: msg.id, files }, files.map((f) => f.bytes));
+  } catch (err) {
+    self.postMessage({ type: 'unzip-error', id: msg.id, message: describe(err) });
+  }
+}
+
+async function runOne(id, spec, models, data, uploaded) {
   const run = { id, cancelled: false, abort: new AbortController() };
   current = run;
   let session = null;
@@ -167,6 +185,13 @@ async function runOne(id, spec, models) {
       const buffer = models[file];
       if (!buffer) throw new Error(`The spec names the model ${file}, but its file was not given; choose it again under "Your model (ONNX)".`);
       session.add_model(file, new Uint8Array(buffer));
+    }
+    // The user's own images, in the order the page gave them (names are the stimuli's names).
+    for (let i = 0; i < uploaded.length; i++) {
+      if (run.cancelled) return cancelled(run);
+      session.add_stimulus(uploaded[i].name, new Uint8Array(uploaded[i].bytes));
+      post(run, { stage: 'loading stimuli', label: uploaded[i].name, done: i + 1, total: uploaded.length, images_done: 0, images_total: uploaded.length });
+      if (i % 8 === 7) await yieldToEventLoop();
     }
     const urls = Array.from(session.stimulus_urls());
     const n = urls.length;
@@ -188,6 +213,24 @@ async function runOne(id, spec, models) {
       session.add_stimulus(urls[i], bytes);
       post(run, { stage: 'loading stimuli', label: urls[i], done: i + 1, total: n, images_done: 0, images_total: n });
       if (i % 8 === 7) await yieldToEventLoop();
+    }
+
+    // Data after the stimuli: rows are matched to the stimuli's names.
+    for (const file of Array.from(session.data_files())) {
+      const buffer = data[file];
+      if (!buffer) throw new Error(`The spec's target ${file} is a data file that was not given; add it under "Your data".`);
+      session.add_data(file, new Uint8Array(buffer));
+    }
+    for (const path of Array.from(session.dataset_urls())) {
+      let bytes;
+      try {
+        bytes = await fetchBytes(path, run.abort.signal, 'dataset file');
+      } catch (err) {
+        if (run.cancelled) return cancelled(run);
+        throw err;
+      }
+      if (run.cancelled) return cancelled(run);
+      session.add_data(path, bytes);
     }
 
     // Each step's wall time, kept with the result (the run report and the wasm benchmark read it).
@@ -215,16 +258,16 @@ async function runOne(id, spec, models) {
   }
 }
 
-async function fetchBytes(path, signal) {
+async function fetchBytes(path, signal, what = 'stimulus') {
   const url = new URL('./' + path.replace(/^\/+/, ''), self.location.href);
   let resp;
   try {
     resp = await fetch(url, { signal });
   } catch (err) {
     if (err && err.name === 'AbortError') throw err;
-    throw new Error(`Could not fetch stimulus ${path}: ${describe(err)}`);
+    throw new Error(`Could not fetch ${what} ${path}: ${describe(err)}`);
   }
-  if (!resp.ok) throw new Error(`Could not fetch stimulus ${path}: HTTP ${resp.status} ${resp.statusText}`.trim());
+  if (!resp.ok) throw new Error(`Could not fetch ${what} ${path}: HTTP ${resp.status} ${resp.statusText}`.trim());
   return new Uint8Array(await resp.arrayBuffer());
 }
 

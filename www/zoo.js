@@ -26,8 +26,15 @@ export const STIMULUS_SETS = {
 export const GENERATED_SETS = ['textures', 'objects'];
 
 /** Images in the spec's whole set (before `limit`), or undefined for an unknown set. */
+let uploadedImages;
+/** The number of the user's images the page holds (the size of the `upload` set). */
+export function setUploadCount(n) {
+  uploadedImages = n;
+}
+
 export function setSize(stimuli) {
   const s = stimuli || {};
+  if (s.set === 'upload') return uploadedImages;
   if (GENERATED_SETS.includes(s.set) && Number.isInteger(s.count)) return s.count;
   return STIMULUS_SETS[s.set];
 }

@@ -126,6 +126,21 @@ impl Session {
     }
 }
 
+/// The image entries of a user's .zip, `[name, bytes]` pairs in natural order
+/// (the CLI reads a zip the same way); throws naming the file when it has none.
+#[wasm_bindgen]
+pub fn images_in_zip(name: &str, bytes: &[u8]) -> Result<JsValue, JsError> {
+    let entries = crate::data::archive::images_in_zip(name, bytes).map_err(js_err)?;
+    let out = js_sys::Array::new();
+    for (n, b) in entries {
+        let pair = js_sys::Array::new();
+        pair.push(&JsValue::from_str(&n));
+        pair.push(&js_sys::Uint8Array::from(&b[..]));
+        out.push(&pair);
+    }
+    Ok(out.into())
+}
+
 /// One metric of two matrices given row-major (`x`: `x_rows` rows), with the
 /// parameters as a JS object (`MetricParams` keys: `lambda`, `folds`,
 /// `compare`, ...); returns what `idlab metric NAME` prints. Throws with the
