@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
   limitedSpec, startServer, launchBrowser, openPage, waitReady, visibleError,
-  heatmapData, checkMatrix, outDir,
+  heatmapData, checkMatrix, outDir, pairView
 } from './helpers.mjs';
 
 let browser;
@@ -63,7 +63,7 @@ for (const isolation of [true, false]) {
         assert.equal(result.n_stimuli, 4);
         assert.equal(result.flavor, flavor);
         const fig = await heatmapData(page);
-        checkMatrix(fig.z, result.source.layers.length, result.target.layers.length);
+        checkMatrix(fig.z, pairView(result).source.layers.length, pairView(result).target.layers.length);
         assert.match(await page.textContent('#status'), /^Done/);
         assert.equal(await visibleError(page), null, 'no error shown');
         assert.deepEqual(problems, [], 'no console errors, page errors or failed requests');

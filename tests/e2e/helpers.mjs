@@ -242,15 +242,30 @@ export function diagonalContrast(m) {
   return { diag: diag / m.length, off: nOff ? off / nOff : NaN };
 }
 
-/** Read a matrix file written by `idlab run` ({matrix: [[...]]}); null if absent. */
-export function readMatrixFile(file) {
-  if (!fs.existsSync(file)) return null;
-  const data = JSON.parse(fs.readFileSync(file, 'utf8'));
-  return Array.isArray(data) ? data : data.matrix;
+/**
+ * The one comparison of a one-source, one-target result (spec version 2) in
+ * the shape the checks use: {metric, source, target, matrix} with each side's
+ * {arch, seed, label, layers} and the first score table as the matrix.
+ */
+export function pairView(result) {
+  const score = result.scores[0];
+  const side = (id) => result.models.find((m) => m.id === id);
+  return { metric: score.metric, source: side(score.source), target: side(score.target), matrix: score.values };
 }
 
-/** Run the native CLI: `idlab run <specFile> -o <dir>`; returns the parsed <dir>/matrix.json. */
+/** The first score table of a result.json written by `idlab run`; null if absent. */
+export function readMatrixFile(file) {
+  if (!fs.existsSync(file)) return null;
+  return pairView(JSON.parse(fs.readFileSync(file, 'utf8'))).matrix;
+}
+
+/** Run the native CLI: `idlab run <specFile> -o <dir>`; returns the first score table of <dir>/result.json. */
 export async function runNative(specFile, dir, timeout = LONG_MS) {
+  return pairView(await runNativeResult(specFile, dir, timeout)).matrix;
+}
+
+/** Run the native CLI: `idlab run <specFile> -o <dir>`; returns the parsed <dir>/result.json. */
+export async function runNativeResult(specFile, dir, timeout = LONG_MS) {
   assertBuilt();
   fs.rmSync(dir, { recursive: true, force: true });
   const child = spawn(BIN, ['run', specFile, '-o', dir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -263,9 +278,34 @@ export async function runNative(specFile, dir, timeout = LONG_MS) {
     child.on('exit', (c, signal) => { clearTimeout(timer); resolve(c ?? signal); });
   });
   if (code !== 0) throw new Error(`idlab run exited with ${code}:\n${output}`);
-  const m = readMatrixFile(path.join(dir, 'matrix.json'));
-  if (!m) throw new Error(`idlab run wrote no ${path.join(dir, 'matrix.json')}:\n${output}`);
-  return m;
+  const file = path.join(dir, 'result.json');
+  if (!fs.existsSync(file)) throw new Error(`idlab run wrote no ${file}:\n${output}`);
+  return JSON.parse(fs.readFileSync(file, 'utf8'));
+}
+
+/** Every score table of two results (same shape) differs by at most `tol`; nulls must match. */
+export function maxScoreDiff(a, b) {
+  if (a.scores.length !== b.scores.length) throw new Error(`score tables: ${a.scores.length} vs ${b.scores.length}`);
+  let max = 0;
+  a.scores.forEach((s, k) => {
+    const t = b.scores[k];
+    if (s.metric !== t.metric || s.source !== t.source || s.target !== t.target) {
+      throw new Error(`table ${k}: ${s.metric} ${s.source}/${s.target} vs ${t.metric} ${t.source}/${t.target}`);
+    }
+    const walk = (x, y, where) => {
+      if (Array.isArray(x)) {
+        if (!Array.isArray(y) || x.length !== y.length) throw new Error(`${where}: shapes differ`);
+        x.forEach((v, i) => walk(v, y[i], `${where}[${i}]`));
+      } else if (x === null || y === null) {
+        if (x !== y) throw new Error(`${where}: ${x} vs ${y}`);
+      } else {
+        max = Math.max(max, Math.abs(x - y));
+      }
+    };
+    walk(s.values, t.values, `${s.metric} ${s.source}/${s.target}`);
+    if (s.per_subject) walk(s.per_subject, t.per_subject, `${s.metric} ${s.source}/${s.target} per subject`);
+  });
+  return max;
 }
 
 export function writeJson(file, value) {

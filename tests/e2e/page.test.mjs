@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
   LONG_MS, OUT, DEFAULT_SPEC, startServer, launchBrowser, openPage, waitReady, visibleError,
-  waitForResult, heatmapData, checkMatrix, diagonalContrast, maxAbsDiff, readMatrixFile, outDir, writeJson,
+  waitForResult, heatmapData, checkMatrix, diagonalContrast, maxAbsDiff, readMatrixFile, outDir, writeJson, pairView
 } from './helpers.mjs';
 
 let browser;
@@ -62,23 +62,23 @@ for (const isolation of [true, false]) {
 
           // The result object.
           assert.equal(result.flavor, flavor, 'result.flavor');
-          assert.equal(result.metric, 'cka');
+          assert.equal(pairView(result).metric, 'cka');
           assert.equal(result.n_stimuli, 92);
-          assert.equal(result.source.arch, DEFAULT_SPEC.source.arch);
-          assert.equal(result.source.seed, DEFAULT_SPEC.source.seed);
-          assert.equal(result.target.seed, DEFAULT_SPEC.target.seed);
-          const rows = result.source.layers.length;
-          const cols = result.target.layers.length;
+          assert.equal(pairView(result).source.arch, DEFAULT_SPEC.sources[0].arch);
+          assert.equal(pairView(result).source.seed, DEFAULT_SPEC.sources[0].seed);
+          assert.equal(pairView(result).target.seed, DEFAULT_SPEC.targets[0].seed);
+          const rows = pairView(result).source.layers.length;
+          const cols = pairView(result).target.layers.length;
           assert.ok(rows >= 2 && cols >= 2, `layers: ${rows} x ${cols}`);
-          assert.deepEqual(result.source.layers, result.target.layers, 'same architecture, same layers');
+          assert.deepEqual(pairView(result).source.layers, pairView(result).target.layers, 'same architecture, same layers');
 
           // The figure as drawn.
           const fig = await heatmapData(page);
           assert.equal(fig.type, 'heatmap');
           checkMatrix(fig.z, rows, cols);
-          assert.deepEqual(fig.y, result.source.layers, 'y axis = source layers');
-          assert.deepEqual(fig.x, result.target.layers, 'x axis = target layers');
-          assert.deepEqual(fig.z, result.matrix, 'the heatmap shows the result matrix');
+          assert.deepEqual(fig.y, pairView(result).source.layers, 'y axis = source layers');
+          assert.deepEqual(fig.x, pairView(result).target.layers, 'x axis = target layers');
+          assert.deepEqual(fig.z, pairView(result).matrix, 'the heatmap shows the result matrix');
 
           // Two seeds of the same net: corresponding layers are the most alike.
           const { diag, off } = diagonalContrast(fig.z);
@@ -101,7 +101,7 @@ for (const isolation of [true, false]) {
           writeJson(path.join(dir, `result-${flavor}.json`), { ...result, wall_seconds: wallSeconds });
 
           // Same numbers as the native CLI, when build.sh left its reference.
-          const native = readMatrixFile(path.join(OUT, 'native', 'matrix.json'));
+          const native = readMatrixFile(path.join(OUT, 'native', 'result.json'));
           if (native) {
             const diff = maxAbsDiff(fig.z, native);
             assert.ok(diff <= 1e-4, `max |wasm - native| = ${diff}`);

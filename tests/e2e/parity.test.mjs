@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   LONG_MS, OUT, limitedSpec, startServer, launchBrowser, openPage, waitReady, visibleError,
-  checkMatrix, maxAbsDiff, readMatrixFile, runNative, outDir, writeJson,
+  checkMatrix, maxAbsDiff, readMatrixFile, runNative, outDir, writeJson, pairView
 } from './helpers.mjs';
 
 const TOLERANCE = 1e-4;
@@ -57,27 +57,27 @@ test('threaded wasm, single-threaded wasm and native agree on an 8-image run', {
 
   for (const { result } of [threaded, single]) {
     assert.equal(result.n_stimuli, 8, 'stimuli.limit is honoured');
-    checkMatrix(result.matrix, result.source.layers.length, result.target.layers.length);
+    checkMatrix(pairView(result).matrix, pairView(result).source.layers.length, pairView(result).target.layers.length);
   }
-  assert.deepEqual(single.result.source.layers, threaded.result.source.layers, 'same source layers');
-  assert.deepEqual(single.result.target.layers, threaded.result.target.layers, 'same target layers');
+  assert.deepEqual(pairView(single.result).source.layers, pairView(threaded.result).source.layers, 'same source layers');
+  assert.deepEqual(pairView(single.result).target.layers, pairView(threaded.result).target.layers, 'same target layers');
 
-  const wasmDiff = maxAbsDiff(threaded.result.matrix, single.result.matrix);
+  const wasmDiff = maxAbsDiff(pairView(threaded.result).matrix, pairView(single.result).matrix);
   assert.ok(wasmDiff <= TOLERANCE, `max |threads - single| = ${wasmDiff}`);
 
-  checkMatrix(native, threaded.result.source.layers.length, threaded.result.target.layers.length);
-  const nativeDiff = maxAbsDiff(threaded.result.matrix, native);
+  checkMatrix(native, pairView(threaded.result).source.layers.length, pairView(threaded.result).target.layers.length);
+  const nativeDiff = maxAbsDiff(pairView(threaded.result).matrix, native);
   assert.ok(nativeDiff <= TOLERANCE, `max |threads - native| = ${nativeDiff}`);
-  const nativeDiffSingle = maxAbsDiff(single.result.matrix, native);
+  const nativeDiffSingle = maxAbsDiff(pairView(single.result).matrix, native);
   assert.ok(nativeDiffSingle <= TOLERANCE, `max |single - native| = ${nativeDiffSingle}`);
 
   // build.sh's own native run of the reduced spec, when present (and of the same size).
-  const reference = readMatrixFile(path.join(OUT, 'native-small', 'matrix.json'));
+  const reference = readMatrixFile(path.join(OUT, 'native-small', 'result.json'));
   const refMeta = readJsonIfPresent(path.join(OUT, 'native-small', 'result.json'));
   if (reference && refMeta && refMeta.n_stimuli !== undefined && refMeta.n_stimuli !== 8) {
     t.diagnostic(`tests/out/native-small is a ${refMeta.n_stimuli}-image run, not 8: not compared`);
   } else if (reference) {
-    const refDiff = maxAbsDiff(threaded.result.matrix, reference);
+    const refDiff = maxAbsDiff(pairView(threaded.result).matrix, reference);
     assert.ok(refDiff <= TOLERANCE, `max |threads - native-small| = ${refDiff}`);
   }
 });

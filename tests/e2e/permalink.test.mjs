@@ -29,7 +29,7 @@ test('a permalink reproduces the spec and its run', { timeout: 6 * 60 * 1000 }, 
       await page.fill('#target-seed', '5');
       await page.fill('#images', '4');
       spec = JSON.parse(await page.inputValue('#spec'));
-      assert.deepEqual(spec.target, { arch: 'resnet18', seed: 5 });
+      assert.deepEqual(spec.targets[0], { arch: 'resnet18', seed: 5 });
       link = page.url();
       assert.match(link, /#spec=/, `the address carries the spec: ${link}`);
       const fromUrl = JSON.parse(decodeURIComponent(new URL(link).hash.slice('#spec='.length)));

@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   BIN, DIST, startServer, launchBrowser, openFormReady, visibleError, waitForResult,
-  heatmapData, checkMatrix, outDir, writeJson,
+  heatmapData, checkMatrix, outDir, writeJson, pairView
 } from './helpers.mjs';
 
 const LAYERS = ['layer1.0', 'layer2.0', 'avgpool'];
@@ -62,10 +62,10 @@ test('an uploaded resnet18 export matches the zoo resnet18 on its diagonal', { t
     await page.fill('#target-seed', '0');
     await page.fill('#images', '3');
     let spec = JSON.parse(await page.inputValue('#spec'));
-    assert.deepEqual(spec.source, {
+    assert.deepEqual(spec.sources[0], {
       onnx: 'resnet18.onnx', layers: LAYERS, size: 224, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], channels: 'rgb',
     }, 'the spec names the file, its layers and the preprocessing read from its metadata');
-    assert.deepEqual(spec.target, { arch: 'resnet18', seed: 0 });
+    assert.deepEqual(spec.targets[0], { arch: 'resnet18', seed: 0 });
     // The zoo side's layers through the top-level list.
     spec = { ...spec, layers: LAYERS };
     await page.click('.spec summary');
@@ -75,10 +75,10 @@ test('an uploaded resnet18 export matches the zoo resnet18 on its diagonal', { t
 
     await page.click('#run');
     const result = await waitForResult(page, 6 * 60 * 1000);
-    assert.equal(result.source.arch, 'resnet18.onnx');
-    assert.equal(result.source.seed, undefined, 'no seed for a user model');
-    assert.deepEqual(result.source.layers, LAYERS);
-    assert.deepEqual(result.target.layers, LAYERS);
+    assert.equal(pairView(result).source.label, 'resnet18.onnx');
+    assert.equal(pairView(result).source.seed, undefined, 'no seed for a user model');
+    assert.deepEqual(pairView(result).source.layers, LAYERS);
+    assert.deepEqual(pairView(result).target.layers, LAYERS);
     const fig = await heatmapData(page);
     checkMatrix(fig.z, 3, 3);
     for (let i = 0; i < 3; i++) assert.ok(Math.abs(fig.z[i][i] - 1) < 1e-6, `diagonal ${i}: ${fig.z[i][i]}`);
@@ -147,10 +147,10 @@ test('a model from a URL and a dropped file run with the preprocessing set in th
     await page.fill('#images', '3');
     await page.selectOption('#target-onnx-channels', 'bgr');
     let spec = JSON.parse(await page.inputValue('#spec'));
-    assert.equal(spec.source.onnx, 'resnet18.onnx');
-    assert.equal(spec.target.onnx, 'dropped.onnx');
-    assert.equal(spec.target.channels, 'bgr', 'the channel order goes into the spec');
-    assert.equal(spec.source.channels, 'rgb');
+    assert.equal(spec.sources[0].onnx, 'resnet18.onnx');
+    assert.equal(spec.targets[0].onnx, 'dropped.onnx');
+    assert.equal(spec.targets[0].channels, 'bgr', 'the channel order goes into the spec');
+    assert.equal(spec.sources[0].channels, 'rgb');
 
     // A bad std is refused in the form, not sent.
     await page.fill('#target-onnx-std', '0.2, 0, 0.2');
@@ -158,14 +158,14 @@ test('a model from a URL and a dropped file run with the preprocessing set in th
     assert.match(await page.textContent('#form-note'), /std three positive numbers/);
     await page.fill('#target-onnx-std', '0.229, 0.224, 0.225');
     spec = JSON.parse(await page.inputValue('#spec'));
-    assert.deepEqual(spec.target.std, [0.229, 0.224, 0.225]);
+    assert.deepEqual(spec.targets[0].std, [0.229, 0.224, 0.225]);
 
     await page.click('#run');
     let result = await waitForResult(page, 6 * 60 * 1000);
     let fig = await heatmapData(page);
     checkMatrix(fig.z, 2, 2);
     assert.ok(fig.z[0][0] < 1 - 1e-6, `BGR on one side only: layer1.0 differs (${fig.z[0][0]})`);
-    assert.equal(result.spec.target.channels, 'bgr', 'the result carries the spec it ran');
+    assert.equal(result.spec.targets[0].channels, 'bgr', 'the result carries the spec it ran');
 
     await page.selectOption('#target-onnx-channels', 'rgb');
     await page.click('#run');

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   DIST, browserAndServer, openFormReady, visibleError, waitForResult,
-  heatmapData, checkMatrix, outDir, writeJson,
+  heatmapData, checkMatrix, outDir, writeJson, pairView
 } from './helpers.mjs';
 
 // The list the page is served (build.sh copies the repository's models/zoo.json
@@ -90,11 +90,11 @@ test('the selectors list the zoo, stay in step with the JSON spec, and run resne
       await page.fill('#source-seed', '0');
       await page.fill('#target-seed', '1');
       let spec = await specValue(page);
-      assert.deepEqual(spec.source, { arch: 'resnet18', seed: 0 }, 'spec.source follows the form');
-      assert.deepEqual(spec.target, { arch: 'vgg11', seed: 1 }, 'spec.target follows the form');
+      assert.deepEqual(spec.sources[0], { arch: 'resnet18', seed: 0 }, 'spec.sources[0] follows the form');
+      assert.deepEqual(spec.targets[0], { arch: 'vgg11', seed: 1 }, 'spec.targets[0] follows the form');
       assert.equal(spec.stimuli.limit, 3, 'spec.stimuli.limit follows the form');
       assert.equal(spec.stimuli.set, 'kriegeskorte92');
-      assert.equal(spec.metric, 'cka');
+      assert.equal(spec.metrics[0].name, 'cka');
       assert.equal(spec.idlab, 1);
       assert.match(spec.name, /resnet18.*vgg11/, `the generated name describes the pair: ${spec.name}`);
       assert.match(await page.textContent('#target-memory'), /^about 1\.1 GB while it loads$/, 'vgg11 on 3 images');
@@ -116,11 +116,11 @@ test('the selectors list the zoo, stay in step with the JSON spec, and run resne
       // Run it with the Run button.
       await page.click('#run');
       const result = await waitForResult(page, 8 * 60 * 1000);
-      assert.equal(result.source.arch, 'resnet18');
-      assert.equal(result.target.arch, 'vgg11');
+      assert.equal(pairView(result).source.arch, 'resnet18');
+      assert.equal(pairView(result).target.arch, 'vgg11');
       assert.equal(result.n_stimuli, 3);
-      assert.equal(result.source.layers.length, entry('resnet18').layers.length);
-      assert.equal(result.target.layers.length, entry('vgg11').layers.length);
+      assert.equal(pairView(result).source.layers.length, entry('resnet18').layers.length);
+      assert.equal(pairView(result).target.layers.length, entry('vgg11').layers.length);
       const fig = await heatmapData(page);
       checkMatrix(fig.z, 10, 10);
       assert.deepEqual(fig.y, entry('resnet18').layers.map((l) => l.name), 'rows: resnet18 layers');

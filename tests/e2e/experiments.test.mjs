@@ -1,0 +1,169 @@
+// The papers' experiments in the page: presets 1 (identify the architecture)
+// and 5 (random AlexNets vs IT) at a reduced size run in the browser and give
+// the CLI's numbers; the user's own folder of images and a .npy of responses
+// run a regression, in the page as by the CLI.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  ROOT, browserAndServer, openFormReady, visibleError, waitForResult, runNativeResult, maxScoreDiff,
+  outDir, writeJson, writeNpy,
+} from './helpers.mjs';
+
+const TOLERANCE = 1e-4;
+const env = browserAndServer();
+const preset = (file) => JSON.parse(fs.readFileSync(path.join(ROOT, 'www/presets', file), 'utf8'));
+
+/** First and last recorded layer of each architecture: few layers, the whole depth. */
+const ENDS = {
+  alexnet: ['features.2', 'classifier.4'],
+  vgg11: ['features.3', 'classifier.3'],
+  resnet18: ['layer1.0', 'avgpool'],
+  vit_b_32: ['encoder.layers.encoder_layer_0', 'encoder.layers.encoder_layer_11'],
+  mixer_b16_224: ['blocks.0', 'blocks.11'],
+};
+
+/** Picks the preset in the page's menu, then runs `spec` (the preset reduced) there and by the CLI. */
+async function runBoth(file, spec, tag) {
+  const { page, context, problems } = await openFormReady(env.browser, env.server.url);
+  try {
+    await page.waitForSelector('#preset:not([disabled])');
+    await page.selectOption('#preset', file);
+    await page.waitForFunction((f) => JSON.parse(document.getElementById('spec').value).name === f, preset(file).name);
+    assert.match(await page.textContent('#about'), /Reproduces:/, 'the page says which figure the preset reproduces');
+    assert.match(await page.textContent('#about'), /seeded/, 'and that weights are seeded');
+    assert.equal(await page.isDisabled('#source-arch'), true, 'the one-pair form is off for a many-model preset');
+
+    // The reduced spec through the JSON box, as a person would edit it.
+    await page.fill('#spec', JSON.stringify(spec, null, 2));
+    await page.click('#run');
+    const result = await waitForResult(page, 8 * 60 * 1000);
+    await page.waitForSelector('#views figure .js-plotly-plot');
+    const figures = await page.$$eval('#views figure', (fs) => fs.length);
+    assert.ok(figures >= 2, `plots drawn: ${figures}`);
+    assert.equal(await visibleError(page), null);
+    assert.deepEqual(problems, []);
+    const dir = outDir('experiments');
+    await page.screenshot({ path: path.join(dir, `${tag}.png`), fullPage: true });
+    writeJson(path.join(dir, `${tag}-browser.json`), result);
+    const specFile = path.join(dir, `${tag}-spec.json`);
+    writeJson(specFile, spec);
+    const native = await runNativeResult(specFile, path.join(dir, `${tag}-native`));
+    return { page, context, result, native };
+  } catch (err) {
+    await context.close();
+    throw err;
+  }
+}
+
+test('preset 1, reduced: identifiability in the browser equals the CLI', { timeout: 15 * 60 * 1000 }, async () => {
+  const spec = preset('identify-architecture.json');
+  spec.stimuli = { set: 'kriegeskorte92', limit: 12 };
+  for (const m of [...spec.sources, ...spec.targets]) m.layers = ENDS[m.arch];
+  spec.metrics = [{ name: 'regression', params: { folds: 2, test_fraction: 0.25, projection_dim: 512 } }, { name: 'cka' }];
+  const { context, page, result, native } = await runBoth('identify-architecture.json', spec, 'preset1');
+  try {
+    assert.equal(result.scores.length, 2 * 5 * 5, 'two metrics, five sources, five targets');
+    assert.equal(result.identifiability.length, 2 * 5, 'one analysis per metric and target');
+    const diff = maxScoreDiff(result, native);
+    assert.ok(diff <= TOLERANCE, `max |browser - CLI| = ${diff}`);
+    result.identifiability.forEach((v, k) => {
+      const w = native.identifiability[k];
+      assert.equal(v.correct_source, w.correct_source);
+      v.layers.forEach((l, j) => assert.ok(Math.abs(l.index - w.layers[j].index) <= TOLERANCE, `${v.metric} ${v.target} ${l.layer}`));
+    });
+    // The Mixer target has the very weights of its source: identified with CKA 1 at every layer.
+    const mixer = result.identifiability.find((v) => v.metric === 'cka' && v.target === 't4');
+    assert.ok(mixer.layers.every((l) => l.correct_won && Math.abs(l.match - 1) < 1e-6), JSON.stringify(mixer.layers));
+    const verdicts = await page.$$eval('#views figure figcaption, #views p', (els) => els.map((e) => e.textContent).join('\n'));
+    assert.match(verdicts, /correct architecture \(mixer_b16_224\) won at 2 of 2 target layers/);
+  } finally {
+    await context.close();
+  }
+});
+
+test('preset 5, reduced: RSA against human and monkey IT in the browser equals the CLI', { timeout: 10 * 60 * 1000 }, async () => {
+  const spec = preset('random-alexnet-vs-it.json');
+  spec.stimuli = { set: 'kriegeskorte92', limit: 20 };
+  spec.sources = spec.sources.slice(0, 2).map((m) => ({ ...m, layers: ['features.5', 'classifier.1'] }));
+  spec.metrics[0].params.permutations = 200;
+  const { context, result, native } = await runBoth('random-alexnet-vs-it.json', spec, 'preset5');
+  try {
+    const diff = maxScoreDiff(result, native);
+    assert.ok(diff <= TOLERANCE, `max |browser - CLI| = ${diff}`);
+    const human = result.scores.filter((s) => s.target === 't0');
+    assert.equal(human.length, 2);
+    for (const s of human) {
+      assert.equal(s.per_subject[0][0].length, 4, 'four subjects');
+      const twin = native.scores.find((t) => t.source === s.source && t.target === s.target);
+      assert.deepEqual(s.p_values, twin.p_values, 'the same seeded permutations give the same p-values');
+    }
+    assert.equal(result.noise_ceilings.length, 1);
+    const [a, b] = [result.noise_ceilings[0], native.noise_ceilings[0]];
+    assert.ok(Math.abs(a.lower - b.lower) < 1e-12 && Math.abs(a.upper - b.upper) < 1e-12, 'the ceiling is the data\'s alone');
+    assert.equal(result.inputs.filter((i) => i.role === 'data').length, 9, 'every dataset file hashed');
+  } finally {
+    await context.close();
+  }
+});
+
+test('your folder of images and a .npy of responses: regression in the page equals the CLI', { timeout: 10 * 60 * 1000 }, async () => {
+  const dir = outDir('experiments', 'upload');
+  const folder = path.join(dir, 'my-stimuli');
+  fs.rmSync(folder, { recursive: true, force: true });
+  fs.mkdirSync(folder, { recursive: true });
+  const n = 10;
+  for (let i = 0; i < n; i++) {
+    fs.copyFileSync(path.join(ROOT, `www/data/kriegeskorte92/images/${String(i + 30).padStart(3, '0')}.png`), path.join(folder, `stim${i + 1}.png`));
+  }
+  // Responses of 6 "neurons", rows in the images' natural order (stim1, stim2, …, stim10).
+  const rows = Array.from({ length: n }, (_, i) => Array.from({ length: 6 }, (_, u) => Math.sin(i * (u + 1)) + 0.1 * u));
+  const npy = path.join(dir, 'responses.npy');
+  writeNpy(npy, rows);
+
+  const { page, context, problems } = await openFormReady(env.browser, env.server.url);
+  try {
+    await page.setInputFiles('#upload-folder', folder);
+    await page.waitForFunction(() => document.querySelectorAll('#thumbs img').length === 10);
+    assert.match(await page.textContent('#images-info'), /10 images from my-stimuli/);
+    const names = await page.$$eval('#thumbs figcaption', (els) => els.map((e) => e.textContent));
+    assert.deepEqual(names, Array.from({ length: n }, (_, i) => `stim${i + 1}.png`), 'natural order');
+    await page.setInputFiles('#upload-data', npy);
+    await page.waitForSelector('#use-responses:not([disabled])');
+    await page.click('#use-responses');
+    const spec = JSON.parse(await page.inputValue('#spec'));
+    assert.deepEqual(spec.stimuli, { set: 'upload', folder: 'my-stimuli' });
+    assert.deepEqual(spec.targets, [{ responses: 'responses.npy' }]);
+    // Fewer layers and splits, for a quick run.
+    spec.sources[0].layers = ['features.5', 'classifier.1'];
+    spec.metrics = [{ name: 'regression', params: { folds: 3, test_fraction: 0.3 } }];
+    await page.fill('#spec', JSON.stringify(spec, null, 2));
+    await page.click('#run');
+    const result = await waitForResult(page, 5 * 60 * 1000);
+    assert.deepEqual(result.stimuli, names);
+    assert.equal(result.models[1].units, 6);
+    assert.equal(result.inputs.filter((i) => i.role === 'stimulus').length, n, 'every image hashed');
+    assert.equal(await visibleError(page), null);
+    assert.deepEqual(problems, []);
+
+    writeJson(path.join(dir, 'spec.json'), spec); // beside my-stimuli/ and responses.npy, as the CLI reads them
+    const native = await runNativeResult(path.join(dir, 'spec.json'), path.join(dir, 'native'));
+    const diff = maxScoreDiff(result, native);
+    assert.ok(diff <= TOLERANCE, `max |browser - CLI| = ${diff}`);
+
+    // Too few rows: the core names both counts.
+    writeNpy(npy, rows.slice(0, 7));
+    await page.setInputFiles('#upload-data', npy);
+    await page.waitForFunction(() => /responses\.npy/.test(document.getElementById('data-info').textContent));
+    await page.click('#run');
+    await page.waitForFunction(() => !document.getElementById('error').hidden);
+    const message = await visibleError(page);
+    assert.match(message, /responses\.npy/);
+    assert.match(message, /7/);
+    assert.match(message, /10/);
+  } finally {
+    await context.close();
+  }
+});
