@@ -467,7 +467,7 @@ function section(container, heading, className) {
 }
 
 function isRdmScore(score, get) {
-  return get(score.target).kind === 'rdms';
+  return ['rdms', 'dataset'].includes(get(score.target).kind);
 }
 
 /**
