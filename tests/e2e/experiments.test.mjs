@@ -25,6 +25,12 @@ const ENDS = {
   mixer_b16_224: ['blocks.0', 'blocks.11'],
 };
 
+/** Types a spec into the page's JSON box (opening its disclosure first), as a person edits it. */
+async function typeSpec(page, spec) {
+  await page.$eval('details.spec', (d) => { d.open = true; });
+  await page.fill('#spec', JSON.stringify(spec, null, 2));
+}
+
 /** Picks the preset in the page's menu, then runs `spec` (the preset reduced) there and by the CLI. */
 async function runBoth(file, spec, tag) {
   const { page, context, problems } = await openFormReady(env.browser, env.server.url);
@@ -37,7 +43,7 @@ async function runBoth(file, spec, tag) {
     assert.equal(await page.isDisabled('#source-arch'), true, 'the one-pair form is off for a many-model preset');
 
     // The reduced spec through the JSON box, as a person would edit it.
-    await page.fill('#spec', JSON.stringify(spec, null, 2));
+    await typeSpec(page, spec);
     await page.click('#run');
     const result = await waitForResult(page, 8 * 60 * 1000);
     await page.waitForSelector('#views figure .js-plotly-plot');
@@ -139,7 +145,7 @@ test('your folder of images and a .npy of responses: regression in the page equa
     // Fewer layers and splits, for a quick run.
     spec.sources[0].layers = ['features.5', 'classifier.1'];
     spec.metrics = [{ name: 'regression', params: { folds: 3, test_fraction: 0.3 } }];
-    await page.fill('#spec', JSON.stringify(spec, null, 2));
+    await typeSpec(page, spec);
     await page.click('#run');
     const result = await waitForResult(page, 5 * 60 * 1000);
     assert.deepEqual(result.stimuli, names);
@@ -155,6 +161,8 @@ test('your folder of images and a .npy of responses: regression in the page equa
 
     // Too few rows: the core names both counts.
     writeNpy(npy, rows.slice(0, 7));
+    await page.$eval('#data-info', (el) => { el.textContent = ''; }); // so the wait below sees the new file
+    await page.setInputFiles('#upload-data', []); // the same path again: clear first, so the input changes
     await page.setInputFiles('#upload-data', npy);
     await page.waitForFunction(() => /responses\.npy/.test(document.getElementById('data-info').textContent));
     await page.click('#run');
