@@ -755,7 +755,7 @@ function syncFormFromSpec(full) {
   ui.images.disabled = Boolean(spec.stimuli && spec.stimuli.set === 'upload');
   for (const el of [ui.sourceSeed, ui.targetSeed, ui.images]) el.removeAttribute('aria-invalid');
   ui.name.textContent = spec.name || 'Custom experiment';
-  updateMemory(spec);
+  updateMemory(full);
 }
 
 /** Reads one whole number from an input; null (and the field marked) if it is not one in [min, max]. */

@@ -29,7 +29,7 @@ test('bad specs are reported in #error and the page stays usable', { timeout: 5 
     assert.equal(await visibleError(page), null, 'no error before anything ran');
 
     // An unknown architecture.
-    const badArch = { ...DEFAULT_SPEC, source: { arch: 'nonexistent', seed: 0 } };
+    const badArch = { ...DEFAULT_SPEC, sources: [{ arch: 'nonexistent', seed: 0 }] };
     const r1 = await tryRun(page, badArch);
     assert.equal(r1.ok, false, 'idlab.run rejects a spec with an unknown arch');
     assert.match(r1.message, /nonexistent/, 'the rejection names the bad arch');

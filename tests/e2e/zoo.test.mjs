@@ -95,7 +95,7 @@ test('the selectors list the zoo, stay in step with the JSON spec, and run resne
       assert.equal(spec.stimuli.limit, 3, 'spec.stimuli.limit follows the form');
       assert.equal(spec.stimuli.set, 'kriegeskorte92');
       assert.equal(spec.metrics[0].name, 'cka');
-      assert.equal(spec.idlab, 1);
+      assert.equal(spec.idlab, 2);
       assert.match(spec.name, /resnet18.*vgg11/, `the generated name describes the pair: ${spec.name}`);
       assert.match(await page.textContent('#target-memory'), /^about 1\.1 GB while it loads$/, 'vgg11 on 3 images');
       assert.match(await page.textContent('#source-memory'), /^about \d+ MB while it loads$/, 'resnet18 on 3 images');
