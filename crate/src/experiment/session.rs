@@ -170,70 +170,31 @@ impl Session {
         let metrics = spec.metrics.iter().map(|m| Ok((m.metric()?, m.params()))).collect::<Result<Vec<_>>>()?;
         let entry = |m: &ModelSpec, role: Role, index: usize| -> Result<Entry> {
             let id = format!("{}{index}", if role == Role::Source { "s" } else { "t" });
-            let mut e = match m.resolve()? {
-                ModelRef::Zoo { arch, seed } => Entry {
-                    id,
-                    role,
-                    label: format!("{} seed {seed}", arch.name()),
-                    kind: Kind::Zoo { arch, seed },
-                    layers: spec.recorded_layers(arch, m)?,
-                    preprocess: Some(arch.preprocess()),
-                    subjects: Vec::new(),
-                    units: None,
-                    subsample: None,
-                },
-                ModelRef::Onnx { file, layers, size, norm } => Entry {
-                    id,
-                    role,
-                    label: file.into(),
-                    kind: Kind::Onnx { file: file.into(), requested: layers.to_vec(), size, norm, bytes: None, added: false },
-                    layers: Vec::new(),
-                    preprocess: None,
-                    subjects: Vec::new(),
-                    units: None,
-                    subsample: None,
-                },
-                ModelRef::Responses { file, key } => Entry {
-                    id,
-                    role,
-                    label: file.into(),
-                    kind: Kind::Responses { file: file.into(), key: key.map(Into::into), matrix: None },
-                    layers: Vec::new(),
-                    preprocess: None,
-                    subjects: Vec::new(),
-                    units: None,
-                    subsample: None,
-                },
-                ModelRef::Rdms { file, key } => Entry {
-                    id,
-                    role,
-                    label: file.into(),
-                    kind: Kind::Rdms { file: file.into(), key: key.map(Into::into), rdms: None },
-                    layers: Vec::new(),
-                    preprocess: None,
-                    subjects: Vec::new(),
-                    units: None,
-                    subsample: None,
-                },
+            // (label, kind, layers, preprocess, subjects) of each kind of entry.
+            let (label, kind, layers, preprocess, subjects): (String, Kind, Vec<Probe>, Option<Preprocess>, Vec<String>) = match m.resolve()? {
+                ModelRef::Zoo { arch, seed } => {
+                    (format!("{} seed {seed}", arch.name()), Kind::Zoo { arch, seed }, spec.recorded_layers(arch, m)?, Some(arch.preprocess()), Vec::new())
+                }
+                ModelRef::Onnx { file, layers, size, norm } => {
+                    let kind = Kind::Onnx { file: file.into(), requested: layers.to_vec(), size, norm, bytes: None, added: false };
+                    (file.into(), kind, Vec::new(), None, Vec::new())
+                }
+                ModelRef::Responses { file, key } => {
+                    (file.into(), Kind::Responses { file: file.into(), key: key.map(Into::into), matrix: None }, Vec::new(), None, Vec::new())
+                }
+                ModelRef::Rdms { file, key } => {
+                    (file.into(), Kind::Rdms { file: file.into(), key: key.map(Into::into), rdms: None }, Vec::new(), None, Vec::new())
+                }
                 ModelRef::Dataset { name } => {
                     let d = datasets::find(name, &spec.stimuli.set)?;
-                    Entry {
-                        id,
-                        role,
-                        label: d.label.into(),
-                        kind: Kind::Dataset { d, files: vec![None; d.files().len()] },
-                        layers: Vec::new(),
-                        preprocess: None,
-                        subjects: d.subjects.iter().map(|(s, _)| s.to_string()).collect(),
-                        units: None,
-                        subsample: None,
-                    }
+                    let subjects = d.subjects.iter().map(|(s, _)| s.to_string()).collect();
+                    (d.label.into(), Kind::Dataset { d, files: vec![None; d.files().len()] }, Vec::new(), None, subjects)
                 }
             };
+            let mut e = Entry { id, role, label, kind, layers, preprocess, subjects, units: None, subsample: m.subsample };
             if let Some(label) = &m.label {
                 e.label = label.clone();
             }
-            e.subsample = m.subsample;
             Ok(e)
         };
         let mut entries = Vec::new();
