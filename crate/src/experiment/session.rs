@@ -120,6 +120,48 @@ struct LayerData {
     features: Vec<Option<DMatrix<f64>>>,
     /// RDM targets: one per subject.
     rdms: Vec<Rdm>,
+    /// Per metric, for RSA: this layer's RDM under the metric's distance (or
+    /// why it has none), computed once rather than for every layer pair.
+    rsa: Vec<Option<std::result::Result<Rdm, String>>>,
+    /// RDM targets with several subjects: their mean, the Mantel test's partner.
+    mean: Option<Rdm>,
+}
+
+impl LayerData {
+    /// Adds what RSA compares: the RDM of a layer (from its Gram matrix and
+    /// row sums) per RSA metric, or the subjects' mean RDM of a data target.
+    fn with_rdms(mut self, metrics: &[(MetricName, MetricParams)]) -> Result<Self> {
+        if self.rdms.is_empty() {
+            self.rsa = metrics
+                .iter()
+                .map(|(m, p)| {
+                    (*m == MetricName::Rsa).then(|| {
+                        let gram = self.gram.as_ref().ok_or_else(|| "no Gram matrix was kept for this layer".to_string())?;
+                        let distance = Distance::parse(&p.rdm_distance).map_err(|e| e.to_string())?;
+                        rdm_from_gram(gram, &self.sums, self.units, distance).map_err(|e| e.to_string())
+                    })
+                })
+                .collect();
+        } else if self.rdms.len() > 1 {
+            let n = self.rdms[0].n();
+            let k = self.rdms.len() as f64;
+            let mut avg = vec![0.0; n * (n - 1) / 2];
+            for r in &self.rdms {
+                avg.iter_mut().zip(r.condensed()).for_each(|(s, v)| *s += v / k);
+            }
+            self.mean = Some(Rdm::from_condensed(avg)?);
+        }
+        Ok(self)
+    }
+
+    /// This layer's RDM for metric `k`.
+    fn rdm(&self, k: usize) -> Result<&Rdm> {
+        match self.rsa.get(k) {
+            Some(Some(Ok(r))) => Ok(r),
+            Some(Some(Err(why))) => Err(Error::Input(why.clone())),
+            _ => Err(Error::Input("no RDM was kept for this layer".into())),
+        }
+    }
 }
 
 /// What is folded in while a model runs, per layer.
@@ -547,7 +589,7 @@ impl Session {
         }
         let (stage, label) = match self.phase {
             Phase::Start(e) if !self.entries[e].is_model() => {
-                let layer = self.load_data(e)?;
+                let layer = self.load_data(e)?.with_rdms(&self.metrics)?;
                 self.data[e] = Some(vec![layer]);
                 self.advance_from(e);
                 ("loading", format!("loaded {}", self.entries[e].label))
@@ -564,7 +606,8 @@ impl Session {
                 let label = format!("{}: image {} of {}", self.entries[e].label, i + 1, self.n());
                 if i + 1 == self.n() {
                     let (_, sinks) = self.running.take().expect("recorder exists");
-                    self.data[e] = Some(sinks.into_iter().map(finish_sink).collect());
+                    let layers = sinks.into_iter().map(|s| finish_sink(s).with_rdms(&self.metrics)).collect::<Result<_>>()?;
+                    self.data[e] = Some(layers);
                     if self.entries[e].role == Role::Source {
                         self.phase = Phase::Compare(e, 0);
                     } else {
@@ -689,7 +732,7 @@ impl Session {
                     })
                     .collect();
                 let sums = (0..n).map(|i| y.row(i).sum()).collect();
-                Ok(LayerData { gram: Some(linear_gram(&y)), sums, units: y.ncols(), features, rdms: Vec::new() })
+                Ok(LayerData { gram: Some(linear_gram(&y)), sums, units: y.ncols(), features, ..Default::default() })
             }
             Kind::Rdms { rdms, .. } => Ok(LayerData { rdms: rdms.take().expect("checked by ready()"), ..Default::default() }),
             Kind::Dataset { d, files } => {
@@ -958,40 +1001,30 @@ fn score(k: usize, metric: MetricName, p: &MetricParams, src: &LayerData, tgt: &
             };
             Some(regression(x, y, &opts).map(|r| value(r.value)))
         }
-        MetricName::Rsa => Some(rsa_cell(p, src, tgt)),
+        MetricName::Rsa => Some(rsa_cell(k, p, src, tgt)),
         _ => None,
     }
 }
 
-fn rsa_cell(p: &MetricParams, src: &LayerData, tgt: &LayerData) -> Result<Cell> {
-    let distance = Distance::parse(&p.rdm_distance)?;
-    let opts = RsaOptions { distance, compare: Compare::parse(&p.compare)?, permutations: p.permutations, seed: p.seed };
-    let rdm_of = |d: &LayerData| -> Result<Rdm> {
-        let gram = d.gram.as_ref().ok_or_else(|| Error::Input("no Gram matrix was kept for this layer".into()))?;
-        rdm_from_gram(gram, &d.sums, d.units, distance)
+fn rsa_cell(k: usize, p: &MetricParams, src: &LayerData, tgt: &LayerData) -> Result<Cell> {
+    let opts = RsaOptions { distance: Distance::parse(&p.rdm_distance)?, compare: Compare::parse(&p.compare)?, permutations: p.permutations, seed: p.seed };
+    let a = src.rdm(k)?;
+    let single = match tgt.rdms.len() {
+        0 => Some(tgt.rdm(k)?),
+        1 => Some(&tgt.rdms[0]),
+        _ => None,
     };
-    let a = rdm_of(src)?;
-    if tgt.rdms.is_empty() {
-        let r = rsa_rdms(&a, &rdm_of(tgt)?, &opts)?;
-        return Ok(Cell { value: Some(r.value), per_subject: None, p_value: r.p_value });
-    }
-    if tgt.rdms.len() == 1 {
-        let r = rsa_rdms(&a, &tgt.rdms[0], &opts)?;
+    if let Some(b) = single {
+        let r = rsa_rdms(a, b, &opts)?;
         return Ok(Cell { value: Some(r.value), per_subject: None, p_value: r.p_value });
     }
     // Several subjects: each compared without a test; the p-value against their mean RDM.
     let quick = RsaOptions { permutations: 0, ..opts };
-    let per = tgt.rdms.iter().map(|b| rsa_rdms(&a, b, &quick).map(|r| r.value)).collect::<Result<Vec<f64>>>()?;
+    let per = tgt.rdms.iter().map(|b| rsa_rdms(a, b, &quick).map(|r| r.value)).collect::<Result<Vec<f64>>>()?;
     let mean = per.iter().sum::<f64>() / per.len() as f64;
-    let p_value = if opts.permutations > 0 {
-        let n = tgt.rdms[0].n();
-        let avg = tgt.rdms.iter().fold(vec![0.0; n * (n - 1) / 2], |mut acc, r| {
-            acc.iter_mut().zip(r.condensed()).for_each(|(s, v)| *s += v / tgt.rdms.len() as f64);
-            acc
-        });
-        rsa_rdms(&a, &Rdm::from_condensed(avg)?, &opts)?.p_value
-    } else {
-        None
+    let p_value = match (&tgt.mean, opts.permutations) {
+        (Some(m), n) if n > 0 => rsa_rdms(a, m, &opts)?.p_value,
+        _ => None,
     };
     Ok(Cell { value: Some(mean), per_subject: Some(per.into_iter().map(Some).collect()), p_value })
 }
@@ -1002,7 +1035,7 @@ fn finish_sink(s: LayerSink) -> LayerData {
         sums: s.sums,
         units: s.units,
         features: s.features.into_iter().map(|f| f.map(FeatureSink::finish)).collect(),
-        rdms: Vec::new(),
+        ..Default::default()
     }
 }
 
