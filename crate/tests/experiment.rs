@@ -259,3 +259,21 @@ fn presets_are_valid_and_listed() {
         assert!(spec.about.as_ref().unwrap().contains("seeded"), "{f} says its weights are seeded, not trained");
     }
 }
+
+/// A file named by several targets is asked for once.
+#[test]
+fn files_named_twice_are_asked_for_once() {
+    let spec = json!({
+        "idlab": 2,
+        "stimuli": {"set": "kriegeskorte92", "limit": 5},
+        "sources": [{"arch": "alexnet", "seed": 0}],
+        "targets": [
+            {"dataset": "kriegeskorte92/human-it"}, {"dataset": "kriegeskorte92/monkey-it"}, {"dataset": "kriegeskorte92/human-it"},
+            {"responses": "v4.npz", "key": "a"}, {"responses": "v4.npz", "key": "b"}
+        ],
+        "metrics": [{"name": "rsa"}]
+    });
+    let s = Session::new(Spec::from_json(&spec.to_string()).unwrap()).unwrap();
+    assert_eq!(s.dataset_paths().len(), 9, "{:?}", s.dataset_paths());
+    assert_eq!(s.data_files(), ["v4.npz"]);
+}

@@ -315,19 +315,22 @@ impl Session {
                 _ => None,
             })
             .collect();
-        files.dedup();
+        unique(&mut files);
         files
     }
 
     /// The user's data files (`responses` and `rdms` values), which [`Session::add_data`] expects.
     pub fn data_files(&self) -> Vec<String> {
-        self.entries
+        let mut files: Vec<String> = self
+            .entries
             .iter()
             .filter_map(|e| match &e.kind {
                 Kind::Responses { file, .. } | Kind::Rdms { file, .. } => Some(file.clone()),
                 _ => None,
             })
-            .collect()
+            .collect();
+        unique(&mut files);
+        files
     }
 
     /// Site-relative paths of the shipped data the spec names, to fetch (page)
@@ -339,7 +342,7 @@ impl Session {
                 paths.extend(d.files());
             }
         }
-        paths.dedup();
+        unique(&mut paths);
         paths
     }
 
@@ -1037,6 +1040,12 @@ fn finish_sink(s: LayerSink) -> LayerData {
         features: s.features.into_iter().map(|f| f.map(FeatureSink::finish)).collect(),
         ..Default::default()
     }
+}
+
+/// Drops repeated names, keeping the first of each in order (a file named by several entries is added once).
+fn unique(names: &mut Vec<String>) {
+    let mut seen = std::collections::HashSet::new();
+    names.retain(|n| seen.insert(n.clone()));
 }
 
 fn empty2(values: &[Vec<Option<f64>>]) -> Vec<Vec<Option<f64>>> {
