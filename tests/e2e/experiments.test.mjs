@@ -175,3 +175,19 @@ test('your folder of images and a .npy of responses: regression in the page equa
     await context.close();
   }
 });
+
+test("the page's tidy CSV of a result is the CLI's scores.csv", { timeout: 5 * 60 * 1000 }, async () => {
+  // In node: export.js needs no page to write the CSV.
+  const { tidyCsv } = await import('../../www/export.js');
+  const spec = preset('random-alexnet-vs-it.json');
+  spec.stimuli = { set: 'kriegeskorte92', limit: 10 };
+  spec.sources = [{ arch: 'alexnet', seed: 0, layers: ['features.2', 'classifier.1'] }];
+  spec.metrics = [{ name: 'rsa', params: { permutations: 20 } }, { name: 'cka' }];
+  spec.targets.push({ arch: 'alexnet', seed: 1, layers: ['features.2'] });
+  const dir = outDir('experiments');
+  writeJson(path.join(dir, 'csv-spec.json'), spec);
+  const native = await runNativeResult(path.join(dir, 'csv-spec.json'), path.join(dir, 'csv-native'));
+  const written = fs.readFileSync(path.join(dir, 'csv-native', 'scores.csv'), 'utf8');
+  assert.equal(tidyCsv(native), written);
+  assert.ok(written.split('\r\n').length > 2 * 4, 'per-subject rows are there');
+});

@@ -115,7 +115,7 @@ impl ExperimentResult {
     }
 
     /// Tidy rows, one per score cell (and subject), the CSV the CLI writes and
-    /// the page downloads: metric, source, source_layer, target, target_layer,
+    /// the page downloads (`www/export.js` writes the same rows): metric, source, source_layer, target, target_layer,
     /// subject, value, p_value.
     pub fn tidy_rows(&self) -> Vec<[String; 8]> {
         let num = |v: Option<f64>| v.map(|v| format!("{v}")).unwrap_or_default();
@@ -125,7 +125,7 @@ impl ExperimentResult {
             for (i, row) in s.values.iter().enumerate() {
                 for (j, v) in row.iter().enumerate() {
                     let p = s.p_values.as_ref().and_then(|p| p[i][j]);
-                    let base = |subject: String, value: Option<f64>| {
+                    let base = |subject: String, value: Option<f64>, p: Option<f64>| {
                         [
                             s.metric.clone(),
                             src.label.clone(),
@@ -137,10 +137,11 @@ impl ExperimentResult {
                             num(p),
                         ]
                     };
-                    rows.push(base(String::new(), *v));
+                    // The cell itself (for several subjects, their mean and its p-value), then each subject.
+                    rows.push(base(String::new(), *v, p));
                     if let Some(per) = &s.per_subject {
                         for (k, name) in tgt.subjects.iter().enumerate() {
-                            rows.push(base(name.clone(), per[i][j][k]));
+                            rows.push(base(name.clone(), per[i][j][k], None));
                         }
                     }
                 }

@@ -76,7 +76,8 @@ pub fn run(spec_path: &Path, out: &Path, site: Option<PathBuf>, quiet: bool) -> 
     };
     let json = serde_json::to_vec_pretty(&result).expect("result serialises");
     write("result.json", json)?;
-    let mut csv = csv::Writer::from_writer(Vec::new());
+    // CRLF line ends (RFC 4180), as the page's download.
+    let mut csv = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
     csv.write_record(TIDY_HEADER).map_err(|e| e.to_string())?;
     for row in result.tidy_rows() {
         csv.write_record(&row).map_err(|e| e.to_string())?;
