@@ -466,6 +466,23 @@ function section(container, heading, className) {
   return s;
 }
 
+/** More layer-by-layer heatmaps than this are folded into a closed <details>. */
+const FOLD_HEATMAPS = 6;
+
+/** A closed <details> in `container`; its plots are resized when it opens (drawn while hidden). */
+function fold(container, summary) {
+  const d = document.createElement('details');
+  d.className = 'idlab-fold';
+  const s = document.createElement('summary');
+  s.textContent = summary;
+  d.append(s);
+  d.addEventListener('toggle', () => {
+    if (d.open) for (const gd of d.querySelectorAll('.js-plotly-plot')) plotly().Plots.resize(gd);
+  });
+  container.append(d);
+  return d;
+}
+
 function isRdmScore(score, get) {
   return ['rdms', 'dataset'].includes(get(score.target).kind);
 }
@@ -505,7 +522,9 @@ export function renderResult(container, result) {
   });
   if (maps.length) {
     const sec = section(container, 'Layer by layer', 'idlab-heatmaps');
-    for (const score of maps) plots.push(scoreHeatmap(sec, score, get, base));
+    // Many tables (a preset scores every source against every target): folded away, one click to open.
+    const host = maps.length > FOLD_HEATMAPS ? fold(sec, `Show all ${maps.length} layer-by-layer heatmaps`) : sec;
+    for (const score of maps) plots.push(scoreHeatmap(host, score, get, base));
   }
 
   if (!plots.length) {

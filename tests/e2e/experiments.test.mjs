@@ -83,6 +83,11 @@ test('preset 1, reduced: identifiability in the browser equals the CLI', { timeo
     // The Mixer target has the very weights of its source: identified with CKA 1 at every layer.
     const mixer = result.identifiability.find((v) => v.metric === 'cka' && v.target === 't4');
     assert.ok(mixer.layers.every((l) => l.correct_won && Math.abs(l.match - 1) < 1e-6), JSON.stringify(mixer.layers));
+    // Fifty tables: the heatmaps are folded away, and open at full width.
+    assert.equal(await page.$eval('#views details.idlab-fold', (d) => d.open), false, 'the heatmaps start folded');
+    await page.click('#views details.idlab-fold > summary');
+    const width = await page.$eval('#views details.idlab-fold .js-plotly-plot', (gd) => gd.getBoundingClientRect().width);
+    assert.ok(width > 400, `an opened heatmap is drawn wide (${width} px)`);
     const verdicts = await page.$$eval('#views figure figcaption, #views p', (els) => els.map((e) => e.textContent).join('\n'));
     assert.match(verdicts, /correct architecture \(mixer_b16_224\) won at 2 of 2 target layers/);
   } finally {
