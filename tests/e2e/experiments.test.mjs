@@ -196,3 +196,29 @@ test("the page's tidy CSV of a result is the CLI's scores.csv", { timeout: 5 * 6
   assert.equal(tidyCsv(native), written);
   assert.ok(written.split('\r\n').length > 2 * 4, 'per-subject rows are there');
 });
+
+test('a .zip of images in the page: unpacked by the core, in natural order, and run', { timeout: 5 * 60 * 1000 }, async () => {
+  const zip = path.join(ROOT, 'tests/fixtures/data/images.zip'); // 3 PNGs, a __MACOSX entry and a text file
+  const expected = JSON.parse(fs.readFileSync(path.join(ROOT, 'tests/fixtures/data/expected.json'), 'utf8'))['images.zip'].paths;
+  const { page, context, problems } = await openFormReady(env.browser, env.server.url);
+  try {
+    await page.setInputFiles('#upload-images', zip);
+    await page.waitForFunction(() => document.querySelectorAll('#thumbs img').length > 0);
+    const names = await page.$$eval('#thumbs figcaption', (els) => els.map((e) => e.textContent));
+    assert.deepEqual(names, expected, 'the images, in the order the CLI reads them');
+    assert.match(await page.textContent('#images-info'), /3 images from images\.zip/);
+    const spec = JSON.parse(await page.inputValue('#spec'));
+    assert.deepEqual(spec.stimuli, { set: 'upload', folder: 'images.zip' });
+    assert.equal(await page.inputValue('#stimulus-set'), 'upload', 'the form shows your images as the stimuli');
+    spec.sources[0].layers = ['features.2'];
+    spec.targets[0].layers = ['features.2'];
+    await typeSpec(page, spec);
+    await page.click('#run');
+    const result = await waitForResult(page, 3 * 60 * 1000);
+    assert.deepEqual(result.stimuli, expected);
+    assert.equal(await visibleError(page), null);
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+  }
+});
