@@ -203,7 +203,11 @@ pub struct Session {
 }
 
 fn sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    hex(&Sha256::digest(bytes))
+}
+
+fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl Session {
@@ -259,7 +263,7 @@ impl Session {
                 role: "stimulus",
                 name: format!("{} ({} generated images)", spec.stimuli.set, images.len()),
                 bytes: images.iter().map(|i| i.as_raw().len()).sum(),
-                sha256: h.finalize().iter().map(|b| format!("{b:02x}")).collect(),
+                sha256: hex(&h.finalize()),
             });
         }
         let n_entries = entries.len();
@@ -491,20 +495,11 @@ impl Session {
     /// Decodes, resizes and crops the next stimulus. `name` is used in errors
     /// and, for an upload, is the stimulus' name (responses are matched to it).
     pub fn add_stimulus(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
-        if self.set.origin == sets::Origin::Upload {
-            if self.steps_done > 0 {
-                return Err(Error::State("stimuli must be added before the run starts".into()));
-            }
-            let mut img = decode_rgb(name, bytes)?;
-            self.inputs.push(Input { role: "stimulus", name: name.into(), bytes: bytes.len(), sha256: sha256(bytes) });
-            if let Some(size) = self.size()? {
-                img = resize_crop(&img, size);
-            }
-            self.images.push(img);
-            self.set.names.push(name.into());
-            return Ok(());
+        let upload = self.set.origin == sets::Origin::Upload;
+        if upload && self.steps_done > 0 {
+            return Err(Error::State("stimuli must be added before the run starts".into()));
         }
-        if self.images.len() == self.n() {
+        if !upload && self.images.len() == self.n() {
             return Err(Error::State(format!("all {} stimuli were already added", self.n())));
         }
         let mut img = decode_rgb(name, bytes)?;
@@ -516,6 +511,10 @@ impl Session {
             Some(size) => resize_crop(&img, size),
             None => img,
         });
+        if upload {
+            // An upload's names arrive with its images.
+            self.set.names.push(name.into());
+        }
         Ok(())
     }
 
@@ -723,7 +722,7 @@ impl Session {
         match &mut entry.kind {
             Kind::Responses { matrix, .. } => {
                 let y = matrix.take().expect("checked by ready()");
-                let y = match entry.subsample.map(|s| subsample_columns(y.ncols(), SubsampleSize::Fraction(s.fraction), s.seed)).transpose()? {
+                let y = match entry.kept_columns(y.ncols())? {
                     Some(cols) => y.select_columns(cols.iter()),
                     None => y,
                 };
