@@ -277,3 +277,48 @@ fn files_named_twice_are_asked_for_once() {
     assert_eq!(s.dataset_paths().len(), 9, "{:?}", s.dataset_paths());
     assert_eq!(s.data_files(), ["v4.npz"]);
 }
+
+/// Preset 4 (convolution vs attention), reduced: the class comparison is the
+/// score tables' best per architecture, the target's own architecture left
+/// out, and Welch's test on the two classes.
+#[test]
+fn preset_4_compares_classes_from_the_score_tables() {
+    let mut spec: Value = serde_json::from_slice(&std::fs::read(site().join("presets/convolution-vs-attention.json")).unwrap()).unwrap();
+    spec["stimuli"]["limit"] = json!(6);
+    spec["targets"] = json!([
+        {"arch": "vgg13", "seed": 1, "layers": ["classifier.0", "classifier.3"]},
+        {"arch": "vit_b_32", "seed": 1, "layers": ["encoder.layers.encoder_layer_11"]}
+    ]);
+    spec["sources"] = json!([
+        {"arch": "alexnet", "seed": 0, "layers": ["classifier.1", "classifier.4"]},
+        {"arch": "vgg11", "seed": 0, "layers": ["classifier.0"]},
+        {"arch": "resnet18", "seed": 0, "layers": ["layer4.1", "avgpool"]},
+        {"arch": "vgg13", "seed": 0, "layers": ["classifier.0"]},
+        {"arch": "vit_b_32", "seed": 0, "layers": ["encoder.layers.encoder_layer_10", "encoder.layers.encoder_layer_11"]},
+        {"arch": "vit_b_16", "seed": 0, "layers": ["encoder.layers.encoder_layer_11"]}
+    ]);
+    let r = run(&spec, &[]);
+    assert_eq!(r.class_comparison.len(), 2, "one comparison per model target");
+    let best = |s: &str, t: &str, j: usize| {
+        r.values("cka", s, t).unwrap().iter().map(|row| row[j].unwrap()).fold(f64::NEG_INFINITY, f64::max)
+    };
+    // VGG13 target: vgg13 seed 0 (s3) is left out; three convolutional and two attention architectures remain.
+    let c = &r.class_comparison[0];
+    assert_eq!((c.target.as_str(), c.excluded_arch.as_deref(), c.alpha), ("t0", Some("vgg13"), 0.01));
+    for (j, layer) in c.layers.iter().enumerate() {
+        // In the comparison's (alphabetical) order: alexnet, resnet18, vgg11.
+        let conv: Vec<f64> = ["s0", "s2", "s1"].iter().map(|s| best(s, "t0", j)).collect();
+        let attn: Vec<f64> = ["s4", "s5"].iter().map(|s| best(s, "t0", j)).collect();
+        assert_eq!(layer.groups[0].best_per_arch.keys().collect::<Vec<_>>(), ["alexnet", "resnet18", "vgg11"]);
+        assert_eq!(layer.groups[0].best_per_arch["resnet18"], conv[1]);
+        let w = idlab::stats::welch::welch_t_test(&conv, &attn).unwrap();
+        assert_eq!((layer.t, layer.p_value), (Some(w.value), Some(w.p_value)));
+        assert_eq!(layer.significant, w.p_value < 0.01);
+        let mean = conv.iter().sum::<f64>() / 3.0;
+        close(layer.groups[0].mean.unwrap(), mean, "class mean");
+    }
+    // ViT-B/32 target: only ViT-B/16 is left in the attention class, so there is no test, and the note says why.
+    let v = &r.class_comparison[1].layers[0];
+    assert_eq!((v.groups[1].n, v.t, v.significant), (1, None, false));
+    assert!(v.note.as_deref().unwrap().contains("at least 2 values"), "{:?}", v.note);
+}

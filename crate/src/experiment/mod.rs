@@ -1,6 +1,7 @@
 //! Where stimuli, models, sinks and metrics meet: the spec, the stepwise run
 //! and the result document.
 
+pub mod classes;
 pub mod datasets;
 mod result;
 mod session;

@@ -1,5 +1,6 @@
 //! The result document: numbers plus everything needed to know where they came from.
 
+use super::classes::ClassComparison;
 use super::spec::Spec;
 use serde::Serialize;
 
@@ -103,6 +104,10 @@ pub struct ExperimentResult {
     pub scores: Vec<Score>,
     pub noise_ceilings: Vec<Ceiling>,
     pub identifiability: Vec<Identifiability>,
+    /// The spec's `classes`: per metric and model target, the two classes of
+    /// source architectures compared layer by layer.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub class_comparison: Vec<ClassComparison>,
     /// Scores that could not be computed, and why.
     pub warnings: Vec<String>,
     /// Wall-clock seconds of the run (set by the front door, which owns the clock).
@@ -186,6 +191,19 @@ impl ExperimentResult {
                 label(&v.target),
                 label(&v.correct_source),
                 v.layers.len()
+            ));
+        }
+        for c in &self.class_comparison {
+            let sig = c.layers.iter().filter(|l| l.significant).count();
+            let names: Vec<&str> = c.layers.first().map(|l| l.groups.iter().map(|g| g.name.as_str()).collect()).unwrap_or_default();
+            line(format!(
+                "{} on {}: {} vs {} differ (Welch, p < {}) at {sig} of {} target layers",
+                c.metric,
+                self.model(&c.target).map_or(c.target.as_str(), |m| m.label.as_str()),
+                names.first().unwrap_or(&"?"),
+                names.get(1).unwrap_or(&"?"),
+                c.alpha,
+                c.layers.len()
             ));
         }
         for c in &self.noise_ceilings {

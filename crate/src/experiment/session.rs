@@ -8,6 +8,7 @@
 //! scored layer by layer against every target, and is dropped, so memory
 //! holds the targets plus one source.
 
+use super::classes::{compare_classes, ClassComparison, SourceTable};
 use super::datasets::{self, Dataset};
 use super::result::{Ceiling, ExperimentResult, Identifiability, Input, LayerVerdict, ModelInfo, Score};
 use super::spec::{ModelRef, ModelSpec, NormOverride, Spec, UnitSubsample};
@@ -198,6 +199,7 @@ pub struct Session {
     score_index: HashMap<(usize, usize, usize), usize>,
     ceilings: Vec<Ceiling>,
     identifiability: Vec<Identifiability>,
+    class_comparison: Vec<ClassComparison>,
     inputs: Vec<Input>,
     warnings: Vec<String>,
 }
@@ -282,6 +284,7 @@ impl Session {
             score_index: HashMap::new(),
             ceilings: Vec::new(),
             identifiability: Vec::new(),
+            class_comparison: Vec::new(),
             inputs,
             warnings: Vec::new(),
         };
@@ -850,6 +853,9 @@ impl Session {
                 if let Some(v) = self.verdicts(k, t) {
                     self.identifiability.push(v);
                 }
+                if let Some(c) = self.class_comparison(k, t) {
+                    self.class_comparison.push(c);
+                }
             }
         }
         self.data.iter_mut().for_each(|d| *d = None);
@@ -899,6 +905,34 @@ impl Session {
             target: self.entries[t].id.clone(),
             correct_source: sources[correct].id.clone(),
             layers,
+        })
+    }
+
+    /// The spec's `classes` on model target t under metric k.
+    fn class_comparison(&self, k: usize, t: usize) -> Option<ClassComparison> {
+        let spec = self.spec.classes.as_ref()?;
+        let groups = spec.resolve().ok()?; // checked by Spec::validate
+        let target_arch = match &self.entries[t].kind {
+            Kind::Zoo { arch, .. } => Some(*arch),
+            Kind::Onnx { .. } => None,
+            _ => return None,
+        };
+        let n_targets = self.spec.targets.len();
+        let sources: Vec<SourceTable> = self.entries[n_targets..]
+            .iter()
+            .enumerate()
+            .filter_map(|(s, e)| {
+                let Kind::Zoo { arch, .. } = &e.kind else { return None };
+                let &i = self.score_index.get(&(k, s, t))?;
+                Some(SourceTable { arch: *arch, values: &self.scores[i].values })
+            })
+            .collect();
+        Some(ClassComparison {
+            metric: self.spec.metrics[k].name.clone(),
+            target: self.entries[t].id.clone(),
+            excluded_arch: target_arch.map(|a| a.name().to_string()),
+            alpha: spec.alpha(),
+            layers: compare_classes(&groups, spec.alpha(), target_arch, &self.entries[t].layer_names(), &sources, true),
         })
     }
 
@@ -965,6 +999,7 @@ impl Session {
             scores: self.scores.clone(),
             noise_ceilings: self.ceilings.clone(),
             identifiability: self.identifiability.clone(),
+            class_comparison: self.class_comparison.clone(),
             warnings: self.warnings.clone(),
             seconds,
         })

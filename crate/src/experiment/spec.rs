@@ -1,6 +1,7 @@
 //! The versioned experiment spec: the only thing that crosses from the page to
 //! the worker and from the CLI to the core. Results carry the spec they came from.
 
+use super::classes::ClassesSpec;
 use crate::error::{Error, Result};
 use crate::metrics::registry::{MetricName, MetricParams};
 use crate::stimuli::{sets, Channels, Preprocess};
@@ -38,6 +39,10 @@ pub struct Spec {
     pub layers: Option<Vec<String>>,
     /// The scores to compute for every source layer x target layer.
     pub metrics: Vec<MetricSpec>,
+    /// Compare two classes of source architectures on every model target,
+    /// layer by layer (see [`super::classes`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classes: Option<ClassesSpec>,
 }
 
 /// A metric and its parameters (the defaults of [`MetricParams`] where absent).
@@ -375,6 +380,12 @@ impl Spec {
                     }
                     _ => {}
                 }
+            }
+        }
+        if let Some(c) = &self.classes {
+            c.resolve()?;
+            if !self.targets.iter().any(|t| matches!(t.resolve(), Ok(ModelRef::Zoo { .. } | ModelRef::Onnx { .. }))) {
+                return Err(Error::Spec("classes compares sources on model targets; the spec has none".into()));
             }
         }
         Ok(())
