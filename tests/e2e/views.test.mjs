@@ -426,6 +426,55 @@ test('a result with nothing to compare across layers, and one with only scores',
   assert.doesNotMatch(out.report, /Identifiability/);
 });
 
+test('classes: each class\'s mean ± sd and architectures per target layer, the Welch test marked', async () => {
+  const out = await page.evaluate(async (fixture) => {
+    const box = document.createElement('div');
+    document.body.append(box);
+    const group = (name, best) => {
+      const v = Object.values(best);
+      const mean = v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
+      const sd = v.length > 1 ? Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (v.length - 1)) : null;
+      return { name, best_per_arch: best, n: v.length, mean, sd };
+    };
+    const result = {
+      ...fixture,
+      identifiability: [],
+      scores: [],
+      class_comparison: [{
+        metric: 'cka', target: 't1', excluded_arch: 'vgg11', alpha: 0.01,
+        layers: [
+          { layer: 'features.2', groups: [group('convolution', { alexnet: 0.9, resnet18: 0.8 }), group('attention', { vit_b_32: 0.2, vit_b_16: 0.3 })], t: 9.9, df: 2, p_value: 0.005, significant: true },
+          { layer: 'features.5', groups: [group('convolution', { alexnet: 0.5, resnet18: 0.6 }), group('attention', { vit_b_32: 0.55, vit_b_16: 0.5 })], t: 0.5, df: 2, p_value: 0.6, significant: false },
+          { layer: 'features.10', groups: [group('convolution', { alexnet: 0.5, resnet18: 0.6 }), group('attention', { vit_b_32: 0.4 })], t: null, df: null, p_value: null, significant: false, note: "Welch's t-test needs at least 2 values in group b, got 1" },
+        ],
+      }],
+    };
+    const plots = await window.views.renderResult(box, result);
+    const gd = box.querySelector('figure[data-kind="classes"] .js-plotly-plot');
+    const marks = gd.data.find((t) => t.name === 'Welch test').text;
+    const means = gd.data.filter((t) => /mean ± sd/.test(t.name)).map((t) => ({ name: t.name, y: t.y, sd: t.error_y.array }));
+    const points = gd.data.filter((t) => /architectures$/.test(t.name)).map((t) => t.text.length);
+    window.Plotly.Fx.hover(gd, [{ curveNumber: gd.data.findIndex((t) => t.name === 'Welch test'), pointNumber: 2 }]);
+    await new Promise((r) => setTimeout(r, 50));
+    const tip = [...gd.querySelectorAll('.hoverlayer .hovertext')].map((n) => n.textContent).join(' | ');
+    const text = box.querySelector('.idlab-classes .idlab-verdict').textContent;
+    const caption = box.querySelector('figure[data-kind="classes"] figcaption').textContent;
+    box.remove();
+    return { plots: plots.length, marks, means, points, tip, text, caption };
+  }, FIXTURE);
+  assert.equal(out.plots, 1);
+  assert.deepEqual(out.marks, ['★', 'n.s.', '–']);
+  assert.equal(out.means[0].name, 'convolution mean ± sd');
+  assert.deepEqual(out.means[0].y.map((v) => +v.toFixed(4)), [0.85, 0.55, 0.55]);
+  assert.equal(+out.means[1].sd[0].toFixed(4), 0.0707);
+  assert.equal(out.means[1].sd[2], 0, 'no sd with one architecture (drawn as none)');
+  assert.deepEqual(out.points, [6, 5], 'one point per architecture and layer');
+  assert.match(out.tip, /at least 2 values/);
+  assert.match(out.text, /Convolution and attention differ \(Welch's t-test, p < 0.01\) at 1 of 3 layers of vgg11 seed 1; vgg11, the target's own architecture, is left out/);
+  assert.match(out.caption, /n\.s\.: not significant/);
+  assert.deepEqual(problems, []);
+});
+
 test('rendering again replaces the plots; nothing went wrong in the page', async () => {
   const n = await page.evaluate(async () => {
     const plots = await window.views.renderResult(document.getElementById('views'), window.result);
