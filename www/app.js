@@ -242,11 +242,12 @@ function run(spec) {
     }
     if (!models[m.onnx]) models[m.onnx] = file.bytes.slice(0);
   }
-  // And the user's images, when the spec's stimuli are an upload.
+  // And the user's images, when one of the spec's stimulus sets is an upload.
   let stimuli = [];
-  if (spec.stimuli && spec.stimuli.set === 'upload') {
-    if (!userStimuli || userStimuli.folder !== spec.stimuli.folder) {
-      return refuse(`The spec's stimuli are your images (${spec.stimuli.folder}), which this page does not have: ` +
+  const upload = [spec.stimuli, ...(Array.isArray(spec.more_stimuli) ? spec.more_stimuli : [])].find((s) => s && s.set === 'upload');
+  if (upload) {
+    if (!userStimuli || userStimuli.folder !== upload.folder) {
+      return refuse(`The spec's stimuli are your images (${upload.folder}), which this page does not have: ` +
         'add that folder or .zip under "Your data" first.');
     }
     stimuli = userStimuli.files.map((f) => ({ name: f.name, bytes: f.bytes.slice(0) }));
@@ -1050,6 +1051,7 @@ async function takeImages(files, folderName) {
     option.textContent = `your images: ${folder} (${entries.length})`;
     ui.stimulusSet.value = 'upload';
     if (formView(formSpec)) onFormEdit();
+    else if (Array.isArray((formSpec || defaultSpec).more_stimuli)) addUploadSet(folder);
     else setSpecStimuli({ set: 'upload', folder });
   } catch (err) {
     ui.imagesInfo.textContent = '';
@@ -1064,6 +1066,20 @@ function setSpecStimuli(stimuli) {
   formSpec = spec;
   syncFormFromSpec(spec);
   updateLink(spec);
+}
+
+/** A spec over several stimulus sets (preset 3) takes the user's images as one more set, replacing an earlier upload. */
+function addUploadSet(folder) {
+  const base = formSpec || defaultSpec;
+  const more = base.more_stimuli.filter((s) => s.set !== 'upload');
+  const spec = base.stimuli?.set === 'upload'
+    ? { ...base, stimuli: { set: 'upload', folder }, more_stimuli: more }
+    : { ...base, more_stimuli: [...more, { set: 'upload', folder }] };
+  ui.spec.value = JSON.stringify(spec, null, 2);
+  formSpec = spec;
+  syncFormFromSpec(spec);
+  updateLink(spec);
+  setFormNote(`Your images (${folder}) are one more stimulus set of this experiment.`, 'info');
 }
 
 function showThumbs() {

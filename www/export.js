@@ -8,7 +8,13 @@
 
 import { verdict, metricName } from './views.js';
 
-export const CSV_HEADER = ['metric', 'source', 'source_layer', 'target', 'target_layer', 'subject', 'value', 'p_value'];
+export const CSV_HEADER = ['metric', 'source', 'source_layer', 'target', 'target_layer', 'subject', 'value', 'p_value', 'stimuli'];
+
+/** A stimulus set's display name: its `set`, with an upload's folder in brackets (as the core's). */
+function setLabel(stimuli) {
+  if (!stimuli) return '';
+  return stimuli.folder ? `${stimuli.set} (${stimuli.folder})` : String(stimuli.set ?? '');
+}
 
 /** One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break; null is empty. */
 export function csvField(v) {
@@ -34,7 +40,7 @@ function label(m) {
 }
 
 /**
- * The scores as tidy CSV: header metric,source,source_layer,target,target_layer,subject,value,p_value
+ * The scores as tidy CSV: header metric,source,source_layer,target,target_layer,subject,value,p_value,stimuli
  * and one row per cell of every score (subject empty: the score itself, for RDM targets the mean
  * over subjects), plus, where the score has per_subject values, one row per subject of that cell
  * (subject named, p_value empty: p-values are per cell). source and target are the models'
@@ -47,16 +53,17 @@ export function tidyCsv(result) {
     const src = get(score.source);
     const tgt = get(score.target);
     const subjects = tgt.subjects ?? [];
+    const set = Number.isInteger(score.set) ? (result.stimulus_sets?.[score.set]?.name ?? String(score.set)) : setLabel(result.spec?.stimuli);
     (score.values ?? []).forEach((row, i) => {
       const sl = src.layers?.[i] ?? String(i);
       row.forEach((value, j) => {
         const tl = tgt.layers?.[j] ?? String(j);
         const p = score.p_values?.[i]?.[j] ?? null;
-        lines.push(csvLine([score.metric, label(src), sl, label(tgt), tl, null, value, p]));
+        lines.push(csvLine([score.metric, label(src), sl, label(tgt), tl, null, value, p, set]));
         const per = score.per_subject?.[i]?.[j];
         if (Array.isArray(per)) {
           per.forEach((v, k) => {
-            lines.push(csvLine([score.metric, label(src), sl, label(tgt), tl, subjects[k] ?? String(k), v, null]));
+            lines.push(csvLine([score.metric, label(src), sl, label(tgt), tl, subjects[k] ?? String(k), v, null, set]));
           });
         }
       });

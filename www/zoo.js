@@ -206,13 +206,23 @@ function describeInput(entry) {
   return `${i.size} px, mean ${r(i.mean)}, std ${r(i.std)}`;
 }
 
-/** Number of images a spec uses (its limit, or the whole set). */
-export function specImages(spec) {
-  const stimuli = (spec && spec.stimuli) || {};
+/** Number of images a stimulus set uses (its limit, or the whole set). */
+function setImages(stimuli) {
   const all = setSize(stimuli);
   const limit = Number.isInteger(stimuli.limit) ? stimuli.limit : undefined;
   if (all === undefined) return limit;
   return limit === undefined ? all : Math.min(limit, all);
+}
+
+/**
+ * Number of images a spec's models hold at once: its set's, or, over several sets
+ * (`more_stimuli`, run one after the other), the largest.
+ */
+export function specImages(spec) {
+  const sets = [(spec && spec.stimuli) || {}, ...(spec && Array.isArray(spec.more_stimuli) ? spec.more_stimuli : [])];
+  const counts = sets.map((s) => setImages(s || {}));
+  if (counts.some((n) => n === undefined)) return counts[0];
+  return Math.max(...counts);
 }
 
 /**

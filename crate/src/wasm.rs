@@ -2,7 +2,7 @@
 //! Errors become JS `Error`s with the core's message; a panic (which aborts
 //! the module) leaves its message in [`last_panic`] and on the console.
 
-use crate::experiment::{Session as CoreSession, Spec};
+use crate::experiment::{Experiment as CoreSession, Spec};
 use std::sync::Mutex;
 use wasm_bindgen::prelude::*;
 
@@ -77,7 +77,7 @@ impl Session {
 
     /// Paths, relative to the site root, of the stimuli to fetch and add in order.
     pub fn stimulus_urls(&self) -> Vec<String> {
-        self.inner.stimulus_paths().to_vec()
+        self.inner.stimulus_paths()
     }
 
     /// The user-model files (`onnx` values) the spec names, to add with `add_model`.

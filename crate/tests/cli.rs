@@ -47,7 +47,8 @@ fn run_writes_json_and_csv_matching_the_fixture() {
     // Tidy CSV: a header and one row per layer pair.
     let csv = std::fs::read_to_string(out.join("scores.csv")).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines[0], "metric,source,source_layer,target,target_layer,subject,value,p_value");
+    assert_eq!(lines[0], "metric,source,source_layer,target,target_layer,subject,value,p_value,stimuli");
+    assert!(lines[1].ends_with(",kriegeskorte92"), "the stimulus set is named on every row: {}", lines[1]);
     assert_eq!(lines.len(), 1 + 10 * 10, "header + 10 x 10 layer pairs");
     assert!(lines[1].starts_with("cka,alexnet seed 0,features.0,alexnet seed 1,features.0,,"), "{}", lines[1]);
     let report = std::fs::read_to_string(out.join("report.txt")).unwrap();

@@ -5,7 +5,7 @@
 //! stimulus name.
 #![cfg(not(target_arch = "wasm32"))]
 
-use idlab::experiment::{ExperimentResult, Session, Spec};
+use idlab::experiment::{Experiment, ExperimentResult, Session, Spec};
 use idlab::metrics::{cka, regression, rsa};
 use idlab::runtime::Recorder;
 use idlab::stimuli::{decode_rgb, resize_crop};
@@ -321,4 +321,81 @@ fn preset_4_compares_classes_from_the_score_tables() {
     let v = &r.class_comparison[1].layers[0];
     assert_eq!((v.groups[1].n, v.t, v.significant), (1, None, false));
     assert!(v.note.as_deref().unwrap().contains("at least 2 values"), "{:?}", v.note);
+}
+
+/// Runs a spec over all its stimulus sets, adding `upload` as the user's images.
+fn run_sets(spec: &Value, upload: &[(&str, Vec<u8>)]) -> ExperimentResult {
+    let mut x = Experiment::new(Spec::from_json(&spec.to_string()).unwrap()).unwrap();
+    for (name, bytes) in upload {
+        x.add_stimulus(name, bytes).unwrap();
+    }
+    for p in x.stimulus_paths() {
+        x.add_stimulus(&p, &std::fs::read(site().join(&p)).unwrap()).unwrap();
+    }
+    let mut last = None;
+    while !x.is_done() {
+        last = Some(x.step().unwrap());
+    }
+    let last = last.unwrap();
+    assert_eq!((last.stage, last.done, last.images_done), ("done", last.total, last.images_total), "progress counts every set");
+    let r = x.result("native", 0.0).unwrap();
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    r
+}
+
+/// Preset 3 (which stimuli identify), reduced: the experiment runs once per
+/// stimulus set, each set's scores equal a run on that set alone, and the
+/// summary per set is the identifiability entries' mean index and wins.
+#[test]
+fn preset_3_runs_once_per_stimulus_set() {
+    let mut spec: Value = serde_json::from_slice(&std::fs::read(site().join("presets/which-stimuli-identify.json")).unwrap()).unwrap();
+    spec["stimuli"]["limit"] = json!(5);
+    spec["more_stimuli"] = json!([{"set": "textures", "count": 5, "seed": 3}, {"set": "upload", "folder": "mine"}]);
+    spec["sources"] = json!([
+        {"arch": "alexnet", "seed": 0, "layers": ["classifier.1", "classifier.4"]},
+        {"arch": "vit_b_32", "seed": 0, "layers": ["encoder.layers.encoder_layer_11"]}
+    ]);
+    spec["targets"] = json!([
+        {"arch": "alexnet", "seed": 1, "layers": ["classifier.4"]},
+        {"arch": "vit_b_32", "seed": 1, "layers": ["encoder.layers.encoder_layer_10", "encoder.layers.encoder_layer_11"]}
+    ]);
+    // The user's images: four photographs under other names, so that they route to the upload set.
+    let photo = |i: usize| std::fs::read(site().join(format!("data/kriegeskorte92/images/{:03}.png", 80 + i))).unwrap();
+    let upload: Vec<(String, Vec<u8>)> = (0..4).map(|i| (format!("mine-{i}.png"), photo(i))).collect();
+    let upload_refs: Vec<(&str, Vec<u8>)> = upload.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
+    let r = run_sets(&spec, &upload_refs);
+    let names: Vec<(&str, usize)> = r.stimulus_sets.iter().map(|s| (s.name.as_str(), s.n_stimuli)).collect();
+    assert_eq!(names, [("kriegeskorte92", 5), ("textures", 5), ("upload (mine)", 4)]);
+    assert_eq!(r.stimulus_sets[2].stimuli, ["mine-0.png", "mine-1.png", "mine-2.png", "mine-3.png"]);
+    assert_eq!(r.scores.len(), 3 * 2 * 2, "sets x sources x targets");
+    assert_eq!(r.identifiability.len(), 3 * 2);
+    // Each set's scores are those of a run on that set alone.
+    let mut textures = spec.clone();
+    textures["stimuli"] = json!({"set": "textures", "count": 5, "seed": 3});
+    textures.as_object_mut().unwrap().remove("more_stimuli");
+    let alone = run(&textures, &[]);
+    for s in r.scores.iter().filter(|s| s.set == Some(1)) {
+        assert_eq!(Some(&s.values), alone.values(&s.metric, &s.source, &s.target), "{} {}", s.source, s.target);
+    }
+    let by_set = |i: usize| r.scores.iter().find(|s| s.set == Some(i) && s.source == "s0" && s.target == "t0").unwrap().values[1][0];
+    assert_ne!(by_set(0), by_set(1), "the sets give different scores");
+    // The summary per set: the mean index over target layers, and the wins.
+    assert_eq!(r.by_stimuli.len(), 6);
+    for b in &r.by_stimuli {
+        let v = r.identifiability.iter().find(|v| v.set == Some(b.set) && v.target == b.target && v.metric == b.metric).unwrap();
+        let idx: Vec<f64> = v.layers.iter().filter_map(|l| l.index).collect();
+        close(b.mean_index.unwrap(), idx.iter().sum::<f64>() / idx.len() as f64, "mean index");
+        assert_eq!((b.correct_won, b.layers), (v.layers.iter().filter(|l| l.correct_won).count(), v.layers.len()));
+        assert_eq!(b.stimuli, r.stimulus_sets[b.set].name);
+    }
+    // Recorded data belongs to one set: refused with more_stimuli.
+    let mut bad = spec.clone();
+    bad["targets"] = json!([{"dataset": "kriegeskorte92/monkey-it"}]);
+    bad["metrics"] = json!([{"name": "rsa"}]);
+    let e = Experiment::new(Spec::from_json(&bad.to_string()).unwrap()).err().unwrap().to_string();
+    assert!(e.contains("targets[0]: recorded data belongs to one stimulus set"), "{e}");
+    bad = spec.clone();
+    bad["more_stimuli"][0] = json!({"set": "textures", "count": 2});
+    let e = Spec::from_json(&bad.to_string()).unwrap_err().to_string();
+    assert!(e.contains("more_stimuli[0]: the metrics need at least 3 stimuli"), "{e}");
 }

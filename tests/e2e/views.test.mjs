@@ -318,17 +318,18 @@ function parseCsv(text) {
 test('tidy CSV: one row per cell and per subject, RFC 4180 quoting', async () => {
   const csv = await page.evaluate(() => window.exporter.tidyCsv(window.result));
   const rows = parseCsv(csv);
-  assert.deepEqual(rows[0], ['metric', 'source', 'source_layer', 'target', 'target_layer', 'subject', 'value', 'p_value']);
+  assert.deepEqual(rows[0], ['metric', 'source', 'source_layer', 'target', 'target_layer', 'subject', 'value', 'p_value', 'stimuli']);
   // CKA cells: 3x3 + 4x3 + 3x4 + 4x4 = 49; RSA cells: 3 + 4 = 7, each with 4 subject rows.
   assert.equal(rows.length - 1, 49 + 7 + 7 * 4);
-  assert.ok(rows.every((r) => r.length === 8), 'eight fields in every row');
+  assert.ok(rows.every((r) => r.length === 9), 'nine fields in every row');
+  assert.ok(rows.slice(1).every((r) => r[8] === 'kriegeskorte92'), 'the stimulus set on every row');
   assert.ok(csv.includes('"human IT, ""fMRI"""'), 'the label with a comma and quotes is quoted');
   const it = rows.filter((r) => r[3] === 'human IT, "fMRI"');
   assert.equal(it.length, 35, 'the quoted field survives a round trip');
-  assert.deepEqual(it[0], ['rsa', 'alexnet seed 0', 'features.2', 'human IT, "fMRI"', 'human IT', '', '0.11', '0.03']);
-  assert.deepEqual(it[1], ['rsa', 'alexnet seed 0', 'features.2', 'human IT, "fMRI"', 'human IT', 'BE', '0.1', '']);
+  assert.deepEqual(it[0], ['rsa', 'alexnet seed 0', 'features.2', 'human IT, "fMRI"', 'human IT', '', '0.11', '0.03', 'kriegeskorte92']);
+  assert.deepEqual(it[1], ['rsa', 'alexnet seed 0', 'features.2', 'human IT, "fMRI"', 'human IT', 'BE', '0.1', '', 'kriegeskorte92']);
   const nul = rows.find((r) => r[1] === 'vgg11 seed 0' && r[2] === 'features.10' && r[3] === 'alexnet seed 1' && r[4] === 'features.5');
-  assert.deepEqual(nul, ['cka', 'vgg11 seed 0', 'features.10', 'alexnet seed 1', 'features.5', '', '', ''], 'null: an empty value');
+  assert.deepEqual(nul, ['cka', 'vgg11 seed 0', 'features.10', 'alexnet seed 1', 'features.5', '', '', '', 'kriegeskorte92'], 'null: an empty value');
   const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#exports button[data-export="csv"]')]);
   assert.match(dl.suggestedFilename(), /\.csv$/);
   assert.equal(fs.readFileSync(await dl.path(), 'utf8'), csv, 'the CSV button downloads the same text');
@@ -422,7 +423,7 @@ test('a result with nothing to compare across layers, and one with only scores',
   assert.match(out.empty.text, /nothing to plot/);
   assert.equal(out.plots, 2);
   assert.deepEqual(out.kinds, ['heatmap', 'heatmap']);
-  assert.equal(out.csv, 'metric,source,source_layer,target,target_layer,subject,value,p_value\r\ncka,a,fc,b,fc,,,\r\n');
+  assert.equal(out.csv, 'metric,source,source_layer,target,target_layer,subject,value,p_value,stimuli\r\ncka,a,fc,b,fc,,,,kriegeskorte92\r\n');
   assert.doesNotMatch(out.report, /Identifiability/);
 });
 

@@ -122,6 +122,9 @@ pub struct ClassComparison {
     pub excluded_arch: Option<String>,
     pub alpha: f64,
     pub layers: Vec<ClassLayer>,
+    /// The stimulus set (index into the result's `stimulus_sets`) when there are several.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set: Option<usize>,
 }
 
 /// Best per architecture, group statistics and the test, for each of `n_layers` target layers.

@@ -5,8 +5,10 @@ pub mod classes;
 pub mod datasets;
 mod result;
 mod session;
+mod sets;
 mod spec;
 
 pub use result::{ExperimentResult, Score, ModelInfo, TIDY_HEADER};
 pub use session::{Progress, Session};
+pub use sets::Experiment;
 pub use spec::{MetricSpec, ModelRef, ModelSpec, NormOverride, Spec, StimuliSpec, UnitSubsample, EXPERIMENT_METRICS, SPEC_VERSION};

@@ -43,6 +43,9 @@ pub struct Score {
     /// RSA with permutations: the Mantel test's p-value per cell.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub p_values: Option<Vec<Vec<Option<f64>>>>,
+    /// The stimulus set (index into the result's `stimulus_sets`) when there are several.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set: Option<usize>,
 }
 
 /// Nili et al. (2014) noise ceiling of an RDM target with several subjects.
@@ -52,6 +55,9 @@ pub struct Ceiling {
     pub target: String,
     pub lower: f64,
     pub upper: f64,
+    /// The stimulus set (index into the result's `stimulus_sets`) when there are several.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set: Option<usize>,
 }
 
 /// Per target layer: did the source of the target's architecture score best?
@@ -78,6 +84,33 @@ pub struct Identifiability {
     /// The source with the target's architecture.
     pub correct_source: String,
     pub layers: Vec<LayerVerdict>,
+    /// The stimulus set (index into the result's `stimulus_sets`) when there are several.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set: Option<usize>,
+}
+
+/// One stimulus set of a run over several.
+#[derive(Clone, Debug, Serialize)]
+pub struct StimulusSet {
+    pub index: usize,
+    /// The set's name (and an upload's folder).
+    pub name: String,
+    pub n_stimuli: usize,
+    pub stimuli: Vec<String>,
+}
+
+/// Identifiability of one metric and target on one stimulus set, over the target's layers.
+#[derive(Clone, Debug, Serialize)]
+pub struct SetIdentifiability {
+    pub set: usize,
+    pub stimuli: String,
+    pub metric: String,
+    pub target: String,
+    /// The mean identifiability index over target layers (null when none is defined).
+    pub mean_index: Option<f64>,
+    /// Target layers at which the correct source scored best, of `layers`.
+    pub correct_won: usize,
+    pub layers: usize,
 }
 
 /// One input's content hash, so a result says exactly what it was computed on.
@@ -108,6 +141,12 @@ pub struct ExperimentResult {
     /// source architectures compared layer by layer.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub class_comparison: Vec<ClassComparison>,
+    /// With `more_stimuli`: every set run, in order (entries above name theirs by index).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stimulus_sets: Vec<StimulusSet>,
+    /// With `more_stimuli`: each identifiability entry summarised per set.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub by_stimuli: Vec<SetIdentifiability>,
     /// Scores that could not be computed, and why.
     pub warnings: Vec<String>,
     /// Wall-clock seconds of the run (set by the front door, which owns the clock).
@@ -121,12 +160,16 @@ impl ExperimentResult {
 
     /// Tidy rows, one per score cell (and subject), the CSV the CLI writes and
     /// the page downloads (`www/export.js` writes the same rows): metric, source, source_layer, target, target_layer,
-    /// subject, value, p_value.
-    pub fn tidy_rows(&self) -> Vec<[String; 8]> {
+    /// subject, value, p_value, stimuli (the set's name, with an upload's folder).
+    pub fn tidy_rows(&self) -> Vec<[String; 9]> {
         let num = |v: Option<f64>| v.map(|v| format!("{v}")).unwrap_or_default();
         let mut rows = Vec::new();
         for s in &self.scores {
             let (Some(src), Some(tgt)) = (self.model(&s.source), self.model(&s.target)) else { continue };
+            let stimuli = match s.set {
+                Some(i) => self.stimulus_sets.get(i).map_or_else(|| i.to_string(), |x| x.name.clone()),
+                None => self.spec.stimuli.label(),
+            };
             for (i, row) in s.values.iter().enumerate() {
                 for (j, v) in row.iter().enumerate() {
                     let p = s.p_values.as_ref().and_then(|p| p[i][j]);
@@ -140,6 +183,7 @@ impl ExperimentResult {
                             subject,
                             num(value),
                             num(p),
+                            stimuli.clone(),
                         ]
                     };
                     // The cell itself (for several subjects, their mean and its p-value), then each subject.
@@ -222,4 +266,4 @@ impl ExperimentResult {
 }
 
 /// The header of [`ExperimentResult::tidy_rows`].
-pub const TIDY_HEADER: [&str; 8] = ["metric", "source", "source_layer", "target", "target_layer", "subject", "value", "p_value"];
+pub const TIDY_HEADER: [&str; 9] = ["metric", "source", "source_layer", "target", "target_layer", "subject", "value", "p_value", "stimuli"];

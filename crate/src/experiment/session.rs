@@ -529,7 +529,7 @@ impl Session {
         self.entries.iter().filter(|e| e.is_model()).count()
     }
 
-    fn total_steps(&self) -> usize {
+    pub(crate) fn total_steps(&self) -> usize {
         self.entries
             .iter()
             .map(|e| {
@@ -541,6 +541,11 @@ impl Session {
 
     pub fn is_done(&self) -> bool {
         self.phase == Phase::Done
+    }
+
+    /// Images all models will run, in all.
+    pub(crate) fn images_total(&self) -> usize {
+        self.n_models() * self.n()
     }
 
     /// Everything added that the run needs, or an error saying what is missing.
@@ -828,6 +833,7 @@ impl Session {
             values: vec![vec![None; cols]; rows],
             per_subject: None,
             p_values: None,
+            set: None,
         });
         self.score_index.insert((k, s, t), self.scores.len() - 1);
         self.scores.len() - 1
@@ -846,6 +852,7 @@ impl Session {
                             target: self.entries[t].id.clone(),
                             lower: nc.lower,
                             upper: nc.upper,
+                            set: None,
                         }),
                         Err(err) => self.warnings.push(format!("noise ceiling of {}: {err}", self.entries[t].label)),
                     }
@@ -905,6 +912,7 @@ impl Session {
             target: self.entries[t].id.clone(),
             correct_source: sources[correct].id.clone(),
             layers,
+            set: None,
         })
     }
 
@@ -933,6 +941,7 @@ impl Session {
             excluded_arch: target_arch.map(|a| a.name().to_string()),
             alpha: spec.alpha(),
             layers: compare_classes(&groups, spec.alpha(), target_arch, &self.entries[t].layer_names(), &sources, true),
+            set: None,
         })
     }
 
@@ -1000,6 +1009,8 @@ impl Session {
             noise_ceilings: self.ceilings.clone(),
             identifiability: self.identifiability.clone(),
             class_comparison: self.class_comparison.clone(),
+            stimulus_sets: Vec::new(),
+            by_stimuli: Vec::new(),
             warnings: self.warnings.clone(),
             seconds,
         })

@@ -29,6 +29,10 @@ pub struct Spec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub about: Option<String>,
     pub stimuli: StimuliSpec,
+    /// Further stimulus sets: the whole experiment runs again on each, and
+    /// the result compares identifiability across sets (targets must be models).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub more_stimuli: Option<Vec<StimuliSpec>>,
     /// The candidate models.
     pub sources: Vec<ModelSpec>,
     /// What they are scored against: models, or recorded responses or RDMs.
@@ -107,6 +111,14 @@ impl StimuliSpec {
             _ => {}
         }
         sets::resolve(&self.set, self.limit, self.count, self.seed)
+    }
+
+    /// The set's display name: `set`, with an upload's folder in brackets.
+    pub fn label(&self) -> String {
+        match &self.folder {
+            Some(f) => format!("{} ({f})", self.set),
+            None => self.set.clone(),
+        }
     }
 
     /// True for the user's own images, whose count is known only as they are added.
@@ -354,9 +366,12 @@ impl Spec {
         for (i, m) in self.metrics.iter().enumerate() {
             m.metric().map_err(|e| in_field(&format!("metrics[{i}]"), as_spec(e)))?;
         }
-        let n = self.stimuli.resolve()?.names.len();
-        if n < 3 && !self.stimuli.is_upload() {
-            return Err(Error::Spec(format!("the metrics need at least 3 stimuli, the spec asks for {n}")));
+        for (i, set) in self.stimulus_sets().into_iter().enumerate() {
+            let field = if i == 0 { "stimuli".to_string() } else { format!("more_stimuli[{}]", i - 1) };
+            let n = set.resolve().map_err(|e| in_field(&field, e))?.names.len();
+            if n < 3 && !set.is_upload() {
+                return Err(Error::Spec(format!("{field}: the metrics need at least 3 stimuli, the spec asks for {n}")));
+            }
         }
         if self.sources.is_empty() || self.targets.is_empty() {
             return Err(Error::Spec("give at least one source and one target".into()));
@@ -389,6 +404,11 @@ impl Spec {
             }
         }
         Ok(())
+    }
+
+    /// Every stimulus set the experiment runs on: `stimuli`, then `more_stimuli`.
+    pub fn stimulus_sets(&self) -> Vec<&StimuliSpec> {
+        std::iter::once(&self.stimuli).chain(self.more_stimuli.iter().flatten()).collect()
     }
 
     /// The layers recorded on zoo model `m` of architecture `arch`: its own

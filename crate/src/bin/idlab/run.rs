@@ -1,6 +1,6 @@
 //! `idlab run`: a spec file in, result files out, progress on stderr.
 
-use idlab::experiment::{Session, Spec, TIDY_HEADER};
+use idlab::experiment::{Experiment, Spec, TIDY_HEADER};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -17,7 +17,7 @@ pub fn run(spec_path: &Path, out: &Path, site: Option<PathBuf>, quiet: bool) -> 
     let spec = Spec::from_json(&text).map_err(|e| format!("{}: {e}", spec_path.display()))?;
     let site = site_dir(site);
     let start = Instant::now();
-    let mut session = Session::new(spec).map_err(|e| e.to_string())?;
+    let mut session = Experiment::new(spec).map_err(|e| e.to_string())?;
     // A user model's "onnx" is a path relative to the spec file's folder.
     let spec_dir = spec_path.parent().unwrap_or(Path::new("."));
     for file in session.model_files() {
@@ -25,13 +25,13 @@ pub fn run(spec_path: &Path, out: &Path, site: Option<PathBuf>, quiet: bool) -> 
         let bytes = std::fs::read(&path).map_err(|e| format!("cannot read model {}: {e}", path.display()))?;
         session.add_model(&file, bytes).map_err(|e| e.to_string())?;
     }
-    for rel in session.stimulus_paths().to_vec() {
+    for rel in session.stimulus_paths() {
         let path = site.join(&rel);
         let bytes = std::fs::read(&path).map_err(|e| format!("cannot read stimulus {}: {e}", path.display()))?;
         session.add_stimulus(&rel, &bytes).map_err(|e| e.to_string())?;
     }
-    if let Some(folder) = &session.spec().stimuli.folder {
-        for (name, bytes) in read_upload(&spec_dir.join(folder))? {
+    if let Some(folder) = session.upload_folder().map(str::to_string) {
+        for (name, bytes) in read_upload(&spec_dir.join(&folder))? {
             session.add_stimulus(&name, &bytes).map_err(|e| e.to_string())?;
         }
     }

@@ -1,0 +1,221 @@
+//! An experiment over several stimulus sets (Han et al. 2023, Fig. 5: which
+//! stimuli identify the architecture?): the spec's `stimuli` and then each of
+//! its `more_stimuli`, every one a full run of the same models and metrics
+//! (a [`Session`]), merged into one result whose entries say which set they
+//! came from, with the identifiability index summarised per set.
+//!
+//! The front doors drive an [`Experiment`] exactly as a [`Session`]: files
+//! in, then steps, then the result. A spec with one set runs one session and
+//! its result is that session's, unchanged.
+
+use super::result::{ExperimentResult, SetIdentifiability, StimulusSet};
+use super::session::{Progress, Session};
+use super::spec::{ModelRef, Spec};
+use crate::error::{Error, Result};
+
+/// A spec's run over each of its stimulus sets, one after the other.
+pub struct Experiment {
+    spec: Spec,
+    sessions: Vec<Session>,
+    /// Per set: stimuli added so far (named sets take their paths in order).
+    added: Vec<usize>,
+    /// The set running now.
+    current: usize,
+    /// Steps of the sets already done.
+    steps_before: usize,
+}
+
+impl Experiment {
+    pub fn new(spec: Spec) -> Result<Experiment> {
+        spec.validate()?;
+        let sets = spec.stimulus_sets();
+        if sets.len() > 1 {
+            for (i, t) in spec.targets.iter().enumerate() {
+                if !matches!(t.resolve()?, ModelRef::Zoo { .. } | ModelRef::Onnx { .. }) {
+                    return Err(Error::Spec(format!(
+                        "targets[{i}]: recorded data belongs to one stimulus set; with more_stimuli every target must be a model"
+                    )));
+                }
+            }
+            if sets.iter().filter(|s| s.is_upload()).count() > 1 {
+                return Err(Error::Spec("more_stimuli: at most one set can be the upload".into()));
+            }
+        }
+        let sessions = sets
+            .iter()
+            .enumerate()
+            .map(|(i, set)| {
+                let one = Spec { stimuli: (*set).clone(), more_stimuli: None, ..spec.clone() };
+                Session::new(one).map_err(|e| match e {
+                    Error::Spec(m) if i > 0 => Error::Spec(format!("more_stimuli[{}]: {m}", i - 1)),
+                    other => other,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let n = sessions.len();
+        Ok(Experiment { spec, sessions, added: vec![0; n], current: 0, steps_before: 0 })
+    }
+
+    pub fn spec(&self) -> &Spec {
+        &self.spec
+    }
+
+    fn several(&self) -> bool {
+        self.sessions.len() > 1
+    }
+
+    /// Site-relative paths of every set's stimuli, set after set; hand each to
+    /// [`Experiment::add_stimulus`] in this order.
+    pub fn stimulus_paths(&self) -> Vec<String> {
+        self.sessions.iter().flat_map(|s| s.stimulus_paths().iter().cloned()).collect()
+    }
+
+    /// The folder or .zip of the set that is the user's upload, if any.
+    pub fn upload_folder(&self) -> Option<&str> {
+        self.spec.stimulus_sets().into_iter().find(|s| s.is_upload()).and_then(|s| s.folder.as_deref())
+    }
+
+    /// A stimulus goes to the first set expecting that path next; any other
+    /// name is one of the user's uploaded images.
+    pub fn add_stimulus(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
+        let named = (0..self.sessions.len()).find(|&i| self.sessions[i].stimulus_paths().get(self.added[i]).is_some_and(|p| p == name));
+        let upload = || self.spec.stimulus_sets().iter().position(|s| s.is_upload());
+        let i = match (named, upload()) {
+            (Some(i), _) | (None, Some(i)) => i,
+            // No set takes it: the session says why (too many, or no upload).
+            (None, None) => 0,
+        };
+        self.sessions[i].add_stimulus(name, bytes)?;
+        self.added[i] += 1;
+        Ok(())
+    }
+
+    pub fn model_files(&self) -> Vec<String> {
+        self.sessions[0].model_files()
+    }
+
+    /// A user model's bytes, for every set's run.
+    pub fn add_model(&mut self, name: &str, bytes: Vec<u8>) -> Result<()> {
+        let last = self.sessions.len() - 1;
+        for s in &mut self.sessions[..last] {
+            s.add_model(name, bytes.clone())?;
+        }
+        self.sessions[last].add_model(name, bytes)
+    }
+
+    pub fn data_files(&self) -> Vec<String> {
+        self.sessions[0].data_files()
+    }
+
+    pub fn dataset_paths(&self) -> Vec<String> {
+        self.sessions[0].dataset_paths()
+    }
+
+    /// Data targets exist only with one stimulus set (checked in `new`).
+    pub fn add_data(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
+        self.sessions[0].add_data(name, bytes)
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.sessions.iter().all(Session::is_done)
+    }
+
+    /// One step of the set running now; progress counts every set's steps and images.
+    pub fn step(&mut self) -> Result<Progress> {
+        let i = self.current;
+        let several = self.several();
+        let set = self.set_name(i);
+        // Errors say which set they are about.
+        let p = self.sessions[i].step().map_err(|e| match e {
+            Error::Input(m) if several => Error::Input(format!("stimuli {set}: {m}")),
+            Error::State(m) if several => Error::State(format!("stimuli {set}: {m}")),
+            other => other,
+        })?;
+        Ok(self.merged_progress(p))
+    }
+
+    fn merged_progress(&mut self, p: Progress) -> Progress {
+        if !self.several() {
+            return p;
+        }
+        let (done_here, total_here) = (p.done, p.total);
+        let images_before: usize = (0..self.current).map(|i| self.sessions[i].images_total()).sum();
+        let images_after: usize = (self.current + 1..self.sessions.len()).map(|i| self.sessions[i].images_total()).sum();
+        let steps_after: usize = (self.current + 1..self.sessions.len()).map(|i| self.sessions[i].total_steps()).sum();
+        let out = Progress {
+            stage: if p.stage == "done" && self.current + 1 < self.sessions.len() { "comparing" } else { p.stage },
+            label: format!("{}: {}", self.set_name(self.current), p.label),
+            done: self.steps_before + done_here,
+            total: self.steps_before + total_here + steps_after,
+            images_done: images_before + p.images_done,
+            images_total: images_before + p.images_total + images_after,
+        };
+        if self.sessions[self.current].is_done() && self.current + 1 < self.sessions.len() {
+            self.steps_before += total_here;
+            self.current += 1;
+        }
+        out
+    }
+
+    /// A set's display name: its `set`, and its folder for an upload.
+    fn set_name(&self, i: usize) -> String {
+        self.spec.stimulus_sets()[i].label()
+    }
+
+    /// The merged result, once every set is done. With one set, that set's result.
+    pub fn result(&self, flavor: &str, seconds: f64) -> Result<ExperimentResult> {
+        if !self.several() {
+            return self.sessions[0].result(flavor, seconds);
+        }
+        let mut merged: Option<ExperimentResult> = None;
+        let mut sets = Vec::new();
+        for (i, s) in self.sessions.iter().enumerate() {
+            let mut r = s.result(flavor, seconds)?;
+            let name = self.set_name(i);
+            sets.push(StimulusSet { index: i, name: name.clone(), n_stimuli: r.n_stimuli, stimuli: std::mem::take(&mut r.stimuli) });
+            r.scores.iter_mut().for_each(|x| x.set = Some(i));
+            r.identifiability.iter_mut().for_each(|x| x.set = Some(i));
+            r.noise_ceilings.iter_mut().for_each(|x| x.set = Some(i));
+            r.class_comparison.iter_mut().for_each(|x| x.set = Some(i));
+            r.warnings.iter_mut().for_each(|w| *w = format!("stimuli {name}: {w}"));
+            match &mut merged {
+                None => merged = Some(r),
+                Some(m) => {
+                    m.scores.append(&mut r.scores);
+                    m.identifiability.append(&mut r.identifiability);
+                    m.noise_ceilings.append(&mut r.noise_ceilings);
+                    m.class_comparison.append(&mut r.class_comparison);
+                    m.warnings.append(&mut r.warnings);
+                    m.inputs.append(&mut r.inputs);
+                }
+            }
+        }
+        let mut m = merged.expect("at least one set");
+        m.spec = self.spec.clone();
+        m.stimuli = sets[0].stimuli.clone();
+        m.by_stimuli = summarise(&m, &sets);
+        m.stimulus_sets = sets;
+        Ok(m)
+    }
+}
+
+/// The identifiability of every (metric, target) on every set, over its target
+/// layers: the mean index and how often the correct source won.
+fn summarise(r: &ExperimentResult, sets: &[StimulusSet]) -> Vec<SetIdentifiability> {
+    r.identifiability
+        .iter()
+        .map(|v| {
+            let set = v.set.unwrap_or(0);
+            let indices: Vec<f64> = v.layers.iter().filter_map(|l| l.index).collect();
+            SetIdentifiability {
+                set,
+                stimuli: sets[set].name.clone(),
+                metric: v.metric.clone(),
+                target: v.target.clone(),
+                mean_index: (!indices.is_empty()).then(|| indices.iter().sum::<f64>() / indices.len() as f64),
+                correct_won: v.layers.iter().filter(|l| l.correct_won).count(),
+                layers: v.layers.len(),
+            }
+        })
+        .collect()
+}
