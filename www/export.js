@@ -147,7 +147,11 @@ export function reportText(result) {
   if (spec.about) out.push(`About: ${spec.about}`);
   out.push(`idlab ${result.idlab_version ?? '?'} (${result.flavor ?? 'unknown'} build), spec version ${spec.idlab ?? '?'}`);
   const set = typeof spec.stimuli?.set === 'string' ? ` (set ${spec.stimuli.set})` : '';
-  out.push(`Stimuli: ${result.n_stimuli ?? (result.stimuli ?? []).length}${set}`);
+  if ((result.stimulus_sets ?? []).length) {
+    out.push(`Stimuli: ${result.stimulus_sets.map((s) => `${s.name} (${s.n_stimuli})`).join(', ')}, one run per set`);
+  } else {
+    out.push(`Stimuli: ${result.n_stimuli ?? (result.stimuli ?? []).length}${set}`);
+  }
   out.push('');
 
   out.push('Models:');
@@ -180,7 +184,27 @@ export function reportText(result) {
   if (ident.length) {
     out.push('', 'Identifiability:');
     const byId = models(result);
-    for (const entry of ident) out.push(`  ${label(byId(entry.target))} (${entry.metric}): ${verdict(result, entry)}`);
+    const setName = (e) => (Number.isInteger(e.set) ? `, ${result.stimulus_sets?.[e.set]?.name ?? e.set}` : '');
+    for (const entry of ident) out.push(`  ${label(byId(entry.target))} (${entry.metric}${setName(entry)}): ${verdict(result, entry)}`);
+  }
+  const bySet = result.by_stimuli ?? [];
+  if (bySet.length) {
+    out.push('', 'Identifiability per stimulus set (mean index over target layers; layers won):');
+    const byId = models(result);
+    for (const b of bySet) {
+      const idx = typeof b.mean_index === 'number' ? b.mean_index.toFixed(4) : 'undefined';
+      out.push(`  ${b.stimuli}: ${label(byId(b.target))} (${b.metric}): ${idx}; ${b.correct_won} of ${b.layers}`);
+    }
+  }
+  const classes = result.class_comparison ?? [];
+  if (classes.length) {
+    out.push('', 'Classes of architecture (Welch t per target layer):');
+    const byId = models(result);
+    for (const c of classes) {
+      const names = (c.layers?.[0]?.groups ?? []).map((g) => g.name).join(' vs ');
+      const sig = (c.layers ?? []).filter((l) => l.significant).length;
+      out.push(`  ${label(byId(c.target))} (${c.metric}): ${names} differ at p < ${c.alpha} at ${sig} of ${(c.layers ?? []).length} layers`);
+    }
   }
   const ceilings = result.noise_ceilings ?? [];
   if (ceilings.length) {

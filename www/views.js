@@ -483,6 +483,14 @@ function fold(container, summary) {
   return d;
 }
 
+/** " · textures" for an entry of a run over several stimulus sets, else "". */
+function setSuffix(result, entry) {
+  if (!Number.isInteger(entry?.set)) return '';
+  return ` · ${result.stimulus_sets?.[entry.set]?.name ?? `set ${entry.set}`}`;
+}
+
+const sameSet = (a, b) => (a.set ?? null) === (b.set ?? null);
+
 function isRdmScore(score, get) {
   return ['rdms', 'dataset'].includes(get(score.target).kind);
 }
@@ -503,6 +511,8 @@ export function renderResult(container, result) {
   const scores = result.scores ?? [];
   const plots = [];
   const base = slug(result.spec?.name ?? 'idlab').slice(0, 40).replace(/-+$/, '');
+
+  if ((result.by_stimuli ?? []).length) plots.push(...stimulusSetViews(container, result, get, base));
 
   const ident = result.identifiability ?? [];
   if (ident.length) {
@@ -526,7 +536,7 @@ export function renderResult(container, result) {
     const sec = section(container, 'Layer by layer', 'idlab-heatmaps');
     // Many tables (a preset scores every source against every target): folded away, one click to open.
     const host = maps.length > FOLD_HEATMAPS ? fold(sec, `Show all ${maps.length} layer-by-layer heatmaps`) : sec;
-    for (const score of maps) plots.push(scoreHeatmap(host, score, get, base));
+    for (const score of maps) plots.push(scoreHeatmap(host, score, get, base, setSuffix(result, score)));
   }
 
   if (!plots.length) {
@@ -538,7 +548,7 @@ export function renderResult(container, result) {
   return Promise.all(plots.map(rendered));
 }
 
-function scoreHeatmap(container, score, get, base) {
+function scoreHeatmap(container, score, get, base, suffix = '') {
   const src = get(score.source);
   const tgt = get(score.target);
   const metric = metricName(score.metric);
@@ -552,7 +562,7 @@ function scoreHeatmap(container, score, get, base) {
     z: score.values,
     x: tgtLayers,
     y: srcLayers,
-    title: `${metric}: ${modelLabel(src)} vs ${modelLabel(tgt)}`,
+    title: `${metric}: ${modelLabel(src)} vs ${modelLabel(tgt)}${suffix}`,
     xtitle: `${modelLabel(tgt)} layer`,
     ytitle: `${modelLabel(src)} layer`,
     ztitle: metric,
@@ -562,7 +572,7 @@ function scoreHeatmap(container, score, get, base) {
     caption: `${sentence(metric)} between every layer of ${modelLabel(src)} (rows, ${rows} layers) and every layer of ` +
       `${modelLabel(tgt)} (columns, ${cols} layers). Hover a cell for its exact value.` +
       (hasNull ? ' Blank cells are undefined for that pair (for example a constant layer).' : ''),
-    filename: `${base}-${score.metric}-${score.source}-${score.target}-heatmap`,
+    filename: `${base}-${score.metric}-${score.source}-${score.target}${Number.isInteger(score.set) ? `-set${score.set}` : ''}-heatmap`,
     kind: 'heatmap',
   });
   gd.dataset.metric = score.metric;
@@ -575,8 +585,9 @@ function identifiabilityViews(container, result, entry, get, base) {
   const tgt = get(entry.target);
   const correct = get(entry.correct_source);
   const metric = metricName(entry.metric);
-  const sec = section(container, `Identifiability: ${modelLabel(tgt)} (${metric})`, 'idlab-identifiability');
+  const sec = section(container, `Identifiability: ${modelLabel(tgt)} (${metric})${setSuffix(result, entry)}`, 'idlab-identifiability');
   sec.dataset.target = entry.target;
+  if (Number.isInteger(entry.set)) sec.dataset.set = String(entry.set);
   sec.dataset.metric = entry.metric;
   const line = document.createElement('p');
   line.className = 'idlab-verdict';
@@ -591,7 +602,7 @@ function identifiabilityViews(container, result, entry, get, base) {
   for (const l of layers) for (const id of Object.keys(l.best_per_source ?? {})) if (!sourceIds.includes(id)) sourceIds.push(id);
   const shown = sourceIds.filter((id) => layers.some((l) => l.best_per_source && id in l.best_per_source));
   const plots = [];
-  const file = `${base}-${entry.metric}-${entry.target}`;
+  const file = `${base}-${entry.metric}-${entry.target}${Number.isInteger(entry.set) ? `-set${entry.set}` : ''}`;
 
   // 1. Best layer of every source, per target layer.
   const best = lines(sec, {
@@ -633,7 +644,7 @@ function identifiabilityViews(container, result, entry, get, base) {
   plots.push(index);
 
   // 3. Every source layer against one chosen target layer, over relative depth.
-  const related = (result.scores ?? []).filter((s) => s.metric === entry.metric && s.target === entry.target);
+  const related = (result.scores ?? []).filter((s) => s.metric === entry.metric && s.target === entry.target && sameSet(s, entry));
   if (related.length) plots.push(depthView(sec, entry, related, get, file));
   return plots;
 }
@@ -694,6 +705,50 @@ function depthView(container, entry, related, get, file) {
   return plot;
 }
 
+/**
+ * A run over several stimulus sets: per metric, the mean identifiability index of
+ * every target on every set (grouped bars, one colour per set), with the wins in the tooltip.
+ */
+function stimulusSetViews(container, result, get, base) {
+  const sec = section(container, 'Identifiability per stimulus set', 'idlab-sets');
+  const sets = result.stimulus_sets ?? [];
+  const metrics = [...new Set(result.by_stimuli.map((b) => b.metric))];
+  const palette = [COLORS.accent, '#c26a12', '#2f8f5b', '#8a4fb8', '#a3161b', '#545b6b'];
+  return metrics.map((m) => {
+    const rows = result.by_stimuli.filter((b) => b.metric === m);
+    const targets = [...new Set(rows.map((b) => b.target))];
+    const x = targets.map((t) => modelLabel(get(t)));
+    const data = sets.map((set, k) => {
+      const per = targets.map((t) => rows.find((b) => b.target === t && b.set === set.index));
+      return {
+        type: 'bar', name: esc(set.name), x,
+        y: per.map((b) => (b && isNum(b.mean_index) ? b.mean_index : null)),
+        marker: { color: palette[k % palette.length] },
+        customdata: per.map((b) => [b ? `${b.correct_won} of ${b.layers}` : 'not run', String(set.n_stimuli)]),
+        hovertemplate: `${esc(set.name)} (%{customdata[1]} images) · %{x}<br>mean identifiability index: %{y:.4f}` +
+          '<br>correct architecture best at %{customdata[0]} target layers<extra></extra>',
+      };
+    });
+    const metric = metricName(m);
+    const { plot } = figure(sec, {
+      caption: `The identifiability index by ${metric}, averaged over each target's layers, on each stimulus set ` +
+        `(${sets.map((s) => `${s.name}: ${s.n_stimuli} images`).join('; ')}). Higher: the correct architecture stands out ` +
+        'more from the others. Hover a bar for how many target layers the correct architecture won.',
+      filename: `${base}-${m}-stimulus-sets`,
+      kind: 'stimulus-sets',
+    });
+    plot.dataset.metric = m;
+    const layout = baseLayout(`Identifiability per stimulus set (${metric})`, {
+      barmode: 'group',
+      xaxis: { title: { text: 'target' }, type: 'category', tickangle: tickAngle(x), automargin: true },
+      yaxis: { title: { text: 'mean identifiability index' }, automargin: true, zeroline: true },
+      legend: { x: 1.02, xanchor: 'left', y: 1, yanchor: 'top', title: { text: 'stimuli' } },
+      height: 400,
+    });
+    return draw(plot, data, layout);
+  });
+}
+
 /** Colours of the two classes of a class comparison. */
 const CLASS_COLORS = [COLORS.accent, '#c26a12'];
 
@@ -708,7 +763,7 @@ function classView(container, result, entry, get, base) {
   const layers = entry.layers ?? [];
   const x = layers.map((l) => l.layer);
   const names = layers[0]?.groups.map((g) => g.name) ?? [];
-  const sec = section(container, `${sentence(names.join(' vs '))}: ${modelLabel(tgt)} (${metric})`, 'idlab-classes');
+  const sec = section(container, `${sentence(names.join(' vs '))}: ${modelLabel(tgt)} (${metric})${setSuffix(result, entry)}`, 'idlab-classes');
   sec.dataset.target = entry.target;
   sec.dataset.metric = entry.metric;
   const sig = layers.filter((l) => l.significant).length;

@@ -222,3 +222,61 @@ test('a .zip of images in the page: unpacked by the core, in natural order, and 
     await context.close();
   }
 });
+
+test('preset 3, reduced, with your images as a third set: one run per set, in the page as by the CLI', { timeout: 12 * 60 * 1000 }, async () => {
+  const dir = outDir('experiments', 'sets');
+  const folder = path.join(dir, 'my-set');
+  fs.rmSync(folder, { recursive: true, force: true });
+  fs.mkdirSync(folder, { recursive: true });
+  for (let i = 0; i < 5; i++) {
+    fs.copyFileSync(path.join(ROOT, `www/data/kriegeskorte92/images/${String(i + 60).padStart(3, '0')}.png`), path.join(folder, `img${i + 1}.png`));
+  }
+  const { page, context, problems } = await openFormReady(env.browser, env.server.url);
+  try {
+    await page.waitForSelector('#preset:not([disabled])');
+    await page.selectOption('#preset', 'which-stimuli-identify.json');
+    await page.waitForFunction(() => Array.isArray(JSON.parse(document.getElementById('spec').value).more_stimuli));
+    assert.match(await page.textContent('#about'), /Fig\. 5/);
+    // Your images join the preset's sets instead of replacing them.
+    await page.setInputFiles('#upload-folder', folder);
+    await page.waitForFunction(() => document.querySelectorAll('#thumbs img').length === 5);
+    let spec = JSON.parse(await page.inputValue('#spec'));
+    assert.deepEqual(spec.stimuli, { set: 'kriegeskorte92' });
+    assert.deepEqual(spec.more_stimuli.map((s) => s.set), ['textures', 'objects', 'upload']);
+    assert.equal(spec.more_stimuli[2].folder, 'my-set');
+    // Reduced: few images, two architectures, few layers.
+    spec = {
+      ...spec,
+      stimuli: { set: 'kriegeskorte92', limit: 6 },
+      more_stimuli: [{ set: 'objects', count: 6, seed: 2 }, { set: 'upload', folder: 'my-set' }],
+      sources: [{ arch: 'alexnet', seed: 0, layers: ENDS.alexnet }, { arch: 'vit_b_32', seed: 0, layers: ENDS.vit_b_32 }],
+      targets: [{ arch: 'alexnet', seed: 1, layers: ENDS.alexnet }, { arch: 'vit_b_32', seed: 1, layers: ENDS.vit_b_32 }],
+    };
+    await typeSpec(page, spec);
+    await page.click('#run');
+    const result = await waitForResult(page, 8 * 60 * 1000);
+    assert.deepEqual(result.stimulus_sets.map((s) => [s.name, s.n_stimuli]), [['kriegeskorte92', 6], ['objects', 6], ['upload (my-set)', 5]]);
+    assert.equal(result.scores.length, 3 * 2 * 2, 'sets x sources x targets');
+    assert.equal(result.by_stimuli.length, 3 * 2);
+    await page.waitForSelector('#views figure[data-kind="stimulus-sets"] .js-plotly-plot');
+    const bars = await page.$eval('#views figure[data-kind="stimulus-sets"] .js-plotly-plot', (gd) => gd.data.map((t) => [t.name, t.y.length]));
+    assert.deepEqual(bars, [['kriegeskorte92', 2], ['objects', 2], ['upload (my-set)', 2]], 'one bar per set and target');
+    const headings = await page.$$eval('#views .idlab-identifiability h3', (hs) => hs.map((h) => h.textContent));
+    assert.ok(headings.some((h) => / · upload \(my-set\)$/.test(h)), headings.join(' | '));
+    assert.equal(await visibleError(page), null);
+    assert.deepEqual(problems, []);
+    await page.screenshot({ path: path.join(dir, 'preset3.png'), fullPage: true });
+
+    writeJson(path.join(dir, 'spec.json'), spec); // beside my-set/, as the CLI reads it
+    const native = await runNativeResult(path.join(dir, 'spec.json'), path.join(dir, 'native'));
+    const diff = maxScoreDiff(result, native);
+    assert.ok(diff <= TOLERANCE, `max |browser - CLI| = ${diff}`);
+    result.by_stimuli.forEach((b, k) => {
+      const w = native.by_stimuli[k];
+      assert.equal(b.stimuli, w.stimuli);
+      assert.ok(Math.abs(b.mean_index - w.mean_index) <= TOLERANCE, `${b.stimuli} ${b.target}`);
+    });
+  } finally {
+    await context.close();
+  }
+});

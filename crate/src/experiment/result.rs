@@ -218,7 +218,12 @@ impl ExperimentResult {
         if let Some(f) = &self.spec.figure {
             line(format!("Reproduces: {f}"));
         }
-        line(format!("{} stimuli ({}), {:.1} s", self.n_stimuli, self.spec.stimuli.set, self.seconds));
+        if self.stimulus_sets.is_empty() {
+            line(format!("{} stimuli ({}), {:.1} s", self.n_stimuli, self.spec.stimuli.set, self.seconds));
+        } else {
+            let sets: Vec<String> = self.stimulus_sets.iter().map(|s| format!("{} ({})", s.name, s.n_stimuli)).collect();
+            line(format!("stimuli {}, one run per set, {:.1} s", sets.join(", "), self.seconds));
+        }
         for m in &self.models {
             line(format!("{} {} {}: {} layer(s)", m.role, m.id, m.label, m.layers.len()));
         }
@@ -229,12 +234,24 @@ impl ExperimentResult {
         for v in &self.identifiability {
             let won = v.layers.iter().filter(|l| l.correct_won).count();
             let label = |id: &str| self.model(id).map_or(id.to_string(), |m| m.label.clone());
+            let set = v.set.and_then(|i| self.stimulus_sets.get(i)).map(|s| format!(" with stimuli {}", s.name)).unwrap_or_default();
             line(format!(
-                "{} on {}: the correct source ({}) scored best at {won} of {} target layers",
+                "{} on {}{set}: the correct source ({}) scored best at {won} of {} target layers",
                 v.metric,
                 label(&v.target),
                 label(&v.correct_source),
                 v.layers.len()
+            ));
+        }
+        for b in &self.by_stimuli {
+            line(format!(
+                "{} on {} with stimuli {}: mean identifiability index {}, the correct source best at {} of {} target layers",
+                b.metric,
+                self.model(&b.target).map_or(b.target.as_str(), |m| m.label.as_str()),
+                b.stimuli,
+                b.mean_index.map_or("undefined".to_string(), |v| format!("{v:.4}")),
+                b.correct_won,
+                b.layers
             ));
         }
         for c in &self.class_comparison {
