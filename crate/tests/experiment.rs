@@ -399,3 +399,42 @@ fn preset_3_runs_once_per_stimulus_set() {
     let e = Spec::from_json(&bad.to_string()).unwrap_err().to_string();
     assert!(e.contains("more_stimuli[0]: the metrics need at least 3 stimuli"), "{e}");
 }
+
+/// Images run in parallel, a batch per step, one per thread of the pool: the
+/// scores are the same bits with 1 thread and with 3, and so is every step's
+/// image count but for the batching.
+#[test]
+fn images_in_parallel_give_the_same_bits_for_any_thread_count() {
+    let spec = json!({
+        "idlab": 2,
+        "stimuli": {"set": "kriegeskorte92", "limit": 7},
+        "sources": [{"arch": "alexnet", "seed": 0, "layers": ["features.2", "classifier.1"]}],
+        "targets": [{"arch": "alexnet", "seed": 1, "layers": ["features.5"]}],
+        "metrics": [{"name": "cka"}, {"name": "rsa", "params": {"permutations": 50}}, {"name": "regression", "params": {"folds": 2, "projection_dim": 64}}]
+    });
+    let with = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| {
+            let mut s = Session::new(Spec::from_json(&spec.to_string()).unwrap()).unwrap();
+            for p in s.stimulus_paths().to_vec() {
+                s.add_stimulus(&p, &std::fs::read(site().join(&p)).unwrap()).unwrap();
+            }
+            let mut steps = Vec::new();
+            while !s.is_done() {
+                steps.push(s.step().unwrap());
+            }
+            (s.result("native", 0.0).unwrap(), steps)
+        })
+    };
+    let (one, steps1) = with(1);
+    let (three, steps3) = with(3);
+    for (a, b) in one.scores.iter().zip(&three.scores) {
+        assert_eq!(a.values, b.values, "{} {} {}", a.metric, a.source, a.target);
+        assert_eq!(a.p_values, b.p_values);
+    }
+    // 7 images: one per step with 1 thread; 3, 3 and 1 with 3 threads.
+    let recorded = |steps: &[idlab::experiment::Progress]| steps.iter().filter(|p| p.stage == "recording").count();
+    assert_eq!((recorded(&steps1), recorded(&steps3)), (2 * 7, 2 * 3));
+    assert!(steps3.iter().any(|p| p.label.ends_with("images 4-6 of 7")), "{:?}", steps3.iter().map(|p| &p.label).collect::<Vec<_>>());
+    assert_eq!(steps3.last().unwrap().done, steps3.last().unwrap().total);
+}

@@ -35,6 +35,9 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 
+/// The most images one step records in parallel.
+pub const MAX_BATCH: usize = 8;
+
 /// What a step just did and how far the run is.
 #[derive(Clone, Debug, Serialize)]
 pub struct Progress {
@@ -191,6 +194,10 @@ pub struct Session {
     /// Targets first, then sources, in spec order: the order they run in.
     entries: Vec<Entry>,
     phase: Phase,
+    /// Images recorded per step, in parallel: one per thread of the pool, at
+    /// most [`MAX_BATCH`] (a step stays short, so Cancel answers quickly, and
+    /// memory holds at most this many images' activations at once).
+    batch: usize,
     steps_done: usize,
     running: Option<(Recorder, Vec<LayerSink>)>,
     /// Per entry, while it is needed: targets until the end, a source while it is scored.
@@ -277,6 +284,7 @@ impl Session {
             resized: false,
             entries,
             phase: Phase::Start(0),
+            batch: rayon::current_num_threads().clamp(1, MAX_BATCH),
             steps_done: 0,
             running: None,
             data: (0..n_entries).map(|_| None).collect(),
@@ -533,7 +541,7 @@ impl Session {
         self.entries
             .iter()
             .map(|e| {
-                let own = if e.is_model() { 1 + self.n() } else { 1 };
+                let own = if e.is_model() { 1 + self.n().div_ceil(self.batch) } else { 1 };
                 own + if e.role == Role::Source { e.layers.len() } else { 0 }
             })
             .sum()
@@ -612,9 +620,14 @@ impl Session {
                 ("building", format!("built {}", self.entries[e].label))
             }
             Phase::Record(e, i) => {
-                self.record(e, i)?;
-                let label = format!("{}: image {} of {}", self.entries[e].label, i + 1, self.n());
-                if i + 1 == self.n() {
+                let end = (i + self.batch).min(self.n());
+                self.record(e, i, end)?;
+                let label = if end == i + 1 {
+                    format!("{}: image {} of {}", self.entries[e].label, i + 1, self.n())
+                } else {
+                    format!("{}: images {}-{end} of {}", self.entries[e].label, i + 1, self.n())
+                };
+                if end == self.n() {
                     let (_, sinks) = self.running.take().expect("recorder exists");
                     let layers = sinks.into_iter().map(|s| finish_sink(s).with_rdms(&self.metrics)).collect::<Result<_>>()?;
                     self.data[e] = Some(layers);
@@ -624,7 +637,7 @@ impl Session {
                         self.advance_from(e);
                     }
                 } else {
-                    self.phase = Phase::Record(e, i + 1);
+                    self.phase = Phase::Record(e, end);
                 }
                 ("recording", label)
             }
@@ -695,29 +708,17 @@ impl Session {
             .collect()
     }
 
-    fn record(&mut self, e: usize, i: usize) -> Result<()> {
+    /// Runs images `i..end` in parallel across the pool, then folds their
+    /// activations into the sinks in image order, so the result does not
+    /// depend on the number of threads.
+    fn record(&mut self, e: usize, i: usize, end: usize) -> Result<()> {
         let entry = &self.entries[e];
         let (recorder, sinks) = self.running.as_mut().expect("recorder exists while recording");
-        let input = entry.preprocess.as_ref().expect("known once added").normalise(&self.images[i]);
-        let outputs = recorder.run(&input)?;
-        for ((sink, out), layer) in sinks.iter_mut().zip(outputs).zip(&entry.layers) {
-            if out.len() != sink.given {
-                return Err(Error::Model {
-                    model: entry.label.clone(),
-                    reason: format!("layer {} gave {} units, expected {}", layer.label, out.len(), sink.given),
-                });
-            }
-            let out = match &sink.keep {
-                Some(cols) => cols.iter().map(|&c| out[c]).collect(),
-                None => out,
-            };
-            for f in sink.features.iter_mut().flatten() {
-                f.push(&out)?;
-            }
-            sink.sums.push(out.iter().map(|&v| v as f64).sum());
-            if let Some(g) = &mut sink.gram {
-                g.push(out);
-            }
+        let preprocess = entry.preprocess.as_ref().expect("known once added");
+        let recorder = &*recorder;
+        let batch: Vec<Result<Vec<Vec<f32>>>> = self.images[i..end].par_iter().map(|img| recorder.run(&preprocess.normalise(img))).collect();
+        for outputs in batch {
+            fold_image(entry, sinks, outputs?)?;
         }
         Ok(())
     }
@@ -1015,6 +1016,31 @@ impl Session {
             seconds,
         })
     }
+}
+
+/// Folds one image's recorded layers into the sinks: checks the unit count,
+/// keeps a subsample's columns, and feeds every sink.
+fn fold_image(entry: &Entry, sinks: &mut [LayerSink], outputs: Vec<Vec<f32>>) -> Result<()> {
+    for ((sink, out), layer) in sinks.iter_mut().zip(outputs).zip(&entry.layers) {
+        if out.len() != sink.given {
+            return Err(Error::Model {
+                model: entry.label.clone(),
+                reason: format!("layer {} gave {} units, expected {}", layer.label, out.len(), sink.given),
+            });
+        }
+        let out = match &sink.keep {
+            Some(cols) => cols.iter().map(|&c| out[c]).collect(),
+            None => out,
+        };
+        for f in sink.features.iter_mut().flatten() {
+            f.push(&out)?;
+        }
+        sink.sums.push(out.iter().map(|&v| v as f64).sum());
+        if let Some(g) = &mut sink.gram {
+            g.push(out);
+        }
+    }
+    Ok(())
 }
 
 /// One score cell.
