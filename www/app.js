@@ -3,7 +3,7 @@
 
 import {
   ZOO_URL, setSize, MIN_IMAGES, parseZoo, groupByFamily, modelLabel, estimateMemory, checkFits,
-  describeEstimate, formatBytes, memoryLimit, preflight, specImages, sameInput, maxImages, setUploadCount,
+  describeEstimate, formatBytes, memoryLimit, preflight, preflightModels, specImages, sameInput, maxImages, setUploadCount,
 } from './zoo.js';
 import { upgradeSpec, formView, fromFormView, specModels, specDataFiles } from './spec.js';
 import { renderResult as renderViews, metricName } from './views.js';
@@ -943,22 +943,7 @@ function formWarning(spec) {
 function specPreflight(spec) {
   const view = formView(spec);
   if (view) return preflight(view, zooModels, undefined, userEntries(view));
-  const images = specImages(spec);
-  const zoo = specModels(spec).filter(({ model }) => typeof model.arch === 'string').map(({ role, model }) => ({ role, model, entry: zooEntry(model.arch) }));
-  const known = zoo.filter((z) => z.entry);
-  for (const z of known) {
-    if (!sameInput(known[0].entry, z.entry)) {
-      return `${known[0].entry.arch} and ${z.entry.arch} cannot be compared in one run: they take different input sizes; ` +
-        'this version resizes the images once for every model. Choose models with the same input size.';
-    }
-  }
-  if (images === undefined) return null;
-  for (const z of known) {
-    const layers = Array.isArray(z.model.layers) ? z.model.layers : spec.layers;
-    const check = checkFits(estimateMemory(z.entry, images, layers), undefined, z.entry, layers);
-    if (!check.fits) return `Not run (${z.role} ${z.entry.arch}): ${check.message}`;
-  }
-  return null;
+  return preflightModels(spec, specModels(spec), zooModels);
 }
 
 /** Enables the form for the simple shape; otherwise says that the JSON spec edits this experiment. */

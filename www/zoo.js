@@ -226,6 +226,31 @@ export function specImages(spec) {
 }
 
 /**
+ * The checks of a many-model spec: every zoo model (`list` is spec.js's
+ * specModels(spec), [{role, model}]) takes the same input size and fits in
+ * the tab with the spec's images (the largest set's). Null, or a message.
+ */
+export function preflightModels(spec, list, models, deviceMemory) {
+  const images = specImages(spec);
+  const zoo = list.filter(({ model }) => typeof model.arch === 'string')
+    .map(({ role, model }) => ({ role, model, entry: (models || []).find((m) => m.arch === model.arch) }));
+  const known = zoo.filter((z) => z.entry);
+  for (const z of known) {
+    if (!sameInput(known[0].entry, z.entry)) {
+      return `${known[0].entry.arch} and ${z.entry.arch} cannot be compared in one run: they take different input sizes; ` +
+        'this version resizes the images once for every model. Choose models with the same input size.';
+    }
+  }
+  if (images === undefined) return null;
+  for (const z of known) {
+    const layers = Array.isArray(z.model.layers) ? z.model.layers : spec.layers;
+    const check = checkFits(estimateMemory(z.entry, images, layers), deviceMemory, z.entry, layers);
+    if (!check.fits) return `Not run (${z.role} ${z.entry.arch}): ${check.message}`;
+  }
+  return null;
+}
+
+/**
  * Everything the page checks before a spec goes to the worker. Returns null when
  * the run may go ahead, else a message. Models that are not in the zoo list are
  * left to the core, which names the zoo it knows.

@@ -44,3 +44,18 @@ test('many models, data targets: no form view; models and data files listed', ()
   const mine = { ...p5, targets: [{ responses: 'v4.npy' }, { rdms: 'it.mat', key: 'rdm' }] };
   assert.deepEqual(specDataFiles(mine), ['v4.npy', 'it.mat']);
 });
+
+test('every preset fits in a tab at full size, by the page\'s own memory check', async () => {
+  const { parseZoo, preflightModels, specImages } = await import('../../www/zoo.js');
+  const models = parseZoo(JSON.parse(fs.readFileSync(path.join(ROOT, 'models/zoo.json'), 'utf8')));
+  const index = JSON.parse(fs.readFileSync(path.join(ROOT, 'www/presets/index.json'), 'utf8'));
+  for (const { file } of index.presets) {
+    const spec = preset(file);
+    if (specImages(spec) === undefined) continue; // an upload: its size is the user's
+    assert.equal(preflightModels(spec, specModels(spec), models), null, `${file} is refused by the page`);
+  }
+  // The check does refuse: VGG11 with every layer on 92 images does not fit.
+  const p1 = preset('identify-architecture.json');
+  p1.sources = [{ arch: 'vgg11', seed: 0 }];
+  assert.match(preflightModels(p1, specModels(p1), models), /Not run \(source vgg11\): vgg11 will not fit in this tab/);
+});
