@@ -949,6 +949,8 @@ function specPreflight(spec) {
 /** Enables the form for the simple shape; otherwise says that the JSON spec edits this experiment. */
 function setFormEnabled(enabled, spec) {
   for (const el of ui.form.querySelectorAll('fieldset.model-side select, fieldset.model-side input')) el.disabled = !enabled;
+  // A many-model spec has no one source and one target to show: the two sides step aside rather than show stale values.
+  for (const fs of ui.form.querySelectorAll('fieldset.model-side')) fs.hidden = !enabled;
   if (!enabled) {
     const n = (k) => (Array.isArray(spec[k]) ? spec[k].length : 0);
     setFormNote(`This experiment has ${n('sources')} source(s), ${n('targets')} target(s) and ${n('metrics')} metric(s): ` +

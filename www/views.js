@@ -516,7 +516,13 @@ export function renderResult(container, result) {
 
   const ident = result.identifiability ?? [];
   if (ident.length) {
-    for (const entry of ident) plots.push(...identifiabilityViews(container, result, entry, get, base));
+    const picker = ident.length > PICK_ABOVE ? identifiabilityPicker(container, result, ident, get) : null;
+    ident.forEach((entry, k) => {
+      const views = identifiabilityViews(container, result, entry, get, base);
+      plots.push(...views);
+      if (picker) picker.add(k, views[0].closest('section'));
+    });
+    if (picker) picker.show(0);
   }
 
   for (const entry of result.class_comparison ?? []) plots.push(classView(container, result, entry, get, base));
@@ -579,6 +585,41 @@ function scoreHeatmap(container, score, get, base, suffix = '') {
   gd.dataset.source = score.source;
   gd.dataset.target = score.target;
   return gd;
+}
+
+/** More identifiability entries than this (preset 1 has ten) are shown one at a time, chosen from a menu. */
+const PICK_ABOVE = 4;
+
+/**
+ * A menu over the identifiability sections (target · metric · stimuli): one is shown at a
+ * time, so a many-target result reads as one figure with a switch instead of a long page.
+ */
+function identifiabilityPicker(container, result, ident, get) {
+  const bar = document.createElement('div');
+  bar.className = 'idlab-picker';
+  const label = document.createElement('label');
+  label.textContent = `Identifiability of ${ident.length} target × metric pairs; show: `;
+  const select = document.createElement('select');
+  select.className = 'idlab-pick';
+  ident.forEach((e, k) => {
+    const o = document.createElement('option');
+    o.value = String(k);
+    o.textContent = `${modelLabel(get(e.target))} · ${metricName(e.metric)}${setSuffix(result, e)}`;
+    select.append(o);
+  });
+  label.append(select);
+  bar.append(label);
+  container.append(bar);
+  const sections = [];
+  const show = (k) => {
+    select.value = String(k);
+    sections.forEach((sec, j) => {
+      sec.hidden = j !== k;
+      if (j === k) for (const gd of sec.querySelectorAll('.js-plotly-plot')) plotly().Plots.resize(gd);
+    });
+  };
+  select.addEventListener('change', () => show(Number(select.value)));
+  return { add: (k, sec) => { sections[k] = sec; }, show };
 }
 
 function identifiabilityViews(container, result, entry, get, base) {

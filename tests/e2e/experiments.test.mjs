@@ -41,6 +41,7 @@ async function runBoth(file, spec, tag) {
     assert.match(await page.textContent('#about'), /Reproduces:/, 'the page says which figure the preset reproduces');
     assert.match(await page.textContent('#about'), /seeded/, 'and that weights are seeded');
     assert.equal(await page.isDisabled('#source-arch'), true, 'the one-pair form is off for a many-model preset');
+    assert.equal(await page.isVisible('#source-arch'), false, 'and hidden, rather than showing stale values');
 
     // The reduced spec through the JSON box, as a person would edit it.
     await typeSpec(page, spec);

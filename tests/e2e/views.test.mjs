@@ -476,6 +476,33 @@ test('classes: each class\'s mean ± sd and architectures per target layer, the 
   assert.deepEqual(problems, []);
 });
 
+test('many identifiability entries: one shown at a time, chosen from a menu', async () => {
+  const out = await page.evaluate(async (fixture) => {
+    const box = document.createElement('div');
+    document.body.append(box);
+    // Five entries: the fixture's two, and copies under other metric names.
+    const ident = [...fixture.identifiability];
+    for (const m of ['cka-debiased', 'rsa', 'regression']) ident.push({ ...fixture.identifiability[0], metric: m });
+    await window.views.renderResult(box, { ...fixture, identifiability: ident });
+    const visible = () => [...box.querySelectorAll('.idlab-identifiability')].filter((s) => !s.hidden).map((s) => s.querySelector('h3').textContent);
+    const options = [...box.querySelectorAll('.idlab-picker option')].map((o) => o.textContent);
+    const first = visible();
+    const select = box.querySelector('.idlab-pick');
+    select.value = '3';
+    select.dispatchEvent(new Event('change'));
+    const chosen = visible();
+    const width = box.querySelector('.idlab-identifiability:not([hidden]) .js-plotly-plot').getBoundingClientRect().width;
+    box.remove();
+    return { options, first, chosen, width, sections: ident.length };
+  }, FIXTURE);
+  assert.equal(out.options.length, 5);
+  assert.equal(out.options[3], 'alexnet seed 1 · RSA');
+  assert.deepEqual(out.first, ['Identifiability: alexnet seed 1 (linear CKA)']);
+  assert.deepEqual(out.chosen, ['Identifiability: alexnet seed 1 (RSA)']);
+  assert.ok(out.width > 300, `the chosen section's plots are drawn at full width (${out.width} px)`);
+  assert.deepEqual(problems, []);
+});
+
 test('rendering again replaces the plots; nothing went wrong in the page', async () => {
   const n = await page.evaluate(async () => {
     const plots = await window.views.renderResult(document.getElementById('views'), window.result);
