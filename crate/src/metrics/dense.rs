@@ -87,6 +87,27 @@ pub fn symmetric_eigen(a: &DMatrix<f64>) -> Option<(DVector<f64>, DMatrix<f64>)>
     Some((values, vectors))
 }
 
+/// Solves A X = B for a symmetric positive-definite A (its lower triangle
+/// is read) by faer's blocked Cholesky factorisation, single-threaded so the
+/// bits do not depend on the pool. `None` when A is not numerically positive
+/// definite.
+pub fn cholesky_solve(a: &DMatrix<f64>, b: &DMatrix<f64>) -> Option<DMatrix<f64>> {
+    use faer::linalg::cholesky::llt::{factor, solve};
+    let n = a.nrows();
+    assert_eq!(n, a.ncols());
+    assert_eq!(n, b.nrows());
+    let mut l = a.clone();
+    let mut x = b.clone();
+    let mut mem = faer::dyn_stack::MemBuffer::new(
+        factor::cholesky_in_place_scratch::<f64>(n, Par::Seq, Default::default())
+            .or(solve::solve_in_place_scratch::<f64>(n, b.ncols(), Par::Seq)),
+    );
+    let stack = faer::dyn_stack::MemStack::new(&mut mem);
+    factor::cholesky_in_place(view_mut(&mut l), Default::default(), Par::Seq, stack, Default::default()).ok()?;
+    solve::solve_in_place(view(&l), view_mut(&mut x), Par::Seq, stack);
+    Some(x)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,7 +24,7 @@
 
 use super::check;
 use super::projection::{SparseProjection, DEFAULT_PROJECTION_DIM};
-use super::ridge::{centred_gram, check_lambda, fit_split, uses_dual};
+use super::ridge::{centred_gram, check_lambda, fit_predict_one, fit_split, uses_dual};
 use super::splits::{random_splits, validate, Split};
 use crate::error::{Error, Result};
 use crate::rng::{stream_id, SeededRng};
@@ -212,8 +212,12 @@ pub fn regression(x: &DMatrix<f64>, y: &DMatrix<f64>, opts: &RegressionOptions) 
     let per_split: Vec<Vec<UnitStats>> = splits
         .par_iter()
         .map(|s| -> Result<Vec<UnitStats>> {
-            let fit = fit_split(&xp, &y_sub, &s.train, &s.test, gram.as_ref())?;
             let invalid = invalid_units(&y_sub, s);
+            // One λ: a Cholesky solve; a sweep: one eigendecomposition serves every λ.
+            if let [l] = opts.lambdas[..] {
+                return Ok(vec![unit_stats(&fit_predict_one(&xp, &y_sub, &s.train, &s.test, gram.as_ref(), l)?, &y_sub, &s.test, &invalid)]);
+            }
+            let fit = fit_split(&xp, &y_sub, &s.train, &s.test, gram.as_ref())?;
             opts.lambdas
                 .iter()
                 .map(|&l| Ok(unit_stats(&fit.predict(l)?, &y_sub, &s.test, &invalid)))
