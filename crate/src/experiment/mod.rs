@@ -9,6 +9,6 @@ mod sets;
 mod spec;
 
 pub use result::{ExperimentResult, Score, ModelInfo, TIDY_HEADER};
-pub use session::{Progress, Session};
+pub use session::{Progress, Session, MAX_BATCH};
 pub use sets::Experiment;
 pub use spec::{MetricSpec, ModelRef, ModelSpec, NormOverride, Spec, StimuliSpec, UnitSubsample, EXPERIMENT_METRICS, SPEC_VERSION};

@@ -68,7 +68,9 @@ pub fn run_spec(spec: &str) -> Vec<Vec<f64>> {
     }
     let r = s.result("test", 0.0).unwrap();
     let layers = r.models[0].layers.len();
-    assert_eq!(steps, 2 * (1 + paths.len()) + layers, "build + images per model, one scoring step per source layer");
+    // Images run in parallel, a batch per step: one per thread of the pool, at most MAX_BATCH.
+    let batch = rayon::current_num_threads().clamp(1, idlab::experiment::MAX_BATCH);
+    assert_eq!(steps, 2 * (1 + paths.len().div_ceil(batch)) + layers, "build + image batches per model, one scoring step per source layer");
     pair_matrix(&r)
 }
 
