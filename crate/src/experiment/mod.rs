@@ -2,10 +2,12 @@
 //! and the result document.
 
 pub mod datasets;
+pub mod exports;
 mod result;
 mod session;
 mod spec;
 
 pub use result::{ExperimentResult, Score, ModelInfo, TIDY_HEADER};
+pub use exports::{ExportFile, ExportSpec};
 pub use session::{Progress, Session};
 pub use spec::{MetricSpec, ModelRef, ModelSpec, NormOverride, Spec, StimuliSpec, UnitSubsample, EXPERIMENT_METRICS, SPEC_VERSION};

@@ -5,6 +5,7 @@ use crate::error::{Error, Result};
 use crate::metrics::registry::{MetricName, MetricParams};
 use crate::stimuli::{sets, Channels, Preprocess};
 use crate::zoo::{Arch, Probe};
+use super::exports::ExportSpec;
 use serde::{Deserialize, Serialize};
 
 /// Spec format version this build writes. Version 1 (one `source`, one
@@ -38,6 +39,9 @@ pub struct Spec {
     pub layers: Option<Vec<String>>,
     /// The scores to compute for every source layer x target layer.
     pub metrics: Vec<MetricSpec>,
+    /// Activations and RDMs to keep for download as .npy files (see [`super::exports`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export: Option<ExportSpec>,
 }
 
 /// A metric and its parameters (the defaults of [`MetricParams`] where absent).
@@ -348,6 +352,9 @@ impl Spec {
         }
         for (i, m) in self.metrics.iter().enumerate() {
             m.metric().map_err(|e| in_field(&format!("metrics[{i}]"), as_spec(e)))?;
+        }
+        if let Some(x) = &self.export {
+            x.validate()?;
         }
         let n = self.stimuli.resolve()?.names.len();
         if n < 3 && !self.stimuli.is_upload() {
