@@ -202,11 +202,15 @@ impl Exports {
         }
         self.files.sort_by_key(|(r, _)| *r);
         self.listed.sort_by_key(|(r, _)| *r);
-        let manifest = serde_json::json!({
-            "distance": self.rdms.then_some(self.distance),
-            "stimuli": stimuli,
-            "files": self.listed.iter().map(|(_, l)| l).collect::<Vec<_>>(),
-        });
+        #[derive(Serialize)]
+        struct Manifest<'a> {
+            /// The RDMs' distance (null without RDMs).
+            distance: Option<Distance>,
+            /// The stimuli: the rows of every array, in order.
+            stimuli: &'a [String],
+            files: Vec<&'a Listed>,
+        }
+        let manifest = Manifest { distance: self.rdms.then_some(self.distance), stimuli, files: self.listed.iter().map(|(_, l)| l).collect() };
         let mut bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::State(format!("export manifest: {e}")))?;
         bytes.push(b'\n');
         self.files.push(((2, 0, 0), ExportFile { path: MANIFEST.into(), bytes }));
