@@ -340,7 +340,7 @@ mod tests {
         let header_len = u16::from_le_bytes([b[8], b[9]]) as usize;
         assert_eq!((10 + header_len) % 64, 0, "data aligned to 64 bytes");
         let header = std::str::from_utf8(&b[10..10 + header_len]).unwrap();
-        assert!(header.contains("'descr': '<f4'") && header.contains("'fortran_order': False") && header.contains("'shape': (2, 3)"), "{header}");
+        assert!(header.contains("'descr': '<f4'") && header.contains("'fortran_order': False") && header.contains("'shape': (2, 3, )"), "{header}"); // npyz's tuple, which numpy reads
         assert_eq!(&b[10 + header_len..10 + header_len + 8], &[0, 0, 0, 0, 0, 0, 128, 63]);
         assert_eq!(b.len(), 10 + header_len + 24);
     }
