@@ -100,6 +100,7 @@ test('the checkbox keeps activations and RDMs, and the page downloads the CLI\'s
     assert.equal(await button.textContent(), 'Download activations and RDMs (.zip)');
     const [download] = await Promise.all([page.waitForEvent('download'), button.click()]);
     assert.match(download.suggestedFilename(), /\.zip$/);
+    await page.screenshot({ path: path.join(dir, 'page.png'), fullPage: true });
     const zipFile = path.join(dir, 'page-exports.zip');
     await download.saveAs(zipFile);
     assert.equal(await visibleError(page), null);
