@@ -3,7 +3,7 @@
 
 import {
   ZOO_URL, setSize, MIN_IMAGES, parseZoo, groupByFamily, modelLabel, estimateMemory, checkFits,
-  describeEstimate, formatBytes, memoryLimit, preflight, preflightModels, specImages, sameInput, maxImages, setUploadCount,
+  describeEstimate, formatBytes, memoryLimit, preflight, preflightModels, specImages, sameInput, maxImages, setUploadCount, exportBytes,
 } from './zoo.js';
 import { upgradeSpec, formView, fromFormView, specModels, specDataFiles } from './spec.js';
 import { renderResult as renderViews, metricName } from './views.js';
@@ -59,6 +59,7 @@ const ui = {
   dataInfo: $('data-info'),
   useResponses: $('use-responses'),
   useRdms: $('use-rdms'),
+  keepExports: $('keep-exports'),
 };
 
 // The "Your model (ONNX)" entry of each side's model selector.
@@ -81,6 +82,7 @@ let active = null;      // the run in progress, see run()
 let runCounter = 0;
 let defaultSpecText = '';
 let lastResult = null;
+let lastExports = null;  // the last run's activations and RDMs (a .zip Blob), when its spec asked for them
 let lastProgress = null;
 const baseTitle = document.title;
 let zooModels = null;   // models[] of models/zoo.json once loaded
@@ -169,7 +171,7 @@ function onWorkerMessage(entry, msg) {
       onProgress(msg.progress);
       break;
     case 'result':
-      onResult(msg.result);
+      onResult(msg.result, msg.exports);
       break;
     case 'error':
       failRun(active.id, msg.message, { restart: msg.fatal === true });
@@ -418,9 +420,10 @@ function estimate(run, p, now) {
   return (elapsed / p.done) * Math.max(0, p.total - p.done);
 }
 
-function onResult(result) {
+function onResult(result, exports) {
   const run = endRun(active.id);
   lastResult = result;
+  lastExports = exports ? new Blob([exports], { type: 'application/zip' }) : null;
   ui.progress.max = 1;
   ui.progress.value = 1;
   const seconds = (performance.now() - run.startedAt) / 1000;
@@ -460,7 +463,7 @@ function renderResult(result) {
   } else {
     ui.views.replaceChildren();
   }
-  ui.exports.replaceChildren(exportButtons(ui.exports, result));
+  ui.exports.replaceChildren(exportButtons(ui.exports, result, { zip: lastExports }));
 }
 
 function renderHeatmap(score, src, tgt, spec) {
@@ -717,6 +720,7 @@ function setsSize(spec) {
 function syncFormFromSpec(full) {
   if (!full || typeof full !== 'object') return;
   showAbout(full);
+  ui.keepExports.checked = Boolean(full.export && (full.export.activations || full.export.rdms));
   const spec = formView(full);
   setFormEnabled(Boolean(spec), full);
   if (!spec) {
@@ -876,6 +880,7 @@ function updateMemory(full) {
   }
   const images = specImages(spec);
   const users = userEntries(spec);
+  const kept = keptBytes(spec, users);
   for (const side of SIDES) {
     const s = sideUi(side);
     const m = spec[side] && typeof spec[side] === 'object' ? spec[side] : {};
@@ -888,12 +893,13 @@ function updateMemory(full) {
     if (user && !entry) {
       s.memory.textContent = `Choose the file ${m.onnx} to see its memory estimate.`;
     } else if (user && images !== undefined) {
-      const estimate = estimateMemory(entry, images, layerNames);
+      const estimate = estimateMemory(entry, images, layerNames, kept);
       const fits = checkFits(estimate, undefined, entry, layerNames);
       s.memory.textContent = `about ${formatBytes(estimate.total)} while it loads` +
         (fits.fits ? '' : ` — too much for this tab (at most ${formatBytes(fits.limit)})`);
       s.memory.title = `the file's ${formatBytes(entry.fileSize)} × 2, + ${formatBytes(estimate.activations)} of activations ` +
-        `(${estimate.layers} layers × ${estimate.images} images × 4 bytes), + ${formatBytes(estimate.base)} base`;
+        `(${estimate.layers} layers × ${estimate.images} images × 4 bytes), ` +
+        (kept > 0 ? `+ ${formatBytes(kept)} kept for download, ` : '') + `+ ${formatBytes(estimate.base)} base`;
       s.memory.classList.toggle('too-big', !fits.fits);
     } else if (!zooModels) {
       s.memory.textContent = '';
@@ -902,7 +908,7 @@ function updateMemory(full) {
     } else if (images === undefined) {
       s.memory.textContent = 'Memory unknown for this stimulus set.';
     } else {
-      const estimate = estimateMemory(entry, images, spec.layers);
+      const estimate = estimateMemory(entry, images, spec.layers, kept);
       const fits = checkFits(estimate, undefined, entry, spec.layers);
       s.memory.textContent = `about ${formatBytes(estimate.total)} while it loads` +
         (fits.fits ? '' : ` — too much for this tab (at most ${formatBytes(fits.limit)})`);
@@ -924,9 +930,10 @@ function formWarning(spec) {
     return `${source.arch} and ${target.arch} take different input sizes, so Run will refuse this pair.`;
   }
   const images = specImages(spec);
+  const kept = keptBytes(spec, userEntries(spec));
   for (const entry of [source, target]) {
     if (!entry) continue;
-    const check = checkFits(estimateMemory(entry, images, spec.layers), undefined, entry, spec.layers);
+    const check = checkFits(estimateMemory(entry, images, spec.layers, kept), undefined, entry, spec.layers);
     if (check.fits) continue;
     const most = maxImages(entry, check.limit, spec.layers);
     return `${entry.arch} needs more memory than this tab can use, so Run will refuse it. ` +
@@ -943,7 +950,31 @@ function formWarning(spec) {
 function specPreflight(spec) {
   const view = formView(spec);
   if (view) return preflight(view, zooModels, undefined, userEntries(view));
-  return preflightModels(spec, specModels(spec), zooModels);
+  return preflightModels(spec, specModels(spec), zooModels, undefined, keptBytes(spec, {}));
+}
+
+/** Bytes the spec's export keeps in the tab (0 without one); `users` are the form view's user-model entries. */
+function keptBytes(spec, users) {
+  return exportBytes(spec, (m, side) => (typeof m.onnx === 'string' ? users[side] : zooEntry(m.arch)));
+}
+
+// The export checkbox sets spec.export (and so the permalink); the spec's export sets the box.
+const EXPORT_ALL = { activations: true, rdms: true };
+
+function onKeepExports() {
+  let spec = formSpec || defaultSpec;
+  try {
+    spec = upgradeSpec(JSON.parse(ui.spec.value));
+  } catch { /* the JSON box does not parse: change the last spec that did */ }
+  if (!spec || typeof spec !== 'object') return;
+  spec = { ...spec };
+  if (ui.keepExports.checked) spec.export = spec.export && typeof spec.export === 'object' ? { ...spec.export, ...EXPORT_ALL } : { ...EXPORT_ALL };
+  else delete spec.export;
+  ui.spec.value = JSON.stringify(spec, null, 2);
+  ui.spec.removeAttribute('aria-invalid');
+  formSpec = spec;
+  syncFormFromSpec(spec);
+  updateLink(spec);
 }
 
 /** Enables the form for the simple shape; otherwise says that the JSON spec edits this experiment. */
@@ -993,6 +1024,8 @@ async function choosePreset() {
     const resp = await fetch(`presets/${file}`);
     if (!resp.ok) throw new Error(`HTTP ${resp.status}`);
     const spec = upgradeSpec(await resp.json());
+    // The export checkbox is kept across presets.
+    if (ui.keepExports.checked && !spec.export) spec.export = { ...EXPORT_ALL };
     ui.spec.value = JSON.stringify(spec, null, 2);
     formSpec = spec;
     syncFormFromSpec(spec);
@@ -1371,6 +1404,7 @@ ui.copyLink.addEventListener('click', async () => {
 });
 ui.cancel.addEventListener('click', cancel);
 ui.preset.addEventListener('change', choosePreset);
+ui.keepExports.addEventListener('change', onKeepExports);
 ui.uploadImages.addEventListener('change', () => takeImages(ui.uploadImages.files));
 ui.uploadFolder.addEventListener('change', () => takeImages(ui.uploadFolder.files));
 ui.imagesDrop.addEventListener('dragover', (e) => { e.preventDefault(); ui.imagesDrop.classList.add('over'); });
@@ -1414,6 +1448,8 @@ window.idlab = {
   run,
   cancel,
   get lastResult() { return lastResult; },
+  /** The last run's activations and RDMs as a .zip Blob (null when its spec had no export). */
+  get lastExports() { return lastExports; },
   get lastProgress() { return lastProgress; },
   get running() { return active !== null; },
   /** The models of models/zoo.json (null until loaded). */

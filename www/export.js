@@ -4,7 +4,8 @@
 //   tidyCsv(result)                        -> CSV text (RFC 4180, CRLF line ends)
 //   reportText(result)                     -> plain text
 //   download(filename, textOrBlob, mime)   -> saves a file from the page
-//   exportButtons(container, result)       -> the div of "Download JSON / CSV / report" buttons
+//   exportButtons(container, result, {zip}) -> the div of "Download JSON / CSV / report" buttons, and
+//                                            "activations and RDMs (.zip)" when the run kept them
 
 import { verdict, metricName } from './views.js';
 
@@ -234,8 +235,12 @@ function baseName(result) {
   return (name || 'idlab-result').slice(0, 60);
 }
 
-/** Appends "Download JSON", "Download CSV" and "Download report" buttons to container; returns their div. */
-export function exportButtons(container, result) {
+/**
+ * Appends "Download JSON", "Download CSV" and "Download report" buttons to container, and
+ * "Download activations and RDMs (.zip)" when `zip` (a Blob: the .npy files the core built
+ * for spec.export, the files `idlab run` writes) is given; returns their div.
+ */
+export function exportButtons(container, result, { zip = null } = {}) {
   const div = document.createElement('div');
   div.className = 'idlab-exports';
   const base = baseName(result);
@@ -244,6 +249,7 @@ export function exportButtons(container, result) {
     ['csv', 'Download CSV', () => download(`${base}.csv`, tidyCsv(result), 'text/csv;charset=utf-8')],
     ['report', 'Download report', () => download(`${base}-report.txt`, reportText(result), 'text/plain;charset=utf-8')],
   ];
+  if (zip) items.push(['npy', 'Download activations and RDMs (.zip)', () => download(`${base}-activations-rdms.zip`, zip)]);
   for (const [kind, text, act] of items) {
     const b = document.createElement('button');
     b.type = 'button';

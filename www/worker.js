@@ -9,7 +9,7 @@
 // Worker -> page: {type: 'ready', flavor, threads, version, note?}
 //                 {type: 'init-error', message}
 //                 {type: 'progress', id, progress}
-//                 {type: 'result', id, result}
+//                 {type: 'result', id, result, exports?}  (exports: the spec.export .zip, a transferred ArrayBuffer)
 //                 {type: 'error', id, message, fatal}
 //                 {type: 'cancelled', id}
 //                 {type: 'inspection', id, name, size, inspection, bytes?}  (bytes: after fetch-model)
@@ -245,7 +245,9 @@ async function runOne(id, spec, models, data, uploaded) {
     }
     const result = plain(session.result((performance.now() - started) / 1000));
     result.timings = { steps, wasm_memory_bytes: wasmMemory ? wasmMemory.buffer.byteLength : null };
-    self.postMessage({ type: 'result', id, result });
+    // The activations and RDMs the spec keeps, as the core's .zip (a copy in JS memory, so its buffer transfers).
+    const exports = spec && spec.export ? session.exports_zip().buffer : null;
+    self.postMessage({ type: 'result', id, result, exports }, exports ? [exports] : []);
   } catch (err) {
     if (run.cancelled && !(err instanceof WebAssembly.RuntimeError)) return cancelled(run);
     reportError(run, err);

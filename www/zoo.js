@@ -115,9 +115,10 @@ export function recordedLayers(entry, layerNames) {
  * weights twice (the ONNX bytes plus tract's copy; the first is freed once the
  * model is loaded) + every recorded layer's activations for every image (kept
  * until that model's Gram matrices are complete) + a fixed base.
- * The two models of a spec load one after the other, so each is checked alone.
+ * The two models of a spec load one after the other, so each is checked alone,
+ * plus `kept`: what the spec's export keeps for download (see exportBytes).
  */
-export function estimateMemory(entry, images, layerNames) {
+export function estimateMemory(entry, images, layerNames, kept = 0) {
   const n = Math.max(0, Math.floor(Number(images) || 0));
   const weights = entry.parameters * 4 * 2;
   const layers = recordedLayers(entry, layerNames);
@@ -129,9 +130,41 @@ export function estimateMemory(entry, images, layerNames) {
     layers: layers.length,
     weights,
     activations,
+    kept,
     base: BASE_BYTES,
-    total: weights + activations + BASE_BYTES,
+    total: weights + activations + kept + BASE_BYTES,
   };
+}
+
+/**
+ * Bytes that `spec.export` keeps in the tab until the run ends, counted twice
+ * (the .npy files, and the .zip built from them at the end): every recorded
+ * layer's activations of every model (units × images × 4 bytes) when
+ * `export.activations`, and an images × images float64 RDM per layer when
+ * `export.rdms`. `spec` is a version 2 spec or the form's view of one;
+ * `entryOf(model, side)` gives a model's zoo-like entry (side: 'source' or
+ * 'target' in the form's view), and a model without one is not counted.
+ * 0 without an export.
+ */
+export function exportBytes(spec, entryOf) {
+  const x = spec && spec.export;
+  if (!x || typeof x !== 'object') return 0;
+  const n = specImages(spec) || 0;
+  const models = Array.isArray(spec.sources) || Array.isArray(spec.targets)
+    ? [...(spec.sources || []), ...(spec.targets || [])].map((m) => [m, undefined])
+    : [[spec.source, 'source'], [spec.target, 'target']];
+  let bytes = 0;
+  for (const [m, side] of models) {
+    if (!m || typeof m !== 'object') continue;
+    const entry = entryOf(m, side);
+    if (!entry) continue;
+    const layers = recordedLayers(entry, typeof m.onnx === 'string' || Array.isArray(m.layers) ? m.layers : spec.layers);
+    for (const l of layers) {
+      if (x.activations) bytes += units(l) * n * 4;
+      if (x.rdms) bytes += n * n * 8;
+    }
+  }
+  return 2 * bytes;
 }
 
 /**
@@ -152,6 +185,7 @@ export function memoryLimit(deviceMemory = (typeof navigator !== 'undefined' ? n
 export function describeEstimate(e) {
   return `${formatParameters(e.parameters)} × 4 bytes × 2 = ${formatBytes(e.weights)} of weights, ` +
     `+ ${formatBytes(e.activations)} of activations (the units of ${e.layers} recorded layers × ${e.images} images × 4 bytes), ` +
+    (e.kept > 0 ? `+ ${formatBytes(e.kept)} kept for download (every model's activations and RDMs, and their .zip), ` : '') +
     `+ ${formatBytes(e.base)} base`;
 }
 
@@ -230,7 +264,7 @@ export function specImages(spec) {
  * specModels(spec), [{role, model}]) takes the same input size and fits in
  * the tab with the spec's images (the largest set's). Null, or a message.
  */
-export function preflightModels(spec, list, models, deviceMemory) {
+export function preflightModels(spec, list, models, deviceMemory, kept = 0) {
   const images = specImages(spec);
   const zoo = list.filter(({ model }) => typeof model.arch === 'string')
     .map(({ role, model }) => ({ role, model, entry: (models || []).find((m) => m.arch === model.arch) }));
@@ -244,7 +278,7 @@ export function preflightModels(spec, list, models, deviceMemory) {
   if (images === undefined) return null;
   for (const z of known) {
     const layers = Array.isArray(z.model.layers) ? z.model.layers : spec.layers;
-    const check = checkFits(estimateMemory(z.entry, images, layers), deviceMemory, z.entry, layers);
+    const check = checkFits(estimateMemory(z.entry, images, layers, kept), deviceMemory, z.entry, layers);
     if (!check.fits) return `Not run (${z.role} ${z.entry.arch}): ${check.message}`;
   }
   return null;
@@ -273,9 +307,10 @@ export function preflight(spec, models, deviceMemory, users = {}) {
   }
   const images = specImages(spec);
   if (images === undefined) return null; // unknown stimulus set: the core says so
+  const kept = exportBytes(spec, (m, side) => (typeof m.onnx === 'string' ? users[side] : models.find((e) => e.arch === m.arch)));
   for (const [side, entry] of [['source', source], ['target', target]]) {
     if (!entry) continue;
-    const check = checkFits(estimateMemory(entry, images, layersOf(side)), deviceMemory, entry, layersOf(side));
+    const check = checkFits(estimateMemory(entry, images, layersOf(side), kept), deviceMemory, entry, layersOf(side));
     if (!check.fits) return `Not run (${side} model): ${check.message}`;
   }
   return null;

@@ -120,6 +120,14 @@ impl Session {
         self.inner.is_done()
     }
 
+    /// The files `spec.export` keeps (activations and RDMs as .npy, and
+    /// `exports.json`) as one .zip, built by the core so that it holds the bytes
+    /// `idlab run` writes; throws when the spec has no export or the run is not done.
+    /// One archive rather than one download per file: a run has dozens of layers.
+    pub fn exports_zip(&self) -> Result<Vec<u8>, JsError> {
+        self.inner.exports_zip().map_err(js_err)
+    }
+
     /// The result document; `seconds` is the wall time the worker measured.
     pub fn result(&self, seconds: Option<f64>) -> Result<JsValue, JsError> {
         to_js(&self.inner.result(FLAVOR, seconds.unwrap_or(0.0)).map_err(js_err)?)

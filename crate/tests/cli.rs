@@ -217,3 +217,86 @@ fn run_reads_an_uploaded_folder_zip_and_responses() {
     assert!(!ok && err.contains("at least 3 stimuli; 2 image(s) were given in few"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The header of a numpy format 1.0 .npy file: (descr, fortran_order, shape),
+/// checked as numpy reads it: magic, version, a dict padded with spaces to a
+/// multiple of 64 bytes and ended by a newline, then exactly the data.
+fn npy_header(bytes: &[u8]) -> (String, bool, Vec<usize>, &[u8]) {
+    assert_eq!(&bytes[..8], b"\x93NUMPY\x01\x00", "magic and version 1.0");
+    let len = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
+    assert_eq!((10 + len) % 64, 0, "header padded to 64 bytes");
+    let text = std::str::from_utf8(&bytes[10..10 + len]).unwrap();
+    assert!(text.ends_with('\n'));
+    let dict = text.trim_end();
+    assert!(dict.starts_with('{') && dict.ends_with('}'), "{dict}");
+    let field = |key: &str| {
+        let at = dict.find(&format!("'{key}': ")).unwrap_or_else(|| panic!("no {key} in {dict}")) + key.len() + 4;
+        dict[at..].to_string()
+    };
+    let descr = field("descr")[1..4].to_string();
+    let fortran = field("fortran_order").starts_with("True");
+    let shape_text = field("shape");
+    let shape: Vec<usize> = shape_text[1..shape_text.find(')').unwrap()].split(',').filter(|s| !s.trim().is_empty()).map(|s| s.trim().parse().unwrap()).collect();
+    let data = &bytes[10 + len..];
+    let item = if descr == "<f4" { 4 } else { 8 };
+    assert_eq!(data.len(), shape.iter().product::<usize>() * item, "data length for {descr} {shape:?}");
+    (descr, fortran, shape, data)
+}
+
+/// `idlab run` with `"export"` writes the activations and RDMs under the output
+/// folder: numpy-readable headers, the numbers `idlab activations` records and
+/// `idlab rdm` computes from them.
+#[test]
+fn run_writes_the_export_as_npy_files() {
+    let dir = out_dir("export");
+    std::fs::create_dir_all(&dir).unwrap();
+    let spec = serde_json::json!({
+        "idlab": 2,
+        "stimuli": {"set": "kriegeskorte92", "limit": 4},
+        "sources": [{"arch": "alexnet", "seed": 0}],
+        "targets": [{"arch": "alexnet", "seed": 1}],
+        "layers": ["features.12", "classifier.4"],
+        "metrics": [{"name": "cka"}],
+        "export": {"activations": true, "rdms": true}
+    });
+    let spec_path = dir.join("spec.json");
+    std::fs::write(&spec_path, spec.to_string()).unwrap();
+    let out = dir.join("out");
+    let os = |s: &str| std::ffi::OsString::from(s);
+    idlab(&[&os("run"), spec_path.as_os_str(), &os("-o"), out.as_os_str(), &os("--quiet")]);
+    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("exports.json")).unwrap()).unwrap();
+    let files: Vec<String> = manifest["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap().to_string()).collect();
+    assert_eq!(files.len(), 2 * 2 * 2, "activations and RDMs of 2 layers of 2 models");
+    assert_eq!(files[0], "activations/s0-alexnet-seed-0/features.12.npy");
+    assert_eq!(files[7], "rdms/t0-alexnet-seed-1/classifier.4.npy");
+    for f in &files {
+        let (descr, fortran, shape, _) = npy_header(&std::fs::read(out.join(f)).unwrap());
+        assert!(!fortran, "{f}: C order");
+        if f.starts_with("activations/") {
+            assert_eq!(descr, "<f4", "{f}");
+            assert_eq!(shape[0], 4, "{f}");
+        } else {
+            assert_eq!((descr.as_str(), shape.as_slice()), ("<f8", &[4, 4][..]), "{f}");
+        }
+    }
+
+    // The same model and layer through `idlab activations`, and its RDM through `idlab rdm`.
+    let stim = stimuli_dir("export-stim", 4);
+    let npz = dir.join("acts.npz");
+    idlab(&[&os("activations"), &os("--model"), &os("alexnet:1"), &os("--stimuli"), stim.as_os_str(),
+        &os("--layers"), &os("classifier.4"), &os("-o"), npz.as_os_str()]);
+    let want = read_npz(&npz, "classifier.4");
+    let exported = std::fs::read(out.join("activations/t0-alexnet-seed-1/classifier.4.npy")).unwrap();
+    let (_, _, shape, data) = npy_header(&exported);
+    assert_eq!(shape, [4, 4096]);
+    let got: Vec<f32> = data.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect();
+    assert_eq!(got, want.iter().copied().collect::<Vec<f32>>(), "idlab activations' numbers");
+    let rdm = dir.join("rdm.npy");
+    idlab(&[&os("rdm"), &os("--x"), out.join("activations/t0-alexnet-seed-1/classifier.4.npy").as_os_str(), &os("-o"), rdm.as_os_str()]);
+    let want: Vec<f64> = npy_header(&std::fs::read(&rdm).unwrap()).3.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap())).collect();
+    let exported = std::fs::read(out.join("rdms/t0-alexnet-seed-1/classifier.4.npy")).unwrap();
+    let got: Vec<f64> = npy_header(&exported).3.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap())).collect();
+    assert!(got.iter().zip(&want).all(|(a, b)| (a - b).abs() <= 1e-9), "idlab rdm's RDM: {got:?} vs {want:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&stim);
+}

@@ -438,3 +438,35 @@ fn images_in_parallel_give_the_same_bits_for_any_thread_count() {
     assert!(steps3.iter().any(|p| p.label.ends_with("images 4-6 of 7")), "{:?}", steps3.iter().map(|p| &p.label).collect::<Vec<_>>());
     assert_eq!(steps3.last().unwrap().done, steps3.last().unwrap().total);
 }
+
+/// With several stimulus sets, each set's export files sit under its own folder.
+#[test]
+fn exports_of_several_sets_are_kept_apart() {
+    let spec = json!({
+        "idlab": 2,
+        "stimuli": {"set": "kriegeskorte92", "limit": 3},
+        "more_stimuli": [{"set": "objects", "count": 4}],
+        "sources": [{"arch": "alexnet", "seed": 0, "layers": ["classifier.4"]}],
+        "targets": [{"arch": "alexnet", "seed": 1, "layers": ["classifier.4"]}],
+        "metrics": [{"name": "cka"}],
+        "export": {"rdms": true}
+    });
+    let mut x = Experiment::new(Spec::from_json(&spec.to_string()).unwrap()).unwrap();
+    for p in x.stimulus_paths() {
+        x.add_stimulus(&p, &std::fs::read(site().join(&p)).unwrap()).unwrap();
+    }
+    assert!(x.exports_zip().is_err(), "no export before the run ends");
+    while !x.is_done() {
+        x.step().unwrap();
+    }
+    let files = x.exports();
+    let rdm = |prefix: &str| files.iter().find(|(p, _)| p.starts_with(prefix) && p.contains("rdms/") && p.contains("s0-")).map(|(_, b)| *b);
+    let (a, b) = (rdm("stimuli-0-kriegeskorte92/").unwrap(), rdm("stimuli-1-objects/").unwrap());
+    assert!(a.starts_with(b"\x93NUMPY") && b.starts_with(b"\x93NUMPY"));
+    let shape = |npy: &[u8]| String::from_utf8_lossy(&npy[10..npy.len().min(120)]).split("'shape': ").nth(1).unwrap().split(')').next().unwrap().to_string();
+    let dims = |npy: &[u8]| shape(npy).trim_start_matches('(').split(',').filter_map(|d| d.trim().parse::<usize>().ok()).collect::<Vec<_>>();
+    assert_eq!((dims(a), dims(b)), (vec![3, 3], vec![4, 4]), "each set's RDM has its own size");
+    assert!(files.iter().all(|(p, _)| p.starts_with("stimuli-0-kriegeskorte92/") || p.starts_with("stimuli-1-objects/")), "{:?}", files.iter().map(|f| &f.0).collect::<Vec<_>>());
+    let zip = x.exports_zip().unwrap();
+    assert!(zip.starts_with(b"PK"));
+}

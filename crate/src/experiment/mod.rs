@@ -3,12 +3,14 @@
 
 pub mod classes;
 pub mod datasets;
+pub mod exports;
 mod result;
 mod session;
 mod sets;
 mod spec;
 
 pub use result::{ExperimentResult, Score, ModelInfo, TIDY_HEADER};
+pub use exports::{ExportFile, ExportSpec};
 pub use session::{Progress, Session, MAX_BATCH};
 pub use sets::Experiment;
 pub use spec::{MetricSpec, ModelRef, ModelSpec, NormOverride, Spec, StimuliSpec, UnitSubsample, EXPERIMENT_METRICS, SPEC_VERSION};

@@ -10,6 +10,7 @@
 
 use super::classes::{compare_classes, ClassComparison, SourceTable};
 use super::datasets::{self, Dataset};
+use super::exports::{self, ExportFile, Exports, LayerView, Owner, Rows};
 use super::result::{Ceiling, ExperimentResult, Identifiability, Input, LayerVerdict, ModelInfo, Score};
 use super::spec::{ModelRef, ModelSpec, NormOverride, Spec, UnitSubsample};
 use crate::error::{Error, Result};
@@ -129,6 +130,8 @@ struct LayerData {
     rsa: Vec<Option<std::result::Result<Rdm, String>>>,
     /// RDM targets with several subjects: their mean, the Mantel test's partner.
     mean: Option<Rdm>,
+    /// Activations kept for the export until it takes them.
+    kept: Option<Rows>,
 }
 
 impl LayerData {
@@ -209,6 +212,8 @@ pub struct Session {
     class_comparison: Vec<ClassComparison>,
     inputs: Vec<Input>,
     warnings: Vec<String>,
+    /// What `spec.export` keeps for download, if anything.
+    exports: Option<Exports>,
 }
 
 fn sha256(bytes: &[u8]) -> String {
@@ -276,6 +281,7 @@ impl Session {
             });
         }
         let n_entries = entries.len();
+        let exports = Exports::new(spec.export.as_ref())?;
         let session = Session {
             spec,
             metrics,
@@ -295,6 +301,7 @@ impl Session {
             class_comparison: Vec::new(),
             inputs,
             warnings: Vec::new(),
+            exports,
         };
         session.size()?;
         Ok(session)
@@ -609,6 +616,7 @@ impl Session {
             Phase::Start(e) if !self.entries[e].is_model() => {
                 let layer = self.load_data(e)?.with_rdms(&self.metrics)?;
                 self.data[e] = Some(vec![layer]);
+                self.keep_exports(e)?;
                 self.advance_from(e);
                 ("loading", format!("loaded {}", self.entries[e].label))
             }
@@ -629,8 +637,10 @@ impl Session {
                 };
                 if end == self.n() {
                     let (_, sinks) = self.running.take().expect("recorder exists");
-                    let layers = sinks.into_iter().map(|s| finish_sink(s).with_rdms(&self.metrics)).collect::<Result<_>>()?;
+                    let keep = self.exports.as_ref().is_some_and(Exports::keeps_activations);
+                    let layers = sinks.into_iter().map(|s| finish_sink(s, keep).with_rdms(&self.metrics)).collect::<Result<_>>()?;
                     self.data[e] = Some(layers);
+                    self.keep_exports(e)?;
                     if self.entries[e].role == Role::Source {
                         self.phase = Phase::Compare(e, 0);
                     } else {
@@ -683,7 +693,9 @@ impl Session {
     /// The sinks of entry `e`'s layers: what its role and the metrics need.
     fn sinks(&self, e: usize) -> Result<Vec<LayerSink>> {
         let entry = &self.entries[e];
-        let needs_gram = self.metrics.iter().any(|(m, _)| matches!(m, MetricName::Cka | MetricName::CkaDebiased | MetricName::Rsa));
+        // The export's RDMs and activations come from the Gram sink too.
+        let needs_gram = self.exports.is_some()
+            || self.metrics.iter().any(|(m, _)| matches!(m, MetricName::Cka | MetricName::CkaDebiased | MetricName::Rsa));
         entry
             .layers
             .iter()
@@ -727,6 +739,7 @@ impl Session {
     fn load_data(&mut self, e: usize) -> Result<LayerData> {
         let n = self.n();
         let metrics = self.metrics.clone();
+        let keep = self.exports.as_ref().is_some_and(Exports::keeps_activations);
         let entry = &mut self.entries[e];
         match &mut entry.kind {
             Kind::Responses { matrix, .. } => {
@@ -743,7 +756,8 @@ impl Session {
                     })
                     .collect();
                 let sums = (0..n).map(|i| y.row(i).sum()).collect();
-                Ok(LayerData { gram: Some(linear_gram(&y)), sums, units: y.ncols(), features, ..Default::default() })
+                let kept = keep.then(|| Rows::F64(y.clone()));
+                Ok(LayerData { gram: Some(linear_gram(&y)), sums, units: y.ncols(), features, kept, ..Default::default() })
             }
             Kind::Rdms { rdms, .. } => Ok(LayerData { rdms: rdms.take().expect("checked by ready()"), ..Default::default() }),
             Kind::Dataset { d, files } => {
@@ -867,6 +881,48 @@ impl Session {
             }
         }
         self.data.iter_mut().for_each(|d| *d = None);
+        if let Some(x) = &mut self.exports {
+            if let Err(err) = x.finish(&self.set.names) {
+                self.warnings.push(err.to_string());
+            }
+        }
+    }
+
+    /// Hands entry `e`'s kept activations and what its layers' RDMs are computed
+    /// from (or a data target's RDMs) to the export, in the result's model order.
+    fn keep_exports(&mut self, e: usize) -> Result<()> {
+        let Some(x) = &mut self.exports else { return Ok(()) };
+        let n_targets = self.spec.targets.len();
+        let entry = &self.entries[e];
+        let order = if entry.role == Role::Source { e - n_targets } else { self.entries.len() - n_targets + e };
+        let names = entry.layer_names();
+        let layers = self.data[e].as_mut().expect("stored before the export");
+        let kept: Vec<Option<Rows>> = layers.iter_mut().map(|l| l.kept.take()).collect();
+        let views = layers
+            .iter()
+            .zip(kept)
+            .zip(&names)
+            .map(|((l, rows), name)| LayerView { name, rows, gram: l.gram.as_ref().map(|g| (g, l.sums.as_slice(), l.units)), rdms: &l.rdms })
+            .collect();
+        x.add(Owner { order, id: &entry.id, label: &entry.label }, !entry.is_model(), views, &mut self.warnings)
+    }
+
+    /// The files `spec.export` asked for, once the run is done, in their fixed
+    /// order (`activations/<model>/<layer>.npy`, `rdms/...`, `exports.json`);
+    /// none without an export.
+    pub fn exports(&self) -> Vec<&ExportFile> {
+        self.exports.as_ref().map(|x| x.files().collect()).unwrap_or_default()
+    }
+
+    /// [`Session::exports`] as one .zip (what the page downloads).
+    pub fn exports_zip(&self) -> Result<Vec<u8>> {
+        if !self.is_done() {
+            return Err(Error::State("the run is not finished".into()));
+        }
+        if self.exports.is_none() {
+            return Err(Error::State("the spec asks for no export (\"export\": {\"activations\": true, \"rdms\": true})".into()));
+        }
+        exports::zip(self.exports().into_iter().map(|f| (f.path.as_str(), f.bytes.as_slice())))
     }
 
     /// Identifiability of target t under metric k: needs a zoo target, a
@@ -1103,9 +1159,18 @@ fn rsa_cell(k: usize, p: &MetricParams, src: &LayerData, tgt: &LayerData) -> Res
     Ok(Cell { value: Some(mean), per_subject: Some(per.into_iter().map(Some).collect()), p_value })
 }
 
-fn finish_sink(s: LayerSink) -> LayerData {
+/// What a layer's sink folded in; with `keep`, its rows too (for the export).
+fn finish_sink(s: LayerSink, keep: bool) -> LayerData {
+    let (gram, kept) = match s.gram {
+        Some(g) if keep => {
+            let (k, rows) = g.finish_with_rows();
+            (Some(k), Some(Rows::F32(rows)))
+        }
+        g => (g.map(GramSink::finish), None),
+    };
     LayerData {
-        gram: s.gram.map(GramSink::finish),
+        gram,
+        kept,
         sums: s.sums,
         units: s.units,
         features: s.features.into_iter().map(|f| f.map(FeatureSink::finish)).collect(),

@@ -162,6 +162,32 @@ impl Experiment {
         self.spec.stimulus_sets()[i].label()
     }
 
+    /// The files of the spec's `export` as (path, bytes): a session's own
+    /// paths with one set, else under `stimuli-<i>-<set>/` per set.
+    pub fn exports(&self) -> Vec<(String, &[u8])> {
+        let several = self.several();
+        self.sessions
+            .iter()
+            .enumerate()
+            .flat_map(|(i, s)| {
+                let prefix = if several { format!("stimuli-{i}-{}/", super::exports::slug(&self.spec.stimulus_sets()[i].set)) } else { String::new() };
+                s.exports().into_iter().map(move |f| (format!("{prefix}{}", f.path), f.bytes.as_slice()))
+            })
+            .collect()
+    }
+
+    /// [`Experiment::exports`] as one .zip (what the page downloads).
+    pub fn exports_zip(&self) -> Result<Vec<u8>> {
+        if !self.is_done() {
+            return Err(Error::State("the run is not finished".into()));
+        }
+        if self.spec.export.is_none() {
+            return Err(Error::State("the spec asks for no export (\"export\": {\"activations\": true, \"rdms\": true})".into()));
+        }
+        let files = self.exports();
+        super::exports::zip(files.iter().map(|(p, b)| (p.as_str(), *b)))
+    }
+
     /// The merged result, once every set is done. With one set, that set's result.
     pub fn result(&self, flavor: &str, seconds: f64) -> Result<ExperimentResult> {
         if !self.several() {

@@ -6,6 +6,7 @@ use crate::error::{Error, Result};
 use crate::metrics::registry::{MetricName, MetricParams};
 use crate::stimuli::{sets, Channels, Preprocess};
 use crate::zoo::{Arch, Probe};
+use super::exports::ExportSpec;
 use serde::{Deserialize, Serialize};
 
 /// Spec format version this build writes. Version 1 (one `source`, one
@@ -47,6 +48,9 @@ pub struct Spec {
     /// layer by layer (see [`super::classes`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub classes: Option<ClassesSpec>,
+    /// Activations and RDMs to keep for download as .npy files (see [`super::exports`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export: Option<ExportSpec>,
 }
 
 /// A metric and its parameters (the defaults of [`MetricParams`] where absent).
@@ -365,6 +369,9 @@ impl Spec {
         }
         for (i, m) in self.metrics.iter().enumerate() {
             m.metric().map_err(|e| in_field(&format!("metrics[{i}]"), as_spec(e)))?;
+        }
+        if let Some(x) = &self.export {
+            x.validate()?;
         }
         for (i, set) in self.stimulus_sets().into_iter().enumerate() {
             let field = if i == 0 { "stimuli".to_string() } else { format!("more_stimuli[{}]", i - 1) };

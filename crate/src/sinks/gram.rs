@@ -48,6 +48,12 @@ impl GramSink {
 
     /// The full symmetric Gram matrix; drops the stored rows.
     pub fn finish(self) -> DMatrix<f64> {
+        self.finish_with_rows().0
+    }
+
+    /// The Gram matrix and the rows folded in (one per image, as pushed), for
+    /// a caller that keeps the activations themselves.
+    pub fn finish_with_rows(self) -> (DMatrix<f64>, Vec<Vec<f32>>) {
         let n = self.rows.len();
         let mut k = DMatrix::zeros(n, n);
         for i in 0..n {
@@ -57,7 +63,7 @@ impl GramSink {
                 k[(j, i)] = v;
             }
         }
-        k
+        (k, self.rows)
     }
 }
 

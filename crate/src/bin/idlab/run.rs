@@ -1,4 +1,4 @@
-//! `idlab run`: a spec file in, result files out, progress on stderr.
+//! `idlab run`: a spec file in, result files (and the spec's export) out, progress on stderr.
 
 use idlab::experiment::{Experiment, Spec, TIDY_HEADER};
 use std::io::{IsTerminal, Write};
@@ -84,8 +84,18 @@ pub fn run(spec_path: &Path, out: &Path, site: Option<PathBuf>, quiet: bool) -> 
     }
     write("scores.csv", csv.into_inner().map_err(|e| e.to_string())?)?;
     write("report.txt", result.report_text().into_bytes())?;
+    // spec.export: activations/<model>/<layer>.npy, rdms/..., exports.json, the files in the page's .zip.
+    let exports = session.exports();
+    for (path, bytes) in &exports {
+        let p = path.split('/').fold(out.to_path_buf(), |p, c| p.join(c));
+        if let Some(dir) = p.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+        std::fs::write(&p, bytes).map_err(|e| format!("cannot write {}: {e}", p.display()))?;
+    }
     if !quiet {
-        eprintln!("idlab: wrote result.json, scores.csv and report.txt to {} in {:.1} s", out.display(), result.seconds);
+        let more = if exports.is_empty() { String::new() } else { format!(" and {} export files (activations/, rdms/, exports.json)", exports.len()) };
+        eprintln!("idlab: wrote result.json, scores.csv, report.txt{more} to {} in {:.1} s", out.display(), result.seconds);
     }
     Ok(())
 }
