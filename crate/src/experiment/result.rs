@@ -31,6 +31,9 @@ pub struct ModelInfo {
 #[derive(Clone, Debug, Serialize)]
 pub struct Score {
     pub metric: String,
+    /// `higher` or `lower`: which values mean more similar (`lower` for the
+    /// distance `soft-matching`).
+    pub better: &'static str,
     pub source: String,
     pub target: String,
     /// `values[i][j]`: source layer i against target layer j; null where the
@@ -57,15 +60,16 @@ pub struct Ceiling {
 #[derive(Clone, Debug, Serialize)]
 pub struct LayerVerdict {
     pub layer: String,
-    /// Best score over the correct source's layers.
+    /// Best score over the correct source's layers (the largest, or the smallest for a distance).
     #[serde(rename = "match")]
     pub s_match: f64,
     pub nonmatch_mean: f64,
-    /// (match - mean nonmatch) / (match + mean nonmatch).
+    /// (match - mean nonmatch) / (match + mean nonmatch); its negative for a
+    /// distance, so positive always means the correct source matched best.
     pub index: Option<f64>,
     pub best_source: String,
     pub correct_won: bool,
-    /// Each source's best score over its layers, by id.
+    /// Each source's best score over its layers (largest, or smallest for a distance), by id.
     pub best_per_source: std::collections::BTreeMap<String, f64>,
 }
 
@@ -73,6 +77,9 @@ pub struct LayerVerdict {
 #[derive(Clone, Debug, Serialize)]
 pub struct Identifiability {
     pub metric: String,
+    /// `higher` or `lower`: for a distance the best source is the one with the
+    /// smallest value, and the index is (mean nonmatch - match) / (match + mean nonmatch).
+    pub better: &'static str,
     pub target: String,
     /// The source with the target's architecture.
     pub correct_source: String,

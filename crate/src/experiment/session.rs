@@ -21,6 +21,7 @@ use crate::metrics::rdm_compare::Compare;
 use crate::metrics::registry::{MetricName, MetricParams};
 use crate::metrics::regression::{regression, target_units, RegressionOptions};
 use crate::metrics::rsa::{rsa_rdms, RsaOptions};
+use crate::metrics::soft_matching::soft_matching;
 use crate::runtime::{inspect, Inspection, Recorder};
 use crate::sinks::{FeatureSink, GramSink, Keep};
 use crate::stats::identifiability::identifiability_index;
@@ -678,6 +679,8 @@ impl Session {
                                 Role::Source => Keep::Projected(SparseProjection::new(units, p.projection_dim, p.seed)?),
                                 Role::Target => Keep::Units(target_units(units, p.max_units, p.seed)),
                             })),
+                            // Matching is between units: both sides keep the same seeded subset rule, no projection.
+                            MetricName::SoftMatching => Some(FeatureSink::new(Keep::Units(target_units(units, p.max_units, p.seed)))),
                             _ => None,
                         })
                     })
@@ -729,7 +732,9 @@ impl Session {
                 let features = metrics
                     .iter()
                     .map(|(m, p)| match m {
-                        MetricName::Regression => Some(y.select_columns(target_units(y.ncols(), p.max_units, p.seed).iter())),
+                        MetricName::Regression | MetricName::SoftMatching => {
+                            Some(y.select_columns(target_units(y.ncols(), p.max_units, p.seed).iter()))
+                        }
                         _ => None,
                     })
                     .collect();
@@ -820,6 +825,7 @@ impl Session {
         let cols = tgt.layer_names().len();
         self.scores.push(Score {
             metric: self.spec.metrics[k].name.clone(),
+            better: self.metrics[k].0.better(),
             source: src.id.clone(),
             target: tgt.id.clone(),
             values: vec![vec![None; cols]; rows],
@@ -867,10 +873,15 @@ impl Session {
         }
         let table = |s: usize| self.score_index.get(&(k, s, t)).map(|&i| &self.scores[i]);
         let names = self.entries[t].layer_names();
+        // The best of several scores: the largest, or the smallest for a distance.
+        let higher = self.metrics[k].0.higher_is_better();
+        let better = |a: f64, b: f64| if higher { a > b } else { a < b };
         let mut layers = Vec::new();
         for (m, layer) in names.iter().enumerate() {
             let best: Vec<Option<f64>> = (0..sources.len())
-                .map(|s| table(s)?.values.iter().filter_map(|row| row[m]).fold(None, |b: Option<f64>, v| Some(b.map_or(v, |b| b.max(v)))))
+                .map(|s| {
+                    table(s)?.values.iter().filter_map(|row| row[m]).fold(None, |b: Option<f64>, v| Some(b.map_or(v, |b| if better(v, b) { v } else { b })))
+                })
                 .collect();
             let Some(s_match) = best[correct] else { continue };
             let others: Vec<f64> = best.iter().enumerate().filter(|&(s, _)| s != correct).filter_map(|(_, v)| *v).collect();
@@ -881,14 +892,18 @@ impl Session {
                 .iter()
                 .enumerate()
                 .filter_map(|(s, v)| v.map(|v| (s, v)))
-                .fold((correct, f64::NEG_INFINITY), |acc, (s, v)| if v > acc.1 { (s, v) } else { acc });
+                .fold((correct, None), |acc: (usize, Option<f64>), (s, v)| match acc.1 {
+                    Some(b) if !better(v, b) => acc,
+                    _ => (s, Some(v)),
+                });
             let per: BTreeMap<String, f64> =
                 best.iter().enumerate().filter_map(|(s, v)| v.map(|v| (sources[s].id.clone(), v))).collect();
             layers.push(LayerVerdict {
                 layer: layer.clone(),
                 s_match,
                 nonmatch_mean: others.iter().sum::<f64>() / others.len() as f64,
-                index: identifiability_index(s_match, &others).ok(),
+                // For a distance the sign is turned, so that a positive index still means the correct source is closer.
+                index: identifiability_index(s_match, &others).ok().map(|i| if higher { i } else { -i }),
                 best_source: sources[best_s].id.clone(),
                 correct_won: best_s == correct,
                 best_per_source: per,
@@ -896,6 +911,7 @@ impl Session {
         }
         Some(Identifiability {
             metric: self.spec.metrics[k].name.clone(),
+            better: self.metrics[k].0.better(),
             target: self.entries[t].id.clone(),
             correct_source: sources[correct].id.clone(),
             layers,
@@ -1004,6 +1020,11 @@ fn score(k: usize, metric: MetricName, p: &MetricParams, src: &LayerData, tgt: &
             Some(regression(x, y, &opts).map(|r| value(r.value)))
         }
         MetricName::Rsa => Some(rsa_cell(k, p, src, tgt)),
+        MetricName::SoftMatching => {
+            // Both sinks kept at most max_units units (the seeded subset of `target_units`).
+            let (x, y) = (src.features.get(k)?.as_ref()?, tgt.features.get(k)?.as_ref()?);
+            Some(soft_matching(x, y).map(|r| value(r.value)))
+        }
         _ => None,
     }
 }

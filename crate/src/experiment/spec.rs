@@ -44,7 +44,7 @@ pub struct Spec {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MetricSpec {
-    /// `cka`, `cka-debiased`, `rsa` or `regression`.
+    /// `cka`, `cka-debiased`, `rsa`, `regression` or `soft-matching`.
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<MetricParams>,
@@ -60,6 +60,17 @@ impl MetricSpec {
                 EXPERIMENT_METRICS.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", ")
             )));
         }
+        if m == MetricName::SoftMatching {
+            let units = self.params().max_units;
+            if units == 0 || units > SOFT_MATCHING_MAX_UNITS {
+                return Err(Error::Spec(format!(
+                    "soft-matching compares a seeded subset of at most params.max_units units per layer on each side, \
+                     and its exact solver takes at most {SOFT_MATCHING_MAX_UNITS} x {SOFT_MATCHING_MAX_UNITS}; \
+                     set params.max_units between 1 and {SOFT_MATCHING_MAX_UNITS} (it is {units}{})",
+                    if units == MetricParams::default().max_units { ", the default" } else { "" }
+                )));
+            }
+        }
         Ok(m)
     }
 
@@ -69,7 +80,14 @@ impl MetricSpec {
 }
 
 /// The metrics an experiment computes from what the sinks fold in.
-pub const EXPERIMENT_METRICS: &[MetricName] = &[MetricName::Cka, MetricName::CkaDebiased, MetricName::Rsa, MetricName::Regression];
+/// `soft-matching` is a distance: lower values mean more similar (see
+/// [`MetricName::higher_is_better`]).
+pub const EXPERIMENT_METRICS: &[MetricName] =
+    &[MetricName::Cka, MetricName::CkaDebiased, MetricName::Rsa, MetricName::Regression, MetricName::SoftMatching];
+
+/// The most units per side soft matching keeps in an experiment: the exact
+/// transport solver takes at most `transport::MAX_CELLS` = 1000 x 1000 unit pairs.
+pub const SOFT_MATCHING_MAX_UNITS: usize = 1000;
 
 /// Which images to show the models.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -469,7 +487,10 @@ mod tests {
         assert!(with(|v| v["sources"][0]["arch"] = "nonexistent".into()).contains("sources[0]: unknown architecture \"nonexistent\""));
         assert!(with(|v| v["idlab"] = 7.into()).contains("version 7"));
         assert!(with(|v| v["metrics"][0]["name"] = "rsa-magic".into()).contains("rsa-magic"));
-        assert!(with(|v| v["metrics"] = json!([{"name": "soft-matching"}])).contains("not available in experiments yet"));
+        assert!(with(|v| v["metrics"] = json!([{"name": "procrustes"}])).contains("not available in experiments yet"));
+        let e = with(|v| v["metrics"] = json!([{"name": "soft-matching"}]));
+        assert!(e.contains("metrics[0]: soft-matching") && e.contains("it is 3000, the default"), "{e}");
+        assert!(with(|v| v["metrics"] = json!([{"name": "soft-matching", "params": {"max_units": 1001}}])).contains("it is 1001)"));
         assert!(with(|v| v["metrics"] = json!([])).contains("metrics is an empty list"));
         assert!(with(|v| v["metrics"] = json!([{"name": "regression", "params": {"folds": 3, "lambada": 1}}])).contains("lambada"));
         assert!(with(|v| v["stimuli"]["set"] = "no-such-set".into()).contains("no-such-set"));
