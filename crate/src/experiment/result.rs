@@ -1,6 +1,6 @@
 //! The result document: numbers plus everything needed to know where they came from.
 
-use super::spec::Spec;
+use super::spec::{NoiseSpec, Spec};
 use serde::Serialize;
 
 /// A source or a target as the run resolved it.
@@ -25,6 +25,9 @@ pub struct ModelInfo {
     /// Units of a responses target.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub units: Option<usize>,
+    /// Poisson-like noise added to its responses (the spec's `noise`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub noise: Option<NoiseSpec>,
 }
 
 /// One metric of one source against one target.

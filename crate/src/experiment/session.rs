@@ -10,7 +10,7 @@
 
 use super::datasets::{self, Dataset};
 use super::result::{Ceiling, ExperimentResult, Identifiability, Input, LayerVerdict, ModelInfo, Score};
-use super::spec::{ModelRef, ModelSpec, NormOverride, Spec, UnitSubsample};
+use super::spec::{ModelRef, ModelSpec, NoiseSpec, NormOverride, Spec, UnitSubsample};
 use crate::error::{Error, Result};
 use crate::metrics::cka::{cka_from_grams, debiased_cka_from_grams};
 use crate::metrics::kernels::linear_gram;
@@ -25,6 +25,7 @@ use crate::metrics::soft_matching::soft_matching;
 use crate::runtime::{inspect, Inspection, Recorder};
 use crate::sinks::{FeatureSink, GramSink, Keep};
 use crate::stats::identifiability::identifiability_index;
+use crate::stats::noise::{add_row_noise, poisson_like_noise_by_row};
 use crate::stats::subsample::{subsample_columns, SubsampleSize};
 use crate::stimuli::{decode_rgb, resize_crop, sets, Preprocess};
 use crate::zoo::{self, Arch, Probe};
@@ -89,6 +90,8 @@ struct Entry {
     units: Option<usize>,
     /// Keep a seeded fraction of each layer's units.
     subsample: Option<UnitSubsample>,
+    /// Poisson-like noise added to the responses before any sink sees them.
+    noise: Option<NoiseSpec>,
 }
 
 impl Entry {
@@ -238,7 +241,10 @@ impl Session {
                     (d.label.into(), Kind::Dataset { d, files: vec![None; d.files().len()] }, Vec::new(), None, subjects)
                 }
             };
-            let mut e = Entry { id, role, label, kind, layers, preprocess, subjects, units: None, subsample: m.subsample };
+            let mut e = Entry { id, role, label, kind, layers, preprocess, subjects, units: None, subsample: m.subsample, noise: m.noise };
+            if let Some(noise) = m.noise {
+                e.label = format!("{}, noisy (gain {})", e.label, noise.gain);
+            }
             if let Some(label) = &m.label {
                 e.label = label.clone();
             }
@@ -702,6 +708,11 @@ impl Session {
                     reason: format!("layer {} gave {} units, expected {}", layer.label, out.len(), sink.given),
                 });
             }
+            // Noise on every unit of image i, keyed by (seed, layer, i), before subsampling and every sink.
+            let mut out = out;
+            if let Some(noise) = entry.noise {
+                add_row_noise(&mut out, noise.gain, noise.seed, &layer.label, i);
+            }
             let out = match &sink.keep {
                 Some(cols) => cols.iter().map(|&c| out[c]).collect(),
                 None => out,
@@ -723,8 +734,12 @@ impl Session {
         let metrics = self.metrics.clone();
         let entry = &mut self.entries[e];
         match &mut entry.kind {
-            Kind::Responses { matrix, .. } => {
-                let y = matrix.take().expect("checked by ready()");
+            Kind::Responses { matrix, file, .. } => {
+                let mut y = matrix.take().expect("checked by ready()");
+                if let Some(noise) = entry.noise {
+                    // The same per-image draws as a model's, with the file name as the layer.
+                    y = poisson_like_noise_by_row(&y, noise.gain, noise.seed, file)?;
+                }
                 let y = match entry.kept_columns(y.ncols())? {
                     Some(cols) => y.select_columns(cols.iter()),
                     None => y,
@@ -967,6 +982,7 @@ impl Session {
             layers: e.layer_names(),
             subjects: if e.subjects.len() > 1 { e.subjects.clone() } else { Vec::new() },
             units: e.units,
+            noise: e.noise,
         };
         let mut models: Vec<ModelInfo> = self.entries[n_targets..].iter().map(info).collect();
         models.extend(self.entries[..n_targets].iter().map(info));

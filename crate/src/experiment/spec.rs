@@ -183,6 +183,23 @@ pub struct ModelSpec {
     /// recorded partially, as an electrode array samples a few neurons).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subsample: Option<UnitSubsample>,
+    /// Seeded Poisson-like noise on the responses (`crate::stats::noise`),
+    /// added to every recorded activation before anything is kept of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noise: Option<NoiseSpec>,
+}
+
+/// Poisson-like noise r + sqrt(gain · max(r, 0)) · ε on a model's responses
+/// (or a responses file), ε drawn per image from a stream keyed by (seed,
+/// layer, image index), so a streamed run equals noise added to the full
+/// activations (see `crate::stats::noise::add_row_noise`).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoiseSpec {
+    /// The Fano factor, in the responses' units: variance = gain x response; 0 adds nothing.
+    pub gain: f64,
+    #[serde(default)]
+    pub seed: u64,
 }
 
 /// A seeded random fraction of a target's units.
@@ -269,6 +286,12 @@ impl ModelSpec {
             }
             if self.rdms.is_some() || self.dataset.is_some() {
                 return Err(Error::Spec("subsample keeps a fraction of units; RDMs have none".into()));
+            }
+        }
+        if let Some(noise) = self.noise {
+            crate::stats::noise::check_gain(noise.gain).map_err(|_| Error::Spec(format!("noise.gain must be finite and at least 0, got {}", noise.gain)))?;
+            if self.rdms.is_some() || self.dataset.is_some() {
+                return Err(Error::Spec("noise is added to responses (a model's or a responses file's); RDMs have none".into()));
             }
         }
         if self.key.is_some() && self.responses.is_none() && self.rdms.is_none() {
@@ -509,6 +532,9 @@ mod tests {
         assert!(with(|v| v["sources"][0] = json!({"responses": "it.npy"})).contains("data files are targets"));
         assert!(with(|v| v["targets"][0] = json!({"dataset": "nope"})).contains("unknown dataset \"nope\""));
         assert!(with(|v| v["targets"][0] = json!({"rdms": "r.npy", "layers": ["x"]})).contains("rdms takes no layers"));
+        assert!(with(|v| v["targets"][0] = json!({"dataset": "kriegeskorte92/human-it", "noise": {"gain": 1}})).contains("RDMs have none"));
+        assert!(with(|v| v["targets"][0]["noise"] = json!({"gain": -1})).contains("targets[0]: noise.gain must be finite and at least 0, got -1"));
+        assert!(with(|v| v["targets"][0]["noise"] = json!({"gain": 1, "sed": 2})).contains("unknown field `sed`"));
         assert!(with(|v| {
             v["stimuli"]["set"] = "textures".into();
             v["targets"][0] = json!({"dataset": "kriegeskorte92/human-it"});
