@@ -5,7 +5,9 @@ pub mod datasets;
 mod result;
 mod session;
 mod spec;
+pub mod specificity;
 
 pub use result::{ExperimentResult, Score, ModelInfo, TIDY_HEADER};
 pub use session::{Progress, Session};
-pub use spec::{MetricSpec, ModelRef, ModelSpec, NormOverride, Spec, StimuliSpec, UnitSubsample, EXPERIMENT_METRICS, SPEC_VERSION};
+pub use specificity::Specificity;
+pub use spec::{MetricSpec, NoiseSpec, SpecificitySpec, ModelRef, ModelSpec, NormOverride, Spec, StimuliSpec, UnitSubsample, EXPERIMENT_METRICS, SPEC_VERSION};

@@ -1,6 +1,7 @@
 //! The result document: numbers plus everything needed to know where they came from.
 
 use super::spec::{NoiseSpec, Spec};
+use super::specificity::Specificity;
 use serde::Serialize;
 
 /// A source or a target as the run resolved it.
@@ -113,6 +114,9 @@ pub struct ExperimentResult {
     pub scores: Vec<Score>,
     pub noise_ceilings: Vec<Ceiling>,
     pub identifiability: Vec<Identifiability>,
+    /// The predictivity vs specificity analysis, one per metric and group of targets (the spec's `specificity`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub specificity: Vec<Specificity>,
     /// Scores that could not be computed, and why.
     pub warnings: Vec<String>,
     /// Wall-clock seconds of the run (set by the front door, which owns the clock).

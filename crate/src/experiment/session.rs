@@ -10,6 +10,7 @@
 
 use super::datasets::{self, Dataset};
 use super::result::{Ceiling, ExperimentResult, Identifiability, Input, LayerVerdict, ModelInfo, Score};
+use super::specificity::{self, Member, Specificity};
 use super::spec::{ModelRef, ModelSpec, NoiseSpec, NormOverride, Spec, UnitSubsample};
 use crate::error::{Error, Result};
 use crate::metrics::cka::{cka_from_grams, debiased_cka_from_grams};
@@ -202,6 +203,7 @@ pub struct Session {
     score_index: HashMap<(usize, usize, usize), usize>,
     ceilings: Vec<Ceiling>,
     identifiability: Vec<Identifiability>,
+    specificity: Vec<Specificity>,
     inputs: Vec<Input>,
     warnings: Vec<String>,
 }
@@ -289,6 +291,7 @@ impl Session {
             score_index: HashMap::new(),
             ceilings: Vec::new(),
             identifiability: Vec::new(),
+            specificity: Vec::new(),
             inputs,
             warnings: Vec::new(),
         };
@@ -873,7 +876,66 @@ impl Session {
                 }
             }
         }
+        self.specificity_analysis();
         self.data.iter_mut().for_each(|d| *d = None);
+    }
+
+    /// The spec's `specificity`: per metric asked for, and per group of zoo
+    /// targets (those without noise, then each noise gain in spec order),
+    /// [`specificity::analyse`] over every zoo source.
+    fn specificity_analysis(&mut self) {
+        let Some(spec) = self.spec.specificity.clone() else { return };
+        let n_targets = self.spec.targets.len();
+        let member = |e: &Entry| match &e.kind {
+            Kind::Zoo { arch, seed } => Some(Member {
+                id: e.id.clone(),
+                label: e.label.clone(),
+                arch: arch.name().into(),
+                model: format!("{} {seed}", arch.name()),
+                layers: e.layer_names(),
+            }),
+            _ => None,
+        };
+        let sources: Vec<(usize, Member)> =
+            self.entries[n_targets..].iter().enumerate().filter_map(|(s, e)| member(e).map(|m| (s, m))).collect();
+        let mut groups: Vec<Option<f64>> = Vec::new();
+        for e in &self.entries[..n_targets] {
+            let gain = e.noise.map(|n| n.gain);
+            if member(e).is_some() && !groups.iter().any(|g| g.map(f64::to_bits) == gain.map(f64::to_bits)) {
+                groups.push(gain);
+            }
+        }
+        groups.sort_by_key(|g| g.is_some());
+        let source_members: Vec<Member> = sources.iter().map(|(_, m)| m.clone()).collect();
+        for (k, (metric, _)) in self.metrics.iter().enumerate() {
+            let name = &self.spec.metrics[k].name;
+            if spec.metrics.as_ref().is_some_and(|names| !names.contains(name)) {
+                continue;
+            }
+            for gain in &groups {
+                let targets: Vec<(usize, Member)> = self.entries[..n_targets]
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, e)| e.noise.map(|n| n.gain.to_bits()) == gain.map(f64::to_bits))
+                    .filter_map(|(t, e)| member(e).map(|m| (t, m)))
+                    .collect();
+                let target_members: Vec<Member> = targets.iter().map(|(_, m)| m.clone()).collect();
+                let table = |s: usize, t: usize| {
+                    self.score_index.get(&(k, sources[s].0, targets[t].0)).map(|&i| self.scores[i].values.as_slice())
+                };
+                let label = match gain {
+                    None => "without noise".to_string(),
+                    Some(g) => format!("noisy (gain {g})"),
+                };
+                let (result, warnings) =
+                    specificity::analyse(name, metric.higher_is_better(), (&label, *gain), &source_members, &target_members, &table);
+                self.specificity.push(result);
+                self.warnings.extend(warnings);
+            }
+        }
+        if groups.is_empty() {
+            self.warnings.push("specificity: the analysis needs zoo models among the targets".into());
+        }
     }
 
     /// Identifiability of target t under metric k: needs a zoo target, a
@@ -997,6 +1059,7 @@ impl Session {
             scores: self.scores.clone(),
             noise_ceilings: self.ceilings.clone(),
             identifiability: self.identifiability.clone(),
+            specificity: self.specificity.clone(),
             warnings: self.warnings.clone(),
             seconds,
         })

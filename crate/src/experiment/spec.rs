@@ -38,6 +38,20 @@ pub struct Spec {
     pub layers: Option<Vec<String>>,
     /// The scores to compute for every source layer x target layer.
     pub metrics: Vec<MetricSpec>,
+    /// The predictivity vs specificity analysis (Thobani et al.) of the zoo
+    /// models: same-layer predictivity over pairs of different seeds of one
+    /// architecture, and the silhouette and MDS of the population's layers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub specificity: Option<SpecificitySpec>,
+}
+
+/// Which metrics the specificity analysis runs on.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpecificitySpec {
+    /// Names from `metrics`; every metric when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<Vec<String>>,
 }
 
 /// A metric and its parameters (the defaults of [`MetricParams`] where absent).
@@ -390,6 +404,17 @@ impl Spec {
         for (i, m) in self.metrics.iter().enumerate() {
             m.metric().map_err(|e| in_field(&format!("metrics[{i}]"), as_spec(e)))?;
         }
+        if let Some(names) = self.specificity.as_ref().and_then(|s| s.metrics.as_ref()) {
+            if names.is_empty() {
+                return Err(Error::Spec("specificity.metrics is an empty list; leave it out to analyse every metric".into()));
+            }
+            for n in names {
+                if !self.metrics.iter().any(|m| &m.name == n) {
+                    let known: Vec<&str> = self.metrics.iter().map(|m| m.name.as_str()).collect();
+                    return Err(Error::Spec(format!("specificity.metrics names \"{n}\", which is not among the spec's metrics ({})", known.join(", "))));
+                }
+            }
+        }
         let n = self.stimuli.resolve()?.names.len();
         if n < 3 && !self.stimuli.is_upload() {
             return Err(Error::Spec(format!("the metrics need at least 3 stimuli, the spec asks for {n}")));
@@ -515,6 +540,9 @@ mod tests {
         assert!(e.contains("metrics[0]: soft-matching") && e.contains("it is 3000, the default"), "{e}");
         assert!(with(|v| v["metrics"] = json!([{"name": "soft-matching", "params": {"max_units": 1001}}])).contains("it is 1001)"));
         assert!(with(|v| v["metrics"] = json!([])).contains("metrics is an empty list"));
+        assert!(with(|v| v["specificity"] = json!({"metrics": ["rsa"]})).contains("specificity.metrics names \"rsa\", which is not among the spec's metrics (cka)"));
+        assert!(with(|v| v["specificity"] = json!({"metrics": []})).contains("empty list"));
+        assert!(with(|v| v["specificity"] = json!(true)).contains("expected struct SpecificitySpec"));
         assert!(with(|v| v["metrics"] = json!([{"name": "regression", "params": {"folds": 3, "lambada": 1}}])).contains("lambada"));
         assert!(with(|v| v["stimuli"]["set"] = "no-such-set".into()).contains("no-such-set"));
         assert!(with(|v| v["layers"] = json!(["features.99"])).contains("features.99"));
