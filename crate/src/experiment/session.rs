@@ -939,13 +939,16 @@ impl Session {
     }
 
     /// Identifiability of target t under metric k: needs a zoo target, a
-    /// source of its architecture, and at least one other source.
+    /// source of its architecture, and at least one source of another.
     fn verdicts(&self, k: usize, t: usize) -> Option<Identifiability> {
         let n_targets = self.spec.targets.len();
         let Kind::Zoo { arch, .. } = &self.entries[t].kind else { return None };
         let sources = &self.entries[n_targets..];
         let correct = sources.iter().position(|s| matches!(&s.kind, Kind::Zoo { arch: a, .. } if a == arch))?;
-        if sources.len() < 2 {
+        // Nothing to identify when every source is of the target's architecture
+        // (a population of seeds, as the specificity analysis compares).
+        let other_arch = sources.iter().any(|s| !matches!(&s.kind, Kind::Zoo { arch: a, .. } if a == arch));
+        if sources.len() < 2 || !other_arch {
             return None;
         }
         let table = |s: usize| self.score_index.get(&(k, s, t)).map(|&i| &self.scores[i]);
