@@ -202,6 +202,19 @@ impl ExperimentResult {
                 v.layers.len()
             ));
         }
+        for sp in &self.specificity {
+            let num = |v: Option<f64>| v.map_or("undefined".to_string(), |v| format!("{v:.4}"));
+            line(format!(
+                "specificity of {} ({}; {} is better): same-layer predictivity {} ({} of {}), silhouette by layer {}",
+                sp.metric,
+                sp.targets,
+                sp.better,
+                num(sp.same_layer.fraction),
+                sp.same_layer.hits,
+                sp.same_layer.cases,
+                num(sp.population.as_ref().and_then(|p| p.silhouette))
+            ));
+        }
         for c in &self.noise_ceilings {
             line(format!("noise ceiling of {} ({}): lower {:.4}, upper {:.4}", c.target, c.metric, c.lower, c.upper));
         }
