@@ -115,10 +115,19 @@ fn identifiability_names_the_correct_source() {
             {"arch": "resnet18", "seed": 0, "layers": ["layer1.0", "avgpool"]}
         ],
         "targets": [{"arch": "alexnet", "seed": 1, "layers": ["features.2", "features.12", "classifier.4"]}],
-        "metrics": [{"name": "cka"}]
+        "metrics": [{"name": "cka"}, {"name": "soft-matching", "params": {"max_units": 30}}]
     });
     let r = run(&spec, &[]);
-    assert_eq!(r.identifiability.len(), 1);
+    assert_eq!(r.identifiability.len(), 2);
+    // A distance: each source's best layer is its smallest value, the index turned so positive means the correct one is closer.
+    let sm = &r.identifiability[1];
+    assert_eq!((sm.metric.as_str(), sm.better), ("soft-matching", "lower"));
+    for (j, v) in sm.layers.iter().enumerate() {
+        let best = |s: &str| (0..2).map(|i| value(&r, "soft-matching", s, "t0", i, j)).fold(f64::INFINITY, f64::min);
+        let (m, other) = (best("s0"), best("s1"));
+        assert_eq!((v.s_match, v.nonmatch_mean, v.correct_won), (m, other, m < other));
+        close(v.index.unwrap(), (other - m) / (m + other), "distance index");
+    }
     let id = &r.identifiability[0];
     assert_eq!((id.metric.as_str(), id.target.as_str(), id.correct_source.as_str()), ("cka", "t0", "s0"));
     assert_eq!(id.layers.len(), 3);
@@ -469,4 +478,104 @@ fn exports_of_several_sets_are_kept_apart() {
     assert!(files.iter().all(|(p, _)| p.starts_with("stimuli-0-kriegeskorte92/") || p.starts_with("stimuli-1-objects/")), "{:?}", files.iter().map(|f| &f.0).collect::<Vec<_>>());
     let zip = x.exports_zip().unwrap();
     assert!(zip.starts_with(b"PK"));
+}
+
+/// Activations (n x units) of several layers of one zoo model, one run per image.
+fn activations_of(arch: Arch, seed: u64, layers: &[&str], n: usize) -> Vec<DMatrix<f64>> {
+    let pre = arch.preprocess();
+    let tensors: Vec<String> = layers.iter().map(|l| arch.probe(l).unwrap().tensor).collect();
+    let s = pre.size as usize;
+    let rec = Recorder::new(arch.name(), zoo::build(arch, seed).proto, &tensors, [1, 3, s, s]).unwrap();
+    let rows: Vec<Vec<Vec<f32>>> = (0..n)
+        .map(|i| {
+            let name = format!("data/kriegeskorte92/images/{i:03}.png");
+            let img = resize_crop(&decode_rgb(&name, &std::fs::read(site().join(&name)).unwrap()).unwrap(), pre.size);
+            rec.run(&pre.normalise(&img)).unwrap()
+        })
+        .collect();
+    (0..layers.len()).map(|l| DMatrix::from_fn(n, rows[0][l].len(), |i, j| rows[i][l][j] as f64)).collect()
+}
+
+/// Preset 7 reduced (3 seeds, 3 layers with a `:pre`, 8 images, few units):
+/// soft matching cells are the metric on the seeded unit subsets; noisy
+/// targets are the metric on the activations with the per-image noise drawn
+/// on the full matrix; gain 0 changes nothing; the specificity numbers follow
+/// from the score tables.
+#[test]
+fn predictivity_specificity_reduced_preset() {
+    use idlab::metrics::soft_matching::soft_matching;
+    use idlab::stats::noise::poisson_like_noise_by_row;
+    let n = 8;
+    let layers = ["features.0:pre", "features.0", "features.5"];
+    let mut spec: Value = serde_json::from_slice(&std::fs::read(site().join("presets/predictivity-specificity.json")).unwrap()).unwrap();
+    spec["stimuli"]["limit"] = json!(n);
+    spec["layers"] = json!(layers);
+    spec["sources"] = json!((0..3).map(|s| json!({"arch": "alexnet", "seed": s})).collect::<Vec<_>>());
+    let mut targets: Vec<Value> = (0..3).map(|s| json!({"arch": "alexnet", "seed": s})).collect();
+    targets.extend((0..3).map(|s| json!({"arch": "alexnet", "seed": s, "noise": {"gain": 0.1, "seed": s}})));
+    targets.push(json!({"arch": "alexnet", "seed": 1, "noise": {"gain": 0.0, "seed": 5}}));
+    spec["targets"] = json!(targets);
+    spec["metrics"] = json!([
+        {"name": "regression", "params": {"folds": 2, "test_fraction": 0.25, "projection_dim": 32, "max_units": 40}},
+        {"name": "soft-matching", "params": {"max_units": 20, "seed": 3}},
+        {"name": "rsa", "params": {"permutations": 0}}
+    ]);
+    let r = run(&spec, &[]);
+    assert!(r.identifiability.is_empty(), "one architecture: nothing to identify");
+    assert_eq!(r.models.iter().find(|m| m.id == "t3").unwrap().label, "alexnet seed 0, noisy (gain 0.1)");
+    assert_eq!(r.models.iter().find(|m| m.id == "t3").unwrap().noise.unwrap().gain, 0.1);
+    assert!(r.scores.iter().all(|s| s.better == if s.metric == "soft-matching" { "lower" } else { "higher" }));
+
+    let x = activations_of(Arch::AlexNet, 0, &layers, n);
+    let y = activations_of(Arch::AlexNet, 1, &layers, n);
+    let subset = |m: &DMatrix<f64>| m.select_columns(regression::target_units(m.ncols(), 20, 3).iter());
+    for (i, a) in layers.iter().enumerate() {
+        for (j, b) in layers.iter().enumerate() {
+            let direct = soft_matching(&subset(&x[i]), &subset(&y[j])).unwrap().value;
+            close(value(&r, "soft-matching", "s0", "t1", i, j), direct, &format!("soft matching {a} {b}"));
+            // The noisy seed 1 (t4, noise seed 1): the same per-image draws applied to the full matrix, rounded to f32.
+            let noisy = poisson_like_noise_by_row(&y[j], 0.1, 1, b).unwrap().map(|v| v as f32 as f64);
+            let direct = soft_matching(&subset(&x[i]), &subset(&noisy)).unwrap().value;
+            close(value(&r, "soft-matching", "s0", "t4", i, j), direct, &format!("noisy soft matching {a} {b}"));
+            // RSA reads the Gram matrix: the noise reached that sink too.
+            let direct = rsa::rsa(&x[i], &noisy, &rsa::RsaOptions { permutations: 0, ..Default::default() }).unwrap().value;
+            close(value(&r, "rsa", "s0", "t4", i, j), direct, &format!("noisy rsa {a} {b}"));
+        }
+    }
+    // Gain 0 (t6) scores exactly as the clean seed 1 (t1); gain 0.1 does not.
+    for m in ["regression", "soft-matching", "rsa"] {
+        assert_eq!(r.values(m, "s0", "t6"), r.values(m, "s0", "t1"), "{m}");
+        assert_ne!(r.values(m, "s0", "t4"), r.values(m, "s0", "t1"), "{m}");
+    }
+
+    // Specificity: 3 metrics x (without noise, then the gains in spec order) groups.
+    assert_eq!(r.specificity.len(), 9);
+    let groups: Vec<&str> = r.specificity[..3].iter().map(|s| s.targets.as_str()).collect();
+    assert_eq!(groups, ["without noise", "noisy (gain 0.1)", "noisy (gain 0)"]);
+    for sp in r.specificity.iter().filter(|s| s.targets == "without noise") {
+        let higher = sp.better == "higher";
+        assert_eq!(sp.pairs.len(), 6, "3 x 3 seeds, not with themselves");
+        // Recompute same-layer predictivity from the tables.
+        let (mut hits, mut cases) = (0, 0);
+        for [s, t] in &sp.pairs {
+            let v = r.values(&sp.metric, s, t).unwrap();
+            for j in 0..layers.len() {
+                let col: Vec<f64> = v.iter().map(|row| row[j].unwrap()).collect();
+                let best = (0..col.len()).fold(0, |b, i| if (higher && col[i] > col[b]) || (!higher && col[i] < col[b]) { i } else { b });
+                cases += 1;
+                hits += (best == j) as usize;
+            }
+        }
+        assert_eq!((sp.same_layer.hits, sp.same_layer.cases), (hits, cases), "{}", sp.metric);
+        // One dissimilarity: t0's features.0:pre against t1's features.5, from s0 -> t1 and s1 -> t0.
+        let p = sp.population.as_ref().unwrap();
+        assert_eq!(p.points.len(), 9);
+        let (a, b) = (0, 3 + 2);
+        assert_eq!((p.points[a].model.as_str(), p.points[b].model.as_str(), p.points[b].layer.as_str()), ("t0", "t1", "features.5"));
+        let (f, g) = (value(&r, &sp.metric, "s0", "t1", 0, 2), value(&r, &sp.metric, "s1", "t0", 2, 0));
+        let want = if higher { 1.0 - 0.5 * (f + g) } else { 0.5 * (f + g) };
+        close(p.dissimilarity[a][b], want, &format!("{} dissimilarity", sp.metric));
+        assert!(p.silhouette.is_some_and(|s| (-1.0..=1.0).contains(&s)) && p.silhouette_per_layer.len() == 3);
+        assert_eq!(p.mds.len(), 9);
+    }
 }

@@ -503,6 +503,64 @@ test('many identifiability entries: one shown at a time, chosen from a menu', as
   assert.deepEqual(problems, []);
 });
 
+test('specificity: same-layer predictivity bars and the MDS by layer, silhouette in the title', async () => {
+  const SPEC = JSON.parse(fs.readFileSync(path.join(ROOT, 'tests/fixtures/results/specificity-small.json'), 'utf8'));
+  const out = await page.evaluate(async (result) => {
+    const box = document.createElement('div');
+    box.id = 'specificity';
+    document.body.append(box);
+    const plots = await window.views.renderResult(box, result);
+    const figs = [...box.querySelectorAll('figure')].map((f) => {
+      const gd = f.querySelector('.js-plotly-plot');
+      return {
+        kind: f.dataset.kind,
+        metric: gd.dataset.metric,
+        title: gd.layout.title.text,
+        caption: f.querySelector('.idlab-caption-text').textContent,
+        data: gd.data.map((t) => ({ name: t.name, x: t.x, y: t.y, color: t.marker && t.marker.color })),
+      };
+    });
+    return {
+      plots: plots.length,
+      figs,
+      summaries: [...box.querySelectorAll('.idlab-specificity-summary')].map((p) => p.textContent),
+      heading: box.querySelector('.idlab-specificity h3')?.textContent,
+    };
+  }, SPEC);
+  assert.equal(out.heading, 'Predictivity vs specificity');
+  // RSA: bars and MDS; soft matching (no population): bars only; then the 4 heatmaps.
+  assert.deepEqual(out.figs.map((f) => [f.kind, f.metric ?? null]), [
+    ['specificity-bars', 'rsa'], ['mds', 'rsa'], ['specificity-bars', 'soft-matching'],
+    ['heatmap', 'rsa'], ['heatmap', 'rsa'], ['heatmap', 'soft-matching'], ['heatmap', 'soft-matching'],
+  ]);
+  assert.equal(out.plots, 7);
+  const [rsaBars, mds, smBars] = out.figs;
+  const [rsa, sm] = SPEC.specificity;
+  assert.deepEqual(rsaBars.data[0].x, ['features.0:pre', 'features.0', 'all layers']);
+  assert.deepEqual(rsaBars.data[0].y, [1, 1, 1]);
+  assert.deepEqual(smBars.data[0].y, [...sm.same_layer.layers.map((l) => l.fraction), sm.same_layer.fraction]);
+  assert.deepEqual(smBars.data[0].color, ['#9aa1ad', '#9aa1ad', '#2c5fb8'], 'the overall bar is blue');
+  assert.match(smBars.title, /Soft matching \(without noise\): same-layer predictivity/);
+  assert.match(smBars.caption, /the smallest distance/);
+  assert.match(rsaBars.caption, /the highest score/);
+  // The scatter: one trace per layer, the fixture's coordinates, the silhouette in the title.
+  const pop = rsa.population;
+  assert.deepEqual(mds.data.map((t) => t.name), ['features.0:pre', 'features.0']);
+  assert.deepEqual(mds.data[0].x, [pop.mds[0][0], pop.mds[2][0]]);
+  assert.deepEqual(mds.data[1].y, [pop.mds[1][1], pop.mds[3][1]]);
+  assert.match(mds.title, new RegExp(`silhouette ${pop.silhouette.toFixed(4)}`));
+  assert.match(mds.caption, /features\.0:pre 0\.0911, features\.0 -0\.0116/);
+  assert.match(out.summaries[1], /Soft matching \(without noise\): same-layer predictivity 0\.7500 \(.* 3 of 4 cases\).*lower is more similar/);
+  assert.doesNotMatch(out.summaries[1], /silhouette/);
+  const tip = await hoverText('#specificity figure[data-kind="specificity-bars"] .js-plotly-plot[data-metric="soft-matching"]', [{ curveNumber: 0, pointNumber: 0 }]);
+  assert.match(tip, /0\.5000 \(1 of 2\)/);
+  assert.match(tip, /same layer: 1\.2300/);
+  assert.match(tip, /other layers: 1\.2550/);
+  // A distance's heatmap says so.
+  assert.match(out.figs[5].caption, /a distance: lower values mean more similar/);
+  await page.evaluate(() => document.getElementById('specificity').remove());
+});
+
 test('rendering again replaces the plots; nothing went wrong in the page', async () => {
   const n = await page.evaluate(async () => {
     const plots = await window.views.renderResult(document.getElementById('views'), window.result);

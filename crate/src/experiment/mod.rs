@@ -8,9 +8,11 @@ mod result;
 mod session;
 mod sets;
 mod spec;
+pub mod specificity;
 
 pub use result::{ExperimentResult, Score, ModelInfo, TIDY_HEADER};
 pub use exports::{ExportFile, ExportSpec};
 pub use session::{Progress, Session, MAX_BATCH};
 pub use sets::Experiment;
-pub use spec::{MetricSpec, ModelRef, ModelSpec, NormOverride, Spec, StimuliSpec, UnitSubsample, EXPERIMENT_METRICS, SPEC_VERSION};
+pub use specificity::Specificity;
+pub use spec::{MetricSpec, NoiseSpec, SpecificitySpec, ModelRef, ModelSpec, NormOverride, Spec, StimuliSpec, UnitSubsample, EXPERIMENT_METRICS, SPEC_VERSION};

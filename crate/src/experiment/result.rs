@@ -1,7 +1,8 @@
 //! The result document: numbers plus everything needed to know where they came from.
 
 use super::classes::ClassComparison;
-use super::spec::Spec;
+use super::spec::{NoiseSpec, Spec};
+use super::specificity::Specificity;
 use serde::Serialize;
 
 /// A source or a target as the run resolved it.
@@ -26,12 +27,18 @@ pub struct ModelInfo {
     /// Units of a responses target.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub units: Option<usize>,
+    /// Poisson-like noise added to its responses (the spec's `noise`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub noise: Option<NoiseSpec>,
 }
 
 /// One metric of one source against one target.
 #[derive(Clone, Debug, Serialize)]
 pub struct Score {
     pub metric: String,
+    /// `higher` or `lower`: which values mean more similar (`lower` for the
+    /// distance `soft-matching`).
+    pub better: &'static str,
     pub source: String,
     pub target: String,
     /// `values[i][j]`: source layer i against target layer j; null where the
@@ -64,15 +71,16 @@ pub struct Ceiling {
 #[derive(Clone, Debug, Serialize)]
 pub struct LayerVerdict {
     pub layer: String,
-    /// Best score over the correct source's layers.
+    /// Best score over the correct source's layers (the largest, or the smallest for a distance).
     #[serde(rename = "match")]
     pub s_match: f64,
     pub nonmatch_mean: f64,
-    /// (match - mean nonmatch) / (match + mean nonmatch).
+    /// (match - mean nonmatch) / (match + mean nonmatch); its negative for a
+    /// distance, so positive always means the correct source matched best.
     pub index: Option<f64>,
     pub best_source: String,
     pub correct_won: bool,
-    /// Each source's best score over its layers, by id.
+    /// Each source's best score over its layers (largest, or smallest for a distance), by id.
     pub best_per_source: std::collections::BTreeMap<String, f64>,
 }
 
@@ -80,6 +88,9 @@ pub struct LayerVerdict {
 #[derive(Clone, Debug, Serialize)]
 pub struct Identifiability {
     pub metric: String,
+    /// `higher` or `lower`: for a distance the best source is the one with the
+    /// smallest value, and the index is (mean nonmatch - match) / (match + mean nonmatch).
+    pub better: &'static str,
     pub target: String,
     /// The source with the target's architecture.
     pub correct_source: String,
@@ -147,6 +158,9 @@ pub struct ExperimentResult {
     /// With `more_stimuli`: each identifiability entry summarised per set.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub by_stimuli: Vec<SetIdentifiability>,
+    /// The predictivity vs specificity analysis, one per metric and group of targets (the spec's `specificity`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub specificity: Vec<Specificity>,
     /// Scores that could not be computed, and why.
     pub warnings: Vec<String>,
     /// Wall-clock seconds of the run (set by the front door, which owns the clock).
@@ -265,6 +279,19 @@ impl ExperimentResult {
                 names.get(1).unwrap_or(&"?"),
                 c.alpha,
                 c.layers.len()
+            ));
+        }
+        for sp in &self.specificity {
+            let num = |v: Option<f64>| v.map_or("undefined".to_string(), |v| format!("{v:.4}"));
+            line(format!(
+                "specificity of {} ({}; {} is better): same-layer predictivity {} ({} of {}), silhouette by layer {}",
+                sp.metric,
+                sp.targets,
+                sp.better,
+                num(sp.same_layer.fraction),
+                sp.same_layer.hits,
+                sp.same_layer.cases,
+                num(sp.population.as_ref().and_then(|p| p.silhouette))
             ));
         }
         for c in &self.noise_ceilings {

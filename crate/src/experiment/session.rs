@@ -12,7 +12,8 @@ use super::classes::{compare_classes, ClassComparison, SourceTable};
 use super::datasets::{self, Dataset};
 use super::exports::{self, ExportFile, Exports, LayerView, Owner, Rows};
 use super::result::{Ceiling, ExperimentResult, Identifiability, Input, LayerVerdict, ModelInfo, Score};
-use super::spec::{ModelRef, ModelSpec, NormOverride, Spec, UnitSubsample};
+use super::specificity::{self, Member, Specificity};
+use super::spec::{ModelRef, ModelSpec, NoiseSpec, NormOverride, Spec, UnitSubsample};
 use crate::error::{Error, Result};
 use crate::metrics::cka::{cka_from_grams, debiased_cka_from_grams};
 use crate::metrics::kernels::linear_gram;
@@ -23,9 +24,11 @@ use crate::metrics::rdm_compare::Compare;
 use crate::metrics::registry::{MetricName, MetricParams};
 use crate::metrics::regression::{regression, target_units, RegressionOptions};
 use crate::metrics::rsa::{rsa_rdms, RsaOptions};
+use crate::metrics::soft_matching::soft_matching;
 use crate::runtime::{inspect, Inspection, Recorder};
 use crate::sinks::{FeatureSink, GramSink, Keep};
 use crate::stats::identifiability::identifiability_index;
+use crate::stats::noise::{add_row_noise, poisson_like_noise_by_row};
 use crate::stats::subsample::{subsample_columns, SubsampleSize};
 use crate::stimuli::{decode_rgb, resize_crop, sets, Preprocess};
 use crate::zoo::{self, Arch, Probe};
@@ -93,6 +96,8 @@ struct Entry {
     units: Option<usize>,
     /// Keep a seeded fraction of each layer's units.
     subsample: Option<UnitSubsample>,
+    /// Poisson-like noise added to the responses before any sink sees them.
+    noise: Option<NoiseSpec>,
 }
 
 impl Entry {
@@ -210,6 +215,7 @@ pub struct Session {
     ceilings: Vec<Ceiling>,
     identifiability: Vec<Identifiability>,
     class_comparison: Vec<ClassComparison>,
+    specificity: Vec<Specificity>,
     inputs: Vec<Input>,
     warnings: Vec<String>,
     /// What `spec.export` keeps for download, if anything.
@@ -251,7 +257,10 @@ impl Session {
                     (d.label.into(), Kind::Dataset { d, files: vec![None; d.files().len()] }, Vec::new(), None, subjects)
                 }
             };
-            let mut e = Entry { id, role, label, kind, layers, preprocess, subjects, units: None, subsample: m.subsample };
+            let mut e = Entry { id, role, label, kind, layers, preprocess, subjects, units: None, subsample: m.subsample, noise: m.noise };
+            if let Some(noise) = m.noise {
+                e.label = format!("{}, noisy (gain {})", e.label, noise.gain);
+            }
             if let Some(label) = &m.label {
                 e.label = label.clone();
             }
@@ -299,6 +308,7 @@ impl Session {
             ceilings: Vec::new(),
             identifiability: Vec::new(),
             class_comparison: Vec::new(),
+            specificity: Vec::new(),
             inputs,
             warnings: Vec::new(),
             exports,
@@ -711,6 +721,8 @@ impl Session {
                                 Role::Source => Keep::Projected(SparseProjection::new(units, p.projection_dim, p.seed)?),
                                 Role::Target => Keep::Units(target_units(units, p.max_units, p.seed)),
                             })),
+                            // Matching is between units: both sides keep the same seeded subset rule, no projection.
+                            MetricName::SoftMatching => Some(FeatureSink::new(Keep::Units(target_units(units, p.max_units, p.seed)))),
                             _ => None,
                         })
                     })
@@ -729,8 +741,8 @@ impl Session {
         let preprocess = entry.preprocess.as_ref().expect("known once added");
         let recorder = &*recorder;
         let batch: Vec<Result<Vec<Vec<f32>>>> = self.images[i..end].par_iter().map(|img| recorder.run(&preprocess.normalise(img))).collect();
-        for outputs in batch {
-            fold_image(entry, sinks, outputs?)?;
+        for (k, outputs) in batch.into_iter().enumerate() {
+            fold_image(entry, sinks, outputs?, i + k)?;
         }
         Ok(())
     }
@@ -742,8 +754,12 @@ impl Session {
         let keep = self.exports.as_ref().is_some_and(Exports::keeps_activations);
         let entry = &mut self.entries[e];
         match &mut entry.kind {
-            Kind::Responses { matrix, .. } => {
-                let y = matrix.take().expect("checked by ready()");
+            Kind::Responses { matrix, file, .. } => {
+                let mut y = matrix.take().expect("checked by ready()");
+                if let Some(noise) = entry.noise {
+                    // The same per-image draws as a model's, with the file name as the layer.
+                    y = poisson_like_noise_by_row(&y, noise.gain, noise.seed, file)?;
+                }
                 let y = match entry.kept_columns(y.ncols())? {
                     Some(cols) => y.select_columns(cols.iter()),
                     None => y,
@@ -751,7 +767,9 @@ impl Session {
                 let features = metrics
                     .iter()
                     .map(|(m, p)| match m {
-                        MetricName::Regression => Some(y.select_columns(target_units(y.ncols(), p.max_units, p.seed).iter())),
+                        MetricName::Regression | MetricName::SoftMatching => {
+                            Some(y.select_columns(target_units(y.ncols(), p.max_units, p.seed).iter()))
+                        }
                         _ => None,
                     })
                     .collect();
@@ -843,6 +861,7 @@ impl Session {
         let cols = tgt.layer_names().len();
         self.scores.push(Score {
             metric: self.spec.metrics[k].name.clone(),
+            better: self.metrics[k].0.better(),
             source: src.id.clone(),
             target: tgt.id.clone(),
             values: vec![vec![None; cols]; rows],
@@ -880,6 +899,7 @@ impl Session {
                 }
             }
         }
+        self.specificity_analysis();
         self.data.iter_mut().for_each(|d| *d = None);
         if let Some(x) = &mut self.exports {
             if let Err(err) = x.finish(&self.set.names) {
@@ -925,22 +945,88 @@ impl Session {
         exports::zip(self.exports().into_iter().map(|f| (f.path.as_str(), f.bytes.as_slice())))
     }
 
+    /// The spec's `specificity`: per metric asked for, and per group of zoo
+    /// targets (those without noise, then each noise gain in spec order),
+    /// [`specificity::analyse`] over every zoo source.
+    fn specificity_analysis(&mut self) {
+        let Some(spec) = self.spec.specificity.clone() else { return };
+        let n_targets = self.spec.targets.len();
+        let member = |e: &Entry| match &e.kind {
+            Kind::Zoo { arch, seed } => Some(Member {
+                id: e.id.clone(),
+                label: e.label.clone(),
+                arch: arch.name().into(),
+                model: format!("{} {seed}", arch.name()),
+                layers: e.layer_names(),
+            }),
+            _ => None,
+        };
+        let sources: Vec<(usize, Member)> =
+            self.entries[n_targets..].iter().enumerate().filter_map(|(s, e)| member(e).map(|m| (s, m))).collect();
+        let mut groups: Vec<Option<f64>> = Vec::new();
+        for e in &self.entries[..n_targets] {
+            let gain = e.noise.map(|n| n.gain);
+            if member(e).is_some() && !groups.iter().any(|g| g.map(f64::to_bits) == gain.map(f64::to_bits)) {
+                groups.push(gain);
+            }
+        }
+        groups.sort_by_key(|g| g.is_some());
+        let source_members: Vec<Member> = sources.iter().map(|(_, m)| m.clone()).collect();
+        for (k, (metric, _)) in self.metrics.iter().enumerate() {
+            let name = &self.spec.metrics[k].name;
+            if spec.metrics.as_ref().is_some_and(|names| !names.contains(name)) {
+                continue;
+            }
+            for gain in &groups {
+                let targets: Vec<(usize, Member)> = self.entries[..n_targets]
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, e)| e.noise.map(|n| n.gain.to_bits()) == gain.map(f64::to_bits))
+                    .filter_map(|(t, e)| member(e).map(|m| (t, m)))
+                    .collect();
+                let target_members: Vec<Member> = targets.iter().map(|(_, m)| m.clone()).collect();
+                let table = |s: usize, t: usize| {
+                    self.score_index.get(&(k, sources[s].0, targets[t].0)).map(|&i| self.scores[i].values.as_slice())
+                };
+                let label = match gain {
+                    None => "without noise".to_string(),
+                    Some(g) => format!("noisy (gain {g})"),
+                };
+                let (result, warnings) =
+                    specificity::analyse(name, metric.higher_is_better(), (&label, *gain), &source_members, &target_members, &table);
+                self.specificity.push(result);
+                self.warnings.extend(warnings);
+            }
+        }
+        if groups.is_empty() {
+            self.warnings.push("specificity: the analysis needs zoo models among the targets".into());
+        }
+    }
+
     /// Identifiability of target t under metric k: needs a zoo target, a
-    /// source of its architecture, and at least one other source.
+    /// source of its architecture, and at least one source of another.
     fn verdicts(&self, k: usize, t: usize) -> Option<Identifiability> {
         let n_targets = self.spec.targets.len();
         let Kind::Zoo { arch, .. } = &self.entries[t].kind else { return None };
         let sources = &self.entries[n_targets..];
         let correct = sources.iter().position(|s| matches!(&s.kind, Kind::Zoo { arch: a, .. } if a == arch))?;
-        if sources.len() < 2 {
+        // Nothing to identify when every source is of the target's architecture
+        // (a population of seeds, as the specificity analysis compares).
+        let other_arch = sources.iter().any(|s| !matches!(&s.kind, Kind::Zoo { arch: a, .. } if a == arch));
+        if sources.len() < 2 || !other_arch {
             return None;
         }
         let table = |s: usize| self.score_index.get(&(k, s, t)).map(|&i| &self.scores[i]);
         let names = self.entries[t].layer_names();
+        // The best of several scores: the largest, or the smallest for a distance.
+        let higher = self.metrics[k].0.higher_is_better();
+        let better = |a: f64, b: f64| if higher { a > b } else { a < b };
         let mut layers = Vec::new();
         for (m, layer) in names.iter().enumerate() {
             let best: Vec<Option<f64>> = (0..sources.len())
-                .map(|s| table(s)?.values.iter().filter_map(|row| row[m]).fold(None, |b: Option<f64>, v| Some(b.map_or(v, |b| b.max(v)))))
+                .map(|s| {
+                    table(s)?.values.iter().filter_map(|row| row[m]).fold(None, |b: Option<f64>, v| Some(b.map_or(v, |b| if better(v, b) { v } else { b })))
+                })
                 .collect();
             let Some(s_match) = best[correct] else { continue };
             let others: Vec<f64> = best.iter().enumerate().filter(|&(s, _)| s != correct).filter_map(|(_, v)| *v).collect();
@@ -951,14 +1037,18 @@ impl Session {
                 .iter()
                 .enumerate()
                 .filter_map(|(s, v)| v.map(|v| (s, v)))
-                .fold((correct, f64::NEG_INFINITY), |acc, (s, v)| if v > acc.1 { (s, v) } else { acc });
+                .fold((correct, None), |acc: (usize, Option<f64>), (s, v)| match acc.1 {
+                    Some(b) if !better(v, b) => acc,
+                    _ => (s, Some(v)),
+                });
             let per: BTreeMap<String, f64> =
                 best.iter().enumerate().filter_map(|(s, v)| v.map(|v| (sources[s].id.clone(), v))).collect();
             layers.push(LayerVerdict {
                 layer: layer.clone(),
                 s_match,
                 nonmatch_mean: others.iter().sum::<f64>() / others.len() as f64,
-                index: identifiability_index(s_match, &others).ok(),
+                // For a distance the sign is turned, so that a positive index still means the correct source is closer.
+                index: identifiability_index(s_match, &others).ok().map(|i| if higher { i } else { -i }),
                 best_source: sources[best_s].id.clone(),
                 correct_won: best_s == correct,
                 best_per_source: per,
@@ -966,6 +1056,7 @@ impl Session {
         }
         Some(Identifiability {
             metric: self.spec.metrics[k].name.clone(),
+            better: self.metrics[k].0.better(),
             target: self.entries[t].id.clone(),
             correct_source: sources[correct].id.clone(),
             layers,
@@ -997,7 +1088,7 @@ impl Session {
             target: self.entries[t].id.clone(),
             excluded_arch: target_arch.map(|a| a.name().to_string()),
             alpha: spec.alpha(),
-            layers: compare_classes(&groups, spec.alpha(), target_arch, &self.entries[t].layer_names(), &sources, true),
+            layers: compare_classes(&groups, spec.alpha(), target_arch, &self.entries[t].layer_names(), &sources, self.metrics[k].0.higher_is_better()),
             set: None,
         })
     }
@@ -1051,6 +1142,7 @@ impl Session {
             layers: e.layer_names(),
             subjects: if e.subjects.len() > 1 { e.subjects.clone() } else { Vec::new() },
             units: e.units,
+            noise: e.noise,
         };
         let mut models: Vec<ModelInfo> = self.entries[n_targets..].iter().map(info).collect();
         models.extend(self.entries[..n_targets].iter().map(info));
@@ -1068,21 +1160,27 @@ impl Session {
             class_comparison: self.class_comparison.clone(),
             stimulus_sets: Vec::new(),
             by_stimuli: Vec::new(),
+            specificity: self.specificity.clone(),
             warnings: self.warnings.clone(),
             seconds,
         })
     }
 }
 
-/// Folds one image's recorded layers into the sinks: checks the unit count,
-/// keeps a subsample's columns, and feeds every sink.
-fn fold_image(entry: &Entry, sinks: &mut [LayerSink], outputs: Vec<Vec<f32>>) -> Result<()> {
+/// Folds image `image`'s recorded layers into the sinks: checks the unit
+/// count, adds the spec's noise, keeps a subsample's columns, and feeds every sink.
+fn fold_image(entry: &Entry, sinks: &mut [LayerSink], outputs: Vec<Vec<f32>>, image: usize) -> Result<()> {
     for ((sink, out), layer) in sinks.iter_mut().zip(outputs).zip(&entry.layers) {
         if out.len() != sink.given {
             return Err(Error::Model {
                 model: entry.label.clone(),
                 reason: format!("layer {} gave {} units, expected {}", layer.label, out.len(), sink.given),
             });
+        }
+        // Noise on every unit of the image, keyed by (seed, layer, image), before subsampling and every sink.
+        let mut out = out;
+        if let Some(noise) = entry.noise {
+            add_row_noise(&mut out, noise.gain, noise.seed, &layer.label, image);
         }
         let out = match &sink.keep {
             Some(cols) => cols.iter().map(|&c| out[c]).collect(),
@@ -1132,6 +1230,11 @@ fn score(k: usize, metric: MetricName, p: &MetricParams, src: &LayerData, tgt: &
             Some(regression(x, y, &opts).map(|r| value(r.value)))
         }
         MetricName::Rsa => Some(rsa_cell(k, p, src, tgt)),
+        MetricName::SoftMatching => {
+            // Both sinks kept at most max_units units (the seeded subset of `target_units`).
+            let (x, y) = (src.features.get(k)?.as_ref()?, tgt.features.get(k)?.as_ref()?);
+            Some(soft_matching(x, y).map(|r| value(r.value)))
+        }
         _ => None,
     }
 }

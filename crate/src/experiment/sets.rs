@@ -203,6 +203,7 @@ impl Experiment {
             r.identifiability.iter_mut().for_each(|x| x.set = Some(i));
             r.noise_ceilings.iter_mut().for_each(|x| x.set = Some(i));
             r.class_comparison.iter_mut().for_each(|x| x.set = Some(i));
+            r.specificity.iter_mut().for_each(|x| x.set = Some(i));
             r.warnings.iter_mut().for_each(|w| *w = format!("stimuli {name}: {w}"));
             match &mut merged {
                 None => merged = Some(r),
@@ -211,6 +212,7 @@ impl Experiment {
                     m.identifiability.append(&mut r.identifiability);
                     m.noise_ceilings.append(&mut r.noise_ceilings);
                     m.class_comparison.append(&mut r.class_comparison);
+                    m.specificity.append(&mut r.specificity);
                     m.warnings.append(&mut r.warnings);
                     m.inputs.append(&mut r.inputs);
                 }

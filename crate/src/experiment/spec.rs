@@ -51,13 +51,27 @@ pub struct Spec {
     /// Activations and RDMs to keep for download as .npy files (see [`super::exports`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub export: Option<ExportSpec>,
+    /// The predictivity vs specificity analysis (Thobani et al.) of the zoo
+    /// models: same-layer predictivity over pairs of different seeds of one
+    /// architecture, and the silhouette and MDS of the population's layers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub specificity: Option<SpecificitySpec>,
+}
+
+/// Which metrics the specificity analysis runs on.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpecificitySpec {
+    /// Names from `metrics`; every metric when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<Vec<String>>,
 }
 
 /// A metric and its parameters (the defaults of [`MetricParams`] where absent).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MetricSpec {
-    /// `cka`, `cka-debiased`, `rsa` or `regression`.
+    /// `cka`, `cka-debiased`, `rsa`, `regression` or `soft-matching`.
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<MetricParams>,
@@ -73,6 +87,17 @@ impl MetricSpec {
                 EXPERIMENT_METRICS.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", ")
             )));
         }
+        if m == MetricName::SoftMatching {
+            let units = self.params().max_units;
+            if units == 0 || units > SOFT_MATCHING_MAX_UNITS {
+                return Err(Error::Spec(format!(
+                    "soft-matching compares a seeded subset of at most params.max_units units per layer on each side, \
+                     and its exact solver takes at most {SOFT_MATCHING_MAX_UNITS} x {SOFT_MATCHING_MAX_UNITS}; \
+                     set params.max_units between 1 and {SOFT_MATCHING_MAX_UNITS} (it is {units}{})",
+                    if units == MetricParams::default().max_units { ", the default" } else { "" }
+                )));
+            }
+        }
         Ok(m)
     }
 
@@ -82,7 +107,14 @@ impl MetricSpec {
 }
 
 /// The metrics an experiment computes from what the sinks fold in.
-pub const EXPERIMENT_METRICS: &[MetricName] = &[MetricName::Cka, MetricName::CkaDebiased, MetricName::Rsa, MetricName::Regression];
+/// `soft-matching` is a distance: lower values mean more similar (see
+/// [`MetricName::higher_is_better`]).
+pub const EXPERIMENT_METRICS: &[MetricName] =
+    &[MetricName::Cka, MetricName::CkaDebiased, MetricName::Rsa, MetricName::Regression, MetricName::SoftMatching];
+
+/// The most units per side soft matching keeps in an experiment: the exact
+/// transport solver takes at most `transport::MAX_CELLS` = 1000 x 1000 unit pairs.
+pub const SOFT_MATCHING_MAX_UNITS: usize = 1000;
 
 /// Which images to show the models.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -186,6 +218,23 @@ pub struct ModelSpec {
     /// recorded partially, as an electrode array samples a few neurons).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subsample: Option<UnitSubsample>,
+    /// Seeded Poisson-like noise on the responses (`crate::stats::noise`),
+    /// added to every recorded activation before anything is kept of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noise: Option<NoiseSpec>,
+}
+
+/// Poisson-like noise r + sqrt(gain · max(r, 0)) · ε on a model's responses
+/// (or a responses file), ε drawn per image from a stream keyed by (seed,
+/// layer, image index), so a streamed run equals noise added to the full
+/// activations (see `crate::stats::noise::add_row_noise`).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoiseSpec {
+    /// The Fano factor, in the responses' units: variance = gain x response; 0 adds nothing.
+    pub gain: f64,
+    #[serde(default)]
+    pub seed: u64,
 }
 
 /// A seeded random fraction of a target's units.
@@ -272,6 +321,12 @@ impl ModelSpec {
             }
             if self.rdms.is_some() || self.dataset.is_some() {
                 return Err(Error::Spec("subsample keeps a fraction of units; RDMs have none".into()));
+            }
+        }
+        if let Some(noise) = self.noise {
+            crate::stats::noise::check_gain(noise.gain).map_err(|_| Error::Spec(format!("noise.gain must be finite and at least 0, got {}", noise.gain)))?;
+            if self.rdms.is_some() || self.dataset.is_some() {
+                return Err(Error::Spec("noise is added to responses (a model's or a responses file's); RDMs have none".into()));
             }
         }
         if self.key.is_some() && self.responses.is_none() && self.rdms.is_none() {
@@ -369,6 +424,17 @@ impl Spec {
         }
         for (i, m) in self.metrics.iter().enumerate() {
             m.metric().map_err(|e| in_field(&format!("metrics[{i}]"), as_spec(e)))?;
+        }
+        if let Some(names) = self.specificity.as_ref().and_then(|s| s.metrics.as_ref()) {
+            if names.is_empty() {
+                return Err(Error::Spec("specificity.metrics is an empty list; leave it out to analyse every metric".into()));
+            }
+            for n in names {
+                if !self.metrics.iter().any(|m| &m.name == n) {
+                    let known: Vec<&str> = self.metrics.iter().map(|m| m.name.as_str()).collect();
+                    return Err(Error::Spec(format!("specificity.metrics names \"{n}\", which is not among the spec's metrics ({})", known.join(", "))));
+                }
+            }
         }
         if let Some(x) = &self.export {
             x.validate()?;
@@ -507,8 +573,14 @@ mod tests {
         assert!(with(|v| v["sources"][0]["arch"] = "nonexistent".into()).contains("sources[0]: unknown architecture \"nonexistent\""));
         assert!(with(|v| v["idlab"] = 7.into()).contains("version 7"));
         assert!(with(|v| v["metrics"][0]["name"] = "rsa-magic".into()).contains("rsa-magic"));
-        assert!(with(|v| v["metrics"] = json!([{"name": "soft-matching"}])).contains("not available in experiments yet"));
+        assert!(with(|v| v["metrics"] = json!([{"name": "procrustes"}])).contains("not available in experiments yet"));
+        let e = with(|v| v["metrics"] = json!([{"name": "soft-matching"}]));
+        assert!(e.contains("metrics[0]: soft-matching") && e.contains("it is 3000, the default"), "{e}");
+        assert!(with(|v| v["metrics"] = json!([{"name": "soft-matching", "params": {"max_units": 1001}}])).contains("it is 1001)"));
         assert!(with(|v| v["metrics"] = json!([])).contains("metrics is an empty list"));
+        assert!(with(|v| v["specificity"] = json!({"metrics": ["rsa"]})).contains("specificity.metrics names \"rsa\", which is not among the spec's metrics (cka)"));
+        assert!(with(|v| v["specificity"] = json!({"metrics": []})).contains("empty list"));
+        assert!(with(|v| v["specificity"] = json!(true)).contains("expected struct SpecificitySpec"));
         assert!(with(|v| v["metrics"] = json!([{"name": "regression", "params": {"folds": 3, "lambada": 1}}])).contains("lambada"));
         assert!(with(|v| v["stimuli"]["set"] = "no-such-set".into()).contains("no-such-set"));
         assert!(with(|v| v["layers"] = json!(["features.99"])).contains("features.99"));
@@ -526,6 +598,9 @@ mod tests {
         assert!(with(|v| v["sources"][0] = json!({"responses": "it.npy"})).contains("data files are targets"));
         assert!(with(|v| v["targets"][0] = json!({"dataset": "nope"})).contains("unknown dataset \"nope\""));
         assert!(with(|v| v["targets"][0] = json!({"rdms": "r.npy", "layers": ["x"]})).contains("rdms takes no layers"));
+        assert!(with(|v| v["targets"][0] = json!({"dataset": "kriegeskorte92/human-it", "noise": {"gain": 1}})).contains("RDMs have none"));
+        assert!(with(|v| v["targets"][0]["noise"] = json!({"gain": -1})).contains("targets[0]: noise.gain must be finite and at least 0, got -1"));
+        assert!(with(|v| v["targets"][0]["noise"] = json!({"gain": 1, "sed": 2})).contains("unknown field `sed`"));
         assert!(with(|v| {
             v["stimuli"]["set"] = "textures".into();
             v["targets"][0] = json!({"dataset": "kriegeskorte92/human-it"});

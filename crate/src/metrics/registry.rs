@@ -53,6 +53,22 @@ impl MetricName {
         }
     }
 
+    /// True when a higher value means more similar (scores, correlations,
+    /// R²); false for the distances (`soft-matching`, `procrustes`), where the
+    /// best match is the smallest value.
+    pub fn higher_is_better(self) -> bool {
+        !matches!(self, MetricName::SoftMatching | MetricName::Procrustes)
+    }
+
+    /// `"higher"` or `"lower"`: which values mean more similar, as results say it.
+    pub fn better(self) -> &'static str {
+        if self.higher_is_better() {
+            "higher"
+        } else {
+            "lower"
+        }
+    }
+
     pub fn parse(name: &str) -> Result<Self> {
         Self::ALL.into_iter().find(|m| m.as_str() == name).ok_or_else(|| {
             let all: Vec<&str> = Self::ALL.iter().map(|m| m.as_str()).collect();
@@ -221,6 +237,8 @@ mod tests {
         for m in MetricName::ALL {
             assert_eq!(MetricName::parse(m.as_str()).unwrap(), m);
         }
+        assert_eq!(MetricName::ALL.iter().filter(|m| !m.higher_is_better()).count(), 2);
+        assert_eq!((MetricName::SoftMatching.better(), MetricName::Regression.better()), ("lower", "higher"));
         let e = MetricName::parse("cca").unwrap_err().to_string();
         assert!(e.contains("unknown metric 'cca'") && e.contains("soft-matching"), "{e}");
     }

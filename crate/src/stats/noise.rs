@@ -9,6 +9,15 @@
 //! continuous and works for any scale, unlike drawing integer counts; cells
 //! with r ≤ 0 (e.g. centred model activations) get no noise, since a
 //! negative rate has no Poisson variance.
+//!
+//! Two ways to draw: [`poisson_like_noise`] draws a whole matrix from one
+//! stream; the experiment engine, which sees a model's activations one image
+//! (row) at a time, draws each row from its own stream keyed by (seed, layer,
+//! image index) ([`row_stream`]), one normal per cell in column order, whether
+//! or not the cell gets noise, so a row's noise does not depend on the other
+//! rows, the order they come in or the cells' values.
+//! [`poisson_like_noise_by_row`] applies those same per-row draws to a full
+//! matrix.
 
 use crate::error::{Error, Result};
 use crate::metrics::check;
@@ -18,15 +27,54 @@ use nalgebra::DMatrix;
 /// Adds the noise, drawing one normal per cell in column-major order from
 /// the stream "stats/noise" of `seed`.
 pub fn poisson_like_noise(r: &DMatrix<f64>, gain: f64, seed: u64) -> Result<DMatrix<f64>> {
-    if !(gain.is_finite() && gain >= 0.0) {
-        return Err(Error::Input(format!("the noise gain must be finite and at least 0, got {gain}")));
-    }
+    check_gain(gain)?;
     check::finite(r, "the responses")?;
     let mut rng = SeededRng::new(seed, stream_id("stats/noise"));
     let mut out = r.clone();
     for v in out.iter_mut() {
-        let e = rng.standard_normal();
-        *v += (gain * v.max(0.0)).sqrt() * e;
+        *v = noisy(*v, gain, rng.standard_normal());
+    }
+    Ok(out)
+}
+
+/// r + sqrt(gain · max(r, 0)) · ε.
+fn noisy(r: f64, gain: f64, e: f64) -> f64 {
+    r + (gain * r.max(0.0)).sqrt() * e
+}
+
+/// The stream of row (image) `row` of layer `layer`: "stats/noise/LAYER/ROW" of `seed`.
+pub fn row_stream(seed: u64, layer: &str, row: usize) -> SeededRng {
+    SeededRng::new(seed, stream_id(&format!("stats/noise/{layer}/{row}")))
+}
+
+/// Adds the noise to one row of f32 activations in place (in f64, rounded
+/// back to f32 as activations are), drawn from [`row_stream`].
+pub fn add_row_noise(values: &mut [f32], gain: f64, seed: u64, layer: &str, row: usize) {
+    let mut rng = row_stream(seed, layer, row);
+    for v in values {
+        *v = noisy(*v as f64, gain, rng.standard_normal()) as f32;
+    }
+}
+
+/// Checks a gain: finite and at least 0.
+pub fn check_gain(gain: f64) -> Result<()> {
+    if gain.is_finite() && gain >= 0.0 {
+        Ok(())
+    } else {
+        Err(Error::Input(format!("the noise gain must be finite and at least 0, got {gain}")))
+    }
+}
+
+/// The noise of [`add_row_noise`] on every row of `r` (rows = images in order), in f64.
+pub fn poisson_like_noise_by_row(r: &DMatrix<f64>, gain: f64, seed: u64, layer: &str) -> Result<DMatrix<f64>> {
+    check_gain(gain)?;
+    check::finite(r, "the responses")?;
+    let mut out = r.clone();
+    for i in 0..r.nrows() {
+        let mut rng = row_stream(seed, layer, i);
+        for j in 0..r.ncols() {
+            out[(i, j)] = noisy(r[(i, j)], gain, rng.standard_normal());
+        }
     }
     Ok(out)
 }
@@ -85,5 +133,27 @@ mod tests {
         }
         assert!(poisson_like_noise(&r, -1.0, 1).is_err());
         assert!(poisson_like_noise(&r, f64::NAN, 1).is_err());
+    }
+
+    /// Row by row (as the engine streams images) equals the by-row draws on the
+    /// full matrix; rows do not depend on each other; gain 0 is the identity.
+    #[test]
+    fn streamed_rows_equal_the_full_matrix() {
+        // f32 values, as activations are.
+        let r = DMatrix::from_fn(6, 9, |i, j| (((i * 9 + j) % 7) as f64 * 0.37 - 0.5) as f32 as f64);
+        let full = poisson_like_noise_by_row(&r, 0.8, 4, "features.0").unwrap();
+        for i in 0..6 {
+            let mut row: Vec<f32> = r.row(i).iter().map(|&v| v as f32).collect();
+            add_row_noise(&mut row, 0.8, 4, "features.0", i);
+            for j in 0..9 {
+                assert_eq!(row[j], full[(i, j)] as f32, "row {i} col {j}");
+            }
+        }
+        // Row 3 alone (as the fourth image) is the same as in the full matrix.
+        let one = poisson_like_noise_by_row(&r.rows(3, 1).into_owned(), 0.8, 4, "features.0").unwrap();
+        assert_ne!(one.row(0), full.row(3), "keyed by the row index, not the position in a batch");
+        assert_ne!(full, poisson_like_noise_by_row(&r, 0.8, 4, "features.3").unwrap(), "keyed by layer");
+        assert_eq!(poisson_like_noise_by_row(&r, 0.0, 4, "features.0").unwrap(), r);
+        assert!(poisson_like_noise_by_row(&r, -0.1, 4, "x").unwrap_err().to_string().contains("-0.1"));
     }
 }
