@@ -277,3 +277,38 @@ fn files_named_twice_are_asked_for_once() {
     assert_eq!(s.dataset_paths().len(), 9, "{:?}", s.dataset_paths());
     assert_eq!(s.data_files(), ["v4.npz"]);
 }
+
+/// The shipped Cowley et al. V4 responses are a responses target: the leading
+/// rows of `responses.npy` for a limited set, 33 units, scored as a user's
+/// responses file with the same rows would be; every image of the set is shipped.
+#[test]
+fn cowley_v4_responses_are_a_responses_target() {
+    let n = 8;
+    let layer = "classifier.1";
+    let spec = json!({
+        "idlab": 2,
+        "stimuli": {"set": "cowley-v4", "limit": n},
+        "sources": [{"arch": "alexnet", "seed": 0}],
+        "targets": [{"dataset": "cowley-v4/responses"}],
+        "layers": [layer],
+        "metrics": [{"name": "cka"}, {"name": "regression", "params": {"folds": 2, "test_fraction": 0.25, "projection_dim": 32}}]
+    });
+    let r = run(&spec, &[]);
+    let target = r.models.iter().find(|m| m.id == "t0").unwrap();
+    assert_eq!((target.kind, target.units, target.layers.len()), ("responses", Some(33), 1));
+    assert_eq!(r.stimuli[n - 1], "data/cowley-v4/images/image0008.jpg");
+    // The same rows as a user's file give the same scores.
+    let table = idlab::data::read_table("r.npy", &std::fs::read(site().join("data/cowley-v4/responses.npy")).unwrap(), None).unwrap();
+    assert_eq!(table.shape, [1200, 33]);
+    let y = table.to_matrix().unwrap().rows(0, n).into_owned();
+    let mut user = spec.clone();
+    user["targets"] = json!([{"responses": "v4.csv"}]);
+    let csv: String = (0..n).map(|i| y.row(i).iter().map(|v| format!("{v:?}")).collect::<Vec<_>>().join(",") + "\n").collect();
+    let mine = run(&user, &[("v4.csv", csv.into_bytes())]);
+    for m in ["cka", "regression"] {
+        assert_eq!(r.values(m, "s0", "t0"), mine.values(m, "s0", "t0"), "{m}");
+    }
+    for p in idlab::stimuli::sets::image_paths("cowley-v4", None).unwrap() {
+        assert!(site().join(&p).is_file(), "{p} is shipped");
+    }
+}

@@ -8,7 +8,7 @@
 //! scored layer by layer against every target, and is dropped, so memory
 //! holds the targets plus one source.
 
-use super::datasets::{self, Dataset};
+use super::datasets::{self, Dataset, DatasetKind};
 use super::result::{Ceiling, ExperimentResult, Identifiability, Input, LayerVerdict, ModelInfo, Score};
 use super::spec::{ModelRef, ModelSpec, NormOverride, Spec, UnitSubsample};
 use crate::error::{Error, Result};
@@ -65,7 +65,8 @@ enum Kind {
     Responses { file: String, key: Option<String>, matrix: Option<DMatrix<f64>> },
     /// A user's RDMs, one per subject.
     Rdms { file: String, key: Option<String>, rdms: Option<Vec<Rdm>> },
-    /// Shipped RDMs; `files[i]` arrives with [`Session::add_data`].
+    /// Shipped data (RDMs, or responses read as a responses target);
+    /// `files[i]` arrives with [`Session::add_data`].
     Dataset { d: &'static Dataset, files: Vec<Option<Vec<u8>>> },
 }
 
@@ -233,11 +234,14 @@ impl Session {
                 }
                 ModelRef::Dataset { name } => {
                     let d = datasets::find(name, &spec.stimuli.set)?;
-                    let subjects = d.subjects.iter().map(|(s, _)| s.to_string()).collect();
-                    (d.label.into(), Kind::Dataset { d, files: vec![None; d.files().len()] }, Vec::new(), None, subjects)
+                    (d.label.into(), Kind::Dataset { d, files: vec![None; d.files().len()] }, Vec::new(), None, d.subjects())
                 }
             };
-            let mut e = Entry { id, role, label, kind, layers, preprocess, subjects, units: None, subsample: m.subsample };
+            let units = match &kind {
+                Kind::Dataset { d: Dataset { kind: DatasetKind::Responses { units, .. }, .. }, .. } => Some(*units),
+                _ => None,
+            };
+            let mut e = Entry { id, role, label, kind, layers, preprocess, subjects, units, subsample: m.subsample };
             if let Some(label) = &m.label {
                 e.label = label.clone();
             }
@@ -717,45 +721,52 @@ impl Session {
     /// A data target's one "layer": its Gram matrix and features, or its RDMs.
     fn load_data(&mut self, e: usize) -> Result<LayerData> {
         let n = self.n();
-        let metrics = self.metrics.clone();
         let entry = &mut self.entries[e];
         match &mut entry.kind {
             Kind::Responses { matrix, .. } => {
                 let y = matrix.take().expect("checked by ready()");
-                let y = match entry.kept_columns(y.ncols())? {
-                    Some(cols) => y.select_columns(cols.iter()),
-                    None => y,
-                };
-                let features = metrics
-                    .iter()
-                    .map(|(m, p)| match m {
-                        MetricName::Regression => Some(y.select_columns(target_units(y.ncols(), p.max_units, p.seed).iter())),
-                        _ => None,
-                    })
-                    .collect();
-                let sums = (0..n).map(|i| y.row(i).sum()).collect();
-                Ok(LayerData { gram: Some(linear_gram(&y)), sums, units: y.ncols(), features, ..Default::default() })
+                responses_layer(y, entry, &self.metrics)
             }
             Kind::Rdms { rdms, .. } => Ok(LayerData { rdms: rdms.take().expect("checked by ready()"), ..Default::default() }),
             Kind::Dataset { d, files } => {
-                // Each subject's RDM is the mean of its files; a limited stimulus set takes the leading block.
+                let d: &'static Dataset = d;
                 let full = d.stimuli;
-                let mut k = 0;
-                let mut rdms = Vec::new();
-                for (subject, subject_files) in d.subjects {
-                    let mut sum = DMatrix::<f64>::zeros(n, n);
-                    for _ in subject_files.iter() {
-                        let path = &d.files()[k];
-                        let bytes = files[k].take().expect("checked by ready()");
-                        let table = crate::data::read_table(path, &bytes, None)?;
-                        let m = crate::data::align::rdms(&table, full)?.remove(0);
-                        sum += m.view((0, 0), (n, n));
-                        k += 1;
+                let paths = d.files();
+                let mut read = |k: usize| -> Result<crate::data::Table> {
+                    let bytes = files[k].take().expect("checked by ready()");
+                    crate::data::read_table(&paths[k], &bytes, None)
+                };
+                match &d.kind {
+                    DatasetKind::Responses { units, .. } => {
+                        // Rows follow the whole set's images; a limited set takes the leading rows.
+                        let table = read(0)?;
+                        let all = table.to_matrix().map_err(|err| Error::Input(format!("dataset {}: {err}", d.name)))?;
+                        if all.shape() != (full, *units) {
+                            return Err(Error::Input(format!(
+                                "dataset {}: {} holds {} x {}, expected {full} stimuli x {units} units",
+                                d.name, paths[0], all.nrows(), all.ncols()
+                            )));
+                        }
+                        let y = all.rows(0, n).into_owned();
+                        responses_layer(y, entry, &self.metrics)
                     }
-                    let mean = sum / subject_files.len() as f64;
-                    rdms.push(Rdm::from_matrix(&mean).map_err(|err| Error::Input(format!("dataset {} subject {subject}: {err}", d.name)))?);
+                    DatasetKind::Rdms { subjects } => {
+                        // Each subject's RDM is the mean of its files; a limited stimulus set takes the leading block.
+                        let mut k = 0;
+                        let mut rdms = Vec::new();
+                        for (subject, subject_files) in subjects.iter() {
+                            let mut sum = DMatrix::<f64>::zeros(n, n);
+                            for _ in subject_files.iter() {
+                                let m = crate::data::align::rdms(&read(k)?, full)?.remove(0);
+                                sum += m.view((0, 0), (n, n));
+                                k += 1;
+                            }
+                            let mean = sum / subject_files.len() as f64;
+                            rdms.push(Rdm::from_matrix(&mean).map_err(|err| Error::Input(format!("dataset {} subject {subject}: {err}", d.name)))?);
+                        }
+                        Ok(LayerData { rdms, ..Default::default() })
+                    }
                 }
-                Ok(LayerData { rdms, ..Default::default() })
             }
             _ => unreachable!("only data targets are loaded"),
         }
@@ -938,6 +949,8 @@ impl Session {
                 Kind::Onnx { .. } => "onnx",
                 Kind::Responses { .. } => "responses",
                 Kind::Rdms { .. } => "rdms",
+                // A shipped responses dataset is a responses target (its label names it).
+                Kind::Dataset { d, .. } if d.is_responses() => "responses",
                 Kind::Dataset { .. } => "dataset",
             },
             arch: match &e.kind {
@@ -1029,6 +1042,24 @@ fn rsa_cell(k: usize, p: &MetricParams, src: &LayerData, tgt: &LayerData) -> Res
         _ => None,
     };
     Ok(Cell { value: Some(mean), per_subject: Some(per.into_iter().map(Some).collect()), p_value })
+}
+
+/// A responses target (stimuli x units, rows in stimulus order) as one
+/// "layer": the entry's subsample of columns, then what each metric needs.
+fn responses_layer(y: DMatrix<f64>, entry: &Entry, metrics: &[(MetricName, MetricParams)]) -> Result<LayerData> {
+    let y = match entry.kept_columns(y.ncols())? {
+        Some(cols) => y.select_columns(cols.iter()),
+        None => y,
+    };
+    let features = metrics
+        .iter()
+        .map(|(m, p)| match m {
+            MetricName::Regression => Some(y.select_columns(target_units(y.ncols(), p.max_units, p.seed).iter())),
+            _ => None,
+        })
+        .collect();
+    let sums = (0..y.nrows()).map(|i| y.row(i).sum()).collect();
+    Ok(LayerData { gram: Some(linear_gram(&y)), sums, units: y.ncols(), features, ..Default::default() })
 }
 
 fn finish_sink(s: LayerSink) -> LayerData {

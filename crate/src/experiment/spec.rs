@@ -249,7 +249,8 @@ impl ModelSpec {
             if !(sub.fraction > 0.0 && sub.fraction <= 1.0) {
                 return Err(Error::Spec(format!("subsample.fraction must be in (0, 1], got {}", sub.fraction)));
             }
-            if self.rdms.is_some() || self.dataset.is_some() {
+            let rdm_dataset = self.dataset.as_deref().and_then(|d| super::datasets::lookup(d).ok()).is_some_and(|d| !d.is_responses());
+            if self.rdms.is_some() || rdm_dataset {
                 return Err(Error::Spec("subsample keeps a fraction of units; RDMs have none".into()));
             }
         }
