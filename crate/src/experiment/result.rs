@@ -2,6 +2,7 @@
 
 use super::spec::Spec;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// A source or a target as the run resolved it.
 #[derive(Clone, Debug, Serialize)]
@@ -42,6 +43,13 @@ pub struct Score {
     /// RSA with permutations: the Mantel test's p-value per cell.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub p_values: Option<Vec<Vec<Option<f64>>>>,
+    /// Named per-cell tables beside `values`, each shaped as it (null where
+    /// undefined). `nrp` has `mlp_mae`, `mlp_r2`, `ridge_mae` and `ridge_r2`:
+    /// the MLP's and ridge regression's held-out mean absolute error (in the
+    /// target's units) and R², each the mean over units and then over the
+    /// same splits; its `values` are `mlp_r2`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<BTreeMap<String, Vec<Vec<Option<f64>>>>>,
 }
 
 /// Nili et al. (2014) noise ceiling of an RDM target with several subjects.

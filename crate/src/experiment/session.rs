@@ -18,7 +18,8 @@ use crate::metrics::noise_ceiling::noise_ceiling;
 use crate::metrics::projection::SparseProjection;
 use crate::metrics::rdm::{rdm_from_gram, Distance, Rdm};
 use crate::metrics::rdm_compare::Compare;
-use crate::metrics::registry::{MetricName, MetricParams};
+use crate::metrics::nrp::NrpOptions;
+use crate::metrics::registry::{nrp_vs_ridge, MetricName, MetricParams};
 use crate::metrics::regression::{regression, target_units, RegressionOptions};
 use crate::metrics::rsa::{rsa_rdms, RsaOptions};
 use crate::runtime::{inspect, Inspection, Recorder};
@@ -678,7 +679,8 @@ impl Session {
                     .iter()
                     .map(|(m, p)| {
                         Ok(match m {
-                            MetricName::Regression => Some(FeatureSink::new(match entry.role {
+                            // The NRP maps the same features as regression: projected source, subsampled target units.
+                            MetricName::Regression | MetricName::Nrp => Some(FeatureSink::new(match entry.role {
                                 Role::Source => Keep::Projected(SparseProjection::new(units, p.projection_dim, p.seed)?),
                                 Role::Target => Keep::Units(target_units(units, p.max_units, p.seed)),
                             })),
@@ -817,6 +819,10 @@ impl Session {
             if let Some(p) = cell.p_value {
                 table.p_values.get_or_insert_with(|| empty2(&table.values))[l][m] = Some(p);
             }
+            for (name, v) in cell.detail {
+                let tables = table.detail.get_or_insert_with(BTreeMap::new);
+                tables.entry(name.to_string()).or_insert_with(|| empty2(&table.values))[l][m] = v;
+            }
         }
     }
 
@@ -836,6 +842,7 @@ impl Session {
             values: vec![vec![None; cols]; rows],
             per_subject: None,
             p_values: None,
+            detail: None,
         });
         self.score_index.insert((k, s, t), self.scores.len() - 1);
         self.scores.len() - 1
@@ -990,6 +997,8 @@ struct Cell {
     value: Option<f64>,
     per_subject: Option<Vec<Option<f64>>>,
     p_value: Option<f64>,
+    /// Named numbers beside the value, each kept in a table shaped as `values`.
+    detail: Vec<(&'static str, Option<f64>)>,
 }
 
 /// Metric `metric` of one source layer against one target layer; None when
@@ -1016,6 +1025,21 @@ fn score(k: usize, metric: MetricName, p: &MetricParams, src: &LayerData, tgt: &
             };
             Some(regression(x, y, &opts).map(|r| value(r.value)))
         }
+        MetricName::Nrp => {
+            let (x, y) = (src.features.get(k)?.as_ref()?, tgt.features.get(k)?.as_ref()?);
+            // The sink already projected X and subsampled Y; the grid is the quick one unless the params say otherwise.
+            let params = MetricParams { projection_dim: x.ncols(), max_units: y.ncols(), ..p.clone() };
+            Some(nrp_vs_ridge(x, y, &params, &p.nrp_options(NrpOptions::quick())).map(|r| Cell {
+                value: Some(r.nrp.value),
+                detail: vec![
+                    ("mlp_mae", Some(r.nrp.mae)),
+                    ("mlp_r2", Some(r.nrp.value)),
+                    ("ridge_mae", Some(r.ridge_mae)),
+                    ("ridge_r2", r.ridge_r2),
+                ],
+                ..Default::default()
+            }))
+        }
         MetricName::Rsa => Some(rsa_cell(k, p, src, tgt)),
         _ => None,
     }
@@ -1031,7 +1055,7 @@ fn rsa_cell(k: usize, p: &MetricParams, src: &LayerData, tgt: &LayerData) -> Res
     };
     if let Some(b) = single {
         let r = rsa_rdms(a, b, &opts)?;
-        return Ok(Cell { value: Some(r.value), per_subject: None, p_value: r.p_value });
+        return Ok(Cell { value: Some(r.value), p_value: r.p_value, ..Default::default() });
     }
     // Several subjects: each compared without a test; the p-value against their mean RDM.
     let quick = RsaOptions { permutations: 0, ..opts };
@@ -1041,7 +1065,7 @@ fn rsa_cell(k: usize, p: &MetricParams, src: &LayerData, tgt: &LayerData) -> Res
         (Some(m), n) if n > 0 => rsa_rdms(a, m, &opts)?.p_value,
         _ => None,
     };
-    Ok(Cell { value: Some(mean), per_subject: Some(per.into_iter().map(Some).collect()), p_value })
+    Ok(Cell { value: Some(mean), per_subject: Some(per.into_iter().map(Some).collect()), p_value, ..Default::default() })
 }
 
 /// A responses target (stimuli x units, rows in stimulus order) as one
@@ -1054,7 +1078,7 @@ fn responses_layer(y: DMatrix<f64>, entry: &Entry, metrics: &[(MetricName, Metri
     let features = metrics
         .iter()
         .map(|(m, p)| match m {
-            MetricName::Regression => Some(y.select_columns(target_units(y.ncols(), p.max_units, p.seed).iter())),
+            MetricName::Regression | MetricName::Nrp => Some(y.select_columns(target_units(y.ncols(), p.max_units, p.seed).iter())),
             _ => None,
         })
         .collect();

@@ -44,7 +44,7 @@ pub struct Spec {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MetricSpec {
-    /// `cka`, `cka-debiased`, `rsa` or `regression`.
+    /// `cka`, `cka-debiased`, `rsa`, `regression` or `nrp`.
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<MetricParams>,
@@ -69,7 +69,8 @@ impl MetricSpec {
 }
 
 /// The metrics an experiment computes from what the sinks fold in.
-pub const EXPERIMENT_METRICS: &[MetricName] = &[MetricName::Cka, MetricName::CkaDebiased, MetricName::Rsa, MetricName::Regression];
+pub const EXPERIMENT_METRICS: &[MetricName] =
+    &[MetricName::Cka, MetricName::CkaDebiased, MetricName::Rsa, MetricName::Regression, MetricName::Nrp];
 
 /// Which images to show the models.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
