@@ -26,6 +26,9 @@ pub struct ModelInfo {
     /// Units of a responses target.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub units: Option<usize>,
+    /// The fraction of each weight tensor pruned, when the spec asked for it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prune: Option<f64>,
 }
 
 /// One metric of one source against one target.

@@ -90,6 +90,8 @@ struct Entry {
     units: Option<usize>,
     /// Keep a seeded fraction of each layer's units.
     subsample: Option<UnitSubsample>,
+    /// Models: the fraction of each weight tensor to prune before building.
+    prune: Option<f64>,
 }
 
 impl Entry {
@@ -242,7 +244,10 @@ impl Session {
                 Kind::Dataset { d: Dataset { kind: DatasetKind::Responses { units, .. }, .. }, .. } => Some(*units),
                 _ => None,
             };
-            let mut e = Entry { id, role, label, kind, layers, preprocess, subjects, units, subsample: m.subsample };
+            let mut e = Entry { id, role, label, kind, layers, preprocess, subjects, units, subsample: m.subsample, prune: m.prune };
+            if let Some(f) = m.prune {
+                e.label = format!("{}, {}% pruned", e.label, (f * 1000.0).round() / 10.0);
+            }
             if let Some(label) = &m.label {
                 e.label = label.clone();
             }
@@ -651,7 +656,7 @@ impl Session {
 
     fn build(&mut self, e: usize, size: u32) -> Result<Recorder> {
         let entry = &mut self.entries[e];
-        let proto = match &mut entry.kind {
+        let mut proto = match &mut entry.kind {
             Kind::Zoo { arch, seed } => zoo::build(*arch, *seed).proto,
             Kind::Onnx { file, bytes, .. } => {
                 let bytes = bytes.take().ok_or_else(|| Error::State(format!("{file} was already built")))?;
@@ -659,6 +664,9 @@ impl Session {
             }
             _ => unreachable!("only models are built"),
         };
+        if let Some(f) = entry.prune {
+            crate::runtime::prune::prune(&entry.label, &mut proto, f)?;
+        }
         let tensors: Vec<String> = entry.layers.iter().map(|l| l.tensor.clone()).collect();
         let size = size as usize;
         Recorder::new(&entry.label, proto, &tensors, [1, 3, size, size])
@@ -971,6 +979,7 @@ impl Session {
             layers: e.layer_names(),
             subjects: if e.subjects.len() > 1 { e.subjects.clone() } else { Vec::new() },
             units: e.units,
+            prune: e.prune,
         };
         let mut models: Vec<ModelInfo> = self.entries[n_targets..].iter().map(info).collect();
         models.extend(self.entries[..n_targets].iter().map(info));

@@ -166,6 +166,12 @@ pub struct ModelSpec {
     /// recorded partially, as an electrode array samples a few neurons).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subsample: Option<UnitSubsample>,
+    /// A zoo or ONNX model with this fraction (0 to 0.95) of every Conv and
+    /// Linear weight tensor set to zero, the smallest |w| of each tensor
+    /// first (per-layer L1 unstructured magnitude pruning; see
+    /// [`crate::runtime::prune`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prune: Option<f64>,
 }
 
 /// A seeded random fraction of a target's units.
@@ -254,6 +260,12 @@ impl ModelSpec {
             if self.rdms.is_some() || rdm_dataset {
                 return Err(Error::Spec("subsample keeps a fraction of units; RDMs have none".into()));
             }
+        }
+        if let Some(f) = self.prune {
+            if self.arch.is_none() && self.seed.is_none() && self.onnx.is_none() {
+                return Err(Error::Spec("prune goes with a model (arch and seed, or onnx); data has no weights".into()));
+            }
+            crate::runtime::prune::check_fraction(f)?;
         }
         if self.key.is_some() && self.responses.is_none() && self.rdms.is_none() {
             return Err(Error::Spec("key names an array inside a responses or rdms file".into()));
@@ -490,6 +502,8 @@ mod tests {
         assert!(with(|v| v["sources"][0] = json!({"responses": "it.npy"})).contains("data files are targets"));
         assert!(with(|v| v["targets"][0] = json!({"dataset": "nope"})).contains("unknown dataset \"nope\""));
         assert!(with(|v| v["targets"][0] = json!({"rdms": "r.npy", "layers": ["x"]})).contains("rdms takes no layers"));
+        assert!(with(|v| v["sources"][0]["prune"] = 0.99.into()).contains("sources[0]: prune must be a fraction from 0 to 0.95, got 0.99"));
+        assert!(with(|v| v["targets"][0] = json!({"dataset": "kriegeskorte92/monkey-it", "prune": 0.5})).contains("data has no weights"));
         assert!(with(|v| {
             v["stimuli"]["set"] = "textures".into();
             v["targets"][0] = json!({"dataset": "kriegeskorte92/human-it"});
