@@ -519,6 +519,12 @@ mod tests {
         assert_eq!(s.targets[0].resolve().unwrap(), ModelRef::Responses { file: "v4.npz", key: Some("resp") });
         assert_eq!(s.targets[1].resolve().unwrap(), ModelRef::Rdms { file: "it.npy", key: None });
         assert_eq!(s.targets[2].resolve().unwrap(), ModelRef::Dataset { name: "kriegeskorte92/monkey-it" });
+        // A shipped responses dataset may be subsampled, an RDM dataset not.
+        let sub = Some(UnitSubsample { fraction: 0.5, seed: 1 });
+        let v4 = ModelSpec { dataset: Some("cowley-v4/responses".into()), subsample: sub, ..Default::default() };
+        assert_eq!(v4.resolve().unwrap(), ModelRef::Dataset { name: "cowley-v4/responses" });
+        let it = ModelSpec { dataset: Some("kriegeskorte92/monkey-it".into()), subsample: sub, ..Default::default() };
+        assert!(it.resolve().unwrap_err().to_string().contains("RDMs have none"));
     }
 
     #[test]
