@@ -19,6 +19,7 @@ export const TAB_LIMIT_BYTES = WASM_MAX_BYTES - HEADROOM_BYTES;
 export const STIMULUS_SETS = {
   kriegeskorte92: 92,
   'kriegeskorte92-scrambled': 92,
+  'cowley-v4': 1200, // Cowley et al.'s macaque V4 images
   textures: 92, // generated: the default count
   objects: 92,
 };

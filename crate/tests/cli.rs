@@ -300,3 +300,45 @@ fn run_writes_the_export_as_npy_files() {
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_dir_all(&stim);
 }
+
+/// `idlab run` on preset 6 cut down (10 images, one layer, prune 0 and 0.5, a
+/// tiny NRP grid): the shipped V4 data is read from the site, result.json
+/// carries nrp's detail tables, the CSV a row per cell.
+#[test]
+fn run_preset_6_reduced_writes_nrp_detail_tables() {
+    let dir = out_dir("preset6");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut spec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(repo().join("www/presets/linear-vs-nonlinear.json")).unwrap()).unwrap();
+    spec["stimuli"]["limit"] = 10.into();
+    spec["layers"] = serde_json::json!(["features.12"]);
+    spec["sources"] = serde_json::json!([{"arch": "alexnet", "seed": 0, "prune": 0}, {"arch": "alexnet", "seed": 0, "prune": 0.5}]);
+    spec["metrics"] = serde_json::json!([
+        {"name": "regression", "params": {"folds": 2, "test_fraction": 0.3, "projection_dim": 32}},
+        {"name": "nrp", "params": {"folds": 2, "test_fraction": 0.3, "projection_dim": 16, "hidden_sizes": [[4, 4]],
+                                   "learning_rates": [0.01], "max_epochs": 5, "validation_fraction": 0.3}}
+    ]);
+    std::fs::write(dir.join("p6.json"), spec.to_string()).unwrap();
+    let out = dir.join("out");
+    let o = Command::new(env!("CARGO_BIN_EXE_idlab")).arg("run").arg(dir.join("p6.json")).arg("-o").arg(&out).arg("--quiet").output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let result: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("result.json")).unwrap()).unwrap();
+    assert_eq!(result["warnings"], serde_json::json!([]));
+    assert_eq!(result["models"][1]["label"], "alexnet seed 0, 50% pruned");
+    assert_eq!(result["models"][1]["prune"], 0.5);
+    assert_eq!(result["models"][2]["units"], 33);
+    let nrp: Vec<&serde_json::Value> = result["scores"].as_array().unwrap().iter().filter(|s| s["metric"] == "nrp").collect();
+    assert_eq!(nrp.len(), 2);
+    for s in nrp {
+        for key in ["mlp_mae", "mlp_r2", "ridge_mae", "ridge_r2"] {
+            let v = &s["detail"][key][0][0];
+            assert!(v.as_f64().is_some_and(f64::is_finite), "{key}: {s}");
+        }
+        assert_eq!(s["values"], s["detail"]["mlp_r2"]);
+    }
+    let csv = std::fs::read_to_string(out.join("scores.csv")).unwrap();
+    assert_eq!(csv.lines().filter(|l| l.starts_with("nrp,")).count(), 2, "{csv}");
+    let report = std::fs::read_to_string(out.join("report.txt")).unwrap();
+    assert!(report.contains("10 stimuli (cowley-v4)") && report.contains("data data/cowley-v4/responses.npy"), "{report}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -579,3 +579,120 @@ fn predictivity_specificity_reduced_preset() {
         assert_eq!(p.mds.len(), 9);
     }
 }
+
+/// The shipped Cowley et al. V4 responses are a responses target: the leading
+/// rows of `responses.npy` for a limited set, 33 units, scored as a user's
+/// responses file with the same rows would be; every image of the set is shipped.
+#[test]
+fn cowley_v4_responses_are_a_responses_target() {
+    let n = 8;
+    let layer = "classifier.1";
+    let spec = json!({
+        "idlab": 2,
+        "stimuli": {"set": "cowley-v4", "limit": n},
+        "sources": [{"arch": "alexnet", "seed": 0}],
+        "targets": [{"dataset": "cowley-v4/responses"}],
+        "layers": [layer],
+        "metrics": [{"name": "cka"}, {"name": "regression", "params": {"folds": 2, "test_fraction": 0.25, "projection_dim": 32}}]
+    });
+    let r = run(&spec, &[]);
+    let target = r.models.iter().find(|m| m.id == "t0").unwrap();
+    assert_eq!((target.kind, target.units, target.layers.len()), ("responses", Some(33), 1));
+    assert_eq!(r.stimuli[n - 1], "data/cowley-v4/images/image0008.jpg");
+    // The same rows as a user's file give the same scores.
+    let table = idlab::data::read_table("r.npy", &std::fs::read(site().join("data/cowley-v4/responses.npy")).unwrap(), None).unwrap();
+    assert_eq!(table.shape, [1200, 33]);
+    let y = table.to_matrix().unwrap().rows(0, n).into_owned();
+    let mut user = spec.clone();
+    user["targets"] = json!([{"responses": "v4.csv"}]);
+    let csv: String = (0..n).map(|i| y.row(i).iter().map(|v| format!("{v:?}")).collect::<Vec<_>>().join(",") + "\n").collect();
+    let mine = run(&user, &[("v4.csv", csv.into_bytes())]);
+    for m in ["cka", "regression"] {
+        assert_eq!(r.values(m, "s0", "t0"), mine.values(m, "s0", "t0"), "{m}");
+    }
+    for p in idlab::stimuli::sets::image_paths("cowley-v4", None).unwrap() {
+        assert!(site().join(&p).is_file(), "{p} is shipped");
+    }
+}
+
+/// Preset 6 cut down to run in a test: its sources, target and metrics, with
+/// `n` images, the given layers, prune 0 and 0.5, and a tiny NRP grid.
+fn reduced_preset_6(n: usize, layers: &[&str]) -> Value {
+    let mut spec: Value = serde_json::from_slice(&std::fs::read(site().join("presets/linear-vs-nonlinear.json")).unwrap()).unwrap();
+    spec["stimuli"]["limit"] = n.into();
+    spec["layers"] = json!(layers);
+    spec["sources"] = json!([{"arch": "alexnet", "seed": 0, "prune": 0}, {"arch": "alexnet", "seed": 0, "prune": 0.5}]);
+    assert_eq!(spec["metrics"][1]["name"], "nrp");
+    spec["metrics"][0]["params"] = json!({"folds": 2, "test_fraction": 0.25, "projection_dim": 64});
+    spec["metrics"][1]["params"] = json!({
+        "folds": 2, "test_fraction": 0.25, "projection_dim": 32,
+        "hidden_sizes": [[8, 8]], "learning_rates": [1e-2], "max_epochs": 20, "validation_fraction": 0.2
+    });
+    spec
+}
+
+/// Preset 6, reduced: finite MLP and ridge error tables for every source and
+/// layer, and nrp's ridge columns equal to ridge regression called directly
+/// on the same (pruned, projected) features and splits; the MLP's equal
+/// `nrp::nrp` on those features.
+#[test]
+fn preset_6_reduced_gives_mlp_and_ridge_errors() {
+    use idlab::metrics::nrp::{self, NrpOptions};
+    use idlab::metrics::projection::SparseProjection;
+    use idlab::metrics::splits::random_splits;
+    let n = 16;
+    let layers = ["features.12", "classifier.1"];
+    let r = run(&reduced_preset_6(n, &layers), &[]);
+    let labels: Vec<&str> = r.models.iter().map(|m| m.label.as_str()).collect();
+    assert_eq!(labels, ["alexnet seed 0, 0% pruned", "alexnet seed 0, 50% pruned", "macaque V4 (33 neurons, Cowley et al.)"]);
+    for s in ["s0", "s1"] {
+        let score = r.scores.iter().find(|x| x.metric == "nrp" && x.source == s).unwrap();
+        let detail = score.detail.as_ref().expect("nrp carries detail tables");
+        assert_eq!(detail.keys().collect::<Vec<_>>(), ["mlp_mae", "mlp_r2", "ridge_mae", "ridge_r2"]);
+        for (name, table) in detail {
+            assert_eq!((table.len(), table[0].len()), (2, 1), "{name}");
+            assert!(table.iter().flatten().all(|v| v.is_some_and(f64::is_finite)), "{s} {name}: {table:?}");
+        }
+        assert_eq!(&detail["mlp_r2"], &score.values, "nrp's value is the MLP's R²");
+        assert!(detail["mlp_mae"].iter().chain(&detail["ridge_mae"]).flatten().all(|v| v.unwrap() > 0.0));
+        assert!(r.scores.iter().any(|x| x.metric == "regression" && x.source == s && x.detail.is_none()));
+    }
+    // The pruned source's features, recomputed: AlexNet seed 0 pruned by half, the V4 rows.
+    let table = idlab::data::read_table("r.npy", &std::fs::read(site().join("data/cowley-v4/responses.npy")).unwrap(), None).unwrap();
+    let y = table.to_matrix().unwrap().rows(0, n).into_owned();
+    let splits = random_splits(n, 2, 0.25, 0).unwrap();
+    let pre = Arch::AlexNet.preprocess();
+    let mut proto = zoo::build(Arch::AlexNet, 0).proto;
+    idlab::runtime::prune::prune("alexnet", &mut proto, 0.5).unwrap();
+    let tensors: Vec<String> = layers.iter().map(|l| Arch::AlexNet.probe(l).unwrap().tensor).collect();
+    let s = pre.size as usize;
+    let rec = Recorder::new("alexnet", proto, &tensors, [1, 3, s, s]).unwrap();
+    let outs: Vec<Vec<Vec<f32>>> = (1..=n)
+        .map(|i| {
+            let name = format!("data/cowley-v4/images/image{i:04}.jpg");
+            let img = resize_crop(&decode_rgb(&name, &std::fs::read(site().join(&name)).unwrap()).unwrap(), pre.size);
+            rec.run(&pre.normalise(&img)).unwrap()
+        })
+        .collect();
+    let score = r.scores.iter().find(|x| x.metric == "nrp" && x.source == "s1").unwrap();
+    let detail = score.detail.as_ref().unwrap();
+    for (l, layer) in layers.iter().enumerate() {
+        let x = DMatrix::from_fn(n, outs[0][l].len(), |i, j| outs[i][l][j] as f64);
+        let ridge = regression::regression(
+            &x,
+            &y,
+            &regression::RegressionOptions { splits: Some(splits.clone()), projection_dim: 32, max_units: 33, ..Default::default() },
+        )
+        .unwrap();
+        let mae = ridge.unit_mae.iter().sum::<f64>() / 33.0;
+        let r2: Vec<f64> = ridge.unit_r2.iter().flatten().copied().collect();
+        close(detail["ridge_mae"][l][0].unwrap(), mae, &format!("ridge MAE {layer}"));
+        close(detail["ridge_r2"][l][0].unwrap(), r2.iter().sum::<f64>() / r2.len() as f64, &format!("ridge R² {layer}"));
+        let projected = SparseProjection::new(x.ncols(), 32, 0).unwrap().apply(&x).unwrap();
+        let o = NrpOptions { hidden_sizes: vec![vec![8, 8]], learning_rates: vec![1e-2], max_epochs: 20, validation_fraction: 0.2, ..NrpOptions::quick() };
+        let mlp = nrp::nrp(&projected, &y, &splits, &o).unwrap();
+        let near = |a: f64, b: f64| (a - b).abs() <= 1e-6 * b.abs().max(1e-3);
+        assert!(near(detail["mlp_mae"][l][0].unwrap(), mlp.mae), "MLP MAE {layer}: {:?} vs {}", detail["mlp_mae"][l][0], mlp.mae);
+        assert!(near(detail["mlp_r2"][l][0].unwrap(), mlp.value), "MLP R² {layer}: {:?} vs {}", detail["mlp_r2"][l][0], mlp.value);
+    }
+}

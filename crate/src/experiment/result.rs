@@ -4,6 +4,7 @@ use super::classes::ClassComparison;
 use super::spec::{NoiseSpec, Spec};
 use super::specificity::Specificity;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// A source or a target as the run resolved it.
 #[derive(Clone, Debug, Serialize)]
@@ -30,6 +31,9 @@ pub struct ModelInfo {
     /// Poisson-like noise added to its responses (the spec's `noise`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub noise: Option<NoiseSpec>,
+    /// The fraction of each weight tensor pruned, when the spec asked for it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prune: Option<f64>,
 }
 
 /// One metric of one source against one target.
@@ -53,6 +57,13 @@ pub struct Score {
     /// The stimulus set (index into the result's `stimulus_sets`) when there are several.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub set: Option<usize>,
+    /// Named per-cell tables beside `values`, each shaped as it (null where
+    /// undefined). `nrp` has `mlp_mae`, `mlp_r2`, `ridge_mae` and `ridge_r2`:
+    /// the MLP's and ridge regression's held-out mean absolute error (in the
+    /// target's units) and R², each the mean over units and then over the
+    /// same splits; its `values` are `mlp_r2`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<BTreeMap<String, Vec<Vec<Option<f64>>>>>,
 }
 
 /// Nili et al. (2014) noise ceiling of an RDM target with several subjects.

@@ -9,7 +9,7 @@
 //! holds the targets plus one source.
 
 use super::classes::{compare_classes, ClassComparison, SourceTable};
-use super::datasets::{self, Dataset};
+use super::datasets::{self, Dataset, DatasetKind};
 use super::exports::{self, ExportFile, Exports, LayerView, Owner, Rows};
 use super::result::{Ceiling, ExperimentResult, Identifiability, Input, LayerVerdict, ModelInfo, Score};
 use super::specificity::{self, Member, Specificity};
@@ -21,7 +21,8 @@ use crate::metrics::noise_ceiling::noise_ceiling;
 use crate::metrics::projection::SparseProjection;
 use crate::metrics::rdm::{rdm_from_gram, Distance, Rdm};
 use crate::metrics::rdm_compare::Compare;
-use crate::metrics::registry::{MetricName, MetricParams};
+use crate::metrics::nrp::NrpOptions;
+use crate::metrics::registry::{nrp_vs_ridge, MetricName, MetricParams};
 use crate::metrics::regression::{regression, target_units, RegressionOptions};
 use crate::metrics::rsa::{rsa_rdms, RsaOptions};
 use crate::metrics::soft_matching::soft_matching;
@@ -73,7 +74,8 @@ enum Kind {
     Responses { file: String, key: Option<String>, matrix: Option<DMatrix<f64>> },
     /// A user's RDMs, one per subject.
     Rdms { file: String, key: Option<String>, rdms: Option<Vec<Rdm>> },
-    /// Shipped RDMs; `files[i]` arrives with [`Session::add_data`].
+    /// Shipped data (RDMs, or responses read as a responses target);
+    /// `files[i]` arrives with [`Session::add_data`].
     Dataset { d: &'static Dataset, files: Vec<Option<Vec<u8>>> },
 }
 
@@ -98,6 +100,8 @@ struct Entry {
     subsample: Option<UnitSubsample>,
     /// Poisson-like noise added to the responses before any sink sees them.
     noise: Option<NoiseSpec>,
+    /// Models: the fraction of each weight tensor to prune before building.
+    prune: Option<f64>,
 }
 
 impl Entry {
@@ -253,11 +257,17 @@ impl Session {
                 }
                 ModelRef::Dataset { name } => {
                     let d = datasets::find(name, &spec.stimuli.set)?;
-                    let subjects = d.subjects.iter().map(|(s, _)| s.to_string()).collect();
-                    (d.label.into(), Kind::Dataset { d, files: vec![None; d.files().len()] }, Vec::new(), None, subjects)
+                    (d.label.into(), Kind::Dataset { d, files: vec![None; d.files().len()] }, Vec::new(), None, d.subjects())
                 }
             };
-            let mut e = Entry { id, role, label, kind, layers, preprocess, subjects, units: None, subsample: m.subsample, noise: m.noise };
+            let units = match &kind {
+                Kind::Dataset { d: Dataset { kind: DatasetKind::Responses { units, .. }, .. }, .. } => Some(*units),
+                _ => None,
+            };
+            let mut e = Entry { id, role, label, kind, layers, preprocess, subjects, units, subsample: m.subsample, noise: m.noise, prune: m.prune };
+            if let Some(f) = m.prune {
+                e.label = format!("{}, {}% pruned", e.label, (f * 1000.0).round() / 10.0);
+            }
             if let Some(noise) = m.noise {
                 e.label = format!("{}, noisy (gain {})", e.label, noise.gain);
             }
@@ -687,7 +697,7 @@ impl Session {
 
     fn build(&mut self, e: usize, size: u32) -> Result<Recorder> {
         let entry = &mut self.entries[e];
-        let proto = match &mut entry.kind {
+        let mut proto = match &mut entry.kind {
             Kind::Zoo { arch, seed } => zoo::build(*arch, *seed).proto,
             Kind::Onnx { file, bytes, .. } => {
                 let bytes = bytes.take().ok_or_else(|| Error::State(format!("{file} was already built")))?;
@@ -695,6 +705,9 @@ impl Session {
             }
             _ => unreachable!("only models are built"),
         };
+        if let Some(f) = entry.prune {
+            crate::runtime::prune::prune(&entry.label, &mut proto, f)?;
+        }
         let tensors: Vec<String> = entry.layers.iter().map(|l| l.tensor.clone()).collect();
         let size = size as usize;
         Recorder::new(&entry.label, proto, &tensors, [1, 3, size, size])
@@ -717,7 +730,8 @@ impl Session {
                     .iter()
                     .map(|(m, p)| {
                         Ok(match m {
-                            MetricName::Regression => Some(FeatureSink::new(match entry.role {
+                            // The NRP maps the same features as regression: projected source, subsampled target units.
+                            MetricName::Regression | MetricName::Nrp => Some(FeatureSink::new(match entry.role {
                                 Role::Source => Keep::Projected(SparseProjection::new(units, p.projection_dim, p.seed)?),
                                 Role::Target => Keep::Units(target_units(units, p.max_units, p.seed)),
                             })),
@@ -750,53 +764,54 @@ impl Session {
     /// A data target's one "layer": its Gram matrix and features, or its RDMs.
     fn load_data(&mut self, e: usize) -> Result<LayerData> {
         let n = self.n();
-        let metrics = self.metrics.clone();
         let keep = self.exports.as_ref().is_some_and(Exports::keeps_activations);
         let entry = &mut self.entries[e];
         match &mut entry.kind {
             Kind::Responses { matrix, file, .. } => {
-                let mut y = matrix.take().expect("checked by ready()");
-                if let Some(noise) = entry.noise {
-                    // The same per-image draws as a model's, with the file name as the layer.
-                    y = poisson_like_noise_by_row(&y, noise.gain, noise.seed, file)?;
-                }
-                let y = match entry.kept_columns(y.ncols())? {
-                    Some(cols) => y.select_columns(cols.iter()),
-                    None => y,
-                };
-                let features = metrics
-                    .iter()
-                    .map(|(m, p)| match m {
-                        MetricName::Regression | MetricName::SoftMatching => {
-                            Some(y.select_columns(target_units(y.ncols(), p.max_units, p.seed).iter()))
-                        }
-                        _ => None,
-                    })
-                    .collect();
-                let sums = (0..n).map(|i| y.row(i).sum()).collect();
-                let kept = keep.then(|| Rows::F64(y.clone()));
-                Ok(LayerData { gram: Some(linear_gram(&y)), sums, units: y.ncols(), features, kept, ..Default::default() })
+                let y = matrix.take().expect("checked by ready()");
+                let key = file.clone();
+                responses_layer(y, entry, &self.metrics, &key, keep)
             }
             Kind::Rdms { rdms, .. } => Ok(LayerData { rdms: rdms.take().expect("checked by ready()"), ..Default::default() }),
             Kind::Dataset { d, files } => {
-                // Each subject's RDM is the mean of its files; a limited stimulus set takes the leading block.
+                let d: &'static Dataset = d;
                 let full = d.stimuli;
-                let mut k = 0;
-                let mut rdms = Vec::new();
-                for (subject, subject_files) in d.subjects {
-                    let mut sum = DMatrix::<f64>::zeros(n, n);
-                    for _ in subject_files.iter() {
-                        let path = &d.files()[k];
-                        let bytes = files[k].take().expect("checked by ready()");
-                        let table = crate::data::read_table(path, &bytes, None)?;
-                        let m = crate::data::align::rdms(&table, full)?.remove(0);
-                        sum += m.view((0, 0), (n, n));
-                        k += 1;
+                let paths = d.files();
+                let mut read = |k: usize| -> Result<crate::data::Table> {
+                    let bytes = files[k].take().expect("checked by ready()");
+                    crate::data::read_table(&paths[k], &bytes, None)
+                };
+                match &d.kind {
+                    DatasetKind::Responses { units, .. } => {
+                        // Rows follow the whole set's images; a limited set takes the leading rows.
+                        let table = read(0)?;
+                        let all = table.to_matrix().map_err(|err| Error::Input(format!("dataset {}: {err}", d.name)))?;
+                        if all.shape() != (full, *units) {
+                            return Err(Error::Input(format!(
+                                "dataset {}: {} holds {} x {}, expected {full} stimuli x {units} units",
+                                d.name, paths[0], all.nrows(), all.ncols()
+                            )));
+                        }
+                        let y = all.rows(0, n).into_owned();
+                        responses_layer(y, entry, &self.metrics, d.name, keep)
                     }
-                    let mean = sum / subject_files.len() as f64;
-                    rdms.push(Rdm::from_matrix(&mean).map_err(|err| Error::Input(format!("dataset {} subject {subject}: {err}", d.name)))?);
+                    DatasetKind::Rdms { subjects } => {
+                        // Each subject's RDM is the mean of its files; a limited stimulus set takes the leading block.
+                        let mut k = 0;
+                        let mut rdms = Vec::new();
+                        for (subject, subject_files) in subjects.iter() {
+                            let mut sum = DMatrix::<f64>::zeros(n, n);
+                            for _ in subject_files.iter() {
+                                let m = crate::data::align::rdms(&read(k)?, full)?.remove(0);
+                                sum += m.view((0, 0), (n, n));
+                                k += 1;
+                            }
+                            let mean = sum / subject_files.len() as f64;
+                            rdms.push(Rdm::from_matrix(&mean).map_err(|err| Error::Input(format!("dataset {} subject {subject}: {err}", d.name)))?);
+                        }
+                        Ok(LayerData { rdms, ..Default::default() })
+                    }
                 }
-                Ok(LayerData { rdms, ..Default::default() })
             }
             _ => unreachable!("only data targets are loaded"),
         }
@@ -847,6 +862,10 @@ impl Session {
             if let Some(p) = cell.p_value {
                 table.p_values.get_or_insert_with(|| empty2(&table.values))[l][m] = Some(p);
             }
+            for (name, v) in cell.detail {
+                let tables = table.detail.get_or_insert_with(BTreeMap::new);
+                tables.entry(name.to_string()).or_insert_with(|| empty2(&table.values))[l][m] = v;
+            }
         }
     }
 
@@ -868,6 +887,7 @@ impl Session {
             per_subject: None,
             p_values: None,
             set: None,
+            detail: None,
         });
         self.score_index.insert((k, s, t), self.scores.len() - 1);
         self.scores.len() - 1
@@ -1129,6 +1149,8 @@ impl Session {
                 Kind::Onnx { .. } => "onnx",
                 Kind::Responses { .. } => "responses",
                 Kind::Rdms { .. } => "rdms",
+                // A shipped responses dataset is a responses target (its label names it).
+                Kind::Dataset { d, .. } if d.is_responses() => "responses",
                 Kind::Dataset { .. } => "dataset",
             },
             arch: match &e.kind {
@@ -1143,6 +1165,7 @@ impl Session {
             subjects: if e.subjects.len() > 1 { e.subjects.clone() } else { Vec::new() },
             units: e.units,
             noise: e.noise,
+            prune: e.prune,
         };
         let mut models: Vec<ModelInfo> = self.entries[n_targets..].iter().map(info).collect();
         models.extend(self.entries[..n_targets].iter().map(info));
@@ -1203,6 +1226,8 @@ struct Cell {
     value: Option<f64>,
     per_subject: Option<Vec<Option<f64>>>,
     p_value: Option<f64>,
+    /// Named numbers beside the value, each kept in a table shaped as `values`.
+    detail: Vec<(&'static str, Option<f64>)>,
 }
 
 /// Metric `metric` of one source layer against one target layer; None when
@@ -1229,6 +1254,21 @@ fn score(k: usize, metric: MetricName, p: &MetricParams, src: &LayerData, tgt: &
             };
             Some(regression(x, y, &opts).map(|r| value(r.value)))
         }
+        MetricName::Nrp => {
+            let (x, y) = (src.features.get(k)?.as_ref()?, tgt.features.get(k)?.as_ref()?);
+            // The sink already projected X and subsampled Y; the grid is the quick one unless the params say otherwise.
+            let params = MetricParams { projection_dim: x.ncols(), max_units: y.ncols(), ..p.clone() };
+            Some(nrp_vs_ridge(x, y, &params, &p.nrp_options(NrpOptions::quick())).map(|r| Cell {
+                value: Some(r.nrp.value),
+                detail: vec![
+                    ("mlp_mae", Some(r.nrp.mae)),
+                    ("mlp_r2", Some(r.nrp.value)),
+                    ("ridge_mae", Some(r.ridge_mae)),
+                    ("ridge_r2", r.ridge_r2),
+                ],
+                ..Default::default()
+            }))
+        }
         MetricName::Rsa => Some(rsa_cell(k, p, src, tgt)),
         MetricName::SoftMatching => {
             // Both sinks kept at most max_units units (the seeded subset of `target_units`).
@@ -1249,7 +1289,7 @@ fn rsa_cell(k: usize, p: &MetricParams, src: &LayerData, tgt: &LayerData) -> Res
     };
     if let Some(b) = single {
         let r = rsa_rdms(a, b, &opts)?;
-        return Ok(Cell { value: Some(r.value), per_subject: None, p_value: r.p_value });
+        return Ok(Cell { value: Some(r.value), p_value: r.p_value, ..Default::default() });
     }
     // Several subjects: each compared without a test; the p-value against their mean RDM.
     let quick = RsaOptions { permutations: 0, ..opts };
@@ -1259,7 +1299,33 @@ fn rsa_cell(k: usize, p: &MetricParams, src: &LayerData, tgt: &LayerData) -> Res
         (Some(m), n) if n > 0 => rsa_rdms(a, m, &opts)?.p_value,
         _ => None,
     };
-    Ok(Cell { value: Some(mean), per_subject: Some(per.into_iter().map(Some).collect()), p_value })
+    Ok(Cell { value: Some(mean), per_subject: Some(per.into_iter().map(Some).collect()), p_value, ..Default::default() })
+}
+
+/// A responses target (stimuli x units, rows in stimulus order) as one
+/// "layer": the entry's subsample of columns, then what each metric needs.
+fn responses_layer(y: DMatrix<f64>, entry: &Entry, metrics: &[(MetricName, MetricParams)], key: &str, keep: bool) -> Result<LayerData> {
+    // The same per-image draws as a model's, with the file's (or dataset's) name as the layer.
+    let y = match entry.noise {
+        Some(noise) => poisson_like_noise_by_row(&y, noise.gain, noise.seed, key)?,
+        None => y,
+    };
+    let y = match entry.kept_columns(y.ncols())? {
+        Some(cols) => y.select_columns(cols.iter()),
+        None => y,
+    };
+    let features = metrics
+        .iter()
+        .map(|(m, p)| match m {
+            MetricName::Regression | MetricName::Nrp | MetricName::SoftMatching => {
+                Some(y.select_columns(target_units(y.ncols(), p.max_units, p.seed).iter()))
+            }
+            _ => None,
+        })
+        .collect();
+    let sums = (0..y.nrows()).map(|i| y.row(i).sum()).collect();
+    let kept = keep.then(|| Rows::F64(y.clone()));
+    Ok(LayerData { gram: Some(linear_gram(&y)), sums, units: y.ncols(), features, kept, ..Default::default() })
 }
 
 /// What a layer's sink folded in; with `keep`, its rows too (for the export).

@@ -71,7 +71,7 @@ pub struct SpecificitySpec {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MetricSpec {
-    /// `cka`, `cka-debiased`, `rsa`, `regression` or `soft-matching`.
+    /// `cka`, `cka-debiased`, `rsa`, `regression`, `soft-matching` or `nrp`.
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<MetricParams>,
@@ -110,7 +110,7 @@ impl MetricSpec {
 /// `soft-matching` is a distance: lower values mean more similar (see
 /// [`MetricName::higher_is_better`]).
 pub const EXPERIMENT_METRICS: &[MetricName] =
-    &[MetricName::Cka, MetricName::CkaDebiased, MetricName::Rsa, MetricName::Regression, MetricName::SoftMatching];
+    &[MetricName::Cka, MetricName::CkaDebiased, MetricName::Rsa, MetricName::Regression, MetricName::SoftMatching, MetricName::Nrp];
 
 /// The most units per side soft matching keeps in an experiment: the exact
 /// transport solver takes at most `transport::MAX_CELLS` = 1000 x 1000 unit pairs.
@@ -222,6 +222,12 @@ pub struct ModelSpec {
     /// added to every recorded activation before anything is kept of it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub noise: Option<NoiseSpec>,
+    /// A zoo or ONNX model with this fraction (0 to 0.95) of every Conv and
+    /// Linear weight tensor set to zero, the smallest |w| of each tensor
+    /// first (per-layer L1 unstructured magnitude pruning; see
+    /// [`crate::runtime::prune`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prune: Option<f64>,
 }
 
 /// Poisson-like noise r + sqrt(gain · max(r, 0)) · ε on a model's responses
@@ -319,7 +325,8 @@ impl ModelSpec {
             if !(sub.fraction > 0.0 && sub.fraction <= 1.0) {
                 return Err(Error::Spec(format!("subsample.fraction must be in (0, 1], got {}", sub.fraction)));
             }
-            if self.rdms.is_some() || self.dataset.is_some() {
+            let rdm_dataset = self.dataset.as_deref().and_then(|d| super::datasets::lookup(d).ok()).is_some_and(|d| !d.is_responses());
+            if self.rdms.is_some() || rdm_dataset {
                 return Err(Error::Spec("subsample keeps a fraction of units; RDMs have none".into()));
             }
         }
@@ -328,6 +335,12 @@ impl ModelSpec {
             if self.rdms.is_some() || self.dataset.is_some() {
                 return Err(Error::Spec("noise is added to responses (a model's or a responses file's); RDMs have none".into()));
             }
+        }
+        if let Some(f) = self.prune {
+            if self.arch.is_none() && self.seed.is_none() && self.onnx.is_none() {
+                return Err(Error::Spec("prune goes with a model (arch and seed, or onnx); data has no weights".into()));
+            }
+            crate::runtime::prune::check_fraction(f)?;
         }
         if self.key.is_some() && self.responses.is_none() && self.rdms.is_none() {
             return Err(Error::Spec("key names an array inside a responses or rdms file".into()));
@@ -601,6 +614,8 @@ mod tests {
         assert!(with(|v| v["targets"][0] = json!({"dataset": "kriegeskorte92/human-it", "noise": {"gain": 1}})).contains("RDMs have none"));
         assert!(with(|v| v["targets"][0]["noise"] = json!({"gain": -1})).contains("targets[0]: noise.gain must be finite and at least 0, got -1"));
         assert!(with(|v| v["targets"][0]["noise"] = json!({"gain": 1, "sed": 2})).contains("unknown field `sed`"));
+        assert!(with(|v| v["sources"][0]["prune"] = 0.99.into()).contains("sources[0]: prune must be a fraction from 0 to 0.95, got 0.99"));
+        assert!(with(|v| v["targets"][0] = json!({"dataset": "kriegeskorte92/monkey-it", "prune": 0.5})).contains("data has no weights"));
         assert!(with(|v| {
             v["stimuli"]["set"] = "textures".into();
             v["targets"][0] = json!({"dataset": "kriegeskorte92/human-it"});
@@ -616,6 +631,12 @@ mod tests {
         assert_eq!(s.targets[0].resolve().unwrap(), ModelRef::Responses { file: "v4.npz", key: Some("resp") });
         assert_eq!(s.targets[1].resolve().unwrap(), ModelRef::Rdms { file: "it.npy", key: None });
         assert_eq!(s.targets[2].resolve().unwrap(), ModelRef::Dataset { name: "kriegeskorte92/monkey-it" });
+        // A shipped responses dataset may be subsampled, an RDM dataset not.
+        let sub = Some(UnitSubsample { fraction: 0.5, seed: 1 });
+        let v4 = ModelSpec { dataset: Some("cowley-v4/responses".into()), subsample: sub, ..Default::default() };
+        assert_eq!(v4.resolve().unwrap(), ModelRef::Dataset { name: "cowley-v4/responses" });
+        let it = ModelSpec { dataset: Some("kriegeskorte92/monkey-it".into()), subsample: sub, ..Default::default() };
+        assert!(it.resolve().unwrap_err().to_string().contains("RDMs have none"));
     }
 
     #[test]

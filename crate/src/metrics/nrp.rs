@@ -72,6 +72,17 @@ impl Default for NrpOptions {
     }
 }
 
+impl NrpOptions {
+    /// The grid experiments use unless their parameters say otherwise: one
+    /// width ([64, 64]) and one learning rate (1e-3), at most 100 epochs with
+    /// patience 5, so that a layer-by-layer run over several sources fits in
+    /// a browser tab (the full grid of [`NrpOptions::default`] trains four
+    /// networks per split for up to 200 epochs each).
+    pub fn quick() -> Self {
+        NrpOptions { hidden_sizes: vec![vec![64, 64]], learning_rates: vec![1e-3], max_epochs: 100, patience: 5, ..NrpOptions::default() }
+    }
+}
+
 /// One trained grid point.
 #[derive(Clone, Debug, Serialize)]
 pub struct GridPoint {

@@ -3,10 +3,10 @@
 //! a name means the same computation behind every front door.
 
 use crate::error::{Error, Result};
-use crate::metrics::nrp::{self, NrpOptions};
+use crate::metrics::nrp::{self, NrpOptions, NrpResult};
 use crate::metrics::rdm::{Distance, Rdm};
 use crate::metrics::rdm_compare::Compare;
-use crate::metrics::regression::{self, RegressionOptions};
+use crate::metrics::regression::{self, RegressionOptions, RegressionResult};
 use crate::metrics::rsa::{self, RsaOptions};
 use crate::metrics::splits::{random_splits, Split};
 use crate::metrics::{cka, procrustes, soft_matching};
@@ -111,6 +111,42 @@ pub struct MetricParams {
     pub direction: Direction,
     /// RBF CKA bandwidth as a fraction of the median distance.
     pub rbf_threshold: f64,
+    /// NRP grid: hidden layer widths to try (e.g. `[[64, 64], [256, 256]]`).
+    /// This and the NRP fields below are optional: absent, they take the
+    /// caller's defaults (`idlab metric`: [`NrpOptions::default`];
+    /// experiments: the smaller [`NrpOptions::quick`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hidden_sizes: Option<Vec<Vec<usize>>>,
+    /// NRP grid: Adam learning rates to try.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub learning_rates: Option<Vec<f64>>,
+    /// NRP: upper bound on training epochs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_epochs: Option<usize>,
+    /// NRP: images per mini-batch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch_size: Option<usize>,
+    /// NRP: epochs without a better validation loss before stopping.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub patience: Option<usize>,
+    /// NRP: share of each split's training images held out for early stopping and the grid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub validation_fraction: Option<f64>,
+}
+
+impl MetricParams {
+    /// The NRP's options: `base` with the fields these parameters give, and their seed.
+    pub fn nrp_options(&self, base: NrpOptions) -> NrpOptions {
+        NrpOptions {
+            hidden_sizes: self.hidden_sizes.clone().unwrap_or(base.hidden_sizes),
+            learning_rates: self.learning_rates.clone().unwrap_or(base.learning_rates),
+            max_epochs: self.max_epochs.unwrap_or(base.max_epochs),
+            batch_size: self.batch_size.unwrap_or(base.batch_size),
+            patience: self.patience.unwrap_or(base.patience),
+            validation_fraction: self.validation_fraction.unwrap_or(base.validation_fraction),
+            seed: self.seed,
+        }
+    }
 }
 
 impl Default for MetricParams {
@@ -129,6 +165,12 @@ impl Default for MetricParams {
             rdm_input: false,
             direction: Direction::Forward,
             rbf_threshold: 1.0,
+            hidden_sizes: None,
+            learning_rates: None,
+            max_epochs: None,
+            batch_size: None,
+            patience: None,
+            validation_fraction: None,
         }
     }
 }
@@ -170,7 +212,7 @@ pub fn compute(name: MetricName, x: &DMatrix<f64>, y: &DMatrix<f64>, p: &MetricP
         }
         MetricName::Procrustes => to_value(&procrustes::procrustes(x, y)?),
         MetricName::SoftMatching => to_value(&soft_matching::soft_matching(x, y)?),
-        MetricName::Nrp => nrp_with_ridge_baseline(x, y, p)?,
+        MetricName::Nrp => nrp_with_ridge_baseline(x, y, p, &p.nrp_options(NrpOptions::default()))?,
     };
     let mut out = json!({
         "metric": name.as_str(),
@@ -200,25 +242,46 @@ fn regression_options(p: &MetricParams) -> RegressionOptions {
     }
 }
 
+/// The NRP's held-out scores and ridge regression's on the very same splits.
+#[derive(Clone, Debug)]
+pub struct NrpVsRidge {
+    pub nrp: NrpResult,
+    pub ridge: RegressionResult,
+    /// Ridge's mean held-out R² (sklearn `r2_score`) over the units it scored
+    /// (a unit constant on every test split has none); None if it scored none.
+    pub ridge_r2: Option<f64>,
+    /// Ridge's mean held-out mean absolute error over units, in Y's units.
+    pub ridge_mae: f64,
+}
+
 /// The MLP mapping, and beside it ridge regression on the very same splits
-/// (all target units, no projection beyond the usual q), so the nonlinear
-/// mapping's held-out R² and MAE are read against the linear baseline.
-fn nrp_with_ridge_baseline(x: &DMatrix<f64>, y: &DMatrix<f64>, p: &MetricParams) -> Result<Value> {
+/// (all target units, X projected to `p.projection_dim` as `regression`
+/// does; the MLP sees X as given), so the nonlinear mapping's held-out R² and
+/// MAE are read against the linear baseline. The splits are `p.splits`, else
+/// `p.folds` seeded random splits holding out `p.test_fraction`.
+pub fn nrp_vs_ridge(x: &DMatrix<f64>, y: &DMatrix<f64>, p: &MetricParams, o: &NrpOptions) -> Result<NrpVsRidge> {
     let splits = match &p.splits {
         Some(s) => s.clone(),
         None => random_splits(x.nrows(), p.folds, p.test_fraction, p.seed)?,
     };
-    let result = nrp::nrp(x, y, &splits, &NrpOptions { seed: p.seed, ..NrpOptions::default() })?;
+    let result = nrp::nrp(x, y, &splits, o)?;
     let ridge = regression::regression(
         x,
         y,
         &RegressionOptions { splits: Some(splits), max_units: y.ncols(), ..regression_options(p) },
     )?;
-    let mean = |v: Vec<f64>| if v.is_empty() { None } else { Some(v.iter().sum::<f64>() / v.len() as f64) };
+    let r2: Vec<f64> = ridge.unit_r2.iter().flatten().copied().collect();
+    let ridge_r2 = (!r2.is_empty()).then(|| r2.iter().sum::<f64>() / r2.len() as f64);
+    let ridge_mae = ridge.unit_mae.iter().sum::<f64>() / ridge.unit_mae.len() as f64;
+    Ok(NrpVsRidge { nrp: result, ridge, ridge_r2, ridge_mae })
+}
+
+fn nrp_with_ridge_baseline(x: &DMatrix<f64>, y: &DMatrix<f64>, p: &MetricParams, o: &NrpOptions) -> Result<Value> {
+    let NrpVsRidge { nrp: result, ridge, ridge_r2, ridge_mae } = nrp_vs_ridge(x, y, p, o)?;
     let baseline = json!({
         "lambda": ridge.lambda,
-        "r2": mean(ridge.unit_r2.iter().flatten().copied().collect()),
-        "mae": mean(ridge.unit_mae.clone()),
+        "r2": ridge_r2,
+        "mae": ridge_mae,
         "r": ridge.value,
         "unit_r2": ridge.unit_r2,
         "unit_mae": ridge.unit_mae,

@@ -2,6 +2,7 @@
 //! outputs for one image. Knows nothing about metrics.
 
 pub mod inspect;
+pub mod prune;
 
 pub use inspect::{inspect, Candidate, Inspection};
 

@@ -7,6 +7,9 @@ use image::RgbImage;
 /// The 92 object photographs of Kriegeskorte et al. (2008) and Kiani et al.
 /// (2007), the lab's embedded default; see `www/data/kriegeskorte92/README.md`.
 pub const KRIEGESKORTE92: &str = "kriegeskorte92";
+/// The 1,200 natural images (112 x 112 JPEG) shown to macaque V4 by Cowley et
+/// al. (2023); see `www/data/cowley-v4/README.md` (GPL v3, with attribution).
+pub const COWLEY_V4: &str = "cowley-v4";
 /// The 92 photographs, each phase-scrambled (seeded): same amplitude spectra, no objects.
 pub const KRIEGESKORTE92_SCRAMBLED: &str = "kriegeskorte92-scrambled";
 /// Generated: 1/f noise and sinusoidal gratings, alternating.
@@ -16,7 +19,7 @@ pub const OBJECTS: &str = "objects";
 /// The user's own images (a folder or a .zip), added one by one by the front door.
 pub const UPLOAD: &str = "upload";
 /// Every set name, for messages.
-pub const ALL: [&str; 5] = [KRIEGESKORTE92, KRIEGESKORTE92_SCRAMBLED, TEXTURES, OBJECTS, UPLOAD];
+pub const ALL: [&str; 6] = [KRIEGESKORTE92, KRIEGESKORTE92_SCRAMBLED, COWLEY_V4, TEXTURES, OBJECTS, UPLOAD];
 /// Images in a generated set unless the spec's `count` says otherwise (as many as the photographs).
 pub const DEFAULT_COUNT: usize = 92;
 /// Side of generated images (each model then resizes to its own input).
@@ -53,7 +56,7 @@ pub fn resolve(set: &str, limit: Option<usize>, count: Option<usize>, seed: Opti
     if count.is_some() && !generated {
         return Err(Error::Spec(format!("stimuli.count is for the generated sets ({TEXTURES}, {OBJECTS}), not \"{set}\"")));
     }
-    if seed.is_some() && set == KRIEGESKORTE92 {
+    if seed.is_some() && matches!(set, KRIEGESKORTE92 | COWLEY_V4) {
         return Err(Error::Spec(format!("stimuli.seed is for generated or scrambled sets, not \"{set}\"")));
     }
     if count == Some(0) {
@@ -68,6 +71,10 @@ pub fn resolve(set: &str, limit: Option<usize>, count: Option<usize>, seed: Opti
             let files = image_paths(KRIEGESKORTE92, limit)?;
             let origin = if set == KRIEGESKORTE92 { Origin::Files } else { Origin::Scrambled(seed_value) };
             (files.clone(), files, origin)
+        }
+        COWLEY_V4 => {
+            let files = image_paths(COWLEY_V4, limit)?;
+            (files.clone(), files, Origin::Files)
         }
         TEXTURES | OBJECTS => {
             let all = count.unwrap_or(DEFAULT_COUNT);
@@ -111,6 +118,8 @@ fn check_limit(set: &str, limit: Option<usize>, all: usize) -> Result<usize> {
 pub fn image_paths(set: &str, limit: Option<usize>) -> Result<Vec<String>> {
     let all: Vec<String> = match set {
         KRIEGESKORTE92 => (0..92).map(|i| format!("data/{set}/images/{i:03}.png")).collect(),
+        // Numbered from 1, in numeric order (the order of the responses' rows).
+        COWLEY_V4 => (1..=1200).map(|i| format!("data/{set}/images/image{i:04}.jpg")).collect(),
         other => return Err(unknown(other)),
     };
     let n = check_limit(set, limit, all.len())?;
@@ -129,6 +138,12 @@ mod tests {
         assert_eq!(image_paths(KRIEGESKORTE92, Some(3)).unwrap().len(), 3);
         assert!(image_paths(KRIEGESKORTE92, Some(93)).unwrap_err().to_string().contains("92 images"));
         assert!(image_paths("nope", None).unwrap_err().to_string().contains("nope"));
+        let c = resolve(COWLEY_V4, Some(300), None, None).unwrap();
+        assert_eq!((c.names.len(), c.files.len(), c.origin), (300, 300, Origin::Files));
+        assert_eq!(c.files[0], "data/cowley-v4/images/image0001.jpg");
+        assert_eq!(c.files[299], "data/cowley-v4/images/image0300.jpg");
+        assert_eq!(image_paths(COWLEY_V4, None).unwrap()[1199], "data/cowley-v4/images/image1200.jpg");
+        assert!(resolve(COWLEY_V4, None, None, Some(1)).unwrap_err().to_string().contains("stimuli.seed"));
     }
 
     #[test]
