@@ -522,6 +522,11 @@ export function renderResult(container, result) {
     for (const entry of spec) plots.push(...specificityViews(sec, entry, base, setSuffix(result, entry)));
   }
 
+  if ((result.scores ?? []).some((sc) => sc.detail && sc.detail.mlp_mae && sc.detail.ridge_mae)) {
+    plots.push(...mappingViews(container, result, get, base));
+  }
+  plots.push(...pruningViews(container, result, get, base));
+
   const ident = result.identifiability ?? [];
   if (ident.length) {
     const picker = ident.length > PICK_ABOVE ? identifiabilityPicker(container, result, ident, get) : null;
@@ -875,6 +880,132 @@ function stimulusSetViews(container, result, get, base) {
     });
     return draw(plot, data, layout);
   });
+}
+
+const PALETTE = [COLORS.accent, '#c26a12', '#2f8f5b', '#8a4fb8', '#a3161b', '#545b6b', '#1b8a9e', '#b5a000'];
+
+/** Source layer names of a score table (the model's, or "layer i"). */
+function rowNames(model, rows) {
+  return model.layers?.length === rows ? model.layers : Array.from({ length: rows }, (_, i) => `layer ${i}`);
+}
+
+/**
+ * NRP scores (seed 002): per target (column), the held-out mean absolute error of the MLP
+ * (solid) and of ridge regression on the same splits (dashed) over the source's layers, one
+ * colour per source; R² in the tooltips.
+ */
+function mappingViews(container, result, get, base) {
+  const nrp = (result.scores ?? []).filter((sc) => sc.detail && sc.detail.mlp_mae && sc.detail.ridge_mae);
+  const sec = section(container, 'Linear vs nonlinear mapping (ridge vs MLP)', 'idlab-mapping');
+  const plots = [];
+  const targets = [...new Set(nrp.map((sc) => `${sc.target}|${sc.set ?? ''}`))];
+  for (const key of targets) {
+    const scores = nrp.filter((sc) => `${sc.target}|${sc.set ?? ''}` === key);
+    const tgt = get(scores[0].target);
+    const cols = scores[0].values[0]?.length ?? 0;
+    for (let j = 0; j < cols; j++) {
+      const tl = rowNames(tgt, cols)[j];
+      const where = cols > 1 ? `${modelLabel(tgt)} ${tl}` : modelLabel(tgt);
+      const data = [];
+      scores.forEach((sc, k) => {
+        const src = get(sc.source);
+        const x = rowNames(src, sc.values.length);
+        const color = PALETTE[k % PALETTE.length];
+        for (const [kind, dash] of [['mlp', 'solid'], ['ridge', 'dash']]) {
+          const mae = sc.detail[`${kind}_mae`].map((r) => (isNum(r[j]) ? r[j] : null));
+          const r2 = sc.detail[`${kind}_r2`]?.map((r) => formatValue(r[j])) ?? x.map(() => 'undefined');
+          data.push({
+            type: 'scatter', mode: 'lines+markers', x, y: mae, customdata: r2,
+            name: `${esc(modelLabel(src))} · ${kind === 'mlp' ? 'MLP' : 'ridge'}`,
+            line: { color, dash, width: kind === 'mlp' ? 3 : 2 }, marker: { color, size: 7, symbol: kind === 'mlp' ? 'circle' : 'square-open' },
+            hovertemplate: `${esc(modelLabel(src))} · %{x}<br>${kind === 'mlp' ? 'MLP' : 'ridge'} held-out MAE: %{y:.4f}<br>R²: %{customdata}<extra></extra>`,
+          });
+        }
+      });
+      const { plot } = figure(sec, {
+        caption: `Held-out mean absolute error of predicting ${where} from each source layer: the nonlinear MLP mapping ` +
+          '(NRP; solid lines) and ridge regression on the very same splits and features (dashed), one colour per source. ' +
+          'Lower is better; hover for R². Where the solid line lies below the dashed one, a nonlinear readout predicts better.',
+        filename: `${base}-nrp-${scores[0].target}-${j}-mapping`,
+        kind: 'mapping',
+      });
+      plot.dataset.target = scores[0].target;
+      const layout = baseLayout(`Mapping error: ${where}${setSuffix(result, scores[0])}`, {
+        xaxis: { title: { text: 'source layer' }, type: 'category', automargin: true },
+        yaxis: { title: { text: 'held-out mean absolute error' }, automargin: true },
+        legend: { x: 1.02, xanchor: 'left', y: 1, yanchor: 'top' },
+        hovermode: 'closest',
+        height: 420,
+      });
+      plots.push(draw(plot, data, layout));
+    }
+  }
+  return plots;
+}
+
+/**
+ * Pruning (seed 002): when sources are one model (architecture and seed) at several
+ * sparsities, each metric's score against each target over sparsity, one line per source layer.
+ */
+function pruningViews(container, result, get, base) {
+  const models = result.models ?? [];
+  const sources = models.filter((m) => m.role === 'source' && m.kind === 'zoo');
+  const families = new Map();
+  for (const m of sources) {
+    const key = `${m.arch}|${m.seed}`;
+    if (!families.has(key)) families.set(key, []);
+    families.get(key).push(m);
+  }
+  const pruned = [...families.values()].filter((f) => new Set(f.map((m) => m.prune ?? 0)).size > 1);
+  if (!pruned.length) return [];
+  const sec = section(container, 'Pruning: scores over sparsity', 'idlab-pruning');
+  const plots = [];
+  for (const family of pruned) {
+    family.sort((a, b) => (a.prune ?? 0) - (b.prune ?? 0));
+    const ids = family.map((m) => m.id);
+    const x = family.map((m) => Math.round((m.prune ?? 0) * 1000) / 10);
+    const groups = new Map();
+    for (const sc of result.scores ?? []) {
+      if (!ids.includes(sc.source)) continue;
+      const key = `${sc.metric}|${sc.target}|${sc.set ?? ''}`;
+      if (!groups.has(key)) groups.set(key, []);
+      groups.get(key).push(sc);
+    }
+    for (const scores of groups.values()) {
+      const first = scores[0];
+      const tgt = get(first.target);
+      const cols = first.values[0]?.length ?? 0;
+      const metric = metricName(first.metric);
+      const layers = rowNames(family[0], first.values.length);
+      for (let j = 0; j < cols; j++) {
+        const where = cols > 1 ? `${modelLabel(tgt)} ${rowNames(tgt, cols)[j]}` : modelLabel(tgt);
+        const series = layers.map((layer, i) => ({
+          name: layer,
+          x,
+          y: ids.map((id) => scores.find((sc) => sc.source === id)?.values[i]?.[j] ?? null),
+        }));
+        const gd = lines(sec, {
+          x,
+          xtype: 'linear',
+          series,
+          title: `${sentence(metric)} against ${where} as ${family[0].arch} seed ${family[0].seed} is pruned${setSuffix(result, first)}`,
+          xtitle: 'sparsity (% of each weight tensor pruned)',
+          ytitle: metric,
+          hover: metric,
+          caption: `${sentence(metric)} of each layer of ${family[0].arch} seed ${family[0].seed} against ${where}, with ` +
+            `${x.map((v) => `${v}%`).join(', ')} of every conv and linear weight tensor set to zero (smallest |w| first, ` +
+            'layer by layer). Flat lines: pruning leaves the layer\'s predictivity intact.' +
+            (first.better === 'lower' ? ` ${sentence(metric)} is a distance: lower is better.` : ''),
+          filename: `${base}-${first.metric}-${first.target}-${j}-pruning`,
+          kind: 'pruning',
+        });
+        gd.dataset.metric = first.metric;
+        gd.dataset.target = first.target;
+        plots.push(gd);
+      }
+    }
+  }
+  return plots;
 }
 
 /** Colours of the two classes of a class comparison. */

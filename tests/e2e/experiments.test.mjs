@@ -281,3 +281,77 @@ test('preset 3, reduced, with your images as a third set: one run per set, in th
     await context.close();
   }
 });
+
+test('preset 6, reduced: V4 data, pruning and the MLP mapping in the page as by the CLI', { timeout: 10 * 60 * 1000 }, async () => {
+  const spec = preset('linear-vs-nonlinear.json');
+  spec.stimuli = { set: 'cowley-v4', limit: 24 };
+  spec.sources = [{ arch: 'alexnet', seed: 0, prune: 0 }, { arch: 'alexnet', seed: 0, prune: 0.5 }];
+  spec.layers = ['features.5', 'features.12'];
+  spec.metrics = [
+    { name: 'regression', params: { folds: 2, test_fraction: 0.25, projection_dim: 64 } },
+    { name: 'nrp', params: { folds: 2, test_fraction: 0.25, projection_dim: 32, hidden_sizes: [[8, 8]], learning_rates: [0.01], max_epochs: 10, validation_fraction: 0.25 } },
+  ];
+  const { context, page, result, native } = await runBoth('linear-vs-nonlinear.json', spec, 'preset6');
+  try {
+    assert.deepEqual(result.models.map((m) => m.label), ['alexnet seed 0, 0% pruned', 'alexnet seed 0, 50% pruned', native.models[2].label]);
+    assert.equal(result.models[2].units, 33, 'the 33 V4 neurons');
+    assert.deepEqual(result.warnings, []);
+    // Ridge regression's scores and the ridge columns of nrp follow the activations (1e-4).
+    const ridge = { ...result, scores: result.scores.filter((s) => s.metric === 'regression') };
+    assert.ok(maxScoreDiff(ridge, { ...native, scores: native.scores.filter((s) => s.metric === 'regression') }) <= TOLERANCE);
+    for (const s of result.scores.filter((x) => x.metric === 'nrp')) {
+      const twin = native.scores.find((t) => t.metric === 'nrp' && t.source === s.source);
+      for (const key of ['ridge_mae', 'ridge_r2']) {
+        s.detail[key].forEach((row, i) => assert.ok(Math.abs(row[0] - twin.detail[key][i][0]) <= TOLERANCE, `${key} ${s.source} ${i}`));
+      }
+      // The MLP is trained by Adam for several epochs: the last bits of the activations (tract rounds
+      // differently in wasm and natively) can move its weights, so its error is compared loosely.
+      s.detail.mlp_mae.forEach((row, i) => {
+        const [a, b] = [row[0], twin.detail.mlp_mae[i][0]];
+        assert.ok(Number.isFinite(a) && Math.abs(a - b) <= 0.05 * Math.abs(b), `MLP MAE ${s.source} ${i}: ${a} vs ${b}`);
+      });
+    }
+    await page.waitForSelector('#views figure[data-kind="mapping"] .js-plotly-plot');
+    const mapping = await page.$eval('#views figure[data-kind="mapping"] .js-plotly-plot', (gd) => gd.data.map((t) => t.name));
+    assert.equal(mapping.length, 4, `MLP and ridge for each source: ${mapping}`);
+    const pruning = await page.$$eval('#views figure[data-kind="pruning"] .js-plotly-plot', (gds) => gds.map((gd) => gd.data[0].x));
+    assert.equal(pruning.length, 2, 'one pruning plot per metric');
+    assert.deepEqual(pruning[0], [0, 50], 'sparsity on x');
+  } finally {
+    await context.close();
+  }
+});
+
+test('preset 7, reduced: soft matching, noise and the specificity analysis in the page as by the CLI', { timeout: 10 * 60 * 1000 }, async () => {
+  const spec = preset('predictivity-specificity.json');
+  spec.stimuli = { set: 'kriegeskorte92', limit: 10 };
+  spec.layers = ['features.0:pre', 'features.0', 'classifier.1'];
+  const seeds = [0, 1, 2];
+  spec.sources = seeds.map((seed) => ({ arch: 'alexnet', seed }));
+  spec.targets = [
+    ...seeds.map((seed) => ({ arch: 'alexnet', seed })),
+    ...seeds.map((seed) => ({ arch: 'alexnet', seed, noise: { gain: 0.1, seed: 10 + seed } })),
+  ];
+  spec.metrics = [
+    { name: 'regression', params: { folds: 2, test_fraction: 0.3, projection_dim: 64 } },
+    { name: 'soft-matching', params: { max_units: 24 } },
+    { name: 'rsa', params: { permutations: 0 } },
+  ];
+  const { context, page, result, native } = await runBoth('predictivity-specificity.json', spec, 'preset7');
+  try {
+    const diff = maxScoreDiff(result, native);
+    assert.ok(diff <= TOLERANCE, `max |browser - CLI| = ${diff}`);
+    assert.equal(result.specificity.length, 3 * 2, 'per metric, without noise and noisy');
+    result.specificity.forEach((sp, k) => {
+      const w = native.specificity[k];
+      assert.equal(sp.same_layer.hits, w.same_layer.hits, `${sp.metric} ${sp.targets}`);
+      if (sp.population) assert.ok(Math.abs(sp.population.silhouette - w.population.silhouette) <= TOLERANCE);
+    });
+    assert.ok(result.models.some((m) => /noisy \(gain 0\.1\)/.test(m.label)));
+    await page.waitForSelector('#views figure[data-kind="mds"] .js-plotly-plot');
+    const kinds = await page.$$eval('#views .idlab-specificity figure', (fs) => fs.map((f) => f.dataset.kind));
+    assert.ok(kinds.filter((k) => k === 'specificity-bars').length === 6 && kinds.includes('mds'), kinds.join(' '));
+  } finally {
+    await context.close();
+  }
+});
