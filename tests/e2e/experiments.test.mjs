@@ -304,11 +304,11 @@ test('preset 6, reduced: V4 data, pruning and the MLP mapping in the page as by 
       for (const key of ['ridge_mae', 'ridge_r2']) {
         s.detail[key].forEach((row, i) => assert.ok(Math.abs(row[0] - twin.detail[key][i][0]) <= TOLERANCE, `${key} ${s.source} ${i}`));
       }
-      // The MLP is trained by Adam for several epochs: the last bits of the activations (tract rounds
-      // differently in wasm and natively) can move its weights, so its error is compared loosely.
+      // The MLP is trained by Adam over several epochs from the same seeded start: the last bits of the
+      // activations (tract rounds differently in wasm and natively) move its error by about 1e-8 here.
       s.detail.mlp_mae.forEach((row, i) => {
         const [a, b] = [row[0], twin.detail.mlp_mae[i][0]];
-        assert.ok(Number.isFinite(a) && Math.abs(a - b) <= 0.05 * Math.abs(b), `MLP MAE ${s.source} ${i}: ${a} vs ${b}`);
+        assert.ok(Number.isFinite(a) && Math.abs(a - b) <= TOLERANCE * Math.abs(b), `MLP MAE ${s.source} ${i}: ${a} vs ${b}`);
       });
     }
     await page.waitForSelector('#views figure[data-kind="mapping"] .js-plotly-plot');
