@@ -207,6 +207,16 @@ export function reportText(result) {
       out.push(`  ${label(byId(c.target))} (${c.metric}): ${names} differ at p < ${c.alpha} at ${sig} of ${(c.layers ?? []).length} layers`);
     }
   }
+  const spec7 = result.specificity ?? [];
+  if (spec7.length) {
+    out.push('', 'Predictivity vs specificity (same-layer predictivity; silhouette by layer):');
+    const num = (v) => (typeof v === 'number' ? v.toFixed(4) : 'undefined');
+    for (const sp of spec7) {
+      const sl = sp.same_layer ?? {};
+      out.push(`  ${sp.metric} (${sp.targets}; ${sp.better} is better): ${num(sl.fraction)} (${sl.hits ?? 0} of ${sl.cases ?? 0}); ` +
+        `silhouette ${num(sp.population?.silhouette)}`);
+    }
+  }
   const ceilings = result.noise_ceilings ?? [];
   if (ceilings.length) {
     out.push('', 'Noise ceilings:');

@@ -525,9 +525,11 @@ test('specificity: same-layer predictivity bars and the MDS by layer, silhouette
       figs,
       summaries: [...box.querySelectorAll('.idlab-specificity-summary')].map((p) => p.textContent),
       heading: box.querySelector('.idlab-specificity h3')?.textContent,
+      report: window.exporter.reportText(result),
     };
   }, SPEC);
   assert.equal(out.heading, 'Predictivity vs specificity');
+  assert.match(out.report, /Predictivity vs specificity \(same-layer predictivity; silhouette by layer\):\n  \S+ \(without noise; (higher|lower) is better\): [0-9.]+ \(\d+ of \d+\); silhouette /);
   // RSA: bars and MDS; soft matching (no population): bars only; then the 4 heatmaps.
   assert.deepEqual(out.figs.map((f) => [f.kind, f.metric ?? null]), [
     ['specificity-bars', 'rsa'], ['mds', 'rsa'], ['specificity-bars', 'soft-matching'],
