@@ -4,6 +4,7 @@
 #   ./build.sh                      build dist/: the site, two wasm builds, JS glue
 #   ./build.sh serve [--port N]     build, then serve dist/ on 127.0.0.1 (COOP/COEP on)
 #   ./build.sh test                 build, then run every test (cargo, wasm in Chromium, e2e)
+#   ./build.sh site                 copy www/ into dist/ again (after editing only the page)
 #
 # On a fresh machine it first installs what is missing (wasm32 target, rust-src,
 # wasm-bindgen-cli at the Cargo.lock version, Debian chromium + chromium-driver,
@@ -158,6 +159,7 @@ run_tests() {
 
 case "${1:-build}" in
     build) build ;;
+    site) ensure_npm www; site ;;
     serve)
         shift
         build
