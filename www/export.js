@@ -7,15 +7,10 @@
 //   exportButtons(container, result, {zip}) -> the div of "Download JSON / CSV / report" buttons, and
 //                                            "activations and RDMs (.zip)" when the run kept them
 
-import { verdict, metricName } from './views.js';
+import { formatBytes, formatSeconds, metricName, modelLabel, modelsById, setLabel, slug } from './format.js';
+import { verdict } from './views/identifiability.js';
 
 export const CSV_HEADER = ['metric', 'source', 'source_layer', 'target', 'target_layer', 'subject', 'value', 'p_value', 'stimuli'];
-
-/** A stimulus set's display name: its `set`, with an upload's folder in brackets (as the core's). */
-function setLabel(stimuli) {
-  if (!stimuli) return '';
-  return stimuli.folder ? `${stimuli.set} (${stimuli.folder})` : String(stimuli.set ?? '');
-}
 
 /** One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break; null is empty. */
 export function csvField(v) {
@@ -29,17 +24,6 @@ function csvLine(fields) {
   return fields.map(csvField).join(',');
 }
 
-function models(result) {
-  const byId = new Map((result.models ?? []).map((m) => [m.id, m]));
-  return (id) => byId.get(id) ?? { id, label: String(id), layers: [] };
-}
-
-function label(m) {
-  if (m.label !== undefined && m.label !== null) return String(m.label);
-  if (m.arch !== undefined) return m.seed !== undefined && m.seed !== null ? `${m.arch} seed ${m.seed}` : String(m.arch);
-  return String(m.id);
-}
-
 /**
  * The scores as tidy CSV: header metric,source,source_layer,target,target_layer,subject,value,p_value,stimuli
  * and one row per cell of every score (subject empty: the score itself, for RDM targets the mean
@@ -48,7 +32,7 @@ function label(m) {
  * labels; undefined values and absent p-values are empty fields. Lines end in CRLF (RFC 4180).
  */
 export function tidyCsv(result) {
-  const get = models(result);
+  const get = modelsById(result);
   const lines = [csvLine(CSV_HEADER)];
   for (const score of result.scores ?? []) {
     const src = get(score.source);
@@ -60,32 +44,17 @@ export function tidyCsv(result) {
       row.forEach((value, j) => {
         const tl = tgt.layers?.[j] ?? String(j);
         const p = score.p_values?.[i]?.[j] ?? null;
-        lines.push(csvLine([score.metric, label(src), sl, label(tgt), tl, null, value, p, set]));
+        lines.push(csvLine([score.metric, modelLabel(src), sl, modelLabel(tgt), tl, null, value, p, set]));
         const per = score.per_subject?.[i]?.[j];
         if (Array.isArray(per)) {
           per.forEach((v, k) => {
-            lines.push(csvLine([score.metric, label(src), sl, label(tgt), tl, subjects[k] ?? String(k), v, null, set]));
+            lines.push(csvLine([score.metric, modelLabel(src), sl, modelLabel(tgt), tl, subjects[k] ?? String(k), v, null, set]));
           });
         }
       });
     });
   }
   return `${lines.join('\r\n')}\r\n`;
-}
-
-function formatSeconds(s) {
-  if (typeof s !== 'number' || !Number.isFinite(s)) return 'unknown';
-  if (s < 1) return `${(s * 1000).toFixed(0)} ms`;
-  if (s < 120) return `${s.toFixed(1)} s`;
-  return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
-}
-
-function formatBytes(n) {
-  if (typeof n !== 'number' || !Number.isFinite(n)) return '';
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
-  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
-  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
 }
 
 function paramText(params) {
@@ -131,7 +100,7 @@ function modelLine(m) {
   if (Array.isArray(m.layers)) bits.push(`${m.layers.length} layer${m.layers.length === 1 ? '' : 's'}`);
   if (Array.isArray(m.subjects)) bits.push(`${m.subjects.length} subjects (${m.subjects.join(', ')})`);
   if (typeof m.units === 'number') bits.push(`${m.units} units`);
-  return `  ${m.id} ${m.role ?? ''}: ${label(m)} (${bits.join(', ')})`.replace(/ {2,}:/, ':');
+  return `  ${m.id} ${m.role ?? ''}: ${modelLabel(m)} (${bits.join(', ')})`.replace(/ {2,}:/, ':');
 }
 
 /**
@@ -184,27 +153,27 @@ export function reportText(result) {
   const ident = result.identifiability ?? [];
   if (ident.length) {
     out.push('', 'Identifiability:');
-    const byId = models(result);
+    const byId = modelsById(result);
     const setName = (e) => (Number.isInteger(e.set) ? `, ${result.stimulus_sets?.[e.set]?.name ?? e.set}` : '');
-    for (const entry of ident) out.push(`  ${label(byId(entry.target))} (${entry.metric}${setName(entry)}): ${verdict(result, entry)}`);
+    for (const entry of ident) out.push(`  ${modelLabel(byId(entry.target))} (${entry.metric}${setName(entry)}): ${verdict(result, entry)}`);
   }
   const bySet = result.by_stimuli ?? [];
   if (bySet.length) {
     out.push('', 'Identifiability per stimulus set (mean index over target layers; layers won):');
-    const byId = models(result);
+    const byId = modelsById(result);
     for (const b of bySet) {
       const idx = typeof b.mean_index === 'number' ? b.mean_index.toFixed(4) : 'undefined';
-      out.push(`  ${b.stimuli}: ${label(byId(b.target))} (${b.metric}): ${idx}; ${b.correct_won} of ${b.layers}`);
+      out.push(`  ${b.stimuli}: ${modelLabel(byId(b.target))} (${b.metric}): ${idx}; ${b.correct_won} of ${b.layers}`);
     }
   }
   const classes = result.class_comparison ?? [];
   if (classes.length) {
     out.push('', 'Classes of architecture (Welch t per target layer):');
-    const byId = models(result);
+    const byId = modelsById(result);
     for (const c of classes) {
       const names = (c.layers?.[0]?.groups ?? []).map((g) => g.name).join(' vs ');
       const sig = (c.layers ?? []).filter((l) => l.significant).length;
-      out.push(`  ${label(byId(c.target))} (${c.metric}): ${names} differ at p < ${c.alpha} at ${sig} of ${(c.layers ?? []).length} layers`);
+      out.push(`  ${modelLabel(byId(c.target))} (${c.metric}): ${names} differ at p < ${c.alpha} at ${sig} of ${(c.layers ?? []).length} layers`);
     }
   }
   const spec7 = result.specificity ?? [];
@@ -220,8 +189,8 @@ export function reportText(result) {
   const ceilings = result.noise_ceilings ?? [];
   if (ceilings.length) {
     out.push('', 'Noise ceilings:');
-    const byId = models(result);
-    for (const c of ceilings) out.push(`  ${label(byId(c.target))} (${c.metric}): lower ${c.lower}, upper ${c.upper}`);
+    const byId = modelsById(result);
+    for (const c of ceilings) out.push(`  ${modelLabel(byId(c.target))} (${c.metric}): lower ${c.lower}, upper ${c.upper}`);
   }
   return `${out.join('\n')}\n`;
 }
@@ -240,9 +209,9 @@ export function download(filename, data, mime = 'application/octet-stream') {
   setTimeout(() => URL.revokeObjectURL(url), 30000);
 }
 
+/** The downloads' base name: the spec's name as a slug of at most 60 characters. */
 function baseName(result) {
-  const name = String(result.spec?.name ?? 'idlab-result').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
-  return (name || 'idlab-result').slice(0, 60);
+  return slug(result.spec?.name ?? 'idlab-result', 'idlab-result', 60);
 }
 
 /**

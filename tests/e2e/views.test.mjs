@@ -1,4 +1,4 @@
-// Result views and exports (www/views.js, www/export.js) on a hand-written result
+// Result views and exports (www/views/, www/export.js) on a hand-written result
 // document, tests/fixtures/results/identify-small.json: 2 zoo sources (alexnet, vgg11)
 // x 2 zoo targets scored with CKA, with identifiability and one undefined (null) score,
 // and a neural-RDM target (4 subjects) scored with RSA, p-values and a noise ceiling.
@@ -26,6 +26,12 @@ const PAGE = `<!doctype html>
 <script src="vendor/plotly.min.js"></script></head>
 <body><main id="views"></main><div id="exports"></div></body></html>`;
 
+/** A page with Plotly and nothing else of the site: for a view module imported alone. */
+const BLANK = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>one view alone</title>
+<script src="vendor/plotly.min.js"></script></head>
+<body><div id="figure"></div></body></html>`;
+
 const TYPES = { '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.html': 'text/html', '.svg': 'image/svg+xml' };
 
 function startStatic() {
@@ -35,6 +41,11 @@ function startStatic() {
     if (url.pathname === '/' || url.pathname === '/views-test.html') {
       res.writeHead(200, { 'content-type': 'text/html' });
       res.end(PAGE);
+      return;
+    }
+    if (url.pathname === '/blank.html') {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(BLANK);
       return;
     }
     if (url.pathname === '/vendor/plotly.min.js') file = PLOTLY;
@@ -70,7 +81,7 @@ before(async () => {
   ({ page, context, problems } = await openPage(browser, `${server.url}views-test.html`));
   await page.waitForFunction(() => typeof window.Plotly === 'object');
   await page.evaluate(async (result) => {
-    window.views = await import('./views.js');
+    window.views = await import('./views/index.js');
     window.exporter = await import('./export.js');
     window.result = result;
     await window.views.renderResult(document.getElementById('views'), result);
@@ -570,4 +581,45 @@ test('rendering again replaces the plots; nothing went wrong in the page', async
   });
   assert.deepEqual(n, { returned: 12, figures: 12 });
   assert.deepEqual(problems, []);
+});
+
+test('a view module alone: imported into a blank page, it draws a result\'s figures', async () => {
+  const SPEC = JSON.parse(fs.readFileSync(path.join(ROOT, 'tests/fixtures/results/specificity-small.json'), 'utf8'));
+  const alone = await openPage(browser, `${server.url}blank.html`);
+  try {
+    await alone.page.waitForFunction(() => typeof window.Plotly === 'object');
+    const out = await alone.page.evaluate(async ([identify, specificity]) => {
+      const { renderIdentifiability } = await import('./views/identifiability.js');
+      const { renderSpecificity } = await import('./views/specificity.js');
+      const { rendered } = await import('./views/plot.js');
+      const box = document.getElementById('figure');
+      const plots = [...renderIdentifiability(box, identify), ...renderSpecificity(box, specificity)];
+      await Promise.all(plots.map(rendered));
+      return {
+        plots: plots.length,
+        kinds: [...box.querySelectorAll('figure')].map((f) => f.dataset.kind),
+        traces: plots.map((gd) => gd.data.length),
+        drawn: box.querySelectorAll('.js-plotly-plot .main-svg').length,
+        verdicts: [...box.querySelectorAll('.idlab-verdict')].map((p) => p.textContent),
+        loaded: performance.getEntriesByType('resource').map((r) => new URL(r.name).pathname),
+      };
+    }, [FIXTURE, SPEC]);
+    // Two identifiability entries x 3 plots, then the specificity bars and MDS of RSA and the soft matching bars.
+    assert.deepEqual(out.kinds, [
+      'identifiability-best', 'identifiability-index', 'identifiability-depth',
+      'identifiability-best', 'identifiability-index', 'identifiability-depth',
+      'specificity-bars', 'mds', 'specificity-bars',
+    ]);
+    assert.equal(out.plots, 9);
+    assert.ok(out.traces.every((n) => n > 0), `every plot has data: ${out.traces}`);
+    assert.ok(out.drawn >= 9, `Plotly drew every plot (${out.drawn} svg layers)`);
+    assert.equal(out.verdicts[0], 'The correct architecture (alexnet) won at 2 of 3 target layers; it lost at classifier.1 (vgg11 seed 0 won).');
+    assert.ok(out.loaded.includes('/views/identifiability.js'), `the module itself was loaded: ${out.loaded.join(', ')}`);
+    for (const page of ['/app.js', '/views.js', '/views/index.js', '/export.js']) {
+      assert.ok(!out.loaded.includes(page), `${page} was not needed (loaded: ${out.loaded.join(', ')})`);
+    }
+    assert.deepEqual(alone.problems, []);
+  } finally {
+    await alone.context.close();
+  }
 });

@@ -1,0 +1,397 @@
+// Shared plot primitives of the result views: Plotly (the classic script vendor/plotly.min.js,
+// window.Plotly), the layout every plot shares, the <figure> with its caption and PNG / SVG
+// buttons, and the generic plots every view draws with. Plain ES module.
+//
+//   figure(container, {caption, filename, kind, label})          -> {figure, plot, caption}
+//   heatmap(container, {z, x, y, ...})                           -> plot div (the one heatmap renderer)
+//   bars(container, {x, y, error, highlight, title, ytitle, ...}) -> plot div
+//   lines(container, {x, series, title, xtitle, ytitle, ...})     -> plot div
+//   rdmImage(container, matrix, labels, title, options?)          -> plot div
+//   mdsScatter(container, points, labels, groups, title, options?) -> plot div
+//   rendered(plotDiv)                                            -> Promise resolved when that plot is drawn
+//
+// Values may be null (a score undefined for that pair): they are never drawn as 0,
+// and their tooltips say "undefined".
+
+import { esc, isNum, slug } from '../format.js';
+
+export const COLORS = {
+  accent: '#2c5fb8',
+  grey: '#9aa1ad',
+  lost: '#a3161b',
+  ink: '#1b1f2a',
+  band: 'rgba(84, 91, 107, 0.18)',
+};
+const DASHES = ['dot', 'dash', 'dashdot', 'longdash', 'longdashdot', 'solid'];
+const FONT = { family: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif', size: 13, color: COLORS.ink };
+const CONFIG = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ['toImage'] };
+
+/** Colours for one series or bar group each, in order. */
+export const PALETTE = [COLORS.accent, '#c26a12', '#2f8f5b', '#8a4fb8', '#a3161b', '#545b6b', '#1b8a9e', '#b5a000'];
+
+const pending = new WeakMap();
+
+/** Plotly, loaded by the page as a classic script; a clear error when it is missing. */
+export function plotly() {
+  const P = window.Plotly;
+  if (!P) throw new Error('the plotting library (vendor/plotly.min.js) did not load');
+  return P;
+}
+
+/** Long or many tick labels are rotated. */
+export function tickAngle(labels) {
+  return labels.some((l) => String(l).length > 8) || labels.length > 12 ? -45 : 0;
+}
+
+/** A caption for a generic plot given none: "title: ytitle per xtitle." */
+function defaultCaption(opts) {
+  const what = opts.ytitle ? `${opts.ytitle}${opts.xtitle ? ` per ${opts.xtitle}` : ''}` : '';
+  const text = [opts.title, what].filter(Boolean).join(': ');
+  return text ? `${text}.` : '';
+}
+
+/** The layout every plot shares (font, white paper, margins), with `extra` on top. */
+export function baseLayout(title, extra = {}) {
+  return {
+    title: title ? { text: esc(title), font: { size: 15 } } : undefined,
+    font: FONT,
+    paper_bgcolor: '#ffffff',
+    plot_bgcolor: '#ffffff',
+    margin: { t: title ? 50 : 20, r: 20, b: 40, l: 50 },
+    hoverlabel: { font: { family: FONT.family } },
+    ...extra,
+  };
+}
+
+/** Draws and remembers the promise, so that rendered(gd) can wait for it. */
+export function draw(gd, data, layout) {
+  const done = plotly().newPlot(gd, data, layout, CONFIG);
+  pending.set(gd, Promise.resolve(done).then(() => gd));
+  return gd;
+}
+
+/** Resolves with the plot div once Plotly has drawn it. */
+export function rendered(gd) {
+  return pending.get(gd) || Promise.resolve(gd);
+}
+
+/** Draws `gd` again with new data and layout (Plotly.react), and remembers it like draw. */
+export function redraw(gd, data, layout) {
+  pending.set(gd, Promise.resolve(plotly().react(gd, data, layout, CONFIG)).then(() => gd));
+  return gd;
+}
+
+/**
+ * A <figure> appended to container: the plot div, a caption and PNG / SVG download
+ * buttons. Returns {figure, plot, caption}.
+ */
+export function figure(container, { caption = '', filename = 'idlab-plot', kind = 'plot', label = '' } = {}) {
+  const fig = document.createElement('figure');
+  fig.className = 'idlab-figure';
+  fig.dataset.kind = kind;
+  const plot = document.createElement('div');
+  plot.className = 'idlab-plot';
+  plot.setAttribute('role', 'img');
+  if (label || caption) plot.setAttribute('aria-label', label || caption);
+  const cap = document.createElement('figcaption');
+  const text = document.createElement('span');
+  text.className = 'idlab-caption-text';
+  text.textContent = caption;
+  cap.append(text);
+  const actions = document.createElement('div');
+  actions.className = 'idlab-figure-actions';
+  for (const format of ['png', 'svg']) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'idlab-download';
+    b.dataset.format = format;
+    b.textContent = format.toUpperCase();
+    b.title = `Download this plot as ${format.toUpperCase()}`;
+    b.setAttribute('aria-label', `Download this plot as ${format.toUpperCase()}`);
+    b.addEventListener('click', () => {
+      plotly().downloadImage(plot, { format, filename: slug(filename) });
+    });
+    actions.append(b);
+  }
+  cap.append(actions);
+  fig.append(plot, cap);
+  container.append(fig);
+  return { figure: fig, plot, caption: cap };
+}
+
+// ---------------------------------------------------------------- generic plots
+
+/**
+ * A heatmap of z[row][col] (null cells left blank, their tooltip "undefined").
+ * opts: {z, x, y, title, xtitle, ytitle, ztitle, zmin, zmax, colorscale, hover: {row, col, value},
+ *        caption, filename, kind, height, square (equal cell sides), reversed (false: first row at the bottom)}
+ */
+export function heatmap(container, opts) {
+  const { z, x, y } = opts;
+  const row = esc(opts.hover?.row ?? opts.ytitle ?? 'row');
+  const col = esc(opts.hover?.col ?? opts.xtitle ?? 'column');
+  const value = esc(opts.hover?.value ?? opts.ztitle ?? 'value');
+  const head = `${row}: %{y}<br>${col}: %{x}<br>${value}: `;
+  const what = [opts.ztitle ?? 'value', opts.ytitle && `of every ${opts.ytitle} (rows)`, opts.xtitle && `against every ${opts.xtitle} (columns)`]
+    .filter(Boolean).join(' ');
+  const { plot } = figure(container, {
+    caption: opts.caption ?? `${opts.title ? `${opts.title}: ` : ''}${what}.`,
+    filename: opts.filename ?? opts.title, kind: opts.kind ?? 'heatmap',
+  });
+  const trace = {
+    type: 'heatmap',
+    z,
+    x,
+    y,
+    colorscale: opts.colorscale ?? 'Viridis',
+    colorbar: { title: { text: esc(opts.ztitle ?? '') }, thickness: 14 },
+    hoverongaps: false,
+    hovertemplate: `${head}%{z:.4f}<extra></extra>`,
+    xgap: z.length > 30 || z[0].length > 30 ? 0 : 1,
+    ygap: z.length > 30 || z[0].length > 30 ? 0 : 1,
+  };
+  if (isNum(opts.zmin)) trace.zmin = opts.zmin;
+  if (isNum(opts.zmax)) trace.zmax = opts.zmax;
+  const data = [trace];
+  // Undefined cells: a transparent trace over them whose tooltip says so.
+  if (z.some((r) => r.some((v) => !isNum(v)))) {
+    data.push({
+      type: 'heatmap',
+      z: z.map((r) => r.map((v) => (isNum(v) ? null : 1))),
+      x,
+      y,
+      showscale: false,
+      colorscale: [[0, 'rgba(0,0,0,0)'], [1, 'rgba(0,0,0,0)']],
+      hoverongaps: false,
+      hovertemplate: `${head}undefined<extra></extra>`,
+      name: 'undefined',
+    });
+  }
+  const xs = x ?? z[0].map((_, j) => j);
+  const ys = y ?? z.map((_, i) => i);
+  const layout = baseLayout(opts.title, {
+    xaxis: { title: { text: esc(opts.xtitle ?? '') }, type: 'category', tickangle: tickAngle(xs), automargin: true, showgrid: false },
+    yaxis: {
+      title: { text: esc(opts.ytitle ?? '') }, type: 'category', automargin: true, showgrid: false,
+      autorange: opts.reversed === false ? true : 'reversed',
+    },
+    height: opts.height ?? Math.min(900, Math.max(360, 170 + 26 * ys.length)),
+  });
+  if (opts.square) {
+    layout.yaxis.scaleanchor = 'x';
+    layout.xaxis.constrain = 'domain';
+    layout.yaxis.constrain = 'domain';
+  }
+  return draw(plot, data, layout);
+}
+
+/** Invisible, hoverable markers at the baseline where a value is undefined. */
+function undefinedMarkers(x, y, label, xaxisName = 'x') {
+  const idx = y.map((v, i) => (isNum(v) ? -1 : i)).filter((i) => i >= 0);
+  if (!idx.length) return null;
+  return {
+    type: 'scatter',
+    mode: 'markers',
+    x: idx.map((i) => x[i]),
+    y: idx.map(() => 0),
+    xaxis: xaxisName,
+    marker: { opacity: 0, size: 14 },
+    showlegend: false,
+    name: 'undefined',
+    hovertemplate: `${label}%{x}<br>undefined<extra></extra>`,
+  };
+}
+
+/**
+ * Bars of y over x. opts: {x, y, error (array of ± half-widths, optional), highlight (indices or
+ * booleans: those bars blue, others grey), colors (per bar, overrides), title, xtitle, ytitle,
+ * hover (a label for the value), customHover (a hovertemplate), customdata, shapes, stars
+ * (indices: a ★ above those bars), caption, filename, kind}
+ */
+export function bars(container, opts) {
+  const { x, y } = opts;
+  const { plot } = figure(container, {
+    caption: opts.caption ?? defaultCaption(opts), filename: opts.filename ?? opts.title, kind: opts.kind ?? 'bars',
+  });
+  const marks = highlightSet(opts.highlight, x.length);
+  const colors = opts.colors ?? x.map((_, i) => (marks === null || marks.has(i) ? COLORS.accent : COLORS.grey));
+  const value = esc(opts.hover ?? opts.ytitle ?? 'value');
+  const trace = {
+    type: 'bar',
+    x,
+    y: y.map((v) => (isNum(v) ? v : null)),
+    marker: { color: colors, line: { color: colors.map((c) => (c === COLORS.grey ? COLORS.grey : COLORS.ink)), width: marks ? 1 : 0 } },
+    hovertemplate: opts.customHover ?? `%{x}<br>${value}: %{y:.4f}<extra></extra>`,
+    name: opts.ytitle ?? 'value',
+    showlegend: false,
+  };
+  if (opts.customdata) trace.customdata = opts.customdata;
+  if (opts.error) {
+    trace.error_y = {
+      type: 'data', array: opts.error.map((e) => (isNum(e) ? e : 0)), visible: true,
+      color: COLORS.ink, thickness: 1.2, width: 5,
+    };
+  }
+  const data = [trace];
+  const undef = undefinedMarkers(x, y, '');
+  if (undef) data.push(undef);
+  if (opts.stars && opts.stars.length) {
+    const top = (i) => (isNum(y[i]) ? Math.max(y[i], 0) + (opts.error && isNum(opts.error[i]) ? opts.error[i] : 0) : 0);
+    const span = Math.max(1e-9, ...y.filter(isNum).map((v) => Math.abs(v)));
+    data.push({
+      type: 'scatter',
+      mode: 'text',
+      x: opts.stars.map((i) => x[i]),
+      y: opts.stars.map((i) => top(i) + 0.04 * span),
+      text: opts.stars.map(() => '★'),
+      textposition: 'top center',
+      textfont: { size: 16, color: COLORS.ink },
+      hoverinfo: 'skip',
+      showlegend: false,
+      name: 'p < 0.05',
+    });
+  }
+  const layout = baseLayout(opts.title, {
+    xaxis: { title: { text: esc(opts.xtitle ?? '') }, type: 'category', tickangle: tickAngle(x), automargin: true },
+    yaxis: { title: { text: esc(opts.ytitle ?? '') }, automargin: true, zeroline: true },
+    shapes: opts.shapes ?? [],
+    annotations: opts.annotations ?? [],
+    height: opts.height ?? 380,
+    bargap: 0.25,
+  });
+  if (opts.yrange) layout.yaxis.range = opts.yrange;
+  return draw(plot, data, layout);
+}
+
+function highlightSet(h, n) {
+  if (h === undefined || h === null || h === false) return null;
+  if (typeof h === 'number') return new Set([h]);
+  if (Array.isArray(h)) {
+    if (h.length === n && h.every((v) => typeof v === 'boolean')) return new Set(h.map((v, i) => (v ? i : -1)).filter((i) => i >= 0));
+    return new Set(h);
+  }
+  return null;
+}
+
+/**
+ * Lines over x. opts: {x (shared, or per series), series: [{name, y, x?, highlight, customdata, hover}],
+ * title, xtitle, ytitle, xtype ('category' | 'linear'), xrange, hover (a label for the value),
+ * caption, filename, kind}. A highlighted series is thick and blue, the others thin, grey and dashed
+ * (when any series is highlighted); without highlights Plotly's colours are used.
+ */
+export function lines(container, opts) {
+  const { plot } = figure(container, {
+    caption: opts.caption ?? defaultCaption(opts), filename: opts.filename ?? opts.title, kind: opts.kind ?? 'lines',
+  });
+  const { data, layout } = linesFigure(opts);
+  return draw(plot, data, layout);
+}
+
+export function linesFigure(opts) {
+  const anyHighlight = opts.series.some((s) => s.highlight);
+  const value = esc(opts.hover ?? opts.ytitle ?? 'value');
+  const data = [];
+  let other = 0;
+  for (const s of opts.series) {
+    const x = s.x ?? opts.x;
+    const name = esc(s.name);
+    const point = s.customdata ? '%{customdata}' : '%{x}';
+    const trace = {
+      type: 'scatter',
+      mode: 'lines+markers',
+      name,
+      x,
+      y: s.y.map((v) => (isNum(v) ? v : null)),
+      connectgaps: false,
+      hovertemplate: s.hover ?? `${name}<br>${esc(opts.xtitle ?? 'x')}: ${point}<br>${value}: %{y:.4f}<extra></extra>`,
+    };
+    if (s.customdata) trace.customdata = s.customdata;
+    if (anyHighlight) {
+      trace.line = s.highlight
+        ? { color: COLORS.accent, width: 4 }
+        : { color: COLORS.grey, width: 1.5, dash: DASHES[other++ % DASHES.length] };
+      trace.marker = { color: s.highlight ? COLORS.accent : COLORS.grey, size: s.highlight ? 9 : 6 };
+    }
+    data.push(trace);
+    const undef = undefinedMarkers(x, s.y, `${name}<br>`);
+    if (undef && s.customdata) {
+      undef.customdata = s.y.map((v, i) => (isNum(v) ? -1 : i)).filter((i) => i >= 0).map((i) => s.customdata[i]);
+      undef.hovertemplate = `${name}<br>%{customdata}<br>undefined<extra></extra>`;
+    }
+    if (undef) data.push(undef);
+  }
+  // The highlighted series last, so it is drawn on top.
+  data.sort((a, b) => (a.line?.width === 4) - (b.line?.width === 4));
+  const xs = opts.x ?? opts.series[0].x ?? [];
+  const xtype = opts.xtype ?? 'category';
+  const layout = baseLayout(opts.title, {
+    xaxis: {
+      title: { text: esc(opts.xtitle ?? '') }, type: xtype, automargin: true, zeroline: false,
+      tickangle: xtype === 'category' ? tickAngle(xs) : 0,
+    },
+    yaxis: { title: { text: esc(opts.ytitle ?? '') }, automargin: true },
+    legend: { x: 1.02, xanchor: 'left', y: 1, yanchor: 'top' },
+    hovermode: 'closest',
+    height: opts.height ?? 400,
+  });
+  if (opts.xrange) layout.xaxis.range = opts.xrange;
+  if (opts.yrange) layout.yaxis.range = opts.yrange;
+  return { data, layout };
+}
+
+/** A square image of an RDM (matrix[i][j], labels of the stimuli). */
+export function rdmImage(container, matrix, labels, title, options = {}) {
+  const names = labels ?? matrix.map((_, i) => String(i));
+  return heatmap(container, {
+    z: matrix,
+    x: names,
+    y: names,
+    title,
+    xtitle: options.xtitle ?? 'stimulus',
+    ytitle: options.ytitle ?? 'stimulus',
+    ztitle: options.ztitle ?? 'dissimilarity',
+    hover: { row: 'stimulus', col: 'stimulus', value: options.ztitle ?? 'dissimilarity' },
+    colorscale: options.colorscale ?? 'Viridis',
+    zmin: options.zmin,
+    zmax: options.zmax,
+    square: true,
+    height: options.height ?? Math.min(640, Math.max(360, 200 + 20 * names.length)),
+    caption: options.caption ?? `${title ?? 'RDM'}: the dissimilarity of every pair of stimuli (row vs column).`,
+    filename: options.filename ?? title ?? 'rdm',
+    kind: 'rdm',
+  });
+}
+
+/**
+ * A 2-D scatter of MDS coordinates: points[i] = [x, y], labels[i] on hover, groups[i] (optional)
+ * a group name per point (one colour and legend entry each).
+ */
+export function mdsScatter(container, points, labels, groups, title, options = {}) {
+  const { plot } = figure(container, {
+    caption: options.caption ?? `${title ?? 'MDS'}: classical multidimensional scaling of the dissimilarities; nearby points are represented alike.`,
+    filename: options.filename ?? title ?? 'mds',
+    kind: 'mds',
+  });
+  const keys = groups ? [...new Set(groups)] : [null];
+  const data = keys.map((g) => {
+    const idx = points.map((_, i) => i).filter((i) => !groups || groups[i] === g);
+    return {
+      type: 'scatter',
+      mode: 'markers',
+      name: g === null ? 'stimuli' : esc(g),
+      x: idx.map((i) => points[i][0]),
+      y: idx.map((i) => points[i][1]),
+      customdata: idx.map((i) => esc(labels ? labels[i] : i)),
+      marker: { size: 9, line: { width: 0.5, color: '#ffffff' } },
+      hovertemplate: `%{customdata}${g === null ? '' : `<br>${esc(g)}`}<br>(%{x:.4f}, %{y:.4f})<extra></extra>`,
+    };
+  });
+  const layout = baseLayout(title, {
+    xaxis: { title: { text: 'MDS 1' }, zeroline: false, automargin: true },
+    yaxis: { title: { text: 'MDS 2' }, zeroline: false, automargin: true, scaleanchor: 'x' },
+    showlegend: keys.length > 1,
+    height: options.height ?? 460,
+    hovermode: 'closest',
+  });
+  return draw(plot, data, layout);
+}
