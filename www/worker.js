@@ -1,11 +1,13 @@
 // idlab compute worker (module worker). All wasm work happens here, never on
 // the page's main thread.
 //
-// Page -> worker: {type: 'run', id, spec, models?}, {type: 'cancel', id?}
+// Page -> worker: {type: 'run', id, spec, models?, data?, stimuli?}, {type: 'cancel', id?}
 //                 {type: 'inspect', id, name, bytes}       (bytes: a transferred ArrayBuffer)
 //                 {type: 'fetch-model', id, url}
+//                 {type: 'unzip', id, name, bytes}         (a user's .zip of images)
 //                 {type: 'metric', id, name, x, xRows, y, yRows, params}  (x, y: row-major Float64Array buffers)
-//   `models` maps a spec's "onnx" file name to its bytes (a transferred ArrayBuffer).
+//   `models` maps a spec's "onnx" file name to its bytes, `data` a data file's name to its bytes
+//   (transferred ArrayBuffers); `stimuli` are the user's images, [{name, bytes}] in order.
 // Worker -> page: {type: 'ready', flavor, threads, version, note?}
 //                 {type: 'init-error', message}
 //                 {type: 'progress', id, progress}
@@ -14,7 +16,9 @@
 //                 {type: 'cancelled', id}
 //                 {type: 'inspection', id, name, size, inspection, bytes?}  (bytes: after fetch-model)
 //                 {type: 'inspect-error', id, message}
+//                 {type: 'unzipped', id, files: [{name, bytes}]} / {type: 'unzip-error', id, message}
 //                 {type: 'metric-result', id, result} / {type: 'metric-error', id, message}
+// Requests (inspect, fetch-model, unzip, metric) are answered by id: www/page/worker-client.js's `call`.
 // `fatal: true` means the wasm instance trapped and must not be used again:
 // the page terminates this worker and starts a new one.
 

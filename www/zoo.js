@@ -3,6 +3,8 @@
 // Pure functions only: no DOM, so they can be called from tests through
 // window.idlab.estimateMemory / window.idlab.checkFits.
 
+import { formatBytes } from './format.js';
+
 export const ZOO_URL = 'models/zoo.json';
 
 const MiB = 2 ** 20;
@@ -88,11 +90,6 @@ export function modelLabel(entry) {
   return `${entry.arch} — ${formatParameters(entry.parameters)}`;
 }
 
-/** Bytes as "1.1 GB" or "850 MB" (binary units, as browsers and wasm count memory). */
-export function formatBytes(bytes) {
-  if (bytes >= 0.95 * GiB) return `${(bytes / GiB).toFixed(1).replace(/\.0$/, '')} GB`;
-  return `${Math.max(1, Math.round(bytes / MiB))} MB`;
-}
 
 function units(layer) {
   return (layer.shape || []).reduce((a, b) => a * b, 1);

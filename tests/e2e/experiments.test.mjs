@@ -121,15 +121,20 @@ test('preset 5, reduced: RSA against human and monkey IT in the browser equals t
   }
 });
 
-test('your folder of images and a .npy of responses: regression in the page equals the CLI', { timeout: 10 * 60 * 1000 }, async () => {
-  const dir = outDir('experiments', 'upload');
-  const folder = path.join(dir, 'my-stimuli');
+/** A fresh folder of `n` of the 92 photos from number `first` on, named `${prefix}1.png`, `${prefix}2.png`, … */
+function imageFolder(folder, n, first, prefix) {
   fs.rmSync(folder, { recursive: true, force: true });
   fs.mkdirSync(folder, { recursive: true });
-  const n = 10;
   for (let i = 0; i < n; i++) {
-    fs.copyFileSync(path.join(ROOT, `www/data/kriegeskorte92/images/${String(i + 30).padStart(3, '0')}.png`), path.join(folder, `stim${i + 1}.png`));
+    fs.copyFileSync(path.join(ROOT, `www/data/kriegeskorte92/images/${String(i + first).padStart(3, '0')}.png`), path.join(folder, `${prefix}${i + 1}.png`));
   }
+  return folder;
+}
+
+test('your folder of images and a .npy of responses: regression in the page equals the CLI', { timeout: 10 * 60 * 1000 }, async () => {
+  const dir = outDir('experiments', 'upload');
+  const n = 10;
+  const folder = imageFolder(path.join(dir, 'my-stimuli'), n, 30, 'stim');
   // Responses of 6 "neurons", rows in the images' natural order (stim1, stim2, …, stim10).
   const rows = Array.from({ length: n }, (_, i) => Array.from({ length: 6 }, (_, u) => Math.sin(i * (u + 1)) + 0.1 * u));
   const npy = path.join(dir, 'responses.npy');
@@ -226,12 +231,7 @@ test('a .zip of images in the page: unpacked by the core, in natural order, and 
 
 test('preset 3, reduced, with your images as a third set: one run per set, in the page as by the CLI', { timeout: 12 * 60 * 1000 }, async () => {
   const dir = outDir('experiments', 'sets');
-  const folder = path.join(dir, 'my-set');
-  fs.rmSync(folder, { recursive: true, force: true });
-  fs.mkdirSync(folder, { recursive: true });
-  for (let i = 0; i < 5; i++) {
-    fs.copyFileSync(path.join(ROOT, `www/data/kriegeskorte92/images/${String(i + 60).padStart(3, '0')}.png`), path.join(folder, `img${i + 1}.png`));
-  }
+  const folder = imageFolder(path.join(dir, 'my-set'), 5, 60, 'img');
   const { page, context, problems } = await openFormReady(env.browser, env.server.url);
   try {
     await page.waitForSelector('#preset:not([disabled])');

@@ -93,20 +93,46 @@ export async function startServer({ isolation = true } = {}) {
 }
 
 /**
+ * The one browser of a test file: registers node:test's before/after hooks and returns
+ * {browser}, filled once the before hook has run (closed by the after hook).
+ */
+export function useBrowser() {
+  const env = { browser: null };
+  before(async () => { env.browser = await launchBrowser(); });
+  after(async () => { await env.browser?.close(); });
+  return env;
+}
+
+/**
  * One browser and one `idlab serve` for a test file: registers node:test's before/after
  * and returns {browser, server}, filled once the before hook has run.
  */
 export function browserAndServer({ isolation = true } = {}) {
-  const env = { browser: null, server: null };
-  before(async () => {
-    env.browser = await launchBrowser();
-    env.server = await startServer({ isolation });
-  });
-  after(async () => {
-    await env.browser?.close();
-    await env.server?.close();
-  });
+  const env = useBrowser();
+  env.server = null;
+  before(async () => { env.server = await startServer({ isolation }); });
+  after(async () => { await env.server?.close(); });
   return env;
+}
+
+/** Runs `fn(server)` with its own `idlab serve` (see startServer), closed afterwards. */
+export async function withServer(options, fn) {
+  const server = await startServer(options);
+  try {
+    return await fn(server);
+  } finally {
+    await server.close();
+  }
+}
+
+/** Runs `fn({page, context, problems})` on a fresh page at `url` (see openPage); its context is closed afterwards. */
+export async function withPage(browser, url, fn) {
+  const opened = await openPage(browser, url);
+  try {
+    return await fn(opened);
+  } finally {
+    await opened.context.close();
+  }
 }
 
 export async function launchBrowser() {

@@ -8,12 +8,12 @@
 // The matrices are written as .npy here and read by `idlab metric`; the page
 // gets the same values through window.idlab.metric (the worker's wasm).
 
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { BIN, startServer, launchBrowser, openPage, waitReady, outDir, writeJson, writeNpy } from './helpers.mjs';
+import { BIN, useBrowser, withServer, withPage, waitReady, outDir, writeJson, writeNpy } from './helpers.mjs';
 
 /** Seeded uniform(-1, 1) (a 32-bit LCG): the same matrices every run. */
 function matrix(rows, cols, seed) {
@@ -81,22 +81,16 @@ function numbers(r) {
   return rest;
 }
 
-let browser;
+const env = useBrowser();
 let dir;
-before(async () => {
+before(() => {
   dir = outDir('metrics');
   writeNpy(path.join(dir, 'x.npy'), X);
   writeNpy(path.join(dir, 'y.npy'), Y);
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
 });
 
-async function inPage(isolation) {
-  const server = await startServer({ isolation });
-  const { page, context, problems } = await openPage(browser, `${server.url}?autorun=0`);
-  try {
+function inPage(isolation) {
+  return withServer({ isolation }, (server) => withPage(env.browser, `${server.url}?autorun=0`, async ({ page, problems }) => {
     const info = await waitReady(page);
     const out = [];
     for (const [name, params] of CASES) {
@@ -109,10 +103,7 @@ async function inPage(isolation) {
     assert.match(unknown, /unknown metric 'cca'/);
     assert.deepEqual(problems, [], 'no console errors, page errors or failed requests');
     return { info, out };
-  } finally {
-    await context.close();
-    await server.close();
-  }
+  }));
 }
 
 test('metrics: 1 and N threads give the same bits (native; the two wasm builds), native and wasm agree', { timeout: 10 * 60 * 1000 }, async () => {

@@ -1,12 +1,12 @@
 // The threaded wasm build, the single-threaded wasm build and the native CLI
 // compute the same numbers (on a reduced experiment: the first 8 images).
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  LONG_MS, OUT, limitedSpec, startServer, launchBrowser, openPage, waitReady, visibleError,
+  LONG_MS, OUT, limitedSpec, useBrowser, withServer, withPage, waitReady, visibleError,
   checkMatrix, maxAbsDiff, readMatrixFile, runNative, outDir, writeJson, pairView
 } from './helpers.mjs';
 
@@ -17,26 +17,16 @@ function readJsonIfPresent(file) {
 }
 const spec = limitedSpec(8);
 
-let browser;
-before(async () => { browser = await launchBrowser(); });
-after(async () => { await browser?.close(); });
+const env = useBrowser();
 
-async function runInBrowser(isolation) {
-  const server = await startServer({ isolation });
-  try {
-    const { page, context, problems } = await openPage(browser, `${server.url}?autorun=0`);
-    try {
-      const info = await waitReady(page);
-      const result = await page.evaluate((s) => window.idlab.run(s), spec);
-      assert.equal(await visibleError(page), null, 'no error shown');
-      assert.deepEqual(problems, [], 'no console errors, page errors or failed requests');
-      return { info, result };
-    } finally {
-      await context.close();
-    }
-  } finally {
-    await server.close();
-  }
+function runInBrowser(isolation) {
+  return withServer({ isolation }, (server) => withPage(env.browser, `${server.url}?autorun=0`, async ({ page, problems }) => {
+    const info = await waitReady(page);
+    const result = await page.evaluate((s) => window.idlab.run(s), spec);
+    assert.equal(await visibleError(page), null, 'no error shown');
+    assert.deepEqual(problems, [], 'no console errors, page errors or failed requests');
+    return { info, result };
+  }));
 }
 
 test('threaded wasm, single-threaded wasm and native agree on an 8-image run', { timeout: 3 * LONG_MS }, async (t) => {

@@ -13,33 +13,28 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  BIN, DIST, startServer, launchBrowser, openFormReady, visibleError, waitForResult,
+  BIN, DIST, browserAndServer, openFormReady, visibleError, waitForResult,
   heatmapData, checkMatrix, outDir, writeJson, pairView
 } from './helpers.mjs';
 
 const LAYERS = ['layer1.0', 'layer2.0', 'avgpool'];
 
-let browser;
-let server;
+const env = browserAndServer();
 let onnxFile;
 let garbageFile;
-before(async () => {
+before(() => {
   const dir = outDir('upload');
   onnxFile = path.join(dir, 'resnet18.onnx');
   const out = spawnSync(BIN, ['export', '--arch', 'resnet18', '--seed', '0', '-o', onnxFile], { encoding: 'utf8' });
   assert.equal(out.status, 0, `idlab export failed: ${out.stderr}`);
   garbageFile = path.join(dir, 'garbage.onnx');
   fs.writeFileSync(garbageFile, 'this is not a protobuf, just some text \u0000\u0001\u00ff');
-  browser = await launchBrowser();
-  server = await startServer({ isolation: true });
 });
-after(async () => {
-  await browser?.close();
-  await server?.close();
+after(() => {
   fs.rmSync(path.join(DIST, 'e2e-tmp'), { recursive: true, force: true });
 });
 
-const openReady = () => openFormReady(browser, server.url);
+const openReady = () => openFormReady(env.browser, env.server.url);
 
 test('an uploaded resnet18 export matches the zoo resnet18 on its diagonal', { timeout: 8 * 60 * 1000 }, async () => {
   const { page, context, problems } = await openReady();
@@ -102,7 +97,7 @@ test('a file that is not ONNX, or a URL that is not there, is refused with the r
     assert.match(shown, /garbage\.onnx is not an ONNX model/, `#error: ${shown}`);
 
     // Loading from a URL that is not there names the URL and the HTTP status.
-    const missing = `${server.url}models/no-such-model.onnx`;
+    const missing = `${env.server.url}models/no-such-model.onnx`;
     await page.fill('#target-onnx-url', missing);
     await page.click('#target-onnx-fetch');
     await page.waitForFunction(() => /Could not fetch/.test(document.getElementById('error').textContent), null, { timeout: 60000 });
@@ -119,7 +114,7 @@ test('a model from a URL and a dropped file run with the preprocessing set in th
   // Served by the same server as the page: a real HTTP download into the worker.
   fs.mkdirSync(path.join(DIST, 'e2e-tmp'), { recursive: true });
   fs.copyFileSync(onnxFile, path.join(DIST, 'e2e-tmp', 'resnet18.onnx'));
-  const url = `${server.url}e2e-tmp/resnet18.onnx`;
+  const url = `${env.server.url}e2e-tmp/resnet18.onnx`;
   const two = ['layer1.0', 'avgpool'];
   const { page, context, problems } = await openReady();
   try {

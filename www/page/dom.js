@@ -1,0 +1,115 @@
+// The page's elements by id, and the small helpers every module writes through:
+// the status line, the screen-reader announcement, the error box, the form's note.
+
+export const $ = (id) => document.getElementById(id);
+
+export const ui = {
+  run: $('run'),
+  cancel: $('cancel'),
+  build: $('build'),
+  progress: $('progress'),
+  status: $('status'),
+  announce: $('announce'),
+  error: $('error'),
+  spec: $('spec'),
+  resetSpec: $('reset-spec'),
+  name: $('experiment-name'),
+  summary: $('summary'),
+  heatmap: $('heatmap'),
+  download: $('download'),
+  tableDetails: $('table-details'),
+  tableWrap: $('table-wrap'),
+  form: $('model-form'),
+  images: $('images'),
+  imagesMax: $('images-max'),
+  formNote: $('form-note'),
+  memoryLimit: $('memory-limit'),
+  permalink: $('permalink'),
+  stimulusSet: $('stimulus-set'),
+  copyLink: $('copy-link'),
+  preset: $('preset'),
+  about: $('about'),
+  views: $('views'),
+  exports: $('exports'),
+  uploadImages: $('upload-images'),
+  uploadFolder: $('upload-folder'),
+  imagesDrop: $('images-drop'),
+  imagesInfo: $('images-info'),
+  thumbs: $('thumbs'),
+  uploadData: $('upload-data'),
+  dataDrop: $('data-drop'),
+  dataInfo: $('data-info'),
+  useResponses: $('use-responses'),
+  useRdms: $('use-rdms'),
+  keepExports: $('keep-exports'),
+};
+
+/** The two sides of the form, each a clone of the same template (see form.js). */
+export const SIDES = ['source', 'target'];
+
+/** One side's elements: the zoo selector, the seed, the memory line and the ONNX panel. */
+export const sideUi = (side) => ({
+  arch: $(`${side}-arch`),
+  seed: $(`${side}-seed`),
+  memory: $(`${side}-memory`),
+  onnx: $(`${side}-onnx`),
+  file: $(`${side}-onnx-file`),
+  drop: $(`${side}-onnx-drop`),
+  url: $(`${side}-onnx-url`),
+  fetch: $(`${side}-onnx-fetch`),
+  info: $(`${side}-onnx-info`),
+  layers: $(`${side}-onnx-layers`),
+  size: $(`${side}-onnx-size`),
+  mean: $(`${side}-onnx-mean`),
+  std: $(`${side}-onnx-std`),
+  channels: $(`${side}-onnx-channels`),
+});
+
+export function setStatus(text) {
+  ui.status.textContent = text;
+}
+
+export function announce(text) {
+  ui.announce.textContent = text;
+}
+
+export function showError(message) {
+  ui.error.textContent = message;
+  ui.error.hidden = false;
+  console.warn(`idlab: ${message}`);
+}
+
+export function clearError() {
+  ui.error.textContent = '';
+  ui.error.hidden = true;
+}
+
+export function setFormNote(text, kind = 'info') {
+  ui.formNote.textContent = text;
+  ui.formNote.hidden = !text;
+  ui.formNote.dataset.kind = kind;
+}
+
+/** Reads one whole number from an input; null (and the field marked) if it is not one in [min, max]. */
+export function readInt(input, min, max) {
+  const text = input.value.trim();
+  const v = Number(text);
+  const ok = text !== '' && Number.isSafeInteger(v) && v >= min && (max === undefined || v <= max);
+  if (ok) input.removeAttribute('aria-invalid');
+  else input.setAttribute('aria-invalid', 'true');
+  return ok ? v : null;
+}
+
+/** A drop zone: highlighted while something is dragged over it; `onDrop(event)` after preventDefault. */
+export function dropZone(zone, onDrop) {
+  zone.addEventListener('dragover', (event) => {
+    event.preventDefault();
+    zone.classList.add('over');
+  });
+  zone.addEventListener('dragleave', () => zone.classList.remove('over'));
+  zone.addEventListener('drop', (event) => {
+    event.preventDefault();
+    zone.classList.remove('over');
+    onDrop(event);
+  });
+}

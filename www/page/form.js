@@ -1,0 +1,327 @@
+// The model form: the source and target sides (zoo selector, seed, or a user's ONNX
+// model), the stimulus set and the number of images. The form and the JSON spec in the
+// textarea edit the same experiment: editing the JSON updates the form whenever the text
+// parses; changing the form rewrites the JSON (and the permalink).
+
+import { $, ui, SIDES, sideUi, readInt, setFormNote } from './dom.js';
+import { state, userFiles } from './state.js';
+import {
+  ONNX_OPTION, onnxChosen, showOnnx, onnxSide, readPreprocess, showPreprocess, showLayers, wireOnnx,
+} from './onnx.js';
+import { updateMemory, describeLimit } from './memory.js';
+import { updateLink } from './permalink.js';
+import { upgradeSpec, formView, fromFormView } from '../spec.js';
+import { ZOO_URL, setSize, MIN_IMAGES, parseZoo, groupByFamily, modelLabel, specImages } from '../zoo.js';
+
+const SIDE_TEXT = {
+  source: { title: 'Source model', axis: '(heatmap rows)' },
+  target: { title: 'Target model', axis: '(heatmap columns)' },
+};
+// The attributes of the template that name a side's elements ("side-arch" -> "source-arch").
+const SIDE_ATTRIBUTES = ['id', 'for', 'aria-describedby'];
+
+/** Clones index.html's side template once per side, in front of it, with the side's ids and legend. */
+export function buildSides() {
+  const template = $('model-side-template');
+  for (const side of SIDES) {
+    const fieldset = template.content.firstElementChild.cloneNode(true);
+    for (const el of fieldset.querySelectorAll(SIDE_ATTRIBUTES.map((a) => `[${a}^="side-"]`).join(', '))) {
+      for (const a of SIDE_ATTRIBUTES) {
+        const v = el.getAttribute(a);
+        if (v && v.startsWith('side-')) el.setAttribute(a, `${side}-${v.slice('side-'.length)}`);
+      }
+    }
+    fieldset.querySelector('[data-slot="title"]').textContent = SIDE_TEXT[side].title;
+    fieldset.querySelector('[data-slot="axis"]').textContent = SIDE_TEXT[side].axis;
+    template.before(fieldset);
+  }
+}
+
+/** Shows `spec` in the textarea, the form and the permalink: it becomes the experiment. */
+export function showSpec(spec) {
+  ui.spec.value = JSON.stringify(spec, null, 2);
+  ui.spec.removeAttribute('aria-invalid');
+  state.formSpec = spec;
+  syncFormFromSpec(spec);
+  updateLink(spec);
+}
+
+export async function loadZoo() {
+  try {
+    const resp = await fetch(ZOO_URL);
+    if (!resp.ok) throw new Error(`HTTP ${resp.status}`);
+    state.zooModels = parseZoo(await resp.json());
+  } catch (err) {
+    // The JSON spec still works without the list; the core names the models it knows.
+    console.warn(`idlab: could not load the model list (${ZOO_URL}): ${err.message}`);
+    state.zooError = `The model list (${ZOO_URL}) could not be loaded (${err.message}); choose models in the JSON spec below instead.`;
+    setFormNote(state.zooError, 'warn');
+    for (const side of SIDES) sideUi(side).arch.replaceChildren(new Option('(model list unavailable)', ''));
+    return null;
+  }
+  populateSelectors(state.zooModels);
+  if (state.formSpec) syncFormFromSpec(state.formSpec);
+  return state.zooModels;
+}
+
+function populateSelectors(models) {
+  const groups = groupByFamily(models);
+  for (const side of SIDES) {
+    const select = sideUi(side).arch;
+    const nodes = groups.map(({ family, label, models: members }) => {
+      const group = document.createElement('optgroup');
+      group.label = label;
+      group.dataset.family = family;
+      for (const m of members) group.append(new Option(modelLabel(m), m.arch));
+      return group;
+    });
+    select.replaceChildren(...nodes, new Option('Your model (ONNX)', ONNX_OPTION));
+    select.disabled = false;
+  }
+  ui.memoryLimit.textContent = describeLimit();
+}
+
+/** Selects `arch`, adding an "other" option for an arch that the zoo list lacks. */
+function selectArch(select, arch) {
+  for (const o of select.querySelectorAll('option[data-other]')) {
+    if (o.value !== arch) o.remove();
+  }
+  const g = select.querySelector('optgroup[data-other]');
+  if (g && !g.children.length) g.remove();
+  if (typeof arch !== 'string' || !arch) {
+    select.selectedIndex = -1;
+    return;
+  }
+  if (![...select.options].some((o) => o.value === arch)) {
+    let group = select.querySelector('optgroup[data-other]');
+    if (!group) {
+      group = document.createElement('optgroup');
+      group.label = 'Not in the zoo list';
+      group.dataset.other = '';
+      select.append(group);
+    }
+    const option = new Option(`${arch} (not in the zoo list)`, arch);
+    option.dataset.other = '';
+    group.append(option);
+  }
+  select.value = arch;
+}
+
+function setsSize(spec) {
+  return setSize(spec && spec.stimuli);
+}
+
+export function syncFormFromSpec(full) {
+  if (!full || typeof full !== 'object') return;
+  showAbout(full);
+  ui.keepExports.checked = Boolean(full.export && (full.export.activations || full.export.rdms));
+  const spec = formView(full);
+  setFormEnabled(Boolean(spec), full);
+  if (!spec) {
+    ui.name.textContent = full.name || 'Custom experiment';
+    updateMemory(full);
+    return;
+  }
+  if (state.zooModels) {
+    for (const side of SIDES) {
+      const m = spec[side] && typeof spec[side] === 'object' ? spec[side] : {};
+      const s = sideUi(side);
+      const onnx = typeof m.onnx === 'string';
+      if (onnx) {
+        selectArch(s.arch, undefined);
+        s.arch.value = ONNX_OPTION;
+        showLayers(side, m.onnx, Array.isArray(m.layers) ? m.layers.map(String) : []);
+        showPreprocess(side, m);
+      } else {
+        selectArch(s.arch, m.arch);
+      }
+      showOnnx(side, onnx);
+      s.seed.value = Number.isSafeInteger(m.seed) ? String(m.seed) : '';
+    }
+  } else {
+    for (const side of SIDES) {
+      const m = spec[side] && typeof spec[side] === 'object' ? spec[side] : {};
+      sideUi(side).seed.value = Number.isSafeInteger(m.seed) ? String(m.seed) : '';
+    }
+  }
+  const set = spec.stimuli && spec.stimuli.set;
+  if ([...ui.stimulusSet.options].some((o) => o.value === set)) ui.stimulusSet.value = set;
+  const all = setsSize(spec);
+  ui.images.max = all === undefined ? '' : String(all);
+  ui.imagesMax.textContent = all === undefined ? 'the size of the set' : String(all);
+  const n = specImages(spec);
+  ui.images.value = n === undefined ? '' : String(n);
+  ui.images.disabled = Boolean(spec.stimuli && spec.stimuli.set === 'upload');
+  for (const el of [sideUi('source').seed, sideUi('target').seed, ui.images]) el.removeAttribute('aria-invalid');
+  ui.name.textContent = spec.name || 'Custom experiment';
+  updateMemory(full);
+}
+
+function autoName(spec) {
+  const n = spec.stimuli && Number.isInteger(spec.stimuli.limit) ? ` (first ${spec.stimuli.limit} images)` : '';
+  const metric = spec.metric === 'cka' ? 'linear CKA' : spec.metric;
+  const name = (m) => (m && typeof m.onnx === 'string' ? m.onnx : `${m && m.arch} seed ${m && m.seed}`);
+  const set = spec.stimuli && spec.stimuli.set && spec.stimuli.set !== 'kriegeskorte92' ? ` on ${spec.stimuli.set}` : '';
+  return `${name(spec.source)} vs ${name(spec.target)}: ${metric}, layer by layer${set}${n}`;
+}
+
+/** The spec the form describes, built on the last parsed one; null while a field is invalid. */
+export function specFromForm() {
+  const base = formView(state.formSpec && typeof state.formSpec === 'object' ? state.formSpec : state.defaultSpec);
+  if (!base) return null; // not the simple shape: the JSON spec is the way to edit it
+  const problems = [];
+  const seeds = {};
+  for (const side of SIDES) {
+    if (onnxChosen(side)) {
+      if (!sideUi(side).layers.dataset.file || !userFiles.has(sideUi(side).layers.dataset.file)) {
+        problems.push(`choose the ${side} model's ONNX file`);
+      } else if (!readPreprocess(side)) {
+        problems.push(`the ${side} model's input size must be a whole number from 8 to 1024, mean three numbers and std three positive numbers`);
+      }
+      continue;
+    }
+    const seed = readInt(sideUi(side).seed, 0, Number.MAX_SAFE_INTEGER);
+    if (seed === null) problems.push(`the ${side} seed must be a whole number, 0 or more`);
+    seeds[side] = seed;
+  }
+  const chosenSet = ui.stimulusSet.value || (base.stimuli && base.stimuli.set) || 'kriegeskorte92';
+  const stimuli = { ...(base.stimuli || {}), set: chosenSet };
+  if (chosenSet !== 'upload') delete stimuli.folder;
+  else if (state.userStimuli) stimuli.folder = state.userStimuli.folder;
+  if (chosenSet === 'kriegeskorte92') delete stimuli.seed; // only generated or scrambled sets take a seed
+  if (!['textures', 'objects'].includes(chosenSet)) delete stimuli.count;
+  const all = setSize(stimuli);
+  ui.images.max = all === undefined ? '' : String(all);
+  ui.imagesMax.textContent = all === undefined ? 'the size of the set' : String(all);
+  const upload = chosenSet === 'upload';
+  ui.images.disabled = upload; // every image given is used
+  const images = upload ? all : readInt(ui.images, MIN_IMAGES, all);
+  if (images === null || images === undefined) {
+    problems.push(`the number of images must be a whole number from ${MIN_IMAGES}${all === undefined ? '' : ` to ${all}`}`);
+  }
+  if (problems.length) {
+    setFormNote(`Not applied to the spec yet: ${problems.join('; ')}.`, 'warn');
+    return null;
+  }
+  const spec = JSON.parse(JSON.stringify(base));
+  for (const side of SIDES) {
+    if (onnxChosen(side)) {
+      spec[side] = onnxSide(side);
+      continue;
+    }
+    const arch = sideUi(side).arch.value || (base[side] && base[side].arch);
+    spec[side] = { arch, seed: seeds[side] };
+  }
+  spec.stimuli = stimuli;
+  if (images === all || upload) delete spec.stimuli.limit;
+  else spec.stimuli.limit = images;
+  // Keep a name the person wrote; replace one that only described the old choice.
+  if (!base.name || base.name === autoName(base) || (state.defaultSpec && base.name === state.defaultSpec.name)) {
+    spec.name = autoName(spec);
+  }
+  return fromFormView(spec);
+}
+
+export function onFormEdit() {
+  const spec = specFromForm();
+  if (!spec) return;
+  showAbout(spec);
+  for (const side of SIDES) {
+    const select = sideUi(side).arch;
+    if (select.value && select.value !== ONNX_OPTION) selectArch(select, select.value); // drops a "not in the zoo list" entry no longer chosen
+  }
+  state.formSpec = spec;
+  ui.spec.value = JSON.stringify(spec, null, 2);
+  ui.spec.removeAttribute('aria-invalid');
+  ui.name.textContent = spec.name || 'Custom experiment';
+  updateMemory(spec);
+  updateLink(spec);
+}
+
+export function onSpecEdit() {
+  let spec;
+  try {
+    spec = upgradeSpec(JSON.parse(ui.spec.value));
+  } catch {
+    ui.spec.setAttribute('aria-invalid', 'true');
+    setFormNote('The JSON spec does not parse; the form shows the last version that did.', 'warn');
+    return;
+  }
+  if (!spec || typeof spec !== 'object' || Array.isArray(spec)) return;
+  ui.spec.removeAttribute('aria-invalid');
+  state.formSpec = spec;
+  syncFormFromSpec(spec);
+  updateLink(spec);
+}
+
+// The export checkbox sets spec.export (and so the permalink); the spec's export sets the box.
+export const EXPORT_ALL = { activations: true, rdms: true };
+
+function onKeepExports() {
+  let spec = state.formSpec || state.defaultSpec;
+  try {
+    spec = upgradeSpec(JSON.parse(ui.spec.value));
+  } catch { /* the JSON box does not parse: change the last spec that did */ }
+  if (!spec || typeof spec !== 'object') return;
+  spec = { ...spec };
+  if (ui.keepExports.checked) spec.export = spec.export && typeof spec.export === 'object' ? { ...spec.export, ...EXPORT_ALL } : { ...EXPORT_ALL };
+  else delete spec.export;
+  showSpec(spec);
+}
+
+/** Enables the form for the simple shape; otherwise says that the JSON spec edits this experiment. */
+function setFormEnabled(enabled, spec) {
+  for (const el of ui.form.querySelectorAll('fieldset.model-side select, fieldset.model-side input')) el.disabled = !enabled;
+  // A many-model spec has no one source and one target to show: the two sides step aside rather than show stale values.
+  for (const fs of ui.form.querySelectorAll('fieldset.model-side')) fs.hidden = !enabled;
+  if (!enabled) {
+    const n = (k) => (Array.isArray(spec[k]) ? spec[k].length : 0);
+    setFormNote(`This experiment has ${n('sources')} source(s), ${n('targets')} target(s) and ${n('metrics')} metric(s): ` +
+      'the form edits one source against one target; edit this one in the JSON spec below.', 'info');
+  } else {
+    for (const side of SIDES) {
+      const s = sideUi(side);
+      s.arch.disabled = !state.zooModels;
+      s.seed.disabled = onnxChosen(side);
+    }
+  }
+}
+
+/** The preset's figure and findings, when the spec says them. */
+export function showAbout(spec) {
+  const parts = [];
+  if (spec && spec.figure) parts.push(`Reproduces: ${spec.figure}.`);
+  if (spec && spec.about) parts.push(spec.about);
+  ui.about.textContent = parts.join(' ');
+  ui.about.hidden = parts.length === 0;
+}
+
+/** Wires the form's fields; `onSubmit` runs the experiment (Enter in a field, as the Run button would). */
+export function wireForm(onSubmit) {
+  ui.stimulusSet.addEventListener('change', onFormEdit);
+  ui.keepExports.addEventListener('change', onKeepExports);
+  ui.resetSpec.addEventListener('click', () => {
+    ui.spec.value = state.defaultSpecText;
+    onSpecEdit();
+  });
+  ui.spec.addEventListener('input', onSpecEdit);
+  wireOnnx(onFormEdit); // before the selectors' own listener: the ONNX panel shows first
+  for (const side of SIDES) sideUi(side).arch.addEventListener('change', onFormEdit);
+  for (const el of [sideUi('source').seed, sideUi('target').seed, ui.images]) {
+    el.addEventListener('input', onFormEdit);
+    // On leaving a field with a number out of range, bring it back into range.
+    el.addEventListener('change', () => {
+      if (el.getAttribute('aria-invalid') !== 'true' || el.value.trim() === '') return;
+      const v = Math.round(Number(el.value));
+      if (!Number.isFinite(v)) return;
+      const min = Number(el.min);
+      const max = el.max === '' ? Infinity : Number(el.max);
+      el.value = String(Math.min(max, Math.max(min, v)));
+      onFormEdit();
+    });
+  }
+  ui.form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    if (!ui.run.disabled) onSubmit();
+  });
+}

@@ -1,0 +1,40 @@
+// Permalinks: the spec travels in the URL's fragment (#spec=<URI-encoded compact JSON>):
+// never sent to a server, readable, and a link reproduces the experiment.
+
+import { ui, setFormNote } from './dom.js';
+import { upgradeSpec } from '../spec.js';
+
+/** The spec a URL fragment carries, null when it carries none; throws naming the problem. */
+export function specFromLink(hash) {
+  const m = /^#spec=(.*)$/s.exec(hash || '');
+  if (!m) return null;
+  let spec;
+  try {
+    spec = JSON.parse(decodeURIComponent(m[1]));
+  } catch (err) {
+    throw new Error(`The link's spec could not be read (${err.message}); showing the default experiment instead.`);
+  }
+  if (!spec || typeof spec !== 'object' || Array.isArray(spec)) {
+    throw new Error("The link's spec is not a JSON object; showing the default experiment instead.");
+  }
+  return upgradeSpec(spec);
+}
+
+/** Puts the spec in the address bar (no new history entry) and in the "link" anchor. */
+export function updateLink(spec) {
+  const url = `${location.pathname}${location.search}#spec=${encodeURIComponent(JSON.stringify(spec))}`;
+  history.replaceState(null, '', url);
+  ui.permalink.href = location.href;
+}
+
+/** The "Copy link" button. */
+export function wirePermalink() {
+  ui.copyLink.addEventListener('click', async () => {
+    try {
+      await navigator.clipboard.writeText(location.href);
+      setFormNote('Link copied: it opens this experiment with this spec.');
+    } catch {
+      setFormNote('Copying was not allowed here: right-click "Link to this experiment" and copy the address.', 'warn');
+    }
+  });
+}

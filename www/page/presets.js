@@ -1,0 +1,59 @@
+// The presets (the papers' experiments): the menu from presets/index.json, loading one
+// into the form and the spec, and the default experiment the page opens with (unless a
+// permalink carries a spec).
+
+import { ui, showError, clearError } from './dom.js';
+import { state } from './state.js';
+import { showSpec, EXPORT_ALL } from './form.js';
+import { specFromLink } from './permalink.js';
+import { upgradeSpec } from '../spec.js';
+
+const PRESET_URL = 'presets/alexnet-seeds-cka.json';
+const PRESETS_INDEX_URL = 'presets/index.json';
+
+/** Loads the default preset and shows the permalink's spec, else the default; resolves with the spec shown. */
+export async function loadPreset() {
+  const resp = await fetch(PRESET_URL);
+  if (!resp.ok) throw new Error(`Could not load the default experiment (${PRESET_URL}): HTTP ${resp.status}`);
+  state.defaultSpec = upgradeSpec(await resp.json());
+  state.defaultSpecText = JSON.stringify(state.defaultSpec, null, 2);
+  // A permalink's spec (#spec=...) comes first; the default preset otherwise.
+  let spec = state.defaultSpec;
+  try {
+    spec = specFromLink(location.hash) || state.defaultSpec;
+  } catch (err) {
+    showError(err.message);
+  }
+  showSpec(spec);
+  return spec;
+}
+
+/** Fills the preset menu from presets/index.json; choosing one loads it into the form and the spec. */
+export async function loadPresetMenu() {
+  ui.preset.addEventListener('change', choosePreset);
+  try {
+    const resp = await fetch(PRESETS_INDEX_URL);
+    if (!resp.ok) throw new Error(`HTTP ${resp.status}`);
+    const index = await resp.json();
+    ui.preset.replaceChildren(new Option('Choose a preset…', ''), ...index.presets.map((p) => new Option(p.title, p.file)));
+    ui.preset.disabled = false;
+  } catch (err) {
+    ui.preset.replaceChildren(new Option(`(presets unavailable: ${err.message})`, ''));
+  }
+}
+
+async function choosePreset() {
+  const file = ui.preset.value;
+  if (!file) return;
+  try {
+    const resp = await fetch(`presets/${file}`);
+    if (!resp.ok) throw new Error(`HTTP ${resp.status}`);
+    const spec = upgradeSpec(await resp.json());
+    // The export checkbox is kept across presets.
+    if (ui.keepExports.checked && !spec.export) spec.export = { ...EXPORT_ALL };
+    showSpec(spec);
+    clearError();
+  } catch (err) {
+    showError(`Could not load the preset ${file}: ${err.message}`);
+  }
+}

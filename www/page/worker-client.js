@@ -1,0 +1,148 @@
+// The page's side of the conversation with the compute worker (worker.js): starting
+// and restarting it, the build line, request/reply calls (inspection, unzip, metric),
+// and handing a run's messages to whoever handles runs (status.js).
+
+import { ui, showError } from './dom.js';
+
+let worker = null;      // {worker, ready, info, failed}
+const requests = new Map(); // request id -> {resolve, reject}
+let requestCounter = 0;
+// Set by status.js: the run in progress hears its messages, and is failed when the worker does.
+let runs = {
+  message() {},
+  /** Fails the run on `entry` with `message`; false when no run was on it. */
+  fail() { return false; },
+};
+
+/** Who hears run messages ({message(msg), fail(entry, message, opts)}). */
+export function handleRuns(handler) {
+  runs = handler;
+}
+
+export function startWorker() {
+  const entry = { worker: new Worker('worker.js', { type: 'module' }), info: null, failed: null };
+  entry.ready = new Promise((resolve, reject) => {
+    entry.resolveReady = resolve;
+    entry.rejectReady = reject;
+  });
+  entry.ready.catch(() => {}); // failures are shown in #error; callers that await it still see the rejection
+  entry.worker.onmessage = (event) => onWorkerMessage(entry, event.data);
+  entry.worker.onerror = (event) => onWorkerCrash(entry, event);
+  entry.worker.onmessageerror = () => onWorkerCrash(entry, { message: 'a message from the worker could not be read' });
+  worker = entry;
+  ui.build.textContent = 'Build: loading…';
+  return entry;
+}
+
+/** The worker, started afresh when there is none or the last one failed. */
+export function ensureWorker() {
+  if (!worker || worker.failed) {
+    if (worker) worker.worker.terminate();
+    startWorker();
+  }
+  return worker;
+}
+
+export function restartWorker() {
+  if (worker) worker.worker.terminate();
+  worker = null;
+  startWorker();
+}
+
+/**
+ * Sends a request (inspect, fetch-model, unzip, metric) once the worker is ready;
+ * resolves with its reply (a metric's result object), rejects with its error message.
+ */
+export function call(message, transfer = []) {
+  const entry = ensureWorker();
+  const id = `request-${++requestCounter}`;
+  return entry.ready.then(() => new Promise((resolve, reject) => {
+    requests.set(id, { resolve, reject });
+    entry.worker.postMessage({ ...message, id }, transfer);
+  }));
+}
+
+/**
+ * One metric of two matrices (arrays of rows, or {rows, data: Float64Array} row-major, which
+ * is transferred: stimuli x units) in the worker, as `idlab metric NAME` computes it; params
+ * as MetricParams ({lambda: [1], folds: 10, ...}). Resolves with the core's JSON object
+ * (metric, value, detail) plus `seconds`.
+ */
+export function metric(name, x, y, params) {
+  const flat = (m, what) => {
+    if (m && m.data instanceof Float64Array && Number.isInteger(m.rows)) return m.data; // {rows, data}: row-major
+    if (!Array.isArray(m) || !m.length || !Array.isArray(m[0])) throw new Error(`${what} must be an array of rows or {rows, data: Float64Array}`);
+    const cols = m[0].length;
+    const out = new Float64Array(m.length * cols);
+    m.forEach((row, i) => {
+      if (!Array.isArray(row) || row.length !== cols) throw new Error(`${what}: row ${i} has ${row && row.length} values, row 0 has ${cols}`);
+      out.set(row, i * cols);
+    });
+    return out;
+  };
+  const xs = flat(x, 'x');
+  const ys = flat(y, 'y');
+  const rows = (m) => (Array.isArray(m) ? m.length : m.rows);
+  return call({ type: 'metric', name, x: xs.buffer, xRows: rows(x), y: ys.buffer, yRows: rows(y), params },
+    [xs.buffer, ys.buffer]);
+}
+
+function onWorkerMessage(entry, msg) {
+  if (entry !== worker) return; // a message from a worker we already replaced
+  switch (msg.type) {
+    case 'ready': {
+      entry.info = { flavor: msg.flavor, threads: msg.threads, version: msg.version };
+      ui.build.textContent = buildText(entry.info) + (msg.note ? ` (${msg.note})` : '');
+      entry.resolveReady({ flavor: msg.flavor, threads: msg.threads });
+      return;
+    }
+    case 'init-error': {
+      entry.failed = msg.message;
+      ui.build.textContent = 'Build: unavailable';
+      showError(msg.message);
+      entry.rejectReady(new Error(msg.message));
+      runs.fail(entry, msg.message, { shown: true });
+      return;
+    }
+    case 'inspection':
+    case 'inspect-error':
+    case 'unzipped':
+    case 'unzip-error':
+    case 'metric-result':
+    case 'metric-error': {
+      const request = requests.get(msg.id);
+      if (!request) return;
+      requests.delete(msg.id);
+      if (msg.type.endsWith('-error')) request.reject(new Error(msg.message));
+      else request.resolve(msg.type === 'metric-result' ? msg.result : msg);
+      return;
+    }
+    default:
+      runs.message(msg);
+  }
+}
+
+// An uncaught error inside the worker, or the worker script failed to load.
+function onWorkerCrash(entry, event) {
+  if (event && typeof event.preventDefault === 'function') event.preventDefault();
+  if (entry !== worker) return;
+  const detail = event && event.message ? event.message : 'it could not be loaded or stopped unexpectedly';
+  const message = `The compute worker failed: ${detail}`;
+  if (!entry.info) {
+    // It never became ready: do not loop; the next Run starts a fresh one.
+    entry.failed = message;
+    ui.build.textContent = 'Build: unavailable';
+    entry.rejectReady(new Error(message));
+  }
+  if (!runs.fail(entry, message, { restart: Boolean(entry.info) })) {
+    showError(message);
+    if (entry.info) restartWorker();
+  }
+}
+
+function buildText(info) {
+  if (info.flavor === 'threads') {
+    return `Build: threaded (${info.threads} thread${info.threads === 1 ? '' : 's'})`;
+  }
+  return 'Build: single-threaded';
+}
