@@ -41,6 +41,80 @@ fn js_err(e: crate::Error) -> JsError {
     JsError::new(&e.to_string())
 }
 
+/// A JS object as JSON text, the way the core reads specs and results.
+fn json_text(value: &JsValue, what: &str) -> Result<String, JsError> {
+    js_sys::JSON::stringify(value).map(String::from).map_err(|_| JsError::new(&format!("invalid {what}: not a JSON object")))
+}
+
+/// A result document back from the page (the object `Session.result` gave, with the worker's `timings`).
+fn result_of(value: &JsValue) -> Result<crate::experiment::ExperimentResult, JsError> {
+    serde_json::from_str(&json_text(value, "result")?).map_err(|e| JsError::new(&format!("invalid result: {e}")))
+}
+
+/// The result's scores as tidy CSV text: the bytes `idlab run` writes to `scores.csv`.
+#[wasm_bindgen]
+pub fn tidy_csv(result: JsValue) -> Result<String, JsError> {
+    Ok(crate::experiment::output::csv::tidy_csv(&result_of(&result)?))
+}
+
+/// The result's plain-text report: the text `idlab run` writes to `report.txt`.
+#[wasm_bindgen]
+pub fn report_text(result: JsValue) -> Result<String, JsError> {
+    Ok(crate::experiment::output::report::report_text(&result_of(&result)?))
+}
+
+/// A spec object at the current version (a version 1 spec rewritten, as `idlab run` reads it).
+#[wasm_bindgen]
+pub fn upgrade_spec(spec: JsValue) -> Result<JsValue, JsError> {
+    let value: serde_json::Value = serde_json::from_str(&json_text(&spec, "spec")?).map_err(|e| JsError::new(&e.to_string()))?;
+    to_js(&crate::experiment::upgrade_spec(value).map_err(js_err)?)
+}
+
+/// What a spec needs before it runs, from the functions the run itself uses:
+/// `{stimuli: {set, n, all, paths}, sets: [{set, n, all}], models, data, datasets}`.
+/// `stimuli` is the spec's first set (`set` its display name, `n` the images
+/// it uses, `all` the images of the whole set, before `limit`) and `paths` the
+/// site-relative files of every set, in the order to add them; `sets` is every
+/// set with its sizes (null for an upload, whose images the page counts);
+/// `models` the user's ONNX files, `data` the user's data files, `datasets`
+/// the shipped data to fetch. Throws the spec's error.
+#[wasm_bindgen]
+pub fn spec_inputs(spec: JsValue) -> Result<JsValue, JsError> {
+    let run = CoreSession::from_json(&json_text(&spec, "spec")?).map_err(js_err)?;
+    let size = |s: &crate::experiment::StimuliSpec| s.resolve().map(|r| r.names.len()).map_err(js_err);
+    let sets = run
+        .spec()
+        .stimulus_sets()
+        .into_iter()
+        .map(|s| {
+            let (n, all) = if s.is_upload() { (None, None) } else { (Some(size(s)?), Some(size(&crate::experiment::StimuliSpec { limit: None, ..s.clone() })?)) };
+            Ok(serde_json::json!({ "set": s.label(), "n": n, "all": all }))
+        })
+        .collect::<Result<Vec<_>, JsError>>()?;
+    to_js(&serde_json::json!({
+        "stimuli": { "set": sets[0]["set"], "n": sets[0]["n"], "all": sets[0]["all"], "paths": run.stimulus_paths() },
+        "sets": sets,
+        "models": run.model_files(),
+        "data": run.data_files(),
+        "datasets": run.dataset_paths(),
+    }))
+}
+
+/// The memory a spec's run needs, per model and in all (see
+/// [`crate::experiment::memory`]); `user_models` gives each user ONNX file's
+/// size and its chosen layers' units (`{file: {bytes, units: [n per layer]}}`,
+/// or undefined when the spec has none). Throws the spec's error.
+#[wasm_bindgen]
+pub fn estimate_memory(spec: JsValue, user_models: JsValue) -> Result<JsValue, JsError> {
+    let spec = Spec::from_json(&json_text(&spec, "spec")?).map_err(js_err)?;
+    let users: crate::experiment::memory::UserModels = if user_models.is_undefined() || user_models.is_null() {
+        Default::default()
+    } else {
+        serde_json::from_str(&json_text(&user_models, "user models")?).map_err(|e| JsError::new(&format!("invalid user models: {e}")))?
+    };
+    to_js(&crate::experiment::memory::estimate(&spec, &users).map_err(js_err)?)
+}
+
 /// `{flavor: "threads" | "single", version}`.
 #[wasm_bindgen]
 pub fn build_info() -> Result<JsValue, JsError> {
@@ -68,11 +142,11 @@ impl Session {
     pub fn new(spec: JsValue) -> Result<Session, JsError> {
         // Through JSON text, so that a version 1 spec is upgraded as natively.
         let text = js_sys::JSON::stringify(&spec).map_err(|_| JsError::new("invalid spec: not a JSON object"))?;
-        let spec = Spec::from_json(&String::from(text)).map_err(js_err)?;
         if cfg!(feature = "threads") {
             crate::runtime::use_thread_pool();
         }
-        Ok(Session { inner: CoreSession::new(spec).map_err(js_err)? })
+        // Parsed, upgraded and validated once, then planned.
+        Ok(Session { inner: CoreSession::from_json(&String::from(text)).map_err(js_err)? })
     }
 
     /// Paths, relative to the site root, of the stimuli to fetch and add in order.

@@ -1,18 +1,22 @@
 //! Where stimuli, models, sinks and metrics meet: the spec, the stepwise run
 //! and the result document.
 
-pub mod classes;
+pub mod analysis;
 pub mod datasets;
 pub mod exports;
+pub mod memory;
+pub mod output;
+mod metric;
 mod result;
+mod runner;
 mod session;
-mod sets;
 mod spec;
-pub mod specificity;
 
-pub use result::{ExperimentResult, Score, ModelInfo, TIDY_HEADER};
+pub use result::{ExperimentResult, Score, ModelInfo, StepTime, Timings};
+pub use output::csv::TIDY_HEADER;
 pub use exports::{ExportFile, ExportSpec};
-pub use session::{Progress, Session, MAX_BATCH};
-pub use sets::Experiment;
-pub use specificity::Specificity;
-pub use spec::{MetricSpec, NoiseSpec, SpecificitySpec, ModelRef, ModelSpec, NormOverride, Spec, StimuliSpec, UnitSubsample, EXPERIMENT_METRICS, SPEC_VERSION};
+pub use analysis::{classes, specificity};
+pub use analysis::specificity::Specificity;
+pub use runner::Experiment;
+pub use session::{Plan, Progress, Session, MAX_BATCH};
+pub use spec::{upgrade as upgrade_spec, MetricSpec, NoiseSpec, SpecificitySpec, ModelRef, ModelSpec, NormOverride, Spec, StimuliSpec, UnitSubsample, EXPERIMENT_METRICS, SPEC_VERSION};

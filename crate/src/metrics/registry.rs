@@ -135,6 +135,32 @@ pub struct MetricParams {
 }
 
 impl MetricParams {
+    /// Ridge regression's options: these parameters as they are, so every
+    /// front door maps the same fields the same way. Callers whose X is
+    /// already projected or Y already subsampled override `projection_dim` /
+    /// `max_units` with struct update syntax.
+    pub fn regression_options(&self) -> RegressionOptions {
+        RegressionOptions {
+            lambdas: self.lambda.clone(),
+            folds: self.folds,
+            test_fraction: self.test_fraction,
+            projection_dim: self.projection_dim,
+            max_units: self.max_units,
+            seed: self.seed,
+            splits: self.splits.clone(),
+        }
+    }
+
+    /// RSA's options; fails on an unknown RDM distance or comparison name.
+    pub fn rsa_options(&self) -> Result<RsaOptions> {
+        Ok(RsaOptions {
+            distance: Distance::parse(&self.rdm_distance)?,
+            compare: Compare::parse(&self.compare)?,
+            permutations: self.permutations,
+            seed: self.seed,
+        })
+    }
+
     /// The NRP's options: `base` with the fields these parameters give, and their seed.
     pub fn nrp_options(&self, base: NrpOptions) -> NrpOptions {
         NrpOptions {
@@ -150,15 +176,17 @@ impl MetricParams {
 }
 
 impl Default for MetricParams {
+    /// Regression's defaults are [`RegressionOptions::default`]'s, stated once there.
     fn default() -> Self {
+        let RegressionOptions { lambdas, folds, test_fraction, projection_dim, max_units, seed, splits } = RegressionOptions::default();
         MetricParams {
-            lambda: vec![1.0],
-            folds: 10,
-            test_fraction: 0.1,
-            projection_dim: 4096,
-            max_units: 3000,
-            seed: 0,
-            splits: None,
+            lambda: lambdas,
+            folds,
+            test_fraction,
+            projection_dim,
+            max_units,
+            seed,
+            splits,
             rdm_distance: "correlation".into(),
             compare: "tau-a".into(),
             permutations: crate::metrics::mantel::DEFAULT_PERMUTATIONS,
@@ -189,14 +217,9 @@ pub fn compute(name: MetricName, x: &DMatrix<f64>, y: &DMatrix<f64>, p: &MetricP
         MetricName::Cka => json!({ "value": cka::linear_cka(x, y)? }),
         MetricName::CkaDebiased => json!({ "value": cka::debiased_linear_cka(x, y)? }),
         MetricName::CkaRbf => json!({ "value": cka::rbf_cka(x, y, p.rbf_threshold)?, "threshold": p.rbf_threshold }),
-        MetricName::Regression => to_value(&regression::regression(x, y, &regression_options(p))?),
+        MetricName::Regression => to_value(&regression::regression(x, y, &p.regression_options())?),
         MetricName::Rsa => {
-            let opts = RsaOptions {
-                distance: Distance::parse(&p.rdm_distance)?,
-                compare: Compare::parse(&p.compare)?,
-                permutations: p.permutations,
-                seed: p.seed,
-            };
+            let opts = p.rsa_options()?;
             if p.rdm_input {
                 let side = |m: &DMatrix<f64>, what: &str| {
                     Rdm::from_matrix(m).map_err(|e| Error::Input(format!("{what} (an RDM with --rdm-input): {e}")))
@@ -230,18 +253,6 @@ fn to_value<T: Serialize>(v: &T) -> Value {
     serde_json::to_value(v).expect("metric results serialise")
 }
 
-fn regression_options(p: &MetricParams) -> RegressionOptions {
-    RegressionOptions {
-        lambdas: p.lambda.clone(),
-        folds: p.folds,
-        test_fraction: p.test_fraction,
-        projection_dim: p.projection_dim,
-        max_units: p.max_units,
-        seed: p.seed,
-        splits: p.splits.clone(),
-    }
-}
-
 /// The NRP's held-out scores and ridge regression's on the very same splits.
 #[derive(Clone, Debug)]
 pub struct NrpVsRidge {
@@ -268,7 +279,7 @@ pub fn nrp_vs_ridge(x: &DMatrix<f64>, y: &DMatrix<f64>, p: &MetricParams, o: &Nr
     let ridge = regression::regression(
         x,
         y,
-        &RegressionOptions { splits: Some(splits), max_units: y.ncols(), ..regression_options(p) },
+        &RegressionOptions { splits: Some(splits), max_units: y.ncols(), ..p.regression_options() },
     )?;
     let r2: Vec<f64> = ridge.unit_r2.iter().flatten().copied().collect();
     let ridge_r2 = (!r2.is_empty()).then(|| r2.iter().sum::<f64>() / r2.len() as f64);
@@ -311,5 +322,17 @@ mod tests {
         let p: MetricParams = serde_json::from_str(r#"{"lambda": [0.1, 1], "folds": 5}"#).unwrap();
         assert_eq!((p.lambda.len(), p.folds, p.max_units), (2, 5, 3000));
         assert!(serde_json::from_str::<MetricParams>(r#"{"lamda": 1}"#).is_err());
+    }
+
+    #[test]
+    fn options_come_from_the_params() {
+        let p = MetricParams { lambda: vec![0.5, 2.0], folds: 4, seed: 9, compare: "spearman".into(), permutations: 0, ..Default::default() };
+        let r = p.regression_options();
+        assert_eq!((r.lambdas, r.folds, r.seed, r.max_units), (vec![0.5, 2.0], 4, 9, 3000));
+        assert_eq!(MetricParams::default().regression_options(), RegressionOptions::default());
+        let o = p.rsa_options().unwrap();
+        assert_eq!((o.distance, o.compare, o.permutations, o.seed), (Distance::Correlation, Compare::Spearman, 0, 9));
+        assert_eq!(MetricParams::default().rsa_options().unwrap(), RsaOptions::default());
+        assert!(MetricParams { rdm_distance: "manhattan".into(), ..Default::default() }.rsa_options().is_err());
     }
 }

@@ -13,13 +13,15 @@
 //!   the other layers? The silhouette score with labels = layer names (overall
 //!   and per layer) and a classical MDS to two dimensions for the picture.
 //!
-//! Pure functions of the score tables; [`crate::experiment::Session`] calls
-//! [`analyse`] once per metric and group of targets (targets without noise,
-//! and those of each noise gain).
+//! Pure functions of the score tables: [`from_run`] calls [`analyse`] once
+//! per metric and group of targets (targets without noise, and those of each
+//! noise gain) of a finished run.
 
+use super::Finished;
+use crate::experiment::session::{Entry, Kind};
 use crate::stats::mds::classical_mds;
 use crate::stats::silhouette::silhouette_precomputed;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A zoo model on one side, as the analysis sees it.
 #[derive(Clone, Debug)]
@@ -38,11 +40,12 @@ pub struct Member {
 pub type Tables<'a> = dyn Fn(usize, usize) -> Option<&'a [Vec<Option<f64>>]> + 'a;
 
 /// One metric's analysis over one group of targets.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Specificity {
     pub metric: String,
     /// `higher` or `lower` (a distance: the best layer is the closest one).
-    pub better: &'static str,
+    #[serde(deserialize_with = "crate::experiment::result::tag")]
+    pub better: crate::experiment::result::Tag,
     /// The targets analysed: `without noise` or `noisy (gain g)`.
     pub targets: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -59,7 +62,7 @@ pub struct Specificity {
 }
 
 /// Same-layer predictivity over all target layers, and per target layer.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct SameLayer {
     /// Share of (pair, target layer) cases whose best source layer has the
     /// target layer's name; only target layers the source records count.
@@ -72,7 +75,7 @@ pub struct SameLayer {
     pub layers: Vec<LayerPredictivity>,
 }
 
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct LayerPredictivity {
     pub layer: String,
     pub fraction: Option<f64>,
@@ -84,7 +87,7 @@ pub struct LayerPredictivity {
 
 /// The population's (model, layer) representations, their dissimilarities,
 /// silhouette by layer and 2-D classical MDS.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Population {
     /// One point per target model and layer, in target then layer order.
     pub points: Vec<Point>,
@@ -104,7 +107,7 @@ pub struct Population {
     pub mds_explained: f64,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Point {
     /// The target's id, its label and the layer.
     pub model: String,
@@ -112,7 +115,7 @@ pub struct Point {
     pub layer: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct LayerValue {
     pub layer: String,
     pub value: f64,
@@ -301,6 +304,63 @@ fn population(higher: bool, sources: &[Member], targets: &[Member], table: &Tabl
         mds: mds.coords.iter().map(|c| [c[0], c.get(1).copied().unwrap_or(0.0)]).collect(),
         mds_explained: mds.value,
     }))
+}
+
+/// The spec's `specificity`: per metric asked for, and per group of zoo
+/// targets (those without noise, then each noise gain in spec order),
+/// [`analyse`] over every zoo source.
+pub(crate) fn from_run(run: &Finished<'_>) -> (Vec<Specificity>, Vec<String>) {
+    let Some(spec) = run.spec.specificity.clone() else { return (Vec::new(), Vec::new()) };
+    let (mut out, mut warnings) = (Vec::new(), Vec::new());
+    let n_targets = run.spec.targets.len();
+    let member = |e: &Entry| match &e.kind {
+        Kind::Zoo { arch, seed } => Some(Member {
+            id: e.id.clone(),
+            label: e.label.clone(),
+            arch: arch.name().into(),
+            model: format!("{} {seed}", arch.name()),
+            layers: e.layer_names(),
+        }),
+        _ => None,
+    };
+    let sources: Vec<(usize, Member)> =
+        run.entries[n_targets..].iter().enumerate().filter_map(|(s, e)| member(e).map(|m| (s, m))).collect();
+    let mut groups: Vec<Option<f64>> = Vec::new();
+    for e in &run.entries[..n_targets] {
+        let gain = e.noise.map(|n| n.gain);
+        if member(e).is_some() && !groups.iter().any(|g| g.map(f64::to_bits) == gain.map(f64::to_bits)) {
+            groups.push(gain);
+        }
+    }
+    groups.sort_by_key(|g| g.is_some());
+    let source_members: Vec<Member> = sources.iter().map(|(_, m)| m.clone()).collect();
+    for (k, (metric, _)) in run.metrics.iter().enumerate() {
+        let name = &run.spec.metrics[k].name;
+        if spec.metrics.as_ref().is_some_and(|names| !names.contains(name)) {
+            continue;
+        }
+        for gain in &groups {
+            let targets: Vec<(usize, Member)> = run.entries[..n_targets]
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| e.noise.map(|n| n.gain.to_bits()) == gain.map(f64::to_bits))
+                .filter_map(|(t, e)| member(e).map(|m| (t, m)))
+                .collect();
+            let target_members: Vec<Member> = targets.iter().map(|(_, m)| m.clone()).collect();
+            let table = |s: usize, t: usize| run.table(k, sources[s].0, targets[t].0).map(|x| x.values.as_slice());
+            let label = match gain {
+                None => "without noise".to_string(),
+                Some(g) => format!("noisy (gain {g})"),
+            };
+            let (result, found) = analyse(name, metric.higher_is_better(), (&label, *gain), &source_members, &target_members, &table);
+            out.push(result);
+            warnings.extend(found);
+        }
+    }
+    if groups.is_empty() {
+        warnings.push("specificity: the analysis needs zoo models among the targets".into());
+    }
+    (out, warnings)
 }
 
 #[cfg(test)]

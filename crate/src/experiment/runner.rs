@@ -1,3 +1,6 @@
+//! [`Experiment`], what the front doors drive: a spec's run, one
+//! [`Session`] per stimulus set.
+//!
 //! An experiment over several stimulus sets (Han et al. 2023, Fig. 5: which
 //! stimuli identify the architecture?): the spec's `stimuli` and then each of
 //! its `more_stimuli`, every one a full run of the same models and metrics
@@ -9,8 +12,8 @@
 //! its result is that session's, unchanged.
 
 use super::result::{ExperimentResult, SetIdentifiability, StimulusSet};
-use super::session::{Progress, Session};
-use super::spec::{ModelRef, Spec};
+use super::session::{Plan, Progress, Session};
+use super::spec::Spec;
 use crate::error::{Error, Result};
 
 /// A spec's run over each of its stimulus sets, one after the other.
@@ -26,27 +29,41 @@ pub struct Experiment {
 }
 
 impl Experiment {
+    /// Validates `spec` once and plans each of its stimulus sets.
     pub fn new(spec: Spec) -> Result<Experiment> {
         spec.validate()?;
+        Experiment::from_validated(spec)
+    }
+
+    /// Parses and validates a spec's JSON text (a version 1 spec is upgraded)
+    /// and plans it: the page's way in, the spec validated once.
+    pub fn from_json(text: &str) -> Result<Experiment> {
+        Experiment::from_validated(Spec::from_json(text)?)
+    }
+
+    /// The models are resolved once, for the first set; the other sets' plans
+    /// are copies of it on their own stimuli.
+    fn from_validated(spec: Spec) -> Result<Experiment> {
         let sets = spec.stimulus_sets();
+        let first = Plan::from_validated(Spec { stimuli: sets[0].clone(), more_stimuli: None, ..spec.clone() })?;
         if sets.len() > 1 {
-            for (i, t) in spec.targets.iter().enumerate() {
-                if !matches!(t.resolve()?, ModelRef::Zoo { .. } | ModelRef::Onnx { .. }) {
-                    return Err(Error::Spec(format!(
-                        "targets[{i}]: recorded data belongs to one stimulus set; with more_stimuli every target must be a model"
-                    )));
-                }
+            if let Some(i) = first.first_data_target() {
+                return Err(Error::Spec(format!(
+                    "targets[{i}]: recorded data belongs to one stimulus set; with more_stimuli every target must be a model"
+                )));
             }
             if sets.iter().filter(|s| s.is_upload()).count() > 1 {
                 return Err(Error::Spec("more_stimuli: at most one set can be the upload".into()));
             }
         }
-        let sessions = sets
-            .iter()
+        let plans = std::iter::once(Ok(first.clone()))
+            .chain(sets[1..].iter().map(|set| first.on_set(set)))
+            .collect::<Result<Vec<Plan>>>()?;
+        let sessions = plans
+            .into_iter()
             .enumerate()
-            .map(|(i, set)| {
-                let one = Spec { stimuli: (*set).clone(), more_stimuli: None, ..spec.clone() };
-                Session::new(one).map_err(|e| match e {
+            .map(|(i, plan)| {
+                Session::from_plan(plan).map_err(|e| match e {
                     Error::Spec(m) if i > 0 => Error::Spec(format!("more_stimuli[{}]: {m}", i - 1)),
                     other => other,
                 })

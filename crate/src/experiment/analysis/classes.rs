@@ -6,6 +6,8 @@
 //! A pure function of the score tables, so the page and the CLI get the same
 //! numbers from the same result.
 
+use super::Finished;
+use crate::experiment::session::Kind;
 use crate::error::{Error, Result};
 use crate::stats::welch::welch_t_test;
 use crate::zoo::{Arch, Family};
@@ -82,7 +84,7 @@ pub struct SourceTable<'a> {
 }
 
 /// One group at one target layer.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct GroupLayer {
     pub name: String,
     /// Each architecture's best score over its layers (the mean over its
@@ -95,7 +97,7 @@ pub struct GroupLayer {
 }
 
 /// The two groups at one target layer and the test between them.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ClassLayer {
     pub layer: String,
     pub groups: Vec<GroupLayer>,
@@ -112,7 +114,7 @@ pub struct ClassLayer {
 }
 
 /// The class comparison of one metric on one target.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ClassComparison {
     pub metric: String,
     pub target: String,
@@ -175,6 +177,34 @@ pub fn compare_classes(
             }
         })
         .collect()
+}
+
+/// The spec's `classes` on model target t under metric k.
+pub(crate) fn class_comparison(run: &Finished<'_>, k: usize, t: usize) -> Option<ClassComparison> {
+    let spec = run.spec.classes.as_ref()?;
+    let groups = spec.resolve().ok()?; // checked by Spec::validate
+    let target_arch = match &run.entries[t].kind {
+        Kind::Zoo { arch, .. } => Some(*arch),
+        Kind::Onnx { .. } => None,
+        _ => return None,
+    };
+    let n_targets = run.spec.targets.len();
+    let sources: Vec<SourceTable> = run.entries[n_targets..]
+        .iter()
+        .enumerate()
+        .filter_map(|(s, e)| {
+            let Kind::Zoo { arch, .. } = &e.kind else { return None };
+            Some(SourceTable { arch: *arch, values: &run.table(k, s, t)?.values })
+        })
+        .collect();
+    Some(ClassComparison {
+        metric: run.spec.metrics[k].name.clone(),
+        target: run.entries[t].id.clone(),
+        excluded_arch: target_arch.map(|a| a.name().to_string()),
+        alpha: spec.alpha(),
+        layers: compare_classes(&groups, spec.alpha(), target_arch, &run.entries[t].layer_names(), &sources, run.metrics[k].0.higher_is_better()),
+        set: None,
+    })
 }
 
 #[cfg(test)]

@@ -1,0 +1,228 @@
+//! The memory a spec's run needs, predicted from the spec before it runs (the
+//! page checks it against what a tab can hold). It mirrors what the session
+//! holds, so it lives beside it:
+//!
+//! - while a model is built, its weights twice: the ONNX graph
+//!   (`zoo::build`'s protobuf, or the user's file) and tract's copy;
+//! - while it records, per layer, the Gram sink's rows (f32, every image:
+//!   `sinks::gram` keeps them to finish the matrix) and its lower triangle
+//!   (f64), each feature sink's rows (f64: a source's projection to
+//!   `projection_dim`, a target's `max_units` units) and a source's sparse
+//!   projection itself;
+//! - once it is done, per layer its n x n Gram matrix and its feature rows,
+//!   kept until scoring: the targets' while the sources run, and every set's
+//!   sessions to the end;
+//! - the images, preprocessed once (f32, 3 x size x size each).
+//!
+//! The peak is the largest, over the models in run order, of what is held
+//! then; `crate/tests/memory.rs` holds it within 25% of the measured peak.
+
+use super::metric;
+use super::session::Role;
+use super::spec::{ModelRef, Spec};
+use crate::error::Result;
+use crate::metrics::registry::MetricParams;
+use crate::sinks::Keep;
+use crate::zoo::Arch;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Bytes of the page and the wasm module itself, before any model (the page's figure).
+pub const BASE_BYTES: u64 = 64 << 20;
+
+/// A user ONNX model as the page knows it before the run: its file's size
+/// and the units of each layer the spec records.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct UserModel {
+    pub bytes: u64,
+    pub units: Vec<usize>,
+}
+
+/// The user's models by the spec's `onnx` value; with an uploaded set, its images.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct UserModels {
+    #[serde(default)]
+    pub models: BTreeMap<String, UserModel>,
+    /// Images of the `upload` set (0 when unknown).
+    #[serde(default)]
+    pub upload_images: usize,
+}
+
+/// What is held while one model records (the peak of its step).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ModelMemory {
+    /// `s0`, `t0`, … as in the result.
+    pub id: String,
+    /// The architecture, or the ONNX file's name.
+    pub arch: String,
+    /// Zoo parameters (for a user model, its file's bytes / 4).
+    pub parameters: u64,
+    pub images: usize,
+    pub layers: usize,
+    /// The weights twice: the ONNX graph and tract's copy.
+    pub weights: u64,
+    /// Its sinks: Gram rows and triangles, feature rows, projections.
+    pub activations: u64,
+    /// What the models recorded before it hold until scoring.
+    pub held: u64,
+    /// The images, preprocessed.
+    pub stimuli: u64,
+    /// What `spec.export` keeps for download (the .npy files and their .zip).
+    pub kept: u64,
+    pub base: u64,
+    pub total: u64,
+}
+
+/// The run's estimate: each model's step and the largest of them.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct MemoryEstimate {
+    /// Images of the largest set.
+    pub images: usize,
+    pub models: Vec<ModelMemory>,
+    /// The peak: the largest model total.
+    pub total: u64,
+}
+
+/// One recorded side of the run, as sized from the spec.
+struct Side {
+    id: String,
+    arch: String,
+    parameters: u64,
+    weights: u64,
+    /// Units of each recorded layer (after a subsample); none for data.
+    units: Vec<usize>,
+    role: Role,
+    model: bool,
+}
+
+fn sides(spec: &Spec, users: &UserModels) -> Result<Vec<Side>> {
+    let mut out = Vec::new();
+    // The session records the targets first, then the sources.
+    for (role, list, prefix) in [(Role::Target, &spec.targets, "t"), (Role::Source, &spec.sources, "s")] {
+        for (i, m) in list.iter().enumerate() {
+            let frac = m.subsample.map_or(1.0, |s| s.fraction);
+            let kept = |u: usize| ((u as f64 * frac).round() as usize).max(1);
+            let side = match m.resolve()? {
+                ModelRef::Zoo { arch, .. } => zoo_side(spec, arch, m)?,
+                ModelRef::Onnx { file, .. } => {
+                    let u = users.models.get(file).cloned().unwrap_or_default();
+                    (file.to_string(), u.bytes / 4, u.bytes * 2, u.units, true)
+                }
+                ModelRef::Responses { file, .. } | ModelRef::Rdms { file, .. } => (file.to_string(), 0, 0, vec![0], false),
+                ModelRef::Dataset { name } => (name.to_string(), 0, 0, vec![0], false),
+            };
+            let (arch, parameters, weights, units, model) = side;
+            let units = if model { units.into_iter().map(kept).collect() } else { units };
+            out.push(Side { id: format!("{prefix}{i}"), arch, parameters, weights, units, role, model });
+        }
+    }
+    Ok(out)
+}
+
+fn zoo_side(spec: &Spec, arch: Arch, m: &super::ModelSpec) -> Result<(String, u64, u64, Vec<usize>, bool)> {
+    let parameters = arch.parameter_count() as u64;
+    let units = spec.recorded_layers(arch, m)?.iter().map(|p| p.units).collect();
+    Ok((arch.name().to_string(), parameters, parameters * 4 * 2, units, true))
+}
+
+/// Bytes of the feature rows a metric keeps of one layer for n images, and
+/// of the source's projection that makes them.
+fn features(m: crate::metrics::registry::MetricName, p: &MetricParams, role: Role, units: usize, n: u64) -> Result<(u64, u64)> {
+    if units == 0 {
+        return Ok((0, 0));
+    }
+    Ok(match metric::describe(m).keep(role, units, p)? {
+        None => (0, 0),
+        Some(Keep::Units(u)) => (n * u.len() as u64 * 8, 0),
+        Some(Keep::Projected(proj)) => {
+            let q = proj.output_dim() as u64;
+            // A projection to fewer dimensions than the layer has: about
+            // q sqrt(units) non-zeros (a u32 and a bool each), and a start per unit.
+            let sparse = if (units as u64) > q { (q as f64 * (units as f64).sqrt()) as u64 * 5 + units as u64 * 8 } else { 0 };
+            (n * q * 8, sparse)
+        }
+    })
+}
+
+/// The estimate of `spec`'s run (validated), with the user's models sized by `users`.
+pub fn estimate(spec: &Spec, users: &UserModels) -> Result<MemoryEstimate> {
+    let metrics: Vec<_> = spec.metrics.iter().map(|m| Ok((m.metric()?, m.params()))).collect::<Result<_>>()?;
+    let needs_gram = spec.export.is_some() || metrics.iter().any(|(m, _)| metric::describe(*m).needs_gram());
+    let sides = sides(spec, users)?;
+    let mut sizes = Vec::new();
+    for s in spec.stimulus_sets() {
+        let n = if s.is_upload() { users.upload_images } else { s.resolve()?.names.len() };
+        sizes.push(n);
+    }
+    let images = sizes.iter().copied().max().unwrap_or(0);
+    // The input side of the zoo models (the images are resized once for all).
+    let side_px = spec.sources.iter().chain(&spec.targets).find_map(|m| match m.resolve() {
+        Ok(ModelRef::Zoo { arch, .. }) => Some(arch.preprocess().size as u64),
+        Ok(ModelRef::Onnx { size, .. }) => size.map(u64::from),
+        _ => None,
+    });
+    let side_px = side_px.unwrap_or(224);
+    let kept = export_bytes(spec, &sides, images as u64);
+    let mut held = 0u64;
+    let mut models = Vec::new();
+    for &n in &sizes {
+        let n = n as u64;
+        let stimuli = n * 3 * side_px * side_px * 4;
+        for side in &sides {
+            let (mut recording, mut done) = (0u64, 0u64);
+            for &u in &side.units {
+                let gram = if needs_gram || !side.model { n * (n + 1) / 2 * 8 + n * n * 8 } else { 0 };
+                let rows = if needs_gram && side.model { n * u as u64 * 4 } else { 0 };
+                let mut feats = 0;
+                let mut proj = 0;
+                for (m, p) in &metrics {
+                    let (f, s) = features(*m, p, side.role, u, n)?;
+                    feats += f;
+                    proj += s;
+                }
+                recording += rows + gram + feats + proj;
+                done += if needs_gram || !side.model { n * n * 8 } else { 0 } + feats;
+            }
+            if side.model {
+                let base = BASE_BYTES;
+                let total = base + side.weights + recording + held + stimuli + kept;
+                models.push(ModelMemory {
+                    id: side.id.clone(),
+                    arch: side.arch.clone(),
+                    parameters: side.parameters,
+                    images: n as usize,
+                    layers: side.units.len(),
+                    weights: side.weights,
+                    activations: recording,
+                    held,
+                    stimuli,
+                    kept,
+                    base,
+                    total,
+                });
+            }
+            held += done;
+        }
+    }
+    let total = models.iter().map(|m| m.total).max().unwrap_or(BASE_BYTES);
+    Ok(MemoryEstimate { images, models, total })
+}
+
+/// Bytes `spec.export` keeps until the run ends, twice (the .npy files and
+/// the .zip built from them): every recorded layer's activations (f32) and
+/// an n x n f64 RDM per layer.
+fn export_bytes(spec: &Spec, sides: &[Side], n: u64) -> u64 {
+    let Some(x) = &spec.export else { return 0 };
+    let mut bytes = 0;
+    for s in sides.iter().filter(|s| s.model) {
+        for &u in &s.units {
+            if x.activations {
+                bytes += u as u64 * n * 4;
+            }
+            if x.rdms {
+                bytes += n * n * 8;
+            }
+        }
+    }
+    2 * bytes
+}

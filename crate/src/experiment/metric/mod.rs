@@ -1,0 +1,92 @@
+//! One description per metric an experiment runs: what a layer's sink keeps
+//! for it, whether it needs the Gram matrix, what it derives once per layer,
+//! how it scores a (source layer, target layer) pair, and its noise ceiling.
+//! Adding a metric to experiments is one file here and one line in
+//! [`describe`] (and its name in the spec's `EXPERIMENT_METRICS`).
+
+mod cka;
+mod nrp;
+mod regression;
+mod rsa;
+mod soft_matching;
+
+use super::session::{Cell, LayerData, Role};
+use crate::error::Result;
+use crate::metrics::noise_ceiling::NoiseCeiling;
+use crate::metrics::rdm::Rdm;
+use crate::metrics::registry::{MetricName, MetricParams};
+use crate::sinks::Keep;
+
+/// How an experiment computes one metric. `k` is the metric's index in the
+/// spec: a layer's features and RDMs are kept per index.
+pub(crate) trait ExperimentMetric: Sync {
+    /// The name people read ("linear CKA"), in reports and captions.
+    fn title(&self) -> &'static str;
+
+    /// The `MetricParams` fields the metric reads, in the order a report
+    /// lists them; the others are ignored for it.
+    fn reads(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// What a layer of `units` units keeps, image by image, on side `role`;
+    /// None when the metric reads no features.
+    fn keep(&self, _role: Role, _units: usize, _p: &MetricParams) -> Result<Option<Keep>> {
+        Ok(None)
+    }
+
+    /// Whether the metric reads the layers' Gram matrices.
+    fn needs_gram(&self) -> bool {
+        false
+    }
+
+    /// What the metric derives once per recorded layer rather than per pair
+    /// (RSA: the layer's RDM, or why it has none).
+    fn layer_rdm(&self, _layer: &LayerData, _p: &MetricParams) -> Option<std::result::Result<Rdm, String>> {
+        None
+    }
+
+    /// One source layer against one target layer; None when the metric does
+    /// not apply to that target (e.g. CKA against an RDM).
+    fn score(&self, k: usize, p: &MetricParams, src: &LayerData, tgt: &LayerData) -> Option<Result<Cell>>;
+
+    /// The noise ceiling of a target with these subjects' RDMs, if the metric has one.
+    fn ceiling(&self, _p: &MetricParams, _subjects: &[Rdm]) -> Option<Result<NoiseCeiling>> {
+        None
+    }
+}
+
+/// The description of `name`. The spec admits only the metrics listed here
+/// (`EXPERIMENT_METRICS`), so a plan never holds another.
+pub(crate) fn describe(name: MetricName) -> &'static dyn ExperimentMetric {
+    match name {
+        MetricName::Cka => &cka::Cka { debiased: false },
+        MetricName::CkaDebiased => &cka::Cka { debiased: true },
+        MetricName::Regression => &regression::Regression,
+        MetricName::Nrp => &nrp::Nrp,
+        MetricName::Rsa => &rsa::Rsa,
+        MetricName::SoftMatching => &soft_matching::SoftMatching,
+        MetricName::CkaRbf => &NotInExperiments { title: "RBF CKA", reads: &["rbf_threshold"] },
+        MetricName::Procrustes => &NotInExperiments { title: "Procrustes", reads: &[] },
+    }
+}
+
+/// `idlab metric` computes these, experiments not yet: they score nothing.
+struct NotInExperiments {
+    title: &'static str,
+    reads: &'static [&'static str],
+}
+
+impl ExperimentMetric for NotInExperiments {
+    fn title(&self) -> &'static str {
+        self.title
+    }
+
+    fn reads(&self) -> &'static [&'static str] {
+        self.reads
+    }
+
+    fn score(&self, _k: usize, _p: &MetricParams, _src: &LayerData, _tgt: &LayerData) -> Option<Result<Cell>> {
+        None
+    }
+}

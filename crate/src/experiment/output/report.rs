@@ -1,0 +1,240 @@
+//! The plain-text report of a result: what was run (spec, version, build,
+//! stimuli, models, metrics and their parameters, every input's sha256,
+//! timings) and what came out (identifiability verdicts, classes, the
+//! specificity analysis, noise ceilings, warnings). One text for
+//! `report.txt` and the page's report download.
+
+use crate::experiment::result::{ExperimentResult, Identifiability, ModelInfo};
+use crate::experiment::metric::describe;
+use crate::metrics::registry::{MetricName, MetricParams};
+use serde_json::Value;
+
+/// The metric's name as people read it (its description's title); an unknown name as it is.
+pub fn metric_title(metric: &str) -> &str {
+    MetricName::parse(metric).map_or(metric, |m| describe(m).title())
+}
+
+/// The parameters a metric reads, in the order the report lists them.
+fn params_read(metric: &str) -> &'static [&'static str] {
+    MetricName::parse(metric).map_or(&[], |m| describe(m).reads())
+}
+
+/// `defaults` when the spec gives none, else `name = value, …` for what the metric reads.
+fn params_text(metric: &str, params: Option<&MetricParams>) -> String {
+    let Some(Value::Object(p)) = params.map(|p| serde_json::to_value(p).expect("parameters serialise")) else { return "defaults".into() };
+    let parts: Vec<String> = params_read(metric)
+        .iter()
+        .filter_map(|k| {
+            let v = p.get(*k)?;
+            let text = match v {
+                Value::Null => return None,
+                Value::String(s) => s.clone(),
+                Value::Array(a) if *k == "splits" => format!("{} given", a.len()),
+                v => v.to_string(),
+            };
+            Some(format!("{k} = {text}"))
+        })
+        .collect();
+    if parts.is_empty() { "defaults".into() } else { parts.join(", ") }
+}
+
+/// Seconds as people read them: `850 ms`, `12.3 s`, `9 min 4 s`.
+pub fn format_seconds(s: f64) -> String {
+    if !s.is_finite() {
+        "unknown".into()
+    } else if s < 1.0 {
+        format!("{:.0} ms", s * 1000.0)
+    } else if s < 120.0 {
+        format!("{s:.1} s")
+    } else {
+        format!("{} min {} s", (s / 60.0).floor(), (s % 60.0).round())
+    }
+}
+
+/// Bytes in binary units: `512 B`, `30.6 KiB`, `117.7 MiB`, `2.50 GiB`.
+pub fn format_bytes(n: f64) -> String {
+    const K: f64 = 1024.0;
+    if n < K {
+        format!("{n} B")
+    } else if n < K * K {
+        format!("{:.1} KiB", n / K)
+    } else if n < K * K * K {
+        format!("{:.1} MiB", n / (K * K))
+    } else {
+        format!("{:.2} GiB", n / (K * K * K))
+    }
+}
+
+/// One model: id, role, label and what it is.
+fn model_line(m: &ModelInfo) -> String {
+    let mut bits = vec![m.kind.to_string()];
+    if let Some(arch) = m.arch.as_ref().filter(|a| **a != m.label) {
+        bits.push(format!("arch {arch}"));
+    }
+    if let Some(seed) = m.seed {
+        bits.push(format!("seed {seed}"));
+    }
+    bits.push(format!("{} layer{}", m.layers.len(), if m.layers.len() == 1 { "" } else { "s" }));
+    if !m.subjects.is_empty() {
+        bits.push(format!("{} subjects ({})", m.subjects.len(), m.subjects.join(", ")));
+    }
+    if let Some(u) = m.units {
+        bits.push(format!("{u} units"));
+    }
+    if let Some(n) = &m.noise {
+        bits.push(format!("Poisson-like noise, gain {} (seed {})", n.gain, n.seed));
+    }
+    if let Some(p) = m.prune {
+        bits.push(format!("pruned {p} of each weight tensor"));
+    }
+    format!("  {} {}: {} ({})", m.id, m.role, m.label, bits.join(", "))
+}
+
+/// "The correct architecture (alexnet) won at 7 of 8 target layers; it lost at features.3 (vgg11 seed 0 won)."
+pub fn verdict(result: &ExperimentResult, entry: &Identifiability) -> String {
+    let label = |id: &str| result.model(id).map_or(id.to_string(), |m| m.label.clone());
+    let arch = result.model(&entry.correct_source).map_or(entry.correct_source.clone(), |m| m.arch.clone().unwrap_or_else(|| m.label.clone()));
+    let n = entry.layers.len();
+    let won = entry.layers.iter().filter(|l| l.correct_won).count();
+    let mut text = format!("The correct architecture ({arch}) won at {won} of {n} target layer{}", if n == 1 { "" } else { "s" });
+    let lost: Vec<String> = entry
+        .layers
+        .iter()
+        .filter(|l| !l.correct_won)
+        .map(|l| if l.best_source.is_empty() { l.layer.clone() } else { format!("{} ({} won)", l.layer, label(&l.best_source)) })
+        .collect();
+    if !lost.is_empty() {
+        text.push_str(&format!("; it lost at {}", lost.join(", ")));
+    }
+    text.push('.');
+    text
+}
+
+/// The report: one text, the same from `idlab run` and the page.
+pub fn report_text(r: &ExperimentResult) -> String {
+    let spec = &r.spec;
+    let label = |id: &str| r.model(id).map_or(id.to_string(), |m| m.label.clone());
+    let set_name = |set: Option<usize>| set.map(|i| r.stimulus_sets.get(i).map_or(i.to_string(), |s| s.name.clone()));
+    let mut out: Vec<String> = Vec::new();
+    let title = spec.name.clone().unwrap_or_else(|| "idlab result".into());
+    out.push(title.clone());
+    out.push("=".repeat(title.chars().count().clamp(3, 78)));
+    out.push(String::new());
+    if let Some(f) = &spec.figure {
+        out.push(format!("Reproduces: {f}"));
+    }
+    if let Some(a) = &spec.about {
+        out.push(format!("About: {a}"));
+    }
+    out.push(format!("idlab {} ({} build), spec version {}", r.idlab_version, r.flavor, spec.idlab));
+    if r.stimulus_sets.is_empty() {
+        out.push(format!("Stimuli: {} (set {})", r.n_stimuli, spec.stimuli.label()));
+    } else {
+        let sets: Vec<String> = r.stimulus_sets.iter().map(|s| format!("{} ({})", s.name, s.n_stimuli)).collect();
+        out.push(format!("Stimuli: {}, one run per set", sets.join(", ")));
+    }
+    out.push(String::new());
+
+    out.push("Models:".into());
+    out.extend(r.models.iter().map(model_line));
+    out.push(String::new());
+
+    out.push("Metrics:".into());
+    for m in &spec.metrics {
+        out.push(format!("  {} ({}): {}", m.name, metric_title(&m.name), params_text(&m.name, m.params.as_ref())));
+    }
+    out.push(String::new());
+
+    out.push(format!("Inputs ({}, sha256):", r.inputs.len()));
+    for i in &r.inputs {
+        out.push(format!("  {}  {} [{}] {}", i.sha256, i.name, i.role, format_bytes(i.bytes as f64)));
+    }
+    out.push(String::new());
+
+    out.push(format!("Total time: {}", format_seconds(r.seconds)));
+    if let Some(t) = &r.timings {
+        let mut steps: Vec<_> = t.steps.iter().filter_map(|s| Some((s.seconds?, s))).collect();
+        if !steps.is_empty() {
+            out.push("Slowest steps:".into());
+            steps.sort_by(|a, b| b.0.total_cmp(&a.0));
+            for (secs, s) in steps.into_iter().take(5) {
+                let what = match &s.label {
+                    Some(l) => format!("{}: {l}", s.stage.as_deref().unwrap_or("")),
+                    None => s.stage.clone().unwrap_or_default(),
+                };
+                out.push(format!("  {:>10}  {what}", format_seconds(secs)));
+            }
+        }
+        if let Some(b) = t.wasm_memory_bytes {
+            out.push(format!("WebAssembly memory: {}", format_bytes(b as f64)));
+        }
+    }
+
+    if !r.identifiability.is_empty() {
+        out.push(String::new());
+        out.push("Identifiability:".into());
+        for v in &r.identifiability {
+            let set = set_name(v.set).map(|s| format!(", {s}")).unwrap_or_default();
+            out.push(format!("  {} ({}{set}): {}", label(&v.target), v.metric, verdict(r, v)));
+        }
+    }
+    if !r.by_stimuli.is_empty() {
+        out.push(String::new());
+        out.push("Identifiability per stimulus set (mean index over target layers; layers won):".into());
+        for b in &r.by_stimuli {
+            let idx = b.mean_index.map_or("undefined".to_string(), |v| format!("{v:.4}"));
+            out.push(format!("  {}: {} ({}): {idx}; {} of {}", b.stimuli, label(&b.target), b.metric, b.correct_won, b.layers));
+        }
+    }
+    if !r.class_comparison.is_empty() {
+        out.push(String::new());
+        out.push("Classes of architecture (Welch t per target layer):".into());
+        for c in &r.class_comparison {
+            let names: Vec<&str> = c.layers.first().map(|l| l.groups.iter().map(|g| g.name.as_str()).collect()).unwrap_or_default();
+            let sig = c.layers.iter().filter(|l| l.significant).count();
+            let set = set_name(c.set).map(|s| format!(", {s}")).unwrap_or_default();
+            out.push(format!(
+                "  {} ({}{set}): {} differ at p < {} at {sig} of {} layers",
+                label(&c.target),
+                c.metric,
+                names.join(" vs "),
+                c.alpha,
+                c.layers.len()
+            ));
+        }
+    }
+    if !r.specificity.is_empty() {
+        out.push(String::new());
+        out.push("Predictivity vs specificity (same-layer predictivity; silhouette by layer):".into());
+        let num = |v: Option<f64>| v.map_or("undefined".to_string(), |v| format!("{v:.4}"));
+        for sp in &r.specificity {
+            let set = set_name(sp.set).map(|s| format!(", {s}")).unwrap_or_default();
+            out.push(format!(
+                "  {} ({}{set}; {} is better): {} ({} of {}); silhouette {}",
+                sp.metric,
+                sp.targets,
+                sp.better,
+                num(sp.same_layer.fraction),
+                sp.same_layer.hits,
+                sp.same_layer.cases,
+                num(sp.population.as_ref().and_then(|p| p.silhouette))
+            ));
+        }
+    }
+    if !r.noise_ceilings.is_empty() {
+        out.push(String::new());
+        out.push("Noise ceilings:".into());
+        for c in &r.noise_ceilings {
+            let set = set_name(c.set).map(|s| format!(", {s}")).unwrap_or_default();
+            out.push(format!("  {} ({}{set}): lower {:.4}, upper {:.4}", label(&c.target), c.metric, c.lower, c.upper));
+        }
+    }
+    if !r.warnings.is_empty() {
+        out.push(String::new());
+        out.push(format!("Warnings ({}):", r.warnings.len()));
+        out.extend(r.warnings.iter().map(|w| format!("  {w}")));
+    }
+    out.push(String::new());
+    out.push(format!("Spec: {}", serde_json::to_string(spec).expect("the spec serialises")));
+    out.join("\n") + "\n"
+}

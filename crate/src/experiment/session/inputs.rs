@@ -1,0 +1,252 @@
+//! What the front doors hand a session before it runs: user models (inspected
+//! at once), data files (parsed and matched to the stimuli at once) and
+//! stimuli (decoded, resized and cropped once), each hashed for the result's
+//! `inputs`; and the check that everything the run needs has arrived.
+
+use super::plan::{Entry, Kind};
+use super::{Phase, Session};
+use super::super::result::Input;
+use crate::error::{Error, Result};
+use crate::metrics::rdm::Rdm;
+use crate::runtime::inspect;
+use crate::stimuli::{decode_rgb, resize_crop, sets};
+use sha2::{Digest, Sha256};
+
+pub(super) fn sha256(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+pub(super) fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Session {
+    /// The shared input side, once every model's preprocessing is known; an
+    /// error when they differ.
+    pub(super) fn size(&self) -> Result<Option<u32>> {
+        let mut first: Option<(&Entry, u32)> = None;
+        for e in self.entries.iter().filter(|e| e.is_model()) {
+            let Some(p) = &e.preprocess else { return Ok(None) };
+            match first {
+                None => first = Some((e, p.size)),
+                Some((f, size)) if size != p.size => {
+                    return Err(Error::Spec(format!(
+                        "all models need the same input size ({} takes {size} px, {} takes {} px)",
+                        f.label, e.label, p.size
+                    )))
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(first.map(|(_, s)| s).or(Some(sets::GENERATED_SIZE)))
+    }
+
+    /// The user-model files (`onnx` values) the spec names, which [`Session::add_model`] expects.
+    pub fn model_files(&self) -> Vec<String> {
+        let mut files: Vec<String> = self
+            .entries
+            .iter()
+            .filter_map(|e| match &e.kind {
+                Kind::Onnx { file, .. } => Some(file.clone()),
+                _ => None,
+            })
+            .collect();
+        unique(&mut files);
+        files
+    }
+
+    /// The user's data files (`responses` and `rdms` values), which [`Session::add_data`] expects.
+    pub fn data_files(&self) -> Vec<String> {
+        let mut files: Vec<String> = self
+            .entries
+            .iter()
+            .filter_map(|e| match &e.kind {
+                Kind::Responses { file, .. } | Kind::Rdms { file, .. } => Some(file.clone()),
+                _ => None,
+            })
+            .collect();
+        unique(&mut files);
+        files
+    }
+
+    /// Site-relative paths of the shipped data the spec names, to fetch (page)
+    /// or read (CLI) and hand to [`Session::add_data`].
+    pub fn dataset_paths(&self) -> Vec<String> {
+        let mut paths: Vec<String> = Vec::new();
+        for e in &self.entries {
+            if let Kind::Dataset { d, .. } = &e.kind {
+                paths.extend(d.files());
+            }
+        }
+        unique(&mut paths);
+        paths
+    }
+
+    /// Hands over the bytes of a user model named in the spec (`name` is the
+    /// spec's `onnx` value). Inspects them at once: the image input, the
+    /// requested layers, the preprocessing metadata.
+    pub fn add_model(&mut self, name: &str, bytes: Vec<u8>) -> Result<()> {
+        let targets: Vec<usize> = (0..self.entries.len())
+            .filter(|&j| matches!(&self.entries[j].kind, Kind::Onnx { file, .. } if file == name))
+            .collect();
+        if targets.is_empty() {
+            let files = self.model_files();
+            return Err(Error::State(if files.is_empty() {
+                format!("the spec names no onnx model, so \"{name}\" is not expected")
+            } else {
+                format!("the spec names no onnx model \"{name}\"; it expects {}", files.join(", "))
+            }));
+        }
+        if self.phase != Phase::Start(0) || self.steps_done > 0 {
+            return Err(Error::State("models must be added before the run starts".into()));
+        }
+        self.inputs.push(Input { role: "model", name: name.into(), bytes: bytes.len(), sha256: sha256(&bytes) });
+        // The same file may be named by several entries.
+        let last = targets.len() - 1;
+        let mut bytes = Some(bytes);
+        for (k, j) in targets.into_iter().enumerate() {
+            self.load_model(j, bytes.as_deref().expect("kept until the last entry"))?;
+            let copy = if k == last { bytes.take() } else { bytes.clone() };
+            if let Kind::Onnx { bytes: slot, added, .. } = &mut self.entries[j].kind {
+                *slot = copy;
+                *added = true;
+            }
+        }
+        self.size()?;
+        Ok(())
+    }
+
+    fn load_model(&mut self, i: usize, bytes: &[u8]) -> Result<()> {
+        let Kind::Onnx { file, requested, size, norm, .. } = &self.entries[i].kind else { unreachable!("only onnx models are added") };
+        let proto = inspect::decode(file, bytes)?;
+        let model = crate::runtime::prepare_user_model(file, &proto, requested, *size)?;
+        // The spec's mean/std/channels, else the file's metadata, else ImageNet's.
+        let preprocess = norm.apply(model.preprocess);
+        self.entries[i].layers = model.layers;
+        self.entries[i].preprocess = Some(preprocess);
+        Ok(())
+    }
+
+    /// Hands over a data file: a user's responses or RDMs (`name` is the
+    /// spec's `responses` / `rdms` value) or a shipped dataset's file (`name`
+    /// is its site-relative path). Parsed and checked against the stimuli at once.
+    pub fn add_data(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
+        if self.set.origin == sets::Origin::Upload && self.images.is_empty() {
+            return Err(Error::State(format!(
+                "add the uploaded images before the data file {name}: its rows are matched to them"
+            )));
+        }
+        let n = self.n();
+        let names = self.set.names.clone();
+        let mut used = false;
+        for e in &mut self.entries {
+            match &mut e.kind {
+                Kind::Responses { file, key, matrix } if file == name => {
+                    let table = crate::data::read_table(file, bytes, key.as_deref())?;
+                    let y = crate::data::align::responses(&table, &names)?;
+                    e.units = Some(y.ncols());
+                    *matrix = Some(y);
+                    used = true;
+                }
+                Kind::Rdms { file, key, rdms } if file == name => {
+                    let table = crate::data::read_table(file, bytes, key.as_deref())?;
+                    let mats = crate::data::align::rdms(&table, n)?;
+                    let list = mats
+                        .iter()
+                        .map(|m| Rdm::from_matrix(m).map_err(|err| Error::Input(format!("{file}: {err}"))))
+                        .collect::<Result<Vec<_>>>()?;
+                    e.subjects = if list.len() > 1 { (1..=list.len()).map(|i| format!("subject {i}")).collect() } else { Vec::new() };
+                    *rdms = Some(list);
+                    used = true;
+                }
+                Kind::Dataset { d, files } => {
+                    if let Some(i) = d.files().iter().position(|f| f == name) {
+                        files[i] = Some(bytes.to_vec());
+                        used = true;
+                    }
+                }
+                _ => {}
+            }
+        }
+        if !used {
+            let mut expected = self.data_files();
+            expected.extend(self.dataset_paths());
+            return Err(Error::State(format!(
+                "the spec names no data file \"{name}\"; it expects {}",
+                if expected.is_empty() { "none".to_string() } else { expected.join(", ") }
+            )));
+        }
+        self.inputs.push(Input { role: "data", name: name.into(), bytes: bytes.len(), sha256: sha256(bytes) });
+        Ok(())
+    }
+
+    /// Paths of the stimulus images, relative to the site root, in the order
+    /// [`Session::add_stimulus`] expects them.
+    /// Empty for a generated set (its images are drawn by the session itself).
+    pub fn stimulus_paths(&self) -> &[String] {
+        &self.set.files
+    }
+
+    /// Decodes, resizes and crops the next stimulus. `name` is used in errors
+    /// and, for an upload, is the stimulus' name (responses are matched to it).
+    pub fn add_stimulus(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
+        let upload = self.set.origin == sets::Origin::Upload;
+        if upload && self.steps_done > 0 {
+            return Err(Error::State("stimuli must be added before the run starts".into()));
+        }
+        if !upload && self.images.len() == self.n() {
+            return Err(Error::State(format!("all {} stimuli were already added", self.n())));
+        }
+        let mut img = decode_rgb(name, bytes)?;
+        self.inputs.push(Input { role: "stimulus", name: name.into(), bytes: bytes.len(), sha256: sha256(bytes) });
+        if let sets::Origin::Scrambled(seed) = self.set.origin {
+            img = crate::stimuli::textures::phase_scramble(&img, seed, self.images.len());
+        }
+        self.images.push(match self.size()? {
+            Some(size) => resize_crop(&img, size),
+            None => img,
+        });
+        if upload {
+            // An upload's names arrive with its images.
+            self.set.names.push(name.into());
+        }
+        Ok(())
+    }
+
+    /// Everything added that the run needs, or an error saying what is missing.
+    pub(super) fn ready(&self) -> Result<()> {
+        if self.set.origin == sets::Origin::Upload && self.n() < 3 {
+            return Err(Error::Input(format!(
+                "the metrics need at least 3 stimuli; {} image(s) were given{}",
+                self.n(),
+                self.spec.stimuli.folder.as_ref().map(|f| format!(" in {f}")).unwrap_or_default()
+            )));
+        }
+        if self.images.len() != self.n() {
+            return Err(Error::State(format!("{} of {} stimuli added; add them all before running", self.images.len(), self.n())));
+        }
+        for e in &self.entries {
+            let missing = match &e.kind {
+                Kind::Onnx { file, added: false, .. } => Some(format!("the spec's onnx model {file} was not added; add its bytes (add_model)")),
+                Kind::Responses { file, matrix: None, .. } | Kind::Rdms { file, rdms: None, .. } => {
+                    Some(format!("the spec's data file {file} was not added (add_data)"))
+                }
+                Kind::Dataset { d, files } => files
+                    .iter()
+                    .position(Option::is_none)
+                    .map(|i| format!("dataset {}: file {} was not added (add_data)", d.name, d.files()[i])),
+                _ => None,
+            };
+            if let Some(m) = missing {
+                return Err(Error::State(format!("{m} before running")));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Drops repeated names, keeping the first of each in order (a file named by several entries is added once).
+fn unique(names: &mut Vec<String>) {
+    let mut seen = std::collections::HashSet::new();
+    names.retain(|n| seen.insert(n.clone()));
+}

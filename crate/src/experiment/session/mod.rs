@@ -1,0 +1,378 @@
+//! A run of one spec, advanced one bounded unit of work at a time (build a
+//! model, run one image, score one source layer against every target), so
+//! that front doors can report progress and cancel between steps without
+//! threads or timers in the core.
+//!
+//! Targets run first and keep what the metrics need of each layer (Gram
+//! matrix, row sums, regression features); then each source model runs, is
+//! scored layer by layer against every target, and is dropped, so memory
+//! holds the targets plus one source.
+//!
+//! By job: [`plan`] (the entries, built once from a validated spec),
+//! [`inputs`] (what the front doors hand over), [`recording`] (models run
+//! into sinks), [`scoring`] (layer pairs into score tables); this file is the
+//! state machine.
+
+mod inputs;
+mod plan;
+mod recording;
+mod scoring;
+
+pub use plan::Plan;
+pub(crate) use plan::{Entry, Kind, Role};
+pub(crate) use scoring::{Cell, LayerData};
+
+use super::analysis::{self, classes::ClassComparison, specificity::Specificity, Finished};
+use super::exports::{self, ExportFile, Exports};
+use super::result::{Ceiling, ExperimentResult, Identifiability, Input, ModelInfo, Score};
+use super::spec::Spec;
+use crate::error::{Error, Result};
+use crate::metrics::registry::{MetricName, MetricParams};
+use crate::runtime::Recorder;
+use crate::stimuli::{resize_crop, sets};
+use image::RgbImage;
+use inputs::hex;
+use recording::{finish_sink, LayerSink};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+
+/// The most images one step records in parallel.
+pub const MAX_BATCH: usize = 8;
+
+/// What a step just did and how far the run is.
+#[derive(Clone, Debug, Serialize)]
+pub struct Progress {
+    /// `loading`, `building`, `recording`, `comparing` or `done`.
+    pub stage: &'static str,
+    pub label: String,
+    /// Steps done and in all.
+    pub done: usize,
+    pub total: usize,
+    pub images_done: usize,
+    pub images_total: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Phase {
+    /// Entry e is next.
+    Start(usize),
+    Record(usize, usize),
+    Compare(usize, usize),
+    Done,
+}
+
+/// A run of one spec: add the user models and data files (if any) and the
+/// stimuli, then call [`Session::step`] until done.
+pub struct Session {
+    spec: Spec,
+    metrics: Vec<(MetricName, MetricParams)>,
+    /// The stimulus set: image names, files to fetch, origin.
+    set: sets::Resolved,
+    /// Stimuli decoded, resized and cropped once (resized as soon as the input
+    /// size is known, i.e. once every user model was added); each model
+    /// normalises them with its own mean and std when it records.
+    images: Vec<RgbImage>,
+    resized: bool,
+    /// Targets first, then sources, in spec order: the order they run in.
+    entries: Vec<Entry>,
+    phase: Phase,
+    /// Images recorded per step, in parallel: one per thread of the pool, at
+    /// most [`MAX_BATCH`] (a step stays short, so Cancel answers quickly, and
+    /// memory holds at most this many images' activations at once).
+    batch: usize,
+    steps_done: usize,
+    running: Option<(Recorder, Vec<LayerSink>)>,
+    /// Per entry, while it is needed: targets until the end, a source while it is scored.
+    data: Vec<Option<Vec<LayerData>>>,
+    scores: Vec<Score>,
+    score_index: HashMap<(usize, usize, usize), usize>,
+    ceilings: Vec<Ceiling>,
+    identifiability: Vec<Identifiability>,
+    class_comparison: Vec<ClassComparison>,
+    specificity: Vec<Specificity>,
+    inputs: Vec<Input>,
+    warnings: Vec<String>,
+    /// What `spec.export` keeps for download, if anything.
+    exports: Option<Exports>,
+}
+
+impl Session {
+    /// Validates `spec` and plans it; the session of a spec with one stimulus set.
+    pub fn new(spec: Spec) -> Result<Session> {
+        Session::from_plan(Plan::new(spec)?)
+    }
+
+    /// The session of a plan: generated stimuli are drawn now, the export prepared.
+    pub fn from_plan(plan: Plan) -> Result<Session> {
+        let Plan { spec, metrics, set, entries } = plan;
+        // Generated sets are drawn now: nothing to fetch; their pixels are hashed.
+        let images: Vec<RgbImage> = (0..set.names.len()).map_while(|i| sets::generate(set.origin, i)).collect();
+        let mut inputs = Vec::new();
+        if !images.is_empty() {
+            let mut h = Sha256::new();
+            for img in &images {
+                h.update(img.as_raw());
+            }
+            inputs.push(Input {
+                role: "stimulus",
+                name: format!("{} ({} generated images)", spec.stimuli.set, images.len()),
+                bytes: images.iter().map(|i| i.as_raw().len()).sum(),
+                sha256: hex(&h.finalize()),
+            });
+        }
+        let n_entries = entries.len();
+        let exports = Exports::new(spec.export.as_ref())?;
+        let session = Session {
+            spec,
+            metrics,
+            set,
+            images,
+            resized: false,
+            entries,
+            phase: Phase::Start(0),
+            batch: rayon::current_num_threads().clamp(1, MAX_BATCH),
+            steps_done: 0,
+            running: None,
+            data: (0..n_entries).map(|_| None).collect(),
+            scores: Vec::new(),
+            score_index: HashMap::new(),
+            ceilings: Vec::new(),
+            identifiability: Vec::new(),
+            class_comparison: Vec::new(),
+            specificity: Vec::new(),
+            inputs,
+            warnings: Vec::new(),
+            exports,
+        };
+        session.size()?;
+        Ok(session)
+    }
+
+    pub fn spec(&self) -> &Spec {
+        &self.spec
+    }
+
+
+    fn n(&self) -> usize {
+        self.set.names.len()
+    }
+
+    fn n_models(&self) -> usize {
+        self.entries.iter().filter(|e| e.is_model()).count()
+    }
+
+    pub(crate) fn total_steps(&self) -> usize {
+        self.entries
+            .iter()
+            .map(|e| {
+                let own = if e.is_model() { 1 + self.n().div_ceil(self.batch) } else { 1 };
+                own + if e.role == Role::Source { e.layers.len() } else { 0 }
+            })
+            .sum()
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.phase == Phase::Done
+    }
+
+    /// Images all models will run, in all.
+    pub(crate) fn images_total(&self) -> usize {
+        self.n_models() * self.n()
+    }
+
+
+    /// Does one unit of work and reports progress.
+    pub fn step(&mut self) -> Result<Progress> {
+        if self.phase == Phase::Done {
+            return Err(Error::State("the run is already done".into()));
+        }
+        if self.steps_done == 0 {
+            // Data bytes are consumed as each entry loads, so this is checked once.
+            self.ready()?;
+        }
+        let size = self.size()?.expect("every model is known");
+        if !self.resized {
+            for img in &mut self.images {
+                if img.dimensions() != (size, size) {
+                    *img = resize_crop(img, size);
+                }
+            }
+            self.resized = true;
+        }
+        let (stage, label) = match self.phase {
+            Phase::Start(e) if !self.entries[e].is_model() => {
+                let layer = self.load_data(e)?.with_rdms(&self.metrics)?;
+                self.data[e] = Some(vec![layer]);
+                self.keep_exports(e)?;
+                self.advance_from(e);
+                ("loading", format!("loaded {}", self.entries[e].label))
+            }
+            Phase::Start(e) => {
+                let recorder = self.build(e, size)?;
+                let sinks = self.sinks(e)?;
+                self.running = Some((recorder, sinks));
+                self.phase = Phase::Record(e, 0);
+                ("building", format!("built {}", self.entries[e].label))
+            }
+            Phase::Record(e, i) => {
+                let end = (i + self.batch).min(self.n());
+                self.record(e, i, end)?;
+                let label = if end == i + 1 {
+                    format!("{}: image {} of {}", self.entries[e].label, i + 1, self.n())
+                } else {
+                    format!("{}: images {}-{end} of {}", self.entries[e].label, i + 1, self.n())
+                };
+                if end == self.n() {
+                    let (_, sinks) = self.running.take().expect("recorder exists");
+                    let keep = self.exports.as_ref().is_some_and(Exports::keeps_activations);
+                    let layers = sinks.into_iter().map(|s| finish_sink(s, keep).with_rdms(&self.metrics)).collect::<Result<_>>()?;
+                    self.data[e] = Some(layers);
+                    self.keep_exports(e)?;
+                    if self.entries[e].role == Role::Source {
+                        self.phase = Phase::Compare(e, 0);
+                    } else {
+                        self.advance_from(e);
+                    }
+                } else {
+                    self.phase = Phase::Record(e, end);
+                }
+                ("recording", label)
+            }
+            Phase::Compare(e, l) => {
+                self.compare(e, l);
+                let label = format!("{} {}: scored against every target", self.entries[e].label, self.entries[e].layers[l].label);
+                if l + 1 < self.entries[e].layers.len() {
+                    self.phase = Phase::Compare(e, l + 1);
+                } else {
+                    self.data[e] = None;
+                    self.advance_from(e);
+                }
+                ("comparing", label)
+            }
+            Phase::Done => unreachable!("checked above"),
+        };
+        if self.phase == Phase::Done {
+            self.finish();
+        }
+        self.steps_done += 1;
+        Ok(self.progress(if self.phase == Phase::Done { "done" } else { stage }, label))
+    }
+
+    fn advance_from(&mut self, e: usize) {
+        self.phase = if e + 1 < self.entries.len() { Phase::Start(e + 1) } else { Phase::Done };
+    }
+
+    /// After the last source: noise ceilings and the analyses of the score tables.
+    fn finish(&mut self) {
+        self.ceilings();
+        let run = Finished { spec: &self.spec, metrics: &self.metrics, entries: &self.entries, scores: &self.scores, index: &self.score_index };
+        let (identifiability, class_comparison) = analysis::per_target(&run);
+        let (specificity, warnings) = analysis::specificity::from_run(&run);
+        self.identifiability = identifiability;
+        self.class_comparison = class_comparison;
+        self.specificity = specificity;
+        self.warnings.extend(warnings);
+        self.data.iter_mut().for_each(|d| *d = None);
+        if let Some(x) = &mut self.exports {
+            if let Err(err) = x.finish(&self.set.names) {
+                self.warnings.push(err.to_string());
+            }
+        }
+    }
+
+    /// The files `spec.export` asked for, once the run is done, in their fixed
+    /// order (`activations/<model>/<layer>.npy`, `rdms/...`, `exports.json`);
+    /// none without an export.
+    pub fn exports(&self) -> Vec<&ExportFile> {
+        self.exports.as_ref().map(|x| x.files().collect()).unwrap_or_default()
+    }
+
+    /// [`Session::exports`] as one .zip (what the page downloads).
+    pub fn exports_zip(&self) -> Result<Vec<u8>> {
+        if !self.is_done() {
+            return Err(Error::State("the run is not finished".into()));
+        }
+        if self.exports.is_none() {
+            return Err(Error::State("the spec asks for no export (\"export\": {\"activations\": true, \"rdms\": true})".into()));
+        }
+        exports::zip(self.exports().into_iter().map(|f| (f.path.as_str(), f.bytes.as_slice())))
+    }
+
+    fn images_done(&self) -> usize {
+        let models_before = |e: usize| self.entries[..e].iter().filter(|x| x.is_model()).count();
+        match self.phase {
+            Phase::Start(e) => models_before(e) * self.n(),
+            Phase::Record(e, i) => models_before(e) * self.n() + i,
+            Phase::Compare(e, _) => (models_before(e) + 1) * self.n(),
+            Phase::Done => self.n_models() * self.n(),
+        }
+    }
+
+    fn progress(&self, stage: &'static str, label: String) -> Progress {
+        Progress {
+            stage,
+            label,
+            done: self.steps_done,
+            total: self.total_steps(),
+            images_done: self.images_done(),
+            images_total: self.n_models() * self.n(),
+        }
+    }
+
+    /// The result, once [`Session::is_done`]. `flavor` names the build that ran it.
+    pub fn result(&self, flavor: &str, seconds: f64) -> Result<ExperimentResult> {
+        if !self.is_done() {
+            return Err(Error::State("the run is not finished".into()));
+        }
+        let n_targets = self.spec.targets.len();
+        let info = |e: &Entry| ModelInfo {
+            id: e.id.clone(),
+            role: if e.role == Role::Source { "source" } else { "target" },
+            label: e.label.clone(),
+            kind: match &e.kind {
+                Kind::Zoo { .. } => "zoo",
+                Kind::Onnx { .. } => "onnx",
+                Kind::Responses { .. } => "responses",
+                Kind::Rdms { .. } => "rdms",
+                // A shipped responses dataset is a responses target (its label names it).
+                Kind::Dataset { d, .. } if d.is_responses() => "responses",
+                Kind::Dataset { .. } => "dataset",
+            },
+            arch: match &e.kind {
+                Kind::Zoo { arch, .. } => Some(arch.name().into()),
+                _ => None,
+            },
+            seed: match &e.kind {
+                Kind::Zoo { seed, .. } => Some(*seed),
+                _ => None,
+            },
+            layers: e.layer_names(),
+            subjects: if e.subjects.len() > 1 { e.subjects.clone() } else { Vec::new() },
+            units: e.units,
+            noise: e.noise,
+            prune: e.prune,
+        };
+        let mut models: Vec<ModelInfo> = self.entries[n_targets..].iter().map(info).collect();
+        models.extend(self.entries[..n_targets].iter().map(info));
+        Ok(ExperimentResult {
+            idlab_version: env!("CARGO_PKG_VERSION").into(),
+            flavor: flavor.into(),
+            spec: self.spec.clone(),
+            n_stimuli: self.n(),
+            stimuli: self.set.names.clone(),
+            inputs: self.inputs.clone(),
+            models,
+            scores: self.scores.clone(),
+            noise_ceilings: self.ceilings.clone(),
+            identifiability: self.identifiability.clone(),
+            class_comparison: self.class_comparison.clone(),
+            stimulus_sets: Vec::new(),
+            by_stimuli: Vec::new(),
+            specificity: self.specificity.clone(),
+            warnings: self.warnings.clone(),
+            seconds,
+            timings: None,
+        })
+    }
+}

@@ -1,0 +1,176 @@
+//! The plan of a run, built once from a validated spec: its metrics, its
+//! stimulus set, and its entries (targets first, then sources, in spec
+//! order), each resolved from the spec to a kind, a role and a label.
+//! Sessions take a plan; an experiment over several stimulus sets builds one
+//! and hands each set a copy.
+
+use super::super::datasets::{self, Dataset, DatasetKind};
+use super::super::spec::{ModelRef, ModelSpec, NoiseSpec, NormOverride, Spec, StimuliSpec, UnitSubsample};
+use crate::error::{Error, Result};
+use crate::metrics::rdm::Rdm;
+use crate::metrics::registry::{MetricName, MetricParams};
+use crate::stats::subsample::{subsample_columns, SubsampleSize};
+use crate::stimuli::{sets, Preprocess};
+use crate::zoo::{Arch, Probe};
+use nalgebra::DMatrix;
+
+#[derive(Clone)]
+pub(crate) enum Kind {
+    Zoo { arch: Arch, seed: u64 },
+    /// A user's ONNX file; `bytes` arrive with [`super::Session::add_model`] and are
+    /// released once the model is built.
+    Onnx { file: String, requested: Vec<String>, size: Option<u32>, norm: NormOverride, bytes: Option<Vec<u8>>, added: bool },
+    /// A user's responses (stimuli x units), parsed when added.
+    Responses { file: String, key: Option<String>, matrix: Option<DMatrix<f64>> },
+    /// A user's RDMs, one per subject.
+    Rdms { file: String, key: Option<String>, rdms: Option<Vec<Rdm>> },
+    /// Shipped data (RDMs, or responses read as a responses target);
+    /// `files[i]` arrives with [`super::Session::add_data`].
+    Dataset { d: &'static Dataset, files: Vec<Option<Vec<u8>>> },
+}
+
+#[derive(Clone, Copy, PartialEq)]
+pub(crate) enum Role {
+    Source,
+    Target,
+}
+
+#[derive(Clone)]
+pub(crate) struct Entry {
+    pub id: String,
+    pub role: Role,
+    pub label: String,
+    pub kind: Kind,
+    /// Known at [`Plan::new`] for a zoo model, at [`super::Session::add_model`] for a user model.
+    pub layers: Vec<Probe>,
+    pub preprocess: Option<Preprocess>,
+    /// Data targets: subject names (RDMs) or unit count (responses), known once added.
+    pub subjects: Vec<String>,
+    pub units: Option<usize>,
+    /// Keep a seeded fraction of each layer's units.
+    pub subsample: Option<UnitSubsample>,
+    /// Poisson-like noise added to the responses before any sink sees them.
+    pub noise: Option<NoiseSpec>,
+    /// Models: the fraction of each weight tensor to prune before building.
+    pub prune: Option<f64>,
+}
+
+impl Entry {
+    /// The columns kept of a layer of `p` units, when subsampled.
+    pub fn kept_columns(&self, p: usize) -> Result<Option<Vec<usize>>> {
+        self.subsample.map(|s| subsample_columns(p, SubsampleSize::Fraction(s.fraction), s.seed)).transpose()
+    }
+
+    pub fn is_model(&self) -> bool {
+        matches!(self.kind, Kind::Zoo { .. } | Kind::Onnx { .. })
+    }
+
+    pub fn layer_names(&self) -> Vec<String> {
+        match &self.kind {
+            Kind::Zoo { .. } | Kind::Onnx { .. } => self.layers.iter().map(|l| l.label.clone()).collect(),
+            _ => vec![self.label.clone()],
+        }
+    }
+}
+
+/// What a session runs: the spec (one stimulus set), its metrics, the set
+/// resolved, and the entries.
+#[derive(Clone)]
+pub struct Plan {
+    pub(crate) spec: Spec,
+    pub(crate) metrics: Vec<(MetricName, MetricParams)>,
+    /// The stimulus set: image names, files to fetch, origin.
+    pub(crate) set: sets::Resolved,
+    /// Targets first, then sources, in spec order: the order they run in.
+    pub(crate) entries: Vec<Entry>,
+}
+
+impl Plan {
+    /// Validates `spec` and plans its run on `spec.stimuli` (its `more_stimuli`
+    /// are the business of [`crate::experiment::Experiment`]).
+    pub fn new(spec: Spec) -> Result<Plan> {
+        spec.validate()?;
+        Plan::from_validated(spec)
+    }
+
+    /// The plan of a spec that [`Spec::validate`] accepted (as
+    /// [`Spec::from_json`] does): every model is resolved here, once.
+    pub(crate) fn from_validated(spec: Spec) -> Result<Plan> {
+        let metrics = spec.metrics.iter().map(|m| Ok((m.metric()?, m.params()))).collect::<Result<Vec<_>>>()?;
+        let mut entries = Vec::new();
+        for (i, m) in spec.targets.iter().enumerate() {
+            entries.push(entry(&spec, m, Role::Target, i).map_err(|e| in_field(&format!("targets[{i}]"), e))?);
+        }
+        for (i, m) in spec.sources.iter().enumerate() {
+            entries.push(entry(&spec, m, Role::Source, i).map_err(|e| in_field(&format!("sources[{i}]"), e))?);
+        }
+        let set = spec.stimuli.resolve()?;
+        Ok(Plan { spec, metrics, set, entries })
+    }
+
+    /// The same run on another stimulus set (the spec's `stimuli` replaced,
+    /// `more_stimuli` dropped); the entries are copied, not resolved again.
+    /// Data targets belong to the set they were planned for.
+    pub(crate) fn on_set(&self, stimuli: &StimuliSpec) -> Result<Plan> {
+        let spec = Spec { stimuli: stimuli.clone(), more_stimuli: None, ..self.spec.clone() };
+        let set = spec.stimuli.resolve()?;
+        Ok(Plan { spec, metrics: self.metrics.clone(), set, entries: self.entries.clone() })
+    }
+
+    pub fn spec(&self) -> &Spec {
+        &self.spec
+    }
+
+    /// The first target that is data (read from a file, not recorded), if any.
+    pub(crate) fn first_data_target(&self) -> Option<usize> {
+        self.entries.iter().position(|e| e.role == Role::Target && !e.is_model())
+    }
+}
+
+/// The entry of spec model `m` in role `role`, the `index`-th of its side.
+fn entry(spec: &Spec, m: &ModelSpec, role: Role, index: usize) -> Result<Entry> {
+    let id = format!("{}{index}", if role == Role::Source { "s" } else { "t" });
+    // (label, kind, layers, preprocess, subjects) of each kind of entry.
+    let (label, kind, layers, preprocess, subjects): (String, Kind, Vec<Probe>, Option<Preprocess>, Vec<String>) = match m.resolve()? {
+        ModelRef::Zoo { arch, seed } => {
+            (format!("{} seed {seed}", arch.name()), Kind::Zoo { arch, seed }, spec.recorded_layers(arch, m)?, Some(arch.preprocess()), Vec::new())
+        }
+        ModelRef::Onnx { file, layers, size, norm } => {
+            let kind = Kind::Onnx { file: file.into(), requested: layers.to_vec(), size, norm, bytes: None, added: false };
+            (file.into(), kind, Vec::new(), None, Vec::new())
+        }
+        ModelRef::Responses { file, key } => {
+            (file.into(), Kind::Responses { file: file.into(), key: key.map(Into::into), matrix: None }, Vec::new(), None, Vec::new())
+        }
+        ModelRef::Rdms { file, key } => {
+            (file.into(), Kind::Rdms { file: file.into(), key: key.map(Into::into), rdms: None }, Vec::new(), None, Vec::new())
+        }
+        ModelRef::Dataset { name } => {
+            let d = datasets::find(name, &spec.stimuli.set)?;
+            (d.label.into(), Kind::Dataset { d, files: vec![None; d.files().len()] }, Vec::new(), None, d.subjects())
+        }
+    };
+    let units = match &kind {
+        Kind::Dataset { d: Dataset { kind: DatasetKind::Responses { units, .. }, .. }, .. } => Some(*units),
+        _ => None,
+    };
+    let mut e = Entry { id, role, label, kind, layers, preprocess, subjects, units, subsample: m.subsample, noise: m.noise, prune: m.prune };
+    if let Some(f) = m.prune {
+        e.label = format!("{}, {}% pruned", e.label, (f * 1000.0).round() / 10.0);
+    }
+    if let Some(noise) = m.noise {
+        e.label = format!("{}, noisy (gain {})", e.label, noise.gain);
+    }
+    if let Some(label) = &m.label {
+        e.label = label.clone();
+    }
+    Ok(e)
+}
+
+/// Says which part of the spec an error is about.
+fn in_field(field: &str, e: Error) -> Error {
+    match e {
+        Error::Spec(m) => Error::Spec(format!("{field}: {m}")),
+        other => other,
+    }
+}

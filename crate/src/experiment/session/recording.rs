@@ -1,0 +1,239 @@
+//! Recording: a model is built (pruned if asked) and run image by image,
+//! its layers folded into sinks as it goes (Gram matrix, row sums, the
+//! features each metric keeps); a data target is read into its one "layer".
+//! What the export keeps is handed over as each entry finishes.
+
+use super::plan::{Entry, Kind, Role};
+use super::scoring::LayerData;
+use super::Session;
+use super::super::datasets::{Dataset, DatasetKind};
+use super::super::exports::{Exports, LayerView, Owner, Rows};
+use super::super::metric;
+use crate::error::{Error, Result};
+use crate::metrics::kernels::linear_gram;
+use crate::metrics::rdm::Rdm;
+use crate::metrics::registry::{MetricName, MetricParams};
+use crate::runtime::{inspect, Recorder};
+use crate::sinks::{FeatureSink, GramSink, Keep};
+use crate::stats::noise::{add_row_noise, poisson_like_noise_by_row};
+use crate::zoo;
+use nalgebra::DMatrix;
+use rayon::prelude::*;
+
+/// What is folded in while a model runs, per layer.
+pub(super) struct LayerSink {
+    gram: Option<GramSink>,
+    sums: Vec<f64>,
+    /// Units the layer gives, and those kept (all, or a subsample's columns).
+    given: usize,
+    keep: Option<Vec<usize>>,
+    units: usize,
+    features: Vec<Option<FeatureSink>>,
+}
+
+impl Session {
+    pub(super) fn build(&mut self, e: usize, size: u32) -> Result<Recorder> {
+        let entry = &mut self.entries[e];
+        let mut proto = match &mut entry.kind {
+            Kind::Zoo { arch, seed } => zoo::build(*arch, *seed).proto,
+            Kind::Onnx { file, bytes, .. } => {
+                let bytes = bytes.take().ok_or_else(|| Error::State(format!("{file} was already built")))?;
+                inspect::decode(file, &bytes)?
+            }
+            _ => unreachable!("only models are built"),
+        };
+        if let Some(f) = entry.prune {
+            crate::runtime::prune::prune(&entry.label, &mut proto, f)?;
+        }
+        let tensors: Vec<String> = entry.layers.iter().map(|l| l.tensor.clone()).collect();
+        let size = size as usize;
+        Recorder::new(&entry.label, proto, &tensors, [1, 3, size, size])
+    }
+
+    /// The sinks of entry `e`'s layers: what its role and the metrics need.
+    pub(super) fn sinks(&self, e: usize) -> Result<Vec<LayerSink>> {
+        let entry = &self.entries[e];
+        // The export's RDMs and activations come from the Gram sink too.
+        let needs_gram = self.exports.is_some() || self.metrics.iter().any(|(m, _)| metric::describe(*m).needs_gram());
+        entry
+            .layers
+            .iter()
+            .map(|l| {
+                let keep = entry.kept_columns(l.units)?;
+                let units = keep.as_ref().map_or(l.units, Vec::len);
+                let features = self
+                    .metrics
+                    .iter()
+                    .map(|(m, p)| Ok(metric::describe(*m).keep(entry.role, units, p)?.map(FeatureSink::new)))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(LayerSink { gram: needs_gram.then(|| GramSink::new(units)), sums: Vec::new(), given: l.units, keep, units, features })
+            })
+            .collect()
+    }
+
+    /// Runs images `i..end` in parallel across the pool, then folds their
+    /// activations into the sinks in image order, so the result does not
+    /// depend on the number of threads.
+    pub(super) fn record(&mut self, e: usize, i: usize, end: usize) -> Result<()> {
+        let entry = &self.entries[e];
+        let (recorder, sinks) = self.running.as_mut().expect("recorder exists while recording");
+        let preprocess = entry.preprocess.as_ref().expect("known once added");
+        let recorder = &*recorder;
+        let batch: Vec<Result<Vec<Vec<f32>>>> = self.images[i..end].par_iter().map(|img| recorder.run(&preprocess.normalise(img))).collect();
+        for (k, outputs) in batch.into_iter().enumerate() {
+            fold_image(entry, sinks, outputs?, i + k)?;
+        }
+        Ok(())
+    }
+
+    /// A data target's one "layer": its Gram matrix and features, or its RDMs.
+    pub(super) fn load_data(&mut self, e: usize) -> Result<LayerData> {
+        let n = self.n();
+        let keep = self.exports.as_ref().is_some_and(Exports::keeps_activations);
+        let entry = &mut self.entries[e];
+        match &mut entry.kind {
+            Kind::Responses { matrix, file, .. } => {
+                let y = matrix.take().expect("checked by ready()");
+                let key = file.clone();
+                responses_layer(y, entry, &self.metrics, &key, keep)
+            }
+            Kind::Rdms { rdms, .. } => Ok(LayerData { rdms: rdms.take().expect("checked by ready()"), ..Default::default() }),
+            Kind::Dataset { d, files } => {
+                let d: &'static Dataset = d;
+                let full = d.stimuli;
+                let paths = d.files();
+                let mut read = |k: usize| -> Result<crate::data::Table> {
+                    let bytes = files[k].take().expect("checked by ready()");
+                    crate::data::read_table(&paths[k], &bytes, None)
+                };
+                match &d.kind {
+                    DatasetKind::Responses { units, .. } => {
+                        // Rows follow the whole set's images; a limited set takes the leading rows.
+                        let table = read(0)?;
+                        let all = table.to_matrix().map_err(|err| Error::Input(format!("dataset {}: {err}", d.name)))?;
+                        if all.shape() != (full, *units) {
+                            return Err(Error::Input(format!(
+                                "dataset {}: {} holds {} x {}, expected {full} stimuli x {units} units",
+                                d.name, paths[0], all.nrows(), all.ncols()
+                            )));
+                        }
+                        let y = all.rows(0, n).into_owned();
+                        responses_layer(y, entry, &self.metrics, d.name, keep)
+                    }
+                    DatasetKind::Rdms { subjects } => {
+                        // Each subject's RDM is the mean of its files; a limited stimulus set takes the leading block.
+                        let mut k = 0;
+                        let mut rdms = Vec::new();
+                        for (subject, subject_files) in subjects.iter() {
+                            let mut sum = DMatrix::<f64>::zeros(n, n);
+                            for _ in subject_files.iter() {
+                                let m = crate::data::align::rdms(&read(k)?, full)?.remove(0);
+                                sum += m.view((0, 0), (n, n));
+                                k += 1;
+                            }
+                            let mean = sum / subject_files.len() as f64;
+                            rdms.push(Rdm::from_matrix(&mean).map_err(|err| Error::Input(format!("dataset {} subject {subject}: {err}", d.name)))?);
+                        }
+                        Ok(LayerData { rdms, ..Default::default() })
+                    }
+                }
+            }
+            _ => unreachable!("only data targets are loaded"),
+        }
+    }
+
+
+    /// Hands entry `e`'s kept activations and what its layers' RDMs are computed
+    /// from (or a data target's RDMs) to the export, in the result's model order.
+    pub(super) fn keep_exports(&mut self, e: usize) -> Result<()> {
+        let Some(x) = &mut self.exports else { return Ok(()) };
+        let n_targets = self.spec.targets.len();
+        let entry = &self.entries[e];
+        let order = if entry.role == Role::Source { e - n_targets } else { self.entries.len() - n_targets + e };
+        let names = entry.layer_names();
+        let layers = self.data[e].as_mut().expect("stored before the export");
+        let kept: Vec<Option<Rows>> = layers.iter_mut().map(|l| l.kept.take()).collect();
+        let views = layers
+            .iter()
+            .zip(kept)
+            .zip(&names)
+            .map(|((l, rows), name)| LayerView { name, rows, gram: l.gram.as_ref().map(|g| (g, l.sums.as_slice(), l.units)), rdms: &l.rdms })
+            .collect();
+        x.add(Owner { order, id: &entry.id, label: &entry.label }, !entry.is_model(), views, &mut self.warnings)
+    }
+}
+
+/// Folds image `image`'s recorded layers into the sinks: checks the unit
+/// count, adds the spec's noise, keeps a subsample's columns, and feeds every sink.
+fn fold_image(entry: &Entry, sinks: &mut [LayerSink], outputs: Vec<Vec<f32>>, image: usize) -> Result<()> {
+    for ((sink, out), layer) in sinks.iter_mut().zip(outputs).zip(&entry.layers) {
+        if out.len() != sink.given {
+            return Err(Error::Model {
+                model: entry.label.clone(),
+                reason: format!("layer {} gave {} units, expected {}", layer.label, out.len(), sink.given),
+            });
+        }
+        // Noise on every unit of the image, keyed by (seed, layer, image), before subsampling and every sink.
+        let mut out = out;
+        if let Some(noise) = entry.noise {
+            add_row_noise(&mut out, noise.gain, noise.seed, &layer.label, image);
+        }
+        let out = match &sink.keep {
+            Some(cols) => cols.iter().map(|&c| out[c]).collect(),
+            None => out,
+        };
+        for f in sink.features.iter_mut().flatten() {
+            f.push(&out)?;
+        }
+        sink.sums.push(out.iter().map(|&v| v as f64).sum());
+        if let Some(g) = &mut sink.gram {
+            g.push(out);
+        }
+    }
+    Ok(())
+}
+
+/// A responses target (stimuli x units, rows in stimulus order) as one
+/// "layer": the entry's subsample of columns, then what each metric needs.
+fn responses_layer(y: DMatrix<f64>, entry: &Entry, metrics: &[(MetricName, MetricParams)], key: &str, keep: bool) -> Result<LayerData> {
+    // The same per-image draws as a model's, with the file's (or dataset's) name as the layer.
+    let y = match entry.noise {
+        Some(noise) => poisson_like_noise_by_row(&y, noise.gain, noise.seed, key)?,
+        None => y,
+    };
+    let y = match entry.kept_columns(y.ncols())? {
+        Some(cols) => y.select_columns(cols.iter()),
+        None => y,
+    };
+    // A target keeps the units its sink would (a recorded target's rule, read from the matrix).
+    let features = metrics
+        .iter()
+        .map(|(m, p)| match metric::describe(*m).keep(Role::Target, y.ncols(), p)? {
+            Some(Keep::Units(cols)) => Ok(Some(y.select_columns(cols.iter()))),
+            Some(Keep::Projected(_)) => Err(Error::State("a target's features are its units, never projected".into())),
+            None => Ok(None),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let sums = (0..y.nrows()).map(|i| y.row(i).sum()).collect();
+    let kept = keep.then(|| Rows::F64(y.clone()));
+    Ok(LayerData { gram: Some(linear_gram(&y)), sums, units: y.ncols(), features, kept, ..Default::default() })
+}
+
+/// What a layer's sink folded in; with `keep`, its rows too (for the export).
+pub(super) fn finish_sink(s: LayerSink, keep: bool) -> LayerData {
+    let (gram, kept) = match s.gram {
+        Some(g) if keep => {
+            let (k, rows) = g.finish_with_rows();
+            (Some(k), Some(Rows::F32(rows)))
+        }
+        g => (g.map(GramSink::finish), None),
+    };
+    LayerData {
+        gram,
+        kept,
+        sums: s.sums,
+        units: s.units,
+        features: s.features.into_iter().map(|f| f.map(FeatureSink::finish)).collect(),
+        ..Default::default()
+    }
+}

@@ -1,0 +1,24 @@
+//! The versioned experiment spec: the only thing that crosses from the page to
+//! the worker and from the CLI to the core. Results carry the spec they came from.
+//!
+//! [`types`] holds the serde types, [`models`] what a source or target names,
+//! [`validate`] the checks run before any work, and [`upgrade`] the reading of
+//! older versions.
+
+mod models;
+mod types;
+mod upgrade;
+mod validate;
+
+pub use models::ModelRef;
+pub use types::{
+    MetricSpec, ModelSpec, NoiseSpec, NormOverride, Spec, SpecificitySpec, StimuliSpec, UnitSubsample, EXPERIMENT_METRICS, SPEC_VERSION,
+};
+/// Kept at its old path for the metric code that sizes soft matching.
+#[allow(unused_imports)]
+pub use types::SOFT_MATCHING_MAX_UNITS;
+pub use upgrade::upgrade;
+
+/// The page's default preset, which the unit tests vary.
+#[cfg(test)]
+const DEFAULT_PRESET: &str = include_str!("../../../../www/presets/alexnet-seeds-cka.json");
