@@ -8,7 +8,8 @@
 //! `cargo bench --bench metrics_regression [-- N P1 P2 Q]` (smaller sizes to iterate).
 
 use idlab::metrics::projection::SparseProjection;
-use idlab::metrics::regression::{regression, RegressionOptions, SplitFile};
+use idlab::data::splits::SplitFile;
+use idlab::metrics::regression::{regression, RegressionOptions};
 use idlab::metrics::ridge::{centred_gram, fit_split};
 use idlab::metrics::splits::random_splits;
 use idlab::rng::SeededRng;

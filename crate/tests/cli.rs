@@ -52,8 +52,8 @@ fn run_writes_json_and_csv_matching_the_fixture() {
     assert_eq!(lines.len(), 1 + 10 * 10, "header + 10 x 10 layer pairs");
     assert!(lines[1].starts_with("cka,alexnet seed 0,features.0,alexnet seed 1,features.0,,"), "{}", lines[1]);
     let report = std::fs::read_to_string(out.join("report.txt")).unwrap();
-    assert!(report.contains("6 stimuli (kriegeskorte92)") && report.contains("metric cka: defaults"), "{report}");
-    let hashes = report.lines().filter(|l| l.trim_start().starts_with("stimulus ") && l.len() > 64).count();
+    assert!(report.contains("Stimuli: 6 (set kriegeskorte92)") && report.contains("cka (linear CKA): defaults"), "{report}");
+    let hashes = report.lines().filter(|l| l.contains(" [stimulus] ") && l.len() > 64).count();
     assert_eq!(hashes, 6, "one sha256 per stimulus:\n{report}");
     let _ = std::fs::remove_dir_all(&out);
 }
@@ -86,9 +86,15 @@ fn stimuli_dir(tag: &str, n: usize) -> PathBuf {
     dir
 }
 
-fn read_npz(path: &Path, name: &str) -> ndarray::Array2<f32> {
-    let mut npz = ndarray_npy::NpzReader::new(std::fs::File::open(path).unwrap()).unwrap();
-    npz.by_name(name).unwrap()
+/// One array of an .npz as numpy reads it: the zip's `<name>.npy` entry, a 2-D
+/// float32 array in C order, as ((rows, columns), values).
+fn read_npz(path: &Path, name: &str) -> ((usize, usize), Vec<f32>) {
+    let mut npz = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut npz.by_name(&format!("{name}.npy")).unwrap(), &mut bytes).unwrap();
+    let (descr, fortran, shape, data) = npy_header(&bytes);
+    assert_eq!((descr.as_str(), fortran, shape.len()), ("<f4", false, 2), "{name}");
+    ((shape[0], shape[1]), data.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect())
 }
 
 fn idlab(args: &[&std::ffi::OsStr]) {
@@ -109,10 +115,10 @@ fn activations_of_zoo_model_and_exported_onnx_agree() {
         &os("--layers"), &os("features.3,features.3:pre,classifier.4"), &os("-o"), zoo_npz.as_os_str()]);
     let post = read_npz(&zoo_npz, "features.3");
     let pre = read_npz(&zoo_npz, "features.3:pre");
-    assert_eq!(post.dim(), (2, 192 * 27 * 27));
-    assert_eq!(read_npz(&zoo_npz, "classifier.4").dim(), (2, 4096));
-    assert!(pre.iter().any(|&v| v < 0.0), "pre-activation has negative values");
-    assert!(post.iter().zip(pre.iter()).all(|(a, b)| *a == b.max(0.0)), "post = relu(pre)");
+    assert_eq!(post.0, (2, 192 * 27 * 27));
+    assert_eq!(read_npz(&zoo_npz, "classifier.4").0, (2, 4096));
+    assert!(pre.1.iter().any(|&v| v < 0.0), "pre-activation has negative values");
+    assert!(post.1.iter().zip(pre.1.iter()).all(|(a, b)| *a == b.max(0.0)), "post = relu(pre)");
 
     idlab(&[&os("export"), &os("--arch"), &os("alexnet"), &os("--seed"), &os("3"), &os("-o"), onnx.as_os_str()]);
     idlab(&[&os("activations"), &os("--model"), onnx.as_os_str(), &os("--stimuli"), stim.as_os_str(),
@@ -290,7 +296,7 @@ fn run_writes_the_export_as_npy_files() {
     let (_, _, shape, data) = npy_header(&exported);
     assert_eq!(shape, [4, 4096]);
     let got: Vec<f32> = data.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect();
-    assert_eq!(got, want.iter().copied().collect::<Vec<f32>>(), "idlab activations' numbers");
+    assert_eq!(got, want.1, "idlab activations' numbers");
     let rdm = dir.join("rdm.npy");
     idlab(&[&os("rdm"), &os("--x"), out.join("activations/t0-alexnet-seed-1/classifier.4.npy").as_os_str(), &os("-o"), rdm.as_os_str()]);
     let want: Vec<f64> = npy_header(&std::fs::read(&rdm).unwrap()).3.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap())).collect();
@@ -339,6 +345,6 @@ fn run_preset_6_reduced_writes_nrp_detail_tables() {
     let csv = std::fs::read_to_string(out.join("scores.csv")).unwrap();
     assert_eq!(csv.lines().filter(|l| l.starts_with("nrp,")).count(), 2, "{csv}");
     let report = std::fs::read_to_string(out.join("report.txt")).unwrap();
-    assert!(report.contains("10 stimuli (cowley-v4)") && report.contains("data data/cowley-v4/responses.npy"), "{report}");
+    assert!(report.contains("Stimuli: 10 (set cowley-v4)") && report.contains("data/cowley-v4/responses.npy [data]"), "{report}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -5,64 +5,23 @@
 //! stimulus name.
 #![cfg(not(target_arch = "wasm32"))]
 
-use idlab::experiment::{Experiment, ExperimentResult, Session, Spec};
+mod common;
+
+use common::close;
+use common::site::{matrix, record, run, site, zoo_activations};
+use idlab::experiment::{ExperimentResult, Session, Spec};
 use idlab::metrics::{cka, regression, rsa};
-use idlab::runtime::Recorder;
-use idlab::stimuli::{decode_rgb, resize_crop};
 use idlab::zoo::{self, Arch};
 use nalgebra::DMatrix;
 use serde_json::{json, Value};
-use std::path::Path;
-
-fn site() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../www"))
-}
-
-/// Runs a spec with its stimuli, datasets and the given data files.
-fn run(spec: &Value, data: &[(&str, Vec<u8>)]) -> ExperimentResult {
-    let mut s = Session::new(Spec::from_json(&spec.to_string()).unwrap()).unwrap();
-    for (name, bytes) in data {
-        s.add_data(name, bytes).unwrap();
-    }
-    for p in s.dataset_paths() {
-        s.add_data(&p, &std::fs::read(site().join(&p)).unwrap()).unwrap();
-    }
-    for p in s.stimulus_paths().to_vec() {
-        s.add_stimulus(&p, &std::fs::read(site().join(&p)).unwrap()).unwrap();
-    }
-    let mut last = None;
-    while !s.is_done() {
-        last = Some(s.step().unwrap());
-    }
-    let last = last.unwrap();
-    assert_eq!((last.stage, last.done), ("done", last.total), "the last step is the last of the total");
-    let r = s.result("native", 0.0).unwrap();
-    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
-    r
-}
 
 /// Raw activations (n x units) of zoo model `arch` seed `seed` at `layer` on the first n photographs.
 fn activations(arch: Arch, seed: u64, layer: &str, n: usize) -> DMatrix<f64> {
-    let pre = arch.preprocess();
-    let probe = arch.probe(layer).unwrap();
-    let s = pre.size as usize;
-    let rec = Recorder::new(arch.name(), zoo::build(arch, seed).proto, &[probe.tensor.clone()], [1, 3, s, s]).unwrap();
-    let rows: Vec<Vec<f32>> = (0..n)
-        .map(|i| {
-            let name = format!("data/kriegeskorte92/images/{i:03}.png");
-            let img = resize_crop(&decode_rgb(&name, &std::fs::read(site().join(&name)).unwrap()).unwrap(), pre.size);
-            rec.run(&pre.normalise(&img)).unwrap().remove(0)
-        })
-        .collect();
-    DMatrix::from_fn(n, rows[0].len(), |i, j| rows[i][j] as f64)
+    zoo_activations(arch, seed, &[layer], n).remove(0)
 }
 
 fn value(r: &ExperimentResult, metric: &str, source: &str, target: &str, i: usize, j: usize) -> f64 {
     r.values(metric, source, target).unwrap_or_else(|| panic!("{metric} {source} {target}"))[i][j].unwrap()
-}
-
-fn close(a: f64, b: f64, what: &str) {
-    assert!((a - b).abs() <= 1e-9 * b.abs().max(1e-3), "{what}: engine {a} vs direct {b}");
 }
 
 /// What the sinks fold in (Gram matrices, row sums, projected and subsampled
@@ -332,170 +291,6 @@ fn preset_4_compares_classes_from_the_score_tables() {
     assert!(v.note.as_deref().unwrap().contains("at least 2 values"), "{:?}", v.note);
 }
 
-/// Runs a spec over all its stimulus sets, adding `upload` as the user's images.
-fn run_sets(spec: &Value, upload: &[(&str, Vec<u8>)]) -> ExperimentResult {
-    let mut x = Experiment::new(Spec::from_json(&spec.to_string()).unwrap()).unwrap();
-    for (name, bytes) in upload {
-        x.add_stimulus(name, bytes).unwrap();
-    }
-    for p in x.stimulus_paths() {
-        x.add_stimulus(&p, &std::fs::read(site().join(&p)).unwrap()).unwrap();
-    }
-    let mut last = None;
-    while !x.is_done() {
-        last = Some(x.step().unwrap());
-    }
-    let last = last.unwrap();
-    assert_eq!((last.stage, last.done, last.images_done), ("done", last.total, last.images_total), "progress counts every set");
-    let r = x.result("native", 0.0).unwrap();
-    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
-    r
-}
-
-/// Preset 3 (which stimuli identify), reduced: the experiment runs once per
-/// stimulus set, each set's scores equal a run on that set alone, and the
-/// summary per set is the identifiability entries' mean index and wins.
-#[test]
-fn preset_3_runs_once_per_stimulus_set() {
-    let mut spec: Value = serde_json::from_slice(&std::fs::read(site().join("presets/which-stimuli-identify.json")).unwrap()).unwrap();
-    spec["stimuli"]["limit"] = json!(5);
-    spec["more_stimuli"] = json!([{"set": "textures", "count": 5, "seed": 3}, {"set": "upload", "folder": "mine"}]);
-    spec["sources"] = json!([
-        {"arch": "alexnet", "seed": 0, "layers": ["classifier.1", "classifier.4"]},
-        {"arch": "vit_b_32", "seed": 0, "layers": ["encoder.layers.encoder_layer_11"]}
-    ]);
-    spec["targets"] = json!([
-        {"arch": "alexnet", "seed": 1, "layers": ["classifier.4"]},
-        {"arch": "vit_b_32", "seed": 1, "layers": ["encoder.layers.encoder_layer_10", "encoder.layers.encoder_layer_11"]}
-    ]);
-    // The user's images: four photographs under other names, so that they route to the upload set.
-    let photo = |i: usize| std::fs::read(site().join(format!("data/kriegeskorte92/images/{:03}.png", 80 + i))).unwrap();
-    let upload: Vec<(String, Vec<u8>)> = (0..4).map(|i| (format!("mine-{i}.png"), photo(i))).collect();
-    let upload_refs: Vec<(&str, Vec<u8>)> = upload.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
-    let r = run_sets(&spec, &upload_refs);
-    let names: Vec<(&str, usize)> = r.stimulus_sets.iter().map(|s| (s.name.as_str(), s.n_stimuli)).collect();
-    assert_eq!(names, [("kriegeskorte92", 5), ("textures", 5), ("upload (mine)", 4)]);
-    assert_eq!(r.stimulus_sets[2].stimuli, ["mine-0.png", "mine-1.png", "mine-2.png", "mine-3.png"]);
-    assert_eq!(r.scores.len(), 3 * 2 * 2, "sets x sources x targets");
-    assert_eq!(r.identifiability.len(), 3 * 2);
-    // Each set's scores are those of a run on that set alone.
-    let mut textures = spec.clone();
-    textures["stimuli"] = json!({"set": "textures", "count": 5, "seed": 3});
-    textures.as_object_mut().unwrap().remove("more_stimuli");
-    let alone = run(&textures, &[]);
-    for s in r.scores.iter().filter(|s| s.set == Some(1)) {
-        assert_eq!(Some(&s.values), alone.values(&s.metric, &s.source, &s.target), "{} {}", s.source, s.target);
-    }
-    let by_set = |i: usize| r.scores.iter().find(|s| s.set == Some(i) && s.source == "s0" && s.target == "t0").unwrap().values[1][0];
-    assert_ne!(by_set(0), by_set(1), "the sets give different scores");
-    // The summary per set: the mean index over target layers, and the wins.
-    assert_eq!(r.by_stimuli.len(), 6);
-    for b in &r.by_stimuli {
-        let v = r.identifiability.iter().find(|v| v.set == Some(b.set) && v.target == b.target && v.metric == b.metric).unwrap();
-        let idx: Vec<f64> = v.layers.iter().filter_map(|l| l.index).collect();
-        close(b.mean_index.unwrap(), idx.iter().sum::<f64>() / idx.len() as f64, "mean index");
-        assert_eq!((b.correct_won, b.layers), (v.layers.iter().filter(|l| l.correct_won).count(), v.layers.len()));
-        assert_eq!(b.stimuli, r.stimulus_sets[b.set].name);
-    }
-    // Recorded data belongs to one set: refused with more_stimuli.
-    let mut bad = spec.clone();
-    bad["targets"] = json!([{"dataset": "kriegeskorte92/monkey-it"}]);
-    bad["metrics"] = json!([{"name": "rsa"}]);
-    let e = Experiment::new(Spec::from_json(&bad.to_string()).unwrap()).err().unwrap().to_string();
-    assert!(e.contains("targets[0]: recorded data belongs to one stimulus set"), "{e}");
-    bad = spec.clone();
-    bad["more_stimuli"][0] = json!({"set": "textures", "count": 2});
-    let e = Spec::from_json(&bad.to_string()).unwrap_err().to_string();
-    assert!(e.contains("more_stimuli[0]: the metrics need at least 3 stimuli"), "{e}");
-}
-
-/// Images run in parallel, a batch per step, one per thread of the pool: the
-/// scores are the same bits with 1 thread and with 3, and so is every step's
-/// image count but for the batching.
-#[test]
-fn images_in_parallel_give_the_same_bits_for_any_thread_count() {
-    let spec = json!({
-        "idlab": 2,
-        "stimuli": {"set": "kriegeskorte92", "limit": 7},
-        "sources": [{"arch": "alexnet", "seed": 0, "layers": ["features.2", "classifier.1"]}],
-        "targets": [{"arch": "alexnet", "seed": 1, "layers": ["features.5"]}],
-        "metrics": [{"name": "cka"}, {"name": "rsa", "params": {"permutations": 50}}, {"name": "regression", "params": {"folds": 2, "projection_dim": 64}}]
-    });
-    let with = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-        pool.install(|| {
-            let mut s = Session::new(Spec::from_json(&spec.to_string()).unwrap()).unwrap();
-            for p in s.stimulus_paths().to_vec() {
-                s.add_stimulus(&p, &std::fs::read(site().join(&p)).unwrap()).unwrap();
-            }
-            let mut steps = Vec::new();
-            while !s.is_done() {
-                steps.push(s.step().unwrap());
-            }
-            (s.result("native", 0.0).unwrap(), steps)
-        })
-    };
-    let (one, steps1) = with(1);
-    let (three, steps3) = with(3);
-    for (a, b) in one.scores.iter().zip(&three.scores) {
-        assert_eq!(a.values, b.values, "{} {} {}", a.metric, a.source, a.target);
-        assert_eq!(a.p_values, b.p_values);
-    }
-    // 7 images: one per step with 1 thread; 3, 3 and 1 with 3 threads.
-    let recorded = |steps: &[idlab::experiment::Progress]| steps.iter().filter(|p| p.stage == "recording").count();
-    assert_eq!((recorded(&steps1), recorded(&steps3)), (2 * 7, 2 * 3));
-    assert!(steps3.iter().any(|p| p.label.ends_with("images 4-6 of 7")), "{:?}", steps3.iter().map(|p| &p.label).collect::<Vec<_>>());
-    assert_eq!(steps3.last().unwrap().done, steps3.last().unwrap().total);
-}
-
-/// With several stimulus sets, each set's export files sit under its own folder.
-#[test]
-fn exports_of_several_sets_are_kept_apart() {
-    let spec = json!({
-        "idlab": 2,
-        "stimuli": {"set": "kriegeskorte92", "limit": 3},
-        "more_stimuli": [{"set": "objects", "count": 4}],
-        "sources": [{"arch": "alexnet", "seed": 0, "layers": ["classifier.4"]}],
-        "targets": [{"arch": "alexnet", "seed": 1, "layers": ["classifier.4"]}],
-        "metrics": [{"name": "cka"}],
-        "export": {"rdms": true}
-    });
-    let mut x = Experiment::new(Spec::from_json(&spec.to_string()).unwrap()).unwrap();
-    for p in x.stimulus_paths() {
-        x.add_stimulus(&p, &std::fs::read(site().join(&p)).unwrap()).unwrap();
-    }
-    assert!(x.exports_zip().is_err(), "no export before the run ends");
-    while !x.is_done() {
-        x.step().unwrap();
-    }
-    let files = x.exports();
-    let rdm = |prefix: &str| files.iter().find(|(p, _)| p.starts_with(prefix) && p.contains("rdms/") && p.contains("s0-")).map(|(_, b)| *b);
-    let (a, b) = (rdm("stimuli-0-kriegeskorte92/").unwrap(), rdm("stimuli-1-objects/").unwrap());
-    assert!(a.starts_with(b"\x93NUMPY") && b.starts_with(b"\x93NUMPY"));
-    let shape = |npy: &[u8]| String::from_utf8_lossy(&npy[10..npy.len().min(120)]).split("'shape': ").nth(1).unwrap().split(')').next().unwrap().to_string();
-    let dims = |npy: &[u8]| shape(npy).trim_start_matches('(').split(',').filter_map(|d| d.trim().parse::<usize>().ok()).collect::<Vec<_>>();
-    assert_eq!((dims(a), dims(b)), (vec![3, 3], vec![4, 4]), "each set's RDM has its own size");
-    assert!(files.iter().all(|(p, _)| p.starts_with("stimuli-0-kriegeskorte92/") || p.starts_with("stimuli-1-objects/")), "{:?}", files.iter().map(|f| &f.0).collect::<Vec<_>>());
-    let zip = x.exports_zip().unwrap();
-    assert!(zip.starts_with(b"PK"));
-}
-
-/// Activations (n x units) of several layers of one zoo model, one run per image.
-fn activations_of(arch: Arch, seed: u64, layers: &[&str], n: usize) -> Vec<DMatrix<f64>> {
-    let pre = arch.preprocess();
-    let tensors: Vec<String> = layers.iter().map(|l| arch.probe(l).unwrap().tensor).collect();
-    let s = pre.size as usize;
-    let rec = Recorder::new(arch.name(), zoo::build(arch, seed).proto, &tensors, [1, 3, s, s]).unwrap();
-    let rows: Vec<Vec<Vec<f32>>> = (0..n)
-        .map(|i| {
-            let name = format!("data/kriegeskorte92/images/{i:03}.png");
-            let img = resize_crop(&decode_rgb(&name, &std::fs::read(site().join(&name)).unwrap()).unwrap(), pre.size);
-            rec.run(&pre.normalise(&img)).unwrap()
-        })
-        .collect();
-    (0..layers.len()).map(|l| DMatrix::from_fn(n, rows[0][l].len(), |i, j| rows[i][l][j] as f64)).collect()
-}
-
 /// Preset 7 reduced (3 seeds, 3 layers with a `:pre`, 8 images, few units):
 /// soft matching cells are the metric on the seeded unit subsets; noisy
 /// targets are the metric on the activations with the per-image noise drawn
@@ -526,8 +321,8 @@ fn predictivity_specificity_reduced_preset() {
     assert_eq!(r.models.iter().find(|m| m.id == "t3").unwrap().noise.unwrap().gain, 0.1);
     assert!(r.scores.iter().all(|s| s.better == if s.metric == "soft-matching" { "lower" } else { "higher" }));
 
-    let x = activations_of(Arch::AlexNet, 0, &layers, n);
-    let y = activations_of(Arch::AlexNet, 1, &layers, n);
+    let x = zoo_activations(Arch::AlexNet, 0, &layers, n);
+    let y = zoo_activations(Arch::AlexNet, 1, &layers, n);
     let subset = |m: &DMatrix<f64>| m.select_columns(regression::target_units(m.ncols(), 20, 3).iter());
     for (i, a) in layers.iter().enumerate() {
         for (j, b) in layers.iter().enumerate() {
@@ -665,19 +460,12 @@ fn preset_6_reduced_gives_mlp_and_ridge_errors() {
     let mut proto = zoo::build(Arch::AlexNet, 0).proto;
     idlab::runtime::prune::prune("alexnet", &mut proto, 0.5).unwrap();
     let tensors: Vec<String> = layers.iter().map(|l| Arch::AlexNet.probe(l).unwrap().tensor).collect();
-    let s = pre.size as usize;
-    let rec = Recorder::new("alexnet", proto, &tensors, [1, 3, s, s]).unwrap();
-    let outs: Vec<Vec<Vec<f32>>> = (1..=n)
-        .map(|i| {
-            let name = format!("data/cowley-v4/images/image{i:04}.jpg");
-            let img = resize_crop(&decode_rgb(&name, &std::fs::read(site().join(&name)).unwrap()).unwrap(), pre.size);
-            rec.run(&pre.normalise(&img)).unwrap()
-        })
-        .collect();
+    let images: Vec<String> = (1..=n).map(|i| format!("data/cowley-v4/images/image{i:04}.jpg")).collect();
+    let outs = record(proto, &pre, &tensors, &images);
     let score = r.scores.iter().find(|x| x.metric == "nrp" && x.source == "s1").unwrap();
     let detail = score.detail.as_ref().unwrap();
     for (l, layer) in layers.iter().enumerate() {
-        let x = DMatrix::from_fn(n, outs[0][l].len(), |i, j| outs[i][l][j] as f64);
+        let x = matrix(&outs[l]);
         let ridge = regression::regression(
             &x,
             &y,

@@ -4,52 +4,32 @@
 //! loaded; names are safe and unique; the .zip holds the same files.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
+
+use common::drive::finish;
+use common::site::{add_site_files, site, zoo_rows};
 use idlab::experiment::{ExperimentResult, Session, Spec};
 use idlab::metrics::rdm::{rdm, Distance};
-use idlab::runtime::Recorder;
 use idlab::stats::subsample::{subsample_units, SubsampleSize};
-use idlab::stimuli::{decode_rgb, resize_crop};
-use idlab::zoo::{self, Arch};
+use idlab::zoo::Arch;
 use nalgebra::DMatrix;
 use serde_json::{json, Value};
 use std::io::Read;
-use std::path::Path;
-
-fn site() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../www"))
-}
 
 /// Runs a spec with its stimuli, datasets and data files; the finished session and its result.
 fn run(spec: &Value, data: &[(&str, Vec<u8>)]) -> (Session, ExperimentResult) {
     let mut s = Session::new(Spec::from_json(&spec.to_string()).unwrap()).unwrap();
-    for p in s.stimulus_paths().to_vec() {
-        s.add_stimulus(&p, &std::fs::read(site().join(&p)).unwrap()).unwrap();
-    }
+    add_site_files(&mut s);
     for (name, bytes) in data {
         s.add_data(name, bytes).unwrap();
     }
-    for p in s.dataset_paths() {
-        s.add_data(&p, &std::fs::read(site().join(&p)).unwrap()).unwrap();
-    }
-    while !s.is_done() {
-        s.step().unwrap();
-    }
-    let r = s.result("native", 0.0).unwrap();
+    let r = finish(&mut s);
     (s, r)
 }
 
 /// What `idlab activations` records: zoo model `arch` seed `seed` at `layer` on the first n photographs, f32.
 fn recorded(arch: Arch, seed: u64, layer: &str, n: usize) -> (usize, Vec<f32>) {
-    let pre = arch.preprocess();
-    let probe = arch.probe(layer).unwrap();
-    let s = pre.size as usize;
-    let rec = Recorder::new(arch.name(), zoo::build(arch, seed).proto, &[probe.tensor.clone()], [1, 3, s, s]).unwrap();
-    let mut out = Vec::new();
-    for i in 0..n {
-        let name = format!("data/kriegeskorte92/images/{i:03}.png");
-        let img = resize_crop(&decode_rgb(&name, &std::fs::read(site().join(&name)).unwrap()).unwrap(), pre.size);
-        out.extend(rec.run(&pre.normalise(&img)).unwrap().remove(0));
-    }
+    let out: Vec<f32> = zoo_rows(arch, seed, &[layer], n).remove(0).concat();
     (out.len() / n, out)
 }
 

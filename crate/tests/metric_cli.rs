@@ -3,8 +3,8 @@
 //! name the file and the problem.
 #![cfg(not(target_arch = "wasm32"))]
 
-use ndarray::{Array2, ShapeBuilder};
-use ndarray_npy::WriteNpyExt;
+use idlab::experiment::exports::{npy_f64, zip};
+use npyz::WriterBuilder;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -20,14 +20,19 @@ fn rows(v: &Value) -> Vec<Vec<f64>> {
     serde_json::from_value(v.clone()).unwrap()
 }
 
-fn write<T: ndarray_npy::WritableElement + Copy>(path: &Path, m: &[Vec<f64>], conv: fn(f64) -> T, fortran: bool) {
+/// Writes `m` as an .npy of T, in C or Fortran order (npyz, the core's reader's library).
+fn write<T: npyz::AutoSerialize + Copy>(path: &Path, m: &[Vec<f64>], conv: fn(f64) -> T, fortran: bool) {
     let (n, p) = (m.len(), m[0].len());
-    let a = if fortran {
-        Array2::from_shape_fn((n, p).f(), |(i, j)| conv(m[i][j]))
+    let values: Vec<T> = if fortran {
+        (0..p).flat_map(|j| (0..n).map(move |i| conv(m[i][j]))).collect()
     } else {
-        Array2::from_shape_fn((n, p), |(i, j)| conv(m[i][j]))
+        (0..n).flat_map(|i| (0..p).map(move |j| conv(m[i][j]))).collect()
     };
-    a.write_npy(std::fs::File::create(path).unwrap()).unwrap();
+    let order = if fortran { npyz::Order::Fortran } else { npyz::Order::C };
+    let mut file = std::fs::File::create(path).unwrap();
+    let mut w = npyz::WriteOptions::new().default_dtype().shape(&[n as u64, p as u64]).order(order).writer(&mut file).begin_nd().unwrap();
+    w.extend(values).unwrap();
+    w.finish().unwrap();
 }
 
 fn idlab(args: &[&str]) -> (bool, String, String) {
@@ -122,10 +127,9 @@ fn npz_csv_and_mat_files_are_read_like_npy() {
     // A key with a colon, as `idlab activations` names a pre-activation layer.
     let d = dir("npz-key");
     let acts = d.join("acts.npz");
-    let mut npz = ndarray_npy::NpzWriter::new(std::fs::File::create(&acts).unwrap());
-    npz.add_array("layer1.0:pre", &Array2::from_shape_fn((3, 4), |(i, j)| (i * j) as f64 + (j as f64).sin())).unwrap();
-    npz.add_array("fc", &Array2::from_shape_fn((3, 2), |(i, j)| (i + 2 * j) as f64 * 0.5 + (i * i) as f64)).unwrap();
-    npz.finish().unwrap();
+    let layer1 = npy_f64(&[3, 4], (0..3).flat_map(|i| (0..4).map(move |j| (i * j) as f64 + (j as f64).sin()))).unwrap();
+    let fc = npy_f64(&[3, 2], (0..3).flat_map(|i| (0..2).map(move |j| (i + 2 * j) as f64 * 0.5 + (i * i) as f64))).unwrap();
+    std::fs::write(&acts, zip([("layer1.0:pre.npy", layer1.as_slice()), ("fc.npy", fc.as_slice())]).unwrap()).unwrap();
     let layer = format!("{}:layer1.0:pre", acts.display());
     let r = metric("cka", Path::new(&layer), Path::new(&f("named.csv")), &[]);
     assert_eq!(r["x_shape"], serde_json::json!([3, 4]));

@@ -101,20 +101,14 @@ fn session_runs_an_onnx_source_and_target() {
     spec["targets"][0] = json!({"onnx": "resnet18.onnx", "layers": LAYERS});
     let mut s = session(&spec);
     s.add_model("resnet18.onnx", resnet18_bytes()).unwrap();
-    while !s.is_done() {
-        s.step().unwrap();
-    }
-    let r = s.result("native", 0.0).unwrap();
+    let r = common::drive::finish(&mut s);
     check_diagonal(&common::pair_matrix(&r));
     assert_eq!(r.models[1].seed, None);
 
     // And against the zoo model, the bytes added after the stimuli.
     let mut s = session(&spec_json());
     s.add_model("resnet18.onnx", resnet18_bytes()).unwrap();
-    while !s.is_done() {
-        s.step().unwrap();
-    }
-    let r = s.result("native", 0.0).unwrap();
+    let r = common::drive::finish(&mut s);
     check_diagonal(&common::pair_matrix(&r));
     assert_eq!(r.models[0].label, "resnet18.onnx");
     assert_eq!(r.models[1].seed, Some(0));
@@ -164,10 +158,7 @@ fn spec_preprocessing_overrides_the_file() {
         spec["sources"][0] = source;
         let mut s = session(&spec);
         s.add_model("resnet18.onnx", resnet18_bytes()).unwrap();
-        while !s.is_done() {
-            s.step().unwrap();
-        }
-        s.result("native", 0.0).unwrap()
+        common::drive::finish(&mut s)
     };
     let base = json!({"onnx": "resnet18.onnx", "layers": LAYERS});
     let mut same = base.clone();

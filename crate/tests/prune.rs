@@ -98,10 +98,7 @@ fn spec_prune_labels_the_model() {
     for (i, bytes) in common::STIMULI.iter().take(3).enumerate() {
         s.add_stimulus(&format!("{i}.png"), bytes).unwrap();
     }
-    while !s.is_done() {
-        s.step().unwrap();
-    }
-    let r = s.result("native", 0.0).unwrap();
+    let r = common::drive::finish(&mut s);
     let label = |id: &str| r.models.iter().find(|m| m.id == id).unwrap();
     assert_eq!(label("s0").label, "alexnet seed 0, 60% pruned");
     assert_eq!(label("s0").prune, Some(0.6));

@@ -84,10 +84,7 @@ fn generated_and_scrambled_sets_run() {
         } else {
             assert!(s.stimulus_paths().is_empty(), "a generated set has no files");
         }
-        while !s.is_done() {
-            s.step().unwrap();
-        }
-        common::pair_matrix(&s.result("native", 0.0).unwrap())
+        common::pair_matrix(&common::drive::finish(&mut s))
     };
     for set in ["textures", "objects"] {
         let a = run(serde_json::json!({"set": set, "limit": 4, "seed": 3}), false);

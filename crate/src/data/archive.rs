@@ -56,6 +56,16 @@ pub fn images_in_zip(file: &str, bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>>
     Ok(images)
 }
 
+/// The stimulus images among a folder's file names, in the order a zip's
+/// would be in ([`natural_cmp`]): hidden files (a name starting with '.') and
+/// files of other types are left out. The CLI lists an uploaded folder, and
+/// `idlab activations` its stimuli, with it.
+pub fn image_names(names: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut names: Vec<String> = names.into_iter().filter(|n| !n.starts_with('.') && is_image(n)).collect();
+    names.sort_by(|a, b| natural_cmp(a, b));
+    names
+}
+
 fn is_image(path: &str) -> bool {
     let ext = path.rsplit_once('.').map_or("", |(_, e)| e);
     IMAGE_EXTENSIONS.iter().any(|e| e.eq_ignore_ascii_case(ext))
@@ -134,6 +144,12 @@ mod tests {
         assert_eq!(sorted(&["é2", "é10", "e3"]), ["e3", "é2", "é10"]);
         assert_eq!(natural_cmp("99999999999999999999999", "100000000000000000000000"), Ordering::Less);
         assert_eq!(natural_cmp("same", "same"), Ordering::Equal);
+    }
+
+    #[test]
+    fn folder_images_in_natural_order() {
+        let names = ["img10.PNG", ".img0.png", "notes.txt", "img2.jpg", "img1.webp", "README"].map(String::from);
+        assert_eq!(image_names(names), ["img1.webp", "img2.jpg", "img10.PNG"]);
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod csv;
 mod mat;
 mod npy;
 mod npz;
+pub mod splits;
 
 use crate::error::{Error, Result};
 

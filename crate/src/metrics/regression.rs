@@ -30,7 +30,7 @@ use crate::error::{Error, Result};
 use crate::rng::{stream_id, SeededRng};
 use nalgebra::DMatrix;
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// The options of [`regression`], with the seed paper's defaults.
 #[derive(Clone, Debug, PartialEq)]
@@ -50,7 +50,7 @@ pub struct RegressionOptions {
     pub max_units: usize,
     /// Seed of the splits, the projection and the unit subsample. Default 0.
     pub seed: u64,
-    /// Given splits (e.g. from [`parse_split_file`]); overrides `folds` and `test_fraction`.
+    /// Given splits (e.g. from [`crate::data::splits::parse_split_file`]); overrides `folds` and `test_fraction`.
     pub splits: Option<Vec<Split>>,
 }
 
@@ -120,14 +120,6 @@ pub struct RegressionResult {
     pub dual_form: bool,
 }
 
-/// The JSON split file: `{"splits": [{"train": [0, 1, ...], "test": [5, ...]}, ...]}`,
-/// stimulus indices 0-based (rows of X and Y); train and test disjoint, each
-/// with at least 2 images; images may be left out of both.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct SplitFile {
-    pub splits: Vec<Split>,
-}
-
 /// The target units regression scores out of `p2`: all of them, or, when
 /// there are more than `max_units`, a seeded subsample (ascending indices).
 /// Public so that a streaming sink keeps only these columns.
@@ -144,17 +136,6 @@ pub fn target_units(p2: usize, max_units: usize, seed: u64) -> Vec<usize> {
     let mut chosen = order[..max_units].to_vec();
     chosen.sort_unstable();
     chosen
-}
-
-/// Parses and validates a split file (see [`SplitFile`]) for `n` stimuli.
-pub fn parse_split_file(json: &str, n: usize) -> Result<Vec<Split>> {
-    let file: SplitFile = serde_json::from_str(json).map_err(|e| {
-        Error::Input(format!(
-            "the split file is not {{\"splits\": [{{\"train\": [..], \"test\": [..]}}]}} with 0-based indices: {e}"
-        ))
-    })?;
-    validate(&file.splits, n)?;
-    Ok(file.splits)
 }
 
 /// Per unit statistics of one split at one λ.
@@ -430,11 +411,11 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("too few"), "{e}");
-        let e = parse_split_file(r#"{"splits":[{"train":[0,1,2],"test":[3,30]}]}"#, 30).unwrap_err().to_string();
+        let e = crate::data::splits::parse_split_file(r#"{"splits":[{"train":[0,1,2],"test":[3,30]}]}"#, 30).unwrap_err().to_string();
         assert!(e.contains("index 30 is out of range for 30"), "{e}");
-        let e = parse_split_file(r#"{"folds":[]}"#, 30).unwrap_err().to_string();
+        let e = crate::data::splits::parse_split_file(r#"{"folds":[]}"#, 30).unwrap_err().to_string();
         assert!(e.contains("split file"), "{e}");
-        let s = parse_split_file(r#"{"splits":[{"train":[0,1,2,5],"test":[3,4]}]}"#, 30).unwrap();
+        let s = crate::data::splits::parse_split_file(r#"{"splits":[{"train":[0,1,2,5],"test":[3,4]}]}"#, 30).unwrap();
         let r = regression(&x, &y, &RegressionOptions { splits: Some(s), ..d }).unwrap();
         assert_eq!((r.n_splits, r.splits_source.as_str()), (1, "given"));
     }

@@ -3,8 +3,10 @@
 
 pub mod inspect;
 pub mod prune;
+pub mod user_model;
 
 pub use inspect::{inspect, Candidate, Inspection};
+pub use user_model::{prepare as prepare_user_model, UserModel};
 
 use crate::error::{Error, Result};
 use tract_onnx::pb::ModelProto;

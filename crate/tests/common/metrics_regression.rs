@@ -2,7 +2,8 @@
 //! pearsonr and sklearn's r2_score / mean_absolute_error on the same splits
 //! (tests/fixtures/metrics/make_regression.py).
 
-use idlab::metrics::regression::{parse_split_file, regression, RegressionOptions};
+use idlab::data::splits::parse_split_file;
+use idlab::metrics::regression::{regression, RegressionOptions};
 use idlab::metrics::ridge::ridge_predict;
 use idlab::metrics::splits::Split;
 use nalgebra::DMatrix;

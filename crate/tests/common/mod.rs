@@ -3,10 +3,13 @@
 #![allow(dead_code)]
 
 pub mod data_readers;
+pub mod drive;
 pub mod metrics_nrp;
 pub mod metrics_rsa;
 pub mod metrics_shape;
 pub mod metrics_stats;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod site;
 
 use idlab::experiment::{Session, Spec};
 use nalgebra::DMatrix;
@@ -59,11 +62,10 @@ pub fn run_spec(spec: &str) -> Vec<Vec<f64>> {
     for (p, bytes) in paths.iter().zip(STIMULI) {
         s.add_stimulus(p, bytes).unwrap();
     }
-    let mut steps = 0;
-    while !s.is_done() {
-        let p = s.step().unwrap();
-        steps += 1;
-        assert_eq!(p.done, steps);
+    let progress = drive::steps(&mut s);
+    let steps = progress.len();
+    for (k, p) in progress.iter().enumerate() {
+        assert_eq!(p.done, k + 1);
         assert!(p.images_done <= p.images_total);
     }
     let r = s.result("test", 0.0).unwrap();
@@ -78,6 +80,11 @@ pub fn run_spec(spec: &str) -> Vec<Vec<f64>> {
 pub fn pair_matrix(r: &idlab::experiment::ExperimentResult) -> Vec<Vec<f64>> {
     assert_eq!(r.scores.len(), 1, "one score table");
     r.scores[0].values.iter().map(|row| row.iter().map(|v| v.expect("defined score")).collect()).collect()
+}
+
+/// `a` (the engine's) equals `b` (the metric called directly) to relative 1e-9.
+pub fn close(a: f64, b: f64, what: &str) {
+    assert!((a - b).abs() <= 1e-9 * b.abs().max(1e-3), "{what}: engine {a} vs direct {b}");
 }
 
 /// The session's matrix equals the native CLI's fixture within 1e-4.

@@ -1,28 +1,15 @@
 //! `idlab activations`: record layers of a zoo model or a user's ONNX file on
-//! a folder of images and write them as .npz (float32, images x units).
+//! a folder (or .zip) of images and write them as .npz (float32, images x units).
+//! The images' order, the model's preprocessing and the .npy writer are the
+//! core's, as `idlab run` uses them.
 
-use idlab::runtime::{inspect, Recorder};
+use crate::upload::read_upload;
+use idlab::experiment::exports::{npy_f32, zip};
 use idlab::experiment::NormOverride;
-use idlab::stimuli::{Channels, Preprocess};
+use idlab::runtime::{inspect, prepare_user_model, Recorder};
+use idlab::stimuli::Channels;
 use idlab::zoo::{self, Arch};
-use ndarray::Array2;
-use ndarray_npy::NpzWriter;
-use std::path::{Path, PathBuf};
-
-/// Image files of a folder, sorted by name (the order of the output rows).
-pub fn image_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
-    const EXT: &[&str] = &["png", "jpg", "jpeg", "gif", "bmp", "webp"];
-    let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read stimulus folder {}: {e}", dir.display()))?;
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().and_then(|e| e.to_str()).is_some_and(|e| EXT.contains(&e.to_lowercase().as_str())))
-        .collect();
-    files.sort();
-    if files.is_empty() {
-        return Err(format!("no images (PNG, JPEG, GIF, BMP, WebP) in {}", dir.display()));
-    }
-    Ok(files)
-}
+use std::path::Path;
 
 /// The preprocessing flags as the spec's override of a user model's metadata.
 pub fn norm(mean: Option<Vec<f32>>, std: Option<Vec<f32>>, channels: Option<String>) -> Result<NormOverride, String> {
@@ -49,26 +36,18 @@ pub fn run(model: &str, stimuli: &Path, layers: Option<String>, out: &Path, save
         let bytes = std::fs::read(model).map_err(|e| format!("cannot read {model}: {e}"))?;
         let proto = inspect::decode(model, &bytes).map_err(|e| e.to_string())?;
         drop(bytes);
-        let found = inspect::inspect_proto(model, &proto).map_err(|e| e.to_string())?;
-        let names = requested.ok_or_else(|| {
-            let few: Vec<&str> = found.layers.iter().rev().take(5).rev().map(|c| c.tensor.as_str()).collect();
-            format!(
+        let Some(names) = requested else {
+            let listed = inspect::inspect_proto(model, &proto).map_err(|e| e.to_string())?;
+            let few: Vec<&str> = listed.layers.iter().rev().take(5).rev().map(|c| c.tensor.as_str()).collect();
+            return Err(format!(
                 "{model}: give --layers (tensor names) for a user model, e.g. {}; `idlab inspect {model}` lists all {}",
                 few.join(","),
-                found.layers.len()
-            )
-        })?;
-        for n in &names {
-            found.candidate(model, n).map_err(|e| e.to_string())?;
-        }
-        let side = found.side(model).map_err(|e| e.to_string())?;
-        if let Some((h, w)) = found.input_size {
-            if (h, w) != (side, side) {
-                return Err(format!("{model}: the metadata asks for {side} x {side} images but input '{}' is fixed at {h} x {w}", found.input_name));
-            }
-        }
-        let preprocess = norm.apply(found.preprocess.unwrap_or(Preprocess { size: side as u32, ..Preprocess::IMAGENET_224 }));
-        let probes: Vec<(String, String)> = names.iter().map(|n| (n.clone(), n.clone())).collect();
+                listed.layers.len()
+            ));
+        };
+        let found = prepare_user_model(model, &proto, &names, None).map_err(|e| e.to_string())?;
+        let preprocess = norm.apply(found.preprocess);
+        let probes: Vec<(String, String)> = found.layers.into_iter().map(|p| (p.label, p.tensor)).collect();
         (model.to_string(), proto, probes, preprocess)
     } else {
         if norm != NormOverride::default() {
@@ -90,36 +69,33 @@ pub fn run(model: &str, stimuli: &Path, layers: Option<String>, out: &Path, save
     let size = preprocess.size as usize;
     let tensors: Vec<String> = probes.iter().map(|(_, t)| t.clone()).collect();
     let recorder = Recorder::new(&label, proto, &tensors, [1, 3, size, size]).map_err(|e| e.to_string())?;
-    let files = image_files(stimuli)?;
+    let images = read_upload(stimuli)?;
     let mut rows: Vec<Vec<f32>> = vec![Vec::new(); probes.len()];
     let mut inputs = Vec::new();
-    for (i, f) in files.iter().enumerate() {
-        let name = f.display().to_string();
-        let bytes = std::fs::read(f).map_err(|e| format!("cannot read {name}: {e}"))?;
-        let x = preprocess.apply(&name, &bytes).map_err(|e| e.to_string())?;
+    for (i, (name, bytes)) in images.iter().enumerate() {
+        let x = preprocess.apply(name, bytes).map_err(|e| e.to_string())?;
         for (acc, out) in rows.iter_mut().zip(recorder.run(&x).map_err(|e| e.to_string())?) {
             acc.extend(out);
         }
         if save_input {
             inputs.extend_from_slice(&x);
         }
-        eprint!("\ridlab: {label}: image {} of {}", i + 1, files.len());
+        eprint!("\ridlab: {label}: image {} of {}", i + 1, images.len());
     }
     eprintln!();
-    let n = files.len();
-    let file = std::fs::File::create(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
-    let mut npz = NpzWriter::new(file);
-    let err = |e: ndarray_npy::WriteNpzError| format!("cannot write {}: {e}", out.display());
+    let n = images.len();
+    // An .npz is a zip of `<name>.npy` entries (numpy's `savez`).
+    let err = |e: idlab::Error| format!("cannot write {}: {e}", out.display());
+    let mut entries: Vec<(String, Vec<u8>)> = Vec::with_capacity(probes.len() + 1);
     for ((label, _), data) in probes.iter().zip(rows) {
         let units = data.len() / n;
-        let a = Array2::from_shape_vec((n, units), data).expect("rows have equal length");
-        npz.add_array(label.as_str(), &a).map_err(err)?;
+        entries.push((format!("{label}.npy"), npy_f32(&[n, units], data).map_err(err)?));
     }
     if save_input {
-        let a = ndarray::Array4::from_shape_vec((n, 3, size, size), inputs).expect("inputs have the model's size");
-        npz.add_array("input", &a).map_err(err)?;
+        entries.push(("input.npy".into(), npy_f32(&[n, 3, size, size], inputs).map_err(err)?));
     }
-    npz.finish().map_err(err)?;
+    let bytes = zip(entries.iter().map(|(p, b)| (p.as_str(), b.as_slice()))).map_err(err)?;
+    std::fs::write(out, bytes).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     eprintln!("idlab: wrote {} layers x {n} images to {}", probes.len(), out.display());
     Ok(())
 }

@@ -57,7 +57,7 @@ enum Command {
         /// ARCH:SEED for a zoo model (e.g. resnet18:0), or a .onnx file.
         #[arg(long)]
         model: String,
-        /// Folder of images (sorted by file name).
+        /// Folder (or .zip) of images, in natural order of their names (img2 before img10), as `run` reads an upload.
         #[arg(long)]
         stimuli: PathBuf,
         /// Comma-separated layers (zoo names, optionally with :pre; tensor names for a .onnx file).

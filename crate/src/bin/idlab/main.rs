@@ -18,6 +18,8 @@ mod run;
 #[cfg(not(target_arch = "wasm32"))]
 mod serve;
 #[cfg(not(target_arch = "wasm32"))]
+mod upload;
+#[cfg(not(target_arch = "wasm32"))]
 mod zoo;
 
 #[cfg(not(target_arch = "wasm32"))]

@@ -3,7 +3,7 @@
 
 use crate::npy;
 use idlab::metrics::registry::{compute, Direction, MetricName, MetricParams};
-use idlab::metrics::regression::parse_split_file;
+use idlab::data::splits::parse_split_file;
 use idlab::metrics::splits::Split;
 use std::path::{Path, PathBuf};
 

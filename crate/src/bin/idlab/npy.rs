@@ -1,11 +1,11 @@
 //! Reading the matrices of `idlab metric` / `idlab rdm` through the core's
 //! readers (`idlab::data`: .npy, .npz, .csv, .mat, as the page reads them) and
-//! writing .npy (ndarray-npy: float64, C order).
+//! writing .npy through the core's writer (`idlab::experiment::exports`, as
+//! `spec.export` writes: float64, C order).
 
 use idlab::data::{self, Table};
+use idlab::experiment::exports::npy_f64;
 use nalgebra::DMatrix;
-use ndarray_npy::WriteNpyExt;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 /// Reads a user's table. `FILE.npz:KEY` (or `.mat:KEY`) picks one array of an
@@ -57,7 +57,7 @@ pub fn table_matrix(t: &Table) -> Result<DMatrix<f64>, String> {
 
 /// Writes an f64 matrix as a C-order float64 .npy.
 pub fn write_matrix(path: &Path, m: &DMatrix<f64>) -> Result<(), String> {
-    let a = ndarray::Array2::from_shape_fn((m.nrows(), m.ncols()), |(i, j)| m[(i, j)]);
-    let f = File::create(path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    a.write_npy(f).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    let c_order = (0..m.nrows()).flat_map(|i| (0..m.ncols()).map(move |j| m[(i, j)]));
+    let bytes = npy_f64(&[m.nrows(), m.ncols()], c_order).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }

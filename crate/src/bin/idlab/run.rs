@@ -1,6 +1,6 @@
 //! `idlab run`: a spec file in, result files (and the spec's export) out, progress on stderr.
 
-use idlab::experiment::{Experiment, Spec, TIDY_HEADER};
+use idlab::experiment::{output, Experiment, Spec};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -31,7 +31,7 @@ pub fn run(spec_path: &Path, out: &Path, site: Option<PathBuf>, quiet: bool) -> 
         session.add_stimulus(&rel, &bytes).map_err(|e| e.to_string())?;
     }
     if let Some(folder) = session.upload_folder().map(str::to_string) {
-        for (name, bytes) in read_upload(&spec_dir.join(&folder))? {
+        for (name, bytes) in crate::upload::read_upload(&spec_dir.join(&folder))? {
             session.add_stimulus(&name, &bytes).map_err(|e| e.to_string())?;
         }
     }
@@ -76,14 +76,9 @@ pub fn run(spec_path: &Path, out: &Path, site: Option<PathBuf>, quiet: bool) -> 
     };
     let json = serde_json::to_vec_pretty(&result).expect("result serialises");
     write("result.json", json)?;
-    // CRLF line ends (RFC 4180), as the page's download.
-    let mut csv = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
-    csv.write_record(TIDY_HEADER).map_err(|e| e.to_string())?;
-    for row in result.tidy_rows() {
-        csv.write_record(&row).map_err(|e| e.to_string())?;
-    }
-    write("scores.csv", csv.into_inner().map_err(|e| e.to_string())?)?;
-    write("report.txt", result.report_text().into_bytes())?;
+    // The same text the page downloads (the core writes both).
+    write("scores.csv", output::csv::tidy_csv(&result).into_bytes())?;
+    write("report.txt", output::report::report_text(&result).into_bytes())?;
     // spec.export: activations/<model>/<layer>.npy, rdms/..., exports.json, the files in the page's .zip.
     let exports = session.exports();
     for (path, bytes) in &exports {
@@ -98,34 +93,4 @@ pub fn run(spec_path: &Path, out: &Path, site: Option<PathBuf>, quiet: bool) -> 
         eprintln!("idlab: wrote result.json, scores.csv, report.txt{more} to {} in {:.1} s", out.display(), result.seconds);
     }
     Ok(())
-}
-
-/// The images of an upload: a folder's image files, or a .zip's, in natural
-/// order of their names (as the page orders a dropped folder).
-fn read_upload(path: &Path) -> Result<Vec<(String, Vec<u8>)>, String> {
-    use idlab::data::archive::{images_in_zip, natural_cmp, IMAGE_EXTENSIONS};
-    let show = path.display();
-    if path.is_file() {
-        let bytes = std::fs::read(path).map_err(|e| format!("cannot read {show}: {e}"))?;
-        return images_in_zip(&show.to_string(), &bytes).map_err(|e| e.to_string());
-    }
-    let entries = std::fs::read_dir(path).map_err(|e| format!("cannot read the stimulus folder {show}: {e}"))?;
-    let mut names: Vec<String> = entries
-        .filter_map(|e| e.ok())
-        .filter(|e| e.path().is_file())
-        .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|n| !n.starts_with('.'))
-        .filter(|n| n.rsplit_once('.').is_some_and(|(_, ext)| IMAGE_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str())))
-        .collect();
-    names.sort_by(|a, b| natural_cmp(a, b));
-    if names.is_empty() {
-        return Err(format!("the stimulus folder {show} has no images ({})", IMAGE_EXTENSIONS.join(", ")));
-    }
-    names
-        .into_iter()
-        .map(|n| {
-            let p = path.join(&n);
-            std::fs::read(&p).map(|b| (n, b)).map_err(|e| format!("cannot read stimulus {}: {e}", p.display()))
-        })
-        .collect()
 }
