@@ -1,109 +1,27 @@
-// Result views and exports (www/views/, www/export.js) on a hand-written result
-// document, tests/fixtures/results/identify-small.json: 2 zoo sources (alexnet, vgg11)
-// x 2 zoo targets scored with CKA, with identifiability and one undefined (null) score,
-// and a neural-RDM target (4 subjects) scored with RSA, p-values and a noise ceiling.
-//
-// Needs no build: a small static server in this file serves www/ and Plotly from
-// www/node_modules (or dist/vendor/ when only the built site has it).
+// Result views (www/views/) on a hand-written result document,
+// tests/fixtures/results/identify-small.json: 2 zoo sources (alexnet, vgg11) x 2 zoo targets
+// scored with CKA, with identifiability and one undefined (null) score, and a neural-RDM target
+// (4 subjects) scored with RSA, p-values and a noise ceiling. Needs no build: views-site.mjs
+// serves www/ as it is. The downloads (JSON, CSV, report) are views-exports.test.mjs's.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import fs from 'node:fs';
 import path from 'node:path';
-import { ROOT, DIST, launchBrowser, openPage, outDir } from './helpers.mjs';
+import { openPage, outDir } from './helpers.mjs';
+import { FIXTURE, ONE_BY_ONE, SCORES_ONLY, readFixture, useViewsPage } from './views-site.mjs';
 
-const FIXTURE = JSON.parse(fs.readFileSync(path.join(ROOT, 'tests/fixtures/results/identify-small.json'), 'utf8'));
-const WWW = path.join(ROOT, 'www');
-const PLOTLY = [
-  path.join(WWW, 'node_modules/plotly.js-dist-min/plotly.min.js'),
-  path.join(DIST, 'vendor/plotly.min.js'),
-].find((p) => fs.existsSync(p));
-
-const PAGE = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>views test</title>
-<link rel="stylesheet" href="style.css"><link rel="stylesheet" href="views.css">
-<script src="vendor/plotly.min.js"></script></head>
-<body><main id="views"></main><div id="exports"></div></body></html>`;
-
-/** A page with Plotly and nothing else of the site: for a view module imported alone. */
-const BLANK = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>one view alone</title>
-<script src="vendor/plotly.min.js"></script></head>
-<body><div id="figure"></div></body></html>`;
-
-const TYPES = { '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.html': 'text/html', '.svg': 'image/svg+xml' };
-
-function startStatic() {
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url, 'http://localhost');
-    let file = null;
-    if (url.pathname === '/' || url.pathname === '/views-test.html') {
-      res.writeHead(200, { 'content-type': 'text/html' });
-      res.end(PAGE);
-      return;
-    }
-    if (url.pathname === '/blank.html') {
-      res.writeHead(200, { 'content-type': 'text/html' });
-      res.end(BLANK);
-      return;
-    }
-    if (url.pathname === '/vendor/plotly.min.js') file = PLOTLY;
-    else if (url.pathname === '/favicon.ico') file = path.join(WWW, 'favicon.svg');
-    else {
-      const p = path.normalize(path.join(WWW, decodeURIComponent(url.pathname)));
-      if (p.startsWith(WWW + path.sep) && !p.includes(`${path.sep}node_modules${path.sep}`)) file = p;
-    }
-    if (!file || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
-      res.writeHead(404);
-      res.end('not found');
-      return;
-    }
-    res.writeHead(200, { 'content-type': TYPES[path.extname(file)] || 'application/octet-stream' });
-    fs.createReadStream(file).pipe(res);
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
-    url: `http://127.0.0.1:${server.address().port}/`,
-    close: () => new Promise((r) => server.close(r)),
-  })));
+// For a look: the whole page and each figure on its own.
+async function screenshots(page) {
+  const dir = outDir('views');
+  await page.screenshot({ path: path.join(dir, 'identify-small.png'), fullPage: true }).catch(() => {});
+  const figures = page.locator('#views figure');
+  for (let i = 0; i < await figures.count().catch(() => 0); i++) {
+    const kind = await figures.nth(i).getAttribute('data-kind');
+    await figures.nth(i).screenshot({ path: path.join(dir, `figure-${String(i).padStart(2, '0')}-${kind}.png`) }).catch(() => {});
+  }
 }
 
-let browser;
-let server;
-let page;
-let context;
-let problems;
-
-before(async () => {
-  assert.ok(PLOTLY, 'Plotly is in neither www/node_modules (npm ci in www/) nor dist/vendor (./build.sh)');
-  browser = await launchBrowser();
-  server = await startStatic();
-  ({ page, context, problems } = await openPage(browser, `${server.url}views-test.html`));
-  await page.waitForFunction(() => typeof window.Plotly === 'object');
-  await page.evaluate(async (result) => {
-    window.views = await import('./views/index.js');
-    window.exporter = await import('./export.js');
-    window.result = result;
-    await window.views.renderResult(document.getElementById('views'), result);
-    window.exporter.exportButtons(document.getElementById('exports'), result);
-  }, FIXTURE);
-});
-
-after(async () => {
-  if (page) {
-    // For a look: the whole page and each figure on its own.
-    const dir = outDir('views');
-    await page.screenshot({ path: path.join(dir, 'identify-small.png'), fullPage: true }).catch(() => {});
-    const figures = page.locator('#views figure');
-    for (let i = 0; i < await figures.count().catch(() => 0); i++) {
-      const kind = await figures.nth(i).getAttribute('data-kind');
-      await figures.nth(i).screenshot({ path: path.join(dir, `figure-${String(i).padStart(2, '0')}-${kind}.png`) }).catch(() => {});
-    }
-  }
-  await context?.close();
-  await browser?.close();
-  await server?.close();
-});
+const env = useViewsPage({ beforeClose: screenshots });
 
 /** The plot of the figure of `kind` whose plot div has data-* attributes matching `attrs` (0th match). */
 function plotSelector(kind, attrs = {}) {
@@ -114,12 +32,12 @@ function plotSelector(kind, attrs = {}) {
 /** The caption of the figure of `kind` whose plot matches `attrs`. */
 function captionOf(kind, attrs = {}) {
   const extra = Object.entries(attrs).map(([k, v]) => `[data-${k}="${v}"]`).join('');
-  return page.locator(`figure[data-kind="${kind}"]:has(.js-plotly-plot${extra}) figcaption`).textContent();
+  return env.page.locator(`figure[data-kind="${kind}"]:has(.js-plotly-plot${extra}) figcaption`).textContent();
 }
 
 /** Hover the point (curve, point) of a plot and return the hover label's text. */
 async function hoverText(selector, opts) {
-  return page.evaluate(async ({ selector, opts }) => {
+  return env.page.evaluate(async ({ selector, opts }) => {
     const gd = document.querySelector(selector);
     window.Plotly.Fx.hover(gd, opts);
     await new Promise((r) => setTimeout(r, 50));
@@ -130,7 +48,7 @@ async function hoverText(selector, opts) {
 }
 
 test('one figure per view, each with a caption and PNG and SVG buttons', async () => {
-  const kinds = await page.evaluate(() => [...document.querySelectorAll('#views figure')].map((f) => ({
+  const kinds = await env.page.evaluate(() => [...document.querySelectorAll('#views figure')].map((f) => ({
     kind: f.dataset.kind,
     caption: f.querySelector('figcaption .idlab-caption-text').textContent.trim(),
     plots: f.querySelectorAll('.js-plotly-plot').length,
@@ -149,14 +67,14 @@ test('one figure per view, each with a caption and PNG and SVG buttons', async (
     assert.ok(f.caption.length > 40, `${f.kind}: a caption saying what it shows: ${f.caption}`);
     assert.deepEqual(f.buttons, ['PNG', 'SVG'], `${f.kind}: download buttons`);
   }
-  assert.equal(await page.locator('#views .js-plotly-plot').count(), 12);
-  assert.deepEqual(problems, []);
+  assert.equal(await env.page.locator('#views .js-plotly-plot').count(), 12);
+  assert.deepEqual(env.problems, []);
 });
 
 test('a heatmap holds the fixture\'s values and layer names, null left undefined', async () => {
   const score = FIXTURE.scores[1]; // s1 -> t0, with a null at [2][1]
   const sel = plotSelector('heatmap', { source: 's1', target: 't0' });
-  const drawn = await page.evaluate((sel) => {
+  const drawn = await env.page.evaluate((sel) => {
     const gd = document.querySelector(sel);
     const d = gd.data[0];
     return {
@@ -191,15 +109,66 @@ test('a heatmap holds the fixture\'s values and layer names, null left undefined
   assert.match(caption, /Blank cells are undefined/);
 });
 
+test('the overview: a summary line, the first table as a heatmap in the caller\'s plot div, and as a table', async () => {
+  const score = FIXTURE.scores[1]; // s1 -> t0, with a null at [2][1]
+  const out = await env.page.evaluate(async (score) => {
+    const { summaryText, overviewIsAll, renderOverview, scoreTable, rendered } = window.views;
+    const gd = document.createElement('div');
+    gd.id = 'overview';
+    document.body.append(gd);
+    await rendered(renderOverview(gd, window.result, score));
+    const d = gd.data[0];
+    const drawn = {
+      type: d.type, z: d.z, x: d.x, y: d.y, title: gd.layout.title.text,
+      xtitle: gd.layout.xaxis.title.text, ytitle: gd.layout.yaxis.title.text, label: gd.getAttribute('aria-label'),
+    };
+    window.Plotly.Fx.hover(gd, { xval: 1, yval: 2 });
+    await new Promise((r) => setTimeout(r, 50));
+    const tip = [...gd.querySelectorAll('.hoverlayer .hovertext')].map((n) => n.textContent).join(' | ');
+    window.Plotly.Fx.unhover(gd);
+    // Drawn again in place (a re-run): the same div, the new values.
+    await rendered(renderOverview(gd, window.result));
+    const again = gd.data[0].z;
+    window.Plotly.purge(gd);
+    gd.remove();
+    const table = scoreTable(window.result, score);
+    const one = { ...window.result, scores: window.result.scores.slice(0, 1), identifiability: [], models: window.result.models.slice(0, 4) };
+    return {
+      drawn, tip, again,
+      summary: summaryText(window.result),
+      caption: table.caption.textContent,
+      head: [...table.tHead.rows[0].cells].map((c) => c.textContent),
+      rows: [...table.tBodies[0].rows].map((r) => [...r.cells].map((c) => c.textContent)),
+      all: [overviewIsAll(window.result), overviewIsAll(one)],
+    };
+  }, score);
+  assert.equal(out.drawn.type, 'heatmap');
+  assert.deepEqual(out.drawn.z, score.values, 'z is the score matrix, null kept');
+  assert.deepEqual(out.drawn.x, FIXTURE.models[2].layers);
+  assert.deepEqual(out.drawn.y, FIXTURE.models[1].layers);
+  assert.equal(out.drawn.title, FIXTURE.spec.name, 'titled with the experiment\'s name');
+  assert.equal(out.drawn.xtitle, 'alexnet seed 1 layer');
+  assert.equal(out.drawn.ytitle, 'vgg11 seed 0 layer');
+  assert.match(out.drawn.label, /^Heatmap of linear CKA between 4 layers of vgg11 seed 0 and 3 layers of alexnet seed 1/);
+  assert.match(out.tip, /undefined/, `the null cell's tooltip: ${out.tip}`);
+  assert.deepEqual(out.again, FIXTURE.scores[0].values, 'drawn again in place with the first table');
+  assert.equal(out.summary, 'linear CKA, RSA: alexnet seed 0, vgg11 seed 0 against alexnet seed 1, vgg11 seed 1, human IT, "fMRI", ' +
+    'layer by layer, on 4 images, computed in 12.3 s (threaded wasm, idlab 0.1.0).');
+  assert.equal(out.caption, 'linear CKA. Rows: vgg11 seed 0 layers. Columns: alexnet seed 1 layers.');
+  assert.deepEqual(out.head, ['layer', ...FIXTURE.models[2].layers]);
+  assert.deepEqual(out.rows[2], ['features.10', '0.360', 'undefined', '0.580']);
+  assert.deepEqual(out.all, [false, true], 'the full views only when there is more than one table');
+});
+
 test('the correct source is highlighted, and the verdicts name the lost layers', async () => {
-  const verdicts = await page.locator('.idlab-verdict').allTextContents();
+  const verdicts = await env.page.locator('.idlab-verdict').allTextContents();
   assert.deepEqual(verdicts, [
     'The correct architecture (alexnet) won at 2 of 3 target layers; it lost at classifier.1 (vgg11 seed 0 won).',
     'The correct architecture (vgg11) won at 4 of 4 target layers.',
   ]);
 
   for (const kind of ['identifiability-best', 'identifiability-depth']) {
-    const traces = await page.evaluate((sel) => {
+    const traces = await env.page.evaluate((sel) => {
       const gd = document.querySelector(sel);
       return gd.data.filter((t) => t.mode === 'lines+markers').map((t) => ({ name: t.name, line: t.line, y: t.y }));
     }, plotSelector(kind));
@@ -214,7 +183,7 @@ test('the correct source is highlighted, and the verdicts name the lost layers',
   }
 
   // Best layer of each source per target layer, from best_per_source.
-  const best = await page.evaluate((sel) => document.querySelector(sel).data.map((t) => ({ name: t.name, x: t.x, y: t.y })),
+  const best = await env.page.evaluate((sel) => document.querySelector(sel).data.map((t) => ({ name: t.name, x: t.x, y: t.y })),
     plotSelector('identifiability-best'));
   const alex = best.find((t) => t.name === 'alexnet seed 0 (correct)');
   assert.deepEqual(alex.x, ['features.2', 'features.5', 'classifier.1']);
@@ -224,7 +193,7 @@ test('the correct source is highlighted, and the verdicts name the lost layers',
   assert.match(tip, /linear CKA: 0\.6200/, `tooltip: ${tip}`);
 
   // Index bars: blue where the correct source won, red where it lost.
-  const index = await page.evaluate((sel) => {
+  const index = await env.page.evaluate((sel) => {
     const d = document.querySelector(sel).data[0];
     return { y: d.y, colors: d.marker.color };
   }, plotSelector('identifiability-index'));
@@ -234,9 +203,9 @@ test('the correct source is highlighted, and the verdicts name the lost layers',
 
 test('every source layer against a chosen target layer, over relative depth', async () => {
   const sel = plotSelector('identifiability-depth');
-  const read = () => page.evaluate((sel) => document.querySelector(sel).data
+  const read = () => env.page.evaluate((sel) => document.querySelector(sel).data
     .filter((t) => t.mode === 'lines+markers').map((t) => ({ name: t.name, x: t.x, y: t.y, customdata: t.customdata })), sel);
-  const select = page.locator('figure[data-kind="identifiability-depth"] select').first();
+  const select = env.page.locator('figure[data-kind="identifiability-depth"] select').first();
   assert.deepEqual(await select.locator('option').allTextContents(), ['features.2', 'features.5', 'classifier.1']);
   // Default: the last target layer.
   let traces = await read();
@@ -245,12 +214,12 @@ test('every source layer against a chosen target layer, over relative depth', as
   assert.deepEqual(vgg().y, [0.25, 0.39, 0.58, 0.66]);
   assert.deepEqual(vgg().customdata, FIXTURE.models[1].layers);
   await select.selectOption('1');
-  await page.waitForFunction((sel) => document.querySelector(sel).dataset.targetLayer === '1', sel);
+  await env.page.waitForFunction((sel) => document.querySelector(sel).dataset.targetLayer === '1', sel);
   traces = await read();
   assert.deepEqual(vgg().y, [0.46, 0.71, null, 0.35], 'column features.5, with its null');
   assert.deepEqual(traces.find((t) => t.name === 'alexnet seed 0 (correct)').x, [0, 0.5, 1]);
   // The undefined point has a tooltip that says so, at no drawn value.
-  const undefIndex = await page.evaluate((sel) => document.querySelector(sel).data.findIndex((t) => t.name === 'undefined'), sel);
+  const undefIndex = await env.page.evaluate((sel) => document.querySelector(sel).data.findIndex((t) => t.name === 'undefined'), sel);
   assert.ok(undefIndex >= 0, 'a hover target for the undefined point');
   const tip = await hoverText(sel, [{ curveNumber: undefIndex, pointNumber: 0 }]);
   assert.match(tip, /features\.10/);
@@ -260,7 +229,7 @@ test('every source layer against a chosen target layer, over relative depth', as
 test('RDM bars: mean over subjects, standard error, noise ceiling, p < 0.05 marked', async () => {
   const sel = plotSelector('rdm-bars', { source: 's0', target: 't2' });
   const score = FIXTURE.scores[4];
-  const drawn = await page.evaluate((sel) => {
+  const drawn = await env.page.evaluate((sel) => {
     const gd = document.querySelector(sel);
     const bar = gd.data.find((t) => t.type === 'bar');
     const stars = gd.data.find((t) => t.mode === 'text');
@@ -291,86 +260,23 @@ test('RDM bars: mean over subjects, standard error, noise ceiling, p < 0.05 mark
 });
 
 test('a plot exports to SVG and the buttons download', async () => {
-  const url = await page.evaluate(() => window.Plotly.toImage(document.querySelector('#views .js-plotly-plot'), { format: 'svg' }));
+  const url = await env.page.evaluate(() => window.Plotly.toImage(document.querySelector('#views .js-plotly-plot'), { format: 'svg' }));
   assert.match(url, /^data:image\/svg\+xml/);
   assert.ok(decodeURIComponent(url).includes('<svg'), 'an svg document');
   const [svg] = await Promise.all([
-    page.waitForEvent('download'),
-    page.locator('#views figure[data-kind="heatmap"] button[data-format="svg"]').first().click(),
+    env.page.waitForEvent('download'),
+    env.page.locator('#views figure[data-kind="heatmap"] button[data-format="svg"]').first().click(),
   ]);
   assert.match(svg.suggestedFilename(), /heatmap\.svg$/);
   const [png] = await Promise.all([
-    page.waitForEvent('download'),
-    page.locator('#views figure[data-kind="rdm-bars"] button[data-format="png"]').first().click(),
+    env.page.waitForEvent('download'),
+    env.page.locator('#views figure[data-kind="rdm-bars"] button[data-format="png"]').first().click(),
   ]);
   assert.match(png.suggestedFilename(), /bars\.png$/);
 });
 
-/** RFC 4180 parser: rows of fields. */
-function parseCsv(text) {
-  const rows = [];
-  let row = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') { row.push(field); field = ''; }
-    else if (c === '\r' && text[i + 1] === '\n') { row.push(field); rows.push(row); row = []; field = ''; i++; }
-    else field += c;
-  }
-  if (field || row.length) { row.push(field); rows.push(row); }
-  return rows;
-}
-
-test('tidy CSV: one row per cell and per subject, RFC 4180 quoting', async () => {
-  const csv = await page.evaluate(() => window.exporter.tidyCsv(window.result));
-  const rows = parseCsv(csv);
-  assert.deepEqual(rows[0], ['metric', 'source', 'source_layer', 'target', 'target_layer', 'subject', 'value', 'p_value', 'stimuli']);
-  // CKA cells: 3x3 + 4x3 + 3x4 + 4x4 = 49; RSA cells: 3 + 4 = 7, each with 4 subject rows.
-  assert.equal(rows.length - 1, 49 + 7 + 7 * 4);
-  assert.ok(rows.every((r) => r.length === 9), 'nine fields in every row');
-  assert.ok(rows.slice(1).every((r) => r[8] === 'kriegeskorte92'), 'the stimulus set on every row');
-  assert.ok(csv.includes('"human IT, ""fMRI"""'), 'the label with a comma and quotes is quoted');
-  const it = rows.filter((r) => r[3] === 'human IT, "fMRI"');
-  assert.equal(it.length, 35, 'the quoted field survives a round trip');
-  assert.deepEqual(it[0], ['rsa', 'alexnet seed 0', 'features.2', 'human IT, "fMRI"', 'human IT', '', '0.11', '0.03', 'kriegeskorte92']);
-  assert.deepEqual(it[1], ['rsa', 'alexnet seed 0', 'features.2', 'human IT, "fMRI"', 'human IT', 'BE', '0.1', '', 'kriegeskorte92']);
-  const nul = rows.find((r) => r[1] === 'vgg11 seed 0' && r[2] === 'features.10' && r[3] === 'alexnet seed 1' && r[4] === 'features.5');
-  assert.deepEqual(nul, ['cka', 'vgg11 seed 0', 'features.10', 'alexnet seed 1', 'features.5', '', '', '', 'kriegeskorte92'], 'null: an empty value');
-  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#exports button[data-export="csv"]')]);
-  assert.match(dl.suggestedFilename(), /\.csv$/);
-  assert.equal(fs.readFileSync(await dl.path(), 'utf8'), csv, 'the CSV button downloads the same text');
-});
-
-test('the report names the run, every input\'s sha256, the timings and the verdicts', async () => {
-  const report = await page.evaluate(() => window.exporter.reportText(window.result));
-  fs.writeFileSync(path.join(outDir('views'), 'identify-small-report.txt'), report);
-  assert.ok(report.startsWith(FIXTURE.spec.name));
-  assert.ok(report.includes(FIXTURE.spec.figure));
-  assert.match(report, /idlab 0\.1\.0 \(threads build\)/);
-  assert.match(report, /Stimuli: 4/);
-  for (const m of FIXTURE.models) assert.ok(report.includes(m.label), `model ${m.label}`);
-  assert.match(report, /rsa \(RSA\): rdm_distance = correlation, compare = spearman, permutations = 1000/);
-  for (const input of FIXTURE.inputs) {
-    assert.ok(report.includes(input.sha256), `sha256 of ${input.name}`);
-    assert.ok(report.includes(input.name));
-  }
-  assert.match(report, /Total time: 12\.3 s/);
-  assert.match(report, /4\.6 s {2}recording: vgg11 seed 0/, 'the slowest step first');
-  assert.ok(report.includes('The correct architecture (alexnet) won at 2 of 3 target layers; it lost at classifier.1'));
-  assert.ok(report.includes('The correct architecture (vgg11) won at 4 of 4 target layers.'));
-  const labels = await page.locator('#exports button').allTextContents();
-  assert.deepEqual(labels, ['Download JSON', 'Download CSV', 'Download report']);
-  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#exports button[data-export="json"]')]);
-  assert.deepEqual(JSON.parse(fs.readFileSync(await dl.path(), 'utf8')), FIXTURE);
-});
-
 test('the generic helpers: bars, lines, rdmImage, mdsScatter', async () => {
-  const drawn = await page.evaluate(async () => {
+  const drawn = await env.page.evaluate(async () => {
     const { bars, lines, rdmImage, mdsScatter, rendered } = window.views;
     const box = document.createElement('div');
     box.id = 'helpers';
@@ -405,41 +311,28 @@ test('the generic helpers: bars, lines, rdmImage, mdsScatter', async () => {
   assert.equal(m.kind, 'mds');
   assert.deepEqual(m.data.map((t) => [t.name, t.x, t.y]), [['animate', [0, 1], [1, 0]], ['inanimate', [2], [2]]]);
   for (const f of drawn) assert.ok(f.caption.length > 10, `${f.kind} has a caption`);
-  await page.evaluate(() => document.getElementById('helpers').remove());
+  await env.page.evaluate(() => document.getElementById('helpers').remove());
 });
 
 test('a result with nothing to compare across layers, and one with only scores', async () => {
-  const out = await page.evaluate(async (fixture) => {
+  const out = await env.page.evaluate(async ([one, plain]) => {
     const box = document.createElement('div');
     document.body.append(box);
-    const one = {
-      ...fixture,
-      models: [
-        { id: 's0', role: 'source', label: 'a', kind: 'zoo', arch: 'alexnet', seed: 0, layers: ['fc'] },
-        { id: 't0', role: 'target', label: 'b', kind: 'zoo', arch: 'alexnet', seed: 1, layers: ['fc'] },
-      ],
-      scores: [{ metric: 'cka', source: 's0', target: 't0', values: [[null]] }],
-      identifiability: [],
-      noise_ceilings: [],
-    };
     const a = await window.views.renderResult(box, one);
     const empty = { plots: a.length, text: box.textContent };
-    const plain = { ...fixture, identifiability: undefined, noise_ceilings: undefined, scores: fixture.scores.slice(0, 2) };
     const b = await window.views.renderResult(box, plain);
     const kinds = [...box.querySelectorAll('figure')].map((f) => f.dataset.kind);
     box.remove();
-    return { empty, plots: b.length, kinds, csv: window.exporter.tidyCsv(one), report: window.exporter.reportText(plain) };
-  }, FIXTURE);
+    return { empty, plots: b.length, kinds };
+  }, [ONE_BY_ONE, SCORES_ONLY]);
   assert.equal(out.empty.plots, 0);
   assert.match(out.empty.text, /nothing to plot/);
   assert.equal(out.plots, 2);
   assert.deepEqual(out.kinds, ['heatmap', 'heatmap']);
-  assert.equal(out.csv, 'metric,source,source_layer,target,target_layer,subject,value,p_value,stimuli\r\ncka,a,fc,b,fc,,,,kriegeskorte92\r\n');
-  assert.doesNotMatch(out.report, /Identifiability/);
 });
 
 test('classes: each class\'s mean ± sd and architectures per target layer, the Welch test marked', async () => {
-  const out = await page.evaluate(async (fixture) => {
+  const out = await env.page.evaluate(async (fixture) => {
     const box = document.createElement('div');
     document.body.append(box);
     const group = (name, best) => {
@@ -484,11 +377,11 @@ test('classes: each class\'s mean ± sd and architectures per target layer, the 
   assert.match(out.tip, /at least 2 values/);
   assert.match(out.text, /Convolution and attention differ \(Welch's t-test, p < 0.01\) at 1 of 3 layers of vgg11 seed 1; vgg11, the target's own architecture, is left out/);
   assert.match(out.caption, /n\.s\.: not significant/);
-  assert.deepEqual(problems, []);
+  assert.deepEqual(env.problems, []);
 });
 
 test('many identifiability entries: one shown at a time, chosen from a menu', async () => {
-  const out = await page.evaluate(async (fixture) => {
+  const out = await env.page.evaluate(async (fixture) => {
     const box = document.createElement('div');
     document.body.append(box);
     // Five entries: the fixture's two, and copies under other metric names.
@@ -511,12 +404,12 @@ test('many identifiability entries: one shown at a time, chosen from a menu', as
   assert.deepEqual(out.first, ['Identifiability: alexnet seed 1 (linear CKA)']);
   assert.deepEqual(out.chosen, ['Identifiability: alexnet seed 1 (RSA)']);
   assert.ok(out.width > 300, `the chosen section's plots are drawn at full width (${out.width} px)`);
-  assert.deepEqual(problems, []);
+  assert.deepEqual(env.problems, []);
 });
 
 test('specificity: same-layer predictivity bars and the MDS by layer, silhouette in the title', async () => {
-  const SPEC = JSON.parse(fs.readFileSync(path.join(ROOT, 'tests/fixtures/results/specificity-small.json'), 'utf8'));
-  const out = await page.evaluate(async (result) => {
+  const SPEC = readFixture('specificity-small');
+  const out = await env.page.evaluate(async (result) => {
     const box = document.createElement('div');
     box.id = 'specificity';
     document.body.append(box);
@@ -536,11 +429,9 @@ test('specificity: same-layer predictivity bars and the MDS by layer, silhouette
       figs,
       summaries: [...box.querySelectorAll('.idlab-specificity-summary')].map((p) => p.textContent),
       heading: box.querySelector('.idlab-specificity h3')?.textContent,
-      report: window.exporter.reportText(result),
     };
   }, SPEC);
   assert.equal(out.heading, 'Predictivity vs specificity');
-  assert.match(out.report, /Predictivity vs specificity \(same-layer predictivity; silhouette by layer\):\n  \S+ \(without noise; (higher|lower) is better\): [0-9.]+ \(\d+ of \d+\); silhouette /);
   // RSA: bars and MDS; soft matching (no population): bars only; then the 4 heatmaps.
   assert.deepEqual(out.figs.map((f) => [f.kind, f.metric ?? null]), [
     ['specificity-bars', 'rsa'], ['mds', 'rsa'], ['specificity-bars', 'soft-matching'],
@@ -571,21 +462,21 @@ test('specificity: same-layer predictivity bars and the MDS by layer, silhouette
   assert.match(tip, /other layers: 1\.2550/);
   // A distance's heatmap says so.
   assert.match(out.figs[5].caption, /a distance: lower values mean more similar/);
-  await page.evaluate(() => document.getElementById('specificity').remove());
+  await env.page.evaluate(() => document.getElementById('specificity').remove());
 });
 
-test('rendering again replaces the plots; nothing went wrong in the page', async () => {
-  const n = await page.evaluate(async () => {
+test('rendering again replaces the plots; nothing went wrong in the env.page', async () => {
+  const n = await env.page.evaluate(async () => {
     const plots = await window.views.renderResult(document.getElementById('views'), window.result);
     return { returned: plots.length, figures: document.querySelectorAll('#views figure').length };
   });
   assert.deepEqual(n, { returned: 12, figures: 12 });
-  assert.deepEqual(problems, []);
+  assert.deepEqual(env.problems, []);
 });
 
-test('a view module alone: imported into a blank page, it draws a result\'s figures', async () => {
-  const SPEC = JSON.parse(fs.readFileSync(path.join(ROOT, 'tests/fixtures/results/specificity-small.json'), 'utf8'));
-  const alone = await openPage(browser, `${server.url}blank.html`);
+test('a view module alone: imported into a blank env.page, it draws a result\'s figures', async () => {
+  const SPEC = readFixture('specificity-small');
+  const alone = await openPage(env.browser, `${env.server.url}blank.html`);
   try {
     await alone.page.waitForFunction(() => typeof window.Plotly === 'object');
     const out = await alone.page.evaluate(async ([identify, specificity]) => {
@@ -615,8 +506,8 @@ test('a view module alone: imported into a blank page, it draws a result\'s figu
     assert.ok(out.drawn >= 9, `Plotly drew every plot (${out.drawn} svg layers)`);
     assert.equal(out.verdicts[0], 'The correct architecture (alexnet) won at 2 of 3 target layers; it lost at classifier.1 (vgg11 seed 0 won).');
     assert.ok(out.loaded.includes('/views/identifiability.js'), `the module itself was loaded: ${out.loaded.join(', ')}`);
-    for (const page of ['/app.js', '/views.js', '/views/index.js', '/export.js']) {
-      assert.ok(!out.loaded.includes(page), `${page} was not needed (loaded: ${out.loaded.join(', ')})`);
+    for (const file of ['/main.js', '/views/index.js', '/views/overview.js', '/export.js']) {
+      assert.ok(!out.loaded.includes(file), `${file} was not needed (loaded: ${out.loaded.join(', ')})`);
     }
     assert.deepEqual(alone.problems, []);
   } finally {

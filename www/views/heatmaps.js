@@ -29,19 +29,31 @@ export function renderHeatmaps(container, result, { base = fileBase(result) } = 
 }
 
 function scoreHeatmap(container, score, get, base, suffix = '') {
+  const gd = heatmap(container, scoreHeatmapOptions(score, get, base, suffix));
+  gd.dataset.metric = score.metric;
+  gd.dataset.source = score.source;
+  gd.dataset.target = score.target;
+  return gd;
+}
+
+/**
+ * The heatmap of one score table as plot.js's heatmap() takes it: source layers as rows, target
+ * layers as columns, the metric's name on the colour bar and in the tooltip, a [0, 1] colour
+ * scale for the metrics bounded so, a caption and a download name. `get` looks a model up by id
+ * (modelsById(result)); the overview draws the first table with these too.
+ */
+export function scoreHeatmapOptions(score, get, base = 'idlab', suffix = '') {
   const src = get(score.source);
   const tgt = get(score.target);
   const metric = metricName(score.metric);
   const rows = score.values.length;
   const cols = score.values[0]?.length ?? 0;
-  const srcLayers = layerNames(src, rows);
-  const tgtLayers = layerNames(tgt, cols);
   const hasNull = score.values.some((r) => r.some((v) => !isNum(v)));
   const unit = score.metric === 'cka' || score.metric === 'cka-rbf'; // in [0, 1]: one colour scale for every heatmap
-  const gd = heatmap(container, {
+  return {
     z: score.values,
-    x: tgtLayers,
-    y: srcLayers,
+    x: layerNames(tgt, cols),
+    y: layerNames(src, rows),
     title: `${metric}: ${modelLabel(src)} vs ${modelLabel(tgt)}${suffix}`,
     xtitle: `${modelLabel(tgt)} layer`,
     ytitle: `${modelLabel(src)} layer`,
@@ -55,9 +67,5 @@ function scoreHeatmap(container, score, get, base, suffix = '') {
       (score.better === 'lower' ? ` ${sentence(metric)} is a distance: lower values mean more similar.` : ''),
     filename: `${base}-${score.metric}-${score.source}-${score.target}${Number.isInteger(score.set) ? `-set${score.set}` : ''}-heatmap`,
     kind: 'heatmap',
-  });
-  gd.dataset.metric = score.metric;
-  gd.dataset.source = score.source;
-  gd.dataset.target = score.target;
-  return gd;
+  };
 }

@@ -7,6 +7,7 @@
 //   rdm-bars.js         renderRdmBars           classes.js        renderClasses
 //   mapping.js          renderMapping           pruning.js        renderPruning
 //   stimulus-sets.js    renderStimulusSets      heatmaps.js       renderHeatmaps
+//   overview.js         summaryText, renderOverview (into a plot div of the caller's), scoreTable
 //
 // plot.js holds the shared plot primitives (figure, heatmap, bars, lines, rdmImage, mdsScatter,
 // rendered); ../format.js the format and label helpers.
@@ -23,10 +24,12 @@ import { renderRdmBars } from './rdm-bars.js';
 import { renderHeatmaps } from './heatmaps.js';
 
 export { METRIC_NAMES, formatValue, metricName } from '../format.js';
-export { figure, heatmap, bars, lines, rdmImage, mdsScatter, rendered } from './plot.js';
+export { figure, heatmap, heatmapFigure, bars, lines, rdmImage, mdsScatter, rendered } from './plot.js';
 export { verdict, renderIdentifiability } from './identifiability.js';
 export { specificitySummary, renderSpecificity } from './specificity.js';
 export { renderStimulusSets, renderMapping, renderPruning, renderClasses, renderRdmBars, renderHeatmaps };
+export { scoreHeatmapOptions } from './heatmaps.js';
+export { summaryText, overviewIsAll, renderOverview, scoreTable } from './overview.js';
 
 /** The views in the order the page shows them: each draws what `result` holds of its analysis. */
 const VIEWS = [

@@ -4,6 +4,7 @@
 //
 //   figure(container, {caption, filename, kind, label})          -> {figure, plot, caption}
 //   heatmap(container, {z, x, y, ...})                           -> plot div (the one heatmap renderer)
+//   heatmapFigure({z, x, y, ...})                                -> {data, layout} of that heatmap
 //   bars(container, {x, y, error, highlight, title, ytitle, ...}) -> plot div
 //   lines(container, {x, series, title, xtitle, ytitle, ...})     -> plot div
 //   rdmImage(container, matrix, labels, title, options?)          -> plot div
@@ -75,9 +76,13 @@ export function rendered(gd) {
   return pending.get(gd) || Promise.resolve(gd);
 }
 
-/** Draws `gd` again with new data and layout (Plotly.react), and remembers it like draw. */
-export function redraw(gd, data, layout) {
-  pending.set(gd, Promise.resolve(plotly().react(gd, data, layout, CONFIG)).then(() => gd));
+/**
+ * Draws `gd` again with new data and layout (Plotly.react), and remembers it like draw.
+ * toImage: keep Plotly's own PNG button (for a plot without the figure's download buttons).
+ */
+export function redraw(gd, data, layout, { toImage = false } = {}) {
+  const config = toImage ? { responsive: true, displaylogo: false } : CONFIG;
+  pending.set(gd, Promise.resolve(plotly().react(gd, data, layout, config)).then(() => gd));
   return gd;
 }
 
@@ -127,17 +132,23 @@ export function figure(container, { caption = '', filename = 'idlab-plot', kind 
  *        caption, filename, kind, height, square (equal cell sides), reversed (false: first row at the bottom)}
  */
 export function heatmap(container, opts) {
-  const { z, x, y } = opts;
-  const row = esc(opts.hover?.row ?? opts.ytitle ?? 'row');
-  const col = esc(opts.hover?.col ?? opts.xtitle ?? 'column');
-  const value = esc(opts.hover?.value ?? opts.ztitle ?? 'value');
-  const head = `${row}: %{y}<br>${col}: %{x}<br>${value}: `;
   const what = [opts.ztitle ?? 'value', opts.ytitle && `of every ${opts.ytitle} (rows)`, opts.xtitle && `against every ${opts.xtitle} (columns)`]
     .filter(Boolean).join(' ');
   const { plot } = figure(container, {
     caption: opts.caption ?? `${opts.title ? `${opts.title}: ` : ''}${what}.`,
     filename: opts.filename ?? opts.title, kind: opts.kind ?? 'heatmap',
   });
+  const { data, layout } = heatmapFigure(opts);
+  return draw(plot, data, layout);
+}
+
+/** The traces and layout of heatmap(opts), for a plot div that is not in a figure (the page's own). */
+export function heatmapFigure(opts) {
+  const { z, x, y } = opts;
+  const row = esc(opts.hover?.row ?? opts.ytitle ?? 'row');
+  const col = esc(opts.hover?.col ?? opts.xtitle ?? 'column');
+  const value = esc(opts.hover?.value ?? opts.ztitle ?? 'value');
+  const head = `${row}: %{y}<br>${col}: %{x}<br>${value}: `;
   const trace = {
     type: 'heatmap',
     z,
@@ -182,7 +193,7 @@ export function heatmap(container, opts) {
     layout.xaxis.constrain = 'domain';
     layout.yaxis.constrain = 'domain';
   }
-  return draw(plot, data, layout);
+  return { data, layout };
 }
 
 /** Invisible, hoverable markers at the baseline where a value is undefined. */
