@@ -152,14 +152,15 @@ fn activations_errors_are_specific() {
 
 /// The user's own experiment from files: a folder of images (natural order:
 /// img2 before img10) and a .csv of responses matched by file name, scored by
-/// regression and CKA; the same images from a .zip give the same numbers; a
+/// regression and CKA (10 images: the fewest regression scores, by k-fold
+/// cross-validation); the same images from a .zip give the same numbers; a
 /// folder of too few images is refused with the count.
 #[test]
 fn run_reads_an_uploaded_folder_zip_and_responses() {
     let dir = out_dir("upload");
     let images = dir.join("images");
     std::fs::create_dir_all(&images).unwrap();
-    let names: Vec<String> = (0..8).map(|i| format!("img{}.png", [1, 2, 3, 5, 8, 10, 13, 21][i])).collect();
+    let names: Vec<String> = (0..10).map(|i| format!("img{}.png", [1, 2, 3, 5, 8, 10, 13, 21, 34, 55][i])).collect();
     for (i, n) in names.iter().enumerate() {
         std::fs::copy(repo().join(format!("www/data/kriegeskorte92/images/{i:03}.png")), images.join(n)).unwrap();
     }
@@ -195,7 +196,7 @@ fn run_reads_an_uploaded_folder_zip_and_responses() {
     let values = |r: &serde_json::Value, k: usize| r["scores"][k]["values"].clone();
     assert!(values(&result, 0)[1][0].as_f64().unwrap().is_finite());
     let hashes = result["inputs"].as_array().unwrap().iter().filter(|i| i["role"] == "stimulus").count();
-    assert_eq!(hashes, 8);
+    assert_eq!(hashes, 10);
 
     // The same images zipped (stored under a folder, as a zip tool makes them).
     let zip_path = dir.join("images.zip");
@@ -329,7 +330,12 @@ fn run_preset_6_reduced_writes_nrp_detail_tables() {
     let o = Command::new(env!("CARGO_BIN_EXE_idlab")).arg("run").arg(dir.join("p6.json")).arg("-o").arg(&out).arg("--quiet").output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let result: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("result.json")).unwrap()).unwrap();
-    assert_eq!(result["warnings"], serde_json::json!([]));
+    // 3 test images per split are too few: both mappings switch to 2-fold cross-validation, and say so.
+    let warnings: Vec<&str> = result["warnings"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    for (w, metric) in warnings.iter().zip(["regression", "nrp"]) {
+        assert!(w.starts_with(&format!("{metric}: 10 images give 3 test images per split")) && w.contains("2-fold cross-validation"), "{w}");
+    }
     assert_eq!(result["models"][1]["label"], "alexnet seed 0, 50% pruned");
     assert_eq!(result["models"][1]["prune"], 0.5);
     assert_eq!(result["models"][2]["units"], 33);

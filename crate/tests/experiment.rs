@@ -151,13 +151,14 @@ fn user_responses_are_matched_by_name() {
     let spec = |file: &str| {
         json!({
             "idlab": 2,
-            "stimuli": {"set": "kriegeskorte92", "limit": 8},
+            "stimuli": {"set": "kriegeskorte92", "limit": 10},
             "sources": [{"arch": "alexnet", "seed": 0, "layers": ["features.12"]}],
             "targets": [{"responses": file}],
             "metrics": [{"name": "cka"}, {"name": "regression", "params": {"folds": 2, "test_fraction": 0.25, "projection_dim": 32}}]
         })
     };
-    let rows: Vec<(usize, Vec<f64>)> = (0..8).map(|i| (i, (0..5).map(|u| ((i * 7 + u * 3) % 11) as f64 + 0.1 * u as f64).collect())).collect();
+    // 10 images: the fewest regression scores (pooled over 2 folds).
+    let rows: Vec<(usize, Vec<f64>)> = (0..10).map(|i| (i, (0..5).map(|u| ((i * 7 + u * 3) % 11) as f64 + 0.1 * u as f64).collect())).collect();
     let ordered = run(&spec("v4.csv"), &[("v4.csv", responses_csv(&rows))]);
     let mut shuffled_rows = rows.clone();
     shuffled_rows.reverse();
@@ -168,10 +169,10 @@ fn user_responses_are_matched_by_name() {
     assert_eq!(ordered.models[1].layers, ["v4.csv"]);
 
     let mut s = Session::new(Spec::from_json(&spec("v4.npy").to_string()).unwrap()).unwrap();
-    // A numpy-written float32 array of 4 rows (tests/fixtures/data) for 8 stimuli.
+    // A numpy-written float32 array of 4 rows (tests/fixtures/data) for 10 stimuli.
     let four = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/data/f32_c.npy")).unwrap();
     let e = s.add_data("v4.npy", &four).unwrap_err().to_string();
-    assert!(e.contains("v4.npy") && e.contains('4') && e.contains('8'), "{e}");
+    assert!(e.contains("v4.npy") && e.contains('4') && e.contains("10"), "{e}");
     let e = s.add_data("other.csv", b"a,b\n").unwrap_err().to_string();
     assert!(e.contains("no data file \"other.csv\"") && e.contains("v4.npy"), "{e}");
     let e = s.step().unwrap_err().to_string();
@@ -291,7 +292,7 @@ fn preset_4_compares_classes_from_the_score_tables() {
     assert!(v.note.as_deref().unwrap().contains("at least 2 values"), "{:?}", v.note);
 }
 
-/// Preset 7 reduced (3 seeds, 3 layers with a `:pre`, 8 images, few units):
+/// Preset 7 reduced (3 seeds, 3 layers with a `:pre`, 10 images, few units):
 /// soft matching cells are the metric on the seeded unit subsets; noisy
 /// targets are the metric on the activations with the per-image noise drawn
 /// on the full matrix; gain 0 changes nothing; the specificity numbers follow
@@ -300,7 +301,8 @@ fn preset_4_compares_classes_from_the_score_tables() {
 fn predictivity_specificity_reduced_preset() {
     use idlab::metrics::soft_matching::soft_matching;
     use idlab::stats::noise::poisson_like_noise_by_row;
-    let n = 8;
+    // 10 images: the fewest regression scores (pooled over 2 folds).
+    let n = 10;
     let layers = ["features.0:pre", "features.0", "features.5"];
     let mut spec: Value = serde_json::from_slice(&std::fs::read(site().join("presets/predictivity-specificity.json")).unwrap()).unwrap();
     spec["stimuli"]["limit"] = json!(n);
@@ -380,7 +382,7 @@ fn predictivity_specificity_reduced_preset() {
 /// responses file with the same rows would be; every image of the set is shipped.
 #[test]
 fn cowley_v4_responses_are_a_responses_target() {
-    let n = 8;
+    let n = 10;
     let layer = "classifier.1";
     let spec = json!({
         "idlab": 2,
@@ -393,7 +395,7 @@ fn cowley_v4_responses_are_a_responses_target() {
     let r = run(&spec, &[]);
     let target = r.models.iter().find(|m| m.id == "t0").unwrap();
     assert_eq!((target.kind, target.units, target.layers.len()), ("responses", Some(33), 1));
-    assert_eq!(r.stimuli[n - 1], "data/cowley-v4/images/image0008.jpg");
+    assert_eq!(r.stimuli[n - 1], "data/cowley-v4/images/image0010.jpg");
     // The same rows as a user's file give the same scores.
     let table = idlab::data::read_table("r.npy", &std::fs::read(site().join("data/cowley-v4/responses.npy")).unwrap(), None).unwrap();
     assert_eq!(table.shape, [1200, 33]);
@@ -434,7 +436,7 @@ fn reduced_preset_6(n: usize, layers: &[&str]) -> Value {
 fn preset_6_reduced_gives_mlp_and_ridge_errors() {
     use idlab::metrics::nrp::{self, NrpOptions};
     use idlab::metrics::projection::SparseProjection;
-    use idlab::metrics::splits::random_splits;
+    use idlab::metrics::splits::{plan, Scheme};
     let n = 16;
     let layers = ["features.12", "classifier.1"];
     let r = run(&reduced_preset_6(n, &layers), &[]);
@@ -455,7 +457,11 @@ fn preset_6_reduced_gives_mlp_and_ridge_errors() {
     // The pruned source's features, recomputed: AlexNet seed 0 pruned by half, the V4 rows.
     let table = idlab::data::read_table("r.npy", &std::fs::read(site().join("data/cowley-v4/responses.npy")).unwrap(), None).unwrap();
     let y = table.to_matrix().unwrap().rows(0, n).into_owned();
-    let splits = random_splits(n, 2, 0.25, 0).unwrap();
+    // 4 test images per 25% split are too few: both mappings score 2 folds pooled.
+    let p = plan(n, 2, 0.25, 0, None, "nrp").unwrap();
+    assert_eq!(p.scheme, Scheme::KFold);
+    assert!(r.warnings.iter().any(|w| w.starts_with("nrp: 16 images give 4 test images per split")), "{:?}", r.warnings);
+    let splits = p.splits;
     let pre = Arch::AlexNet.preprocess();
     let mut proto = zoo::build(Arch::AlexNet, 0).proto;
     idlab::runtime::prune::prune("alexnet", &mut proto, 0.5).unwrap();
@@ -469,7 +475,7 @@ fn preset_6_reduced_gives_mlp_and_ridge_errors() {
         let ridge = regression::regression(
             &x,
             &y,
-            &regression::RegressionOptions { splits: Some(splits.clone()), projection_dim: 32, max_units: 33, ..Default::default() },
+            &regression::RegressionOptions { splits: Some(splits.clone()), pooled: true, projection_dim: 32, max_units: 33, ..Default::default() },
         )
         .unwrap();
         let mae = ridge.unit_mae.iter().sum::<f64>() / 33.0;
@@ -478,7 +484,7 @@ fn preset_6_reduced_gives_mlp_and_ridge_errors() {
         close(detail["ridge_r2"][l][0].unwrap(), r2.iter().sum::<f64>() / r2.len() as f64, &format!("ridge R² {layer}"));
         let projected = SparseProjection::new(x.ncols(), 32, 0).unwrap().apply(&x).unwrap();
         let o = NrpOptions { hidden_sizes: vec![vec![8, 8]], learning_rates: vec![1e-2], max_epochs: 20, validation_fraction: 0.2, ..NrpOptions::quick() };
-        let mlp = nrp::nrp(&projected, &y, &splits, &o).unwrap();
+        let mlp = nrp::nrp_pooled(&projected, &y, &splits, &o).unwrap();
         let near = |a: f64, b: f64| (a - b).abs() <= 1e-6 * b.abs().max(1e-3);
         assert!(near(detail["mlp_mae"][l][0].unwrap(), mlp.mae), "MLP MAE {layer}: {:?} vs {}", detail["mlp_mae"][l][0], mlp.mae);
         assert!(near(detail["mlp_r2"][l][0].unwrap(), mlp.value), "MLP R² {layer}: {:?} vs {}", detail["mlp_r2"][l][0], mlp.value);

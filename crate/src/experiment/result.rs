@@ -68,6 +68,17 @@ pub struct Score {
     /// same splits; its `values` are `mlp_r2`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<BTreeMap<String, Vec<Vec<Option<f64>>>>>,
+    /// Per cell, shaped as `values`: the standard error of the value, where
+    /// the metric has one (regression: over splits, or of a correlation over
+    /// the n pooled images with k-fold; nrp: over splits). The verdicts read
+    /// it as the score's noise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standard_errors: Option<Vec<Vec<Option<f64>>>>,
+    /// What was done to these numbers, to show beside them (e.g. too few test
+    /// images per split: scored by k-fold cross-validation; or refused). Each
+    /// is also in the result's `warnings`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// Nili et al. (2014) noise ceiling of an RDM target with several subjects.
@@ -94,6 +105,23 @@ pub struct LayerVerdict {
     /// distance, so positive always means the correct source matched best.
     pub index: Option<f64>,
     pub best_source: String,
+    /// `won`, `tie` or `lost`: won only when the correct source's best beats
+    /// every other source's best by more than `margin_needed`; within it, a tie.
+    #[serde(deserialize_with = "tag", default = "no_outcome")]
+    pub outcome: Tag,
+    /// The correct source's best minus the best other source's (turned for a
+    /// distance, so positive favours the correct source).
+    #[serde(default)]
+    pub margin: Option<f64>,
+    /// The margin a win needs: one standard error of the difference,
+    /// √(se_correct² + se_other²), where both cells have one, else a numerical
+    /// tolerance (1e-9 of the larger score).
+    #[serde(default)]
+    pub margin_needed: Option<f64>,
+    /// What `margin_needed` is, in words.
+    #[serde(default)]
+    pub margin_basis: String,
+    /// True only when `outcome` is `won` (kept for older readers).
     pub correct_won: bool,
     /// Each source's best score over its layers (largest, or smallest for a distance), by id.
     pub best_per_source: std::collections::BTreeMap<String, f64>,
@@ -135,8 +163,11 @@ pub struct SetIdentifiability {
     pub target: String,
     /// The mean identifiability index over target layers (null when none is defined).
     pub mean_index: Option<f64>,
-    /// Target layers at which the correct source scored best, of `layers`.
+    /// Target layers at which the correct source won (beyond the margin), of `layers`.
     pub correct_won: usize,
+    /// Target layers at which it tied (within the margin), of `layers`.
+    #[serde(default)]
+    pub ties: usize,
     pub layers: usize,
 }
 
@@ -240,10 +271,26 @@ impl ExperimentResult {
 /// The closed vocabulary of the result's tag fields (`role`, `kind`,
 /// `better`): they stay `&'static str` for the code that builds them and
 /// still come back from JSON.
-const TAGS: &[&str] = &["source", "target", "stimulus", "model", "data", "zoo", "onnx", "responses", "rdms", "dataset", "higher", "lower"];
+const TAGS: &[&str] = &["source", "target", "stimulus", "model", "data", "zoo", "onnx", "responses", "rdms", "dataset", "higher", "lower", "won", "tie", "lost"];
 
 /// A `&'static str` that serde does not try to borrow from the input.
 pub type Tag = &'static str;
+
+impl LayerVerdict {
+    /// `won`, `tie` or `lost`; for a document written before outcomes, from `correct_won`.
+    pub fn outcome(&self) -> &'static str {
+        match self.outcome {
+            "" if self.correct_won => "won",
+            "" => "lost",
+            o => o,
+        }
+    }
+}
+
+/// `outcome` where an older document leaves it out (read through [`LayerVerdict::outcome`]).
+fn no_outcome() -> Tag {
+    ""
+}
 
 /// `better` where a hand-written document leaves it out.
 pub(crate) fn higher() -> Tag {

@@ -259,6 +259,7 @@ fn summarise(r: &ExperimentResult, sets: &[StimulusSet]) -> Vec<SetIdentifiabili
                 target: v.target.clone(),
                 mean_index: (!indices.is_empty()).then(|| indices.iter().sum::<f64>() / indices.len() as f64),
                 correct_won: v.layers.iter().filter(|l| l.correct_won).count(),
+                ties: v.layers.iter().filter(|l| l.outcome() == "tie").count(),
                 layers: v.layers.len(),
             }
         })

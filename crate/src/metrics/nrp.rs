@@ -23,6 +23,9 @@
 //!
 //! `value` is the mean held-out R² (over units, then over splits), i.e. the
 //! mean over splits of `r2_score(y_test, y_pred, multioutput='uniform_average')`.
+//! [`nrp_pooled`] instead scores K folds that hold out every image once on
+//! their pooled predictions (R² and MAE over all n images): the small-run
+//! rule of [`super::splits::plan`], for splits too small to score alone.
 //!
 //! Training is in f32; every run (split × grid point) is seeded by
 //! (`seed`, split, grid point) and independent, and runs are parallel over
@@ -130,6 +133,11 @@ pub struct NrpResult {
     pub n_stimuli: usize,
     pub n_inputs: usize,
     pub n_outputs: usize,
+    /// True when `value`, `mae` and the per-unit scores are over the pooled
+    /// predictions of K folds ([`nrp_pooled`]) rather than means over splits.
+    pub pooled: bool,
+    /// What the small-run rule did (set by the caller that chose the splits).
+    pub warnings: Vec<String>,
 }
 
 /// A fit on given training images and its predictions for other images.
@@ -344,6 +352,19 @@ fn fit_splits(x: &DMatrix<f64>, y: &DMatrix<f64>, splits: &[Split], o: &NrpOptio
 
 /// The NRP's held-out R² and MAE over the given splits (rows = stimuli).
 pub fn nrp(x: &DMatrix<f64>, y: &DMatrix<f64>, splits: &[Split], o: &NrpOptions) -> Result<NrpResult> {
+    score(x, y, splits, o, false)
+}
+
+/// The NRP on K folds that hold out every stimulus once, scored over the
+/// pooled held-out predictions (R² and MAE per unit over all n images).
+pub fn nrp_pooled(x: &DMatrix<f64>, y: &DMatrix<f64>, folds: &[Split], o: &NrpOptions) -> Result<NrpResult> {
+    if !splits::is_partition(folds, x.nrows()) {
+        return Err(Error::Input("the NRP: pooled folds must hold out every stimulus exactly once".into()));
+    }
+    score(x, y, folds, o, true)
+}
+
+fn score(x: &DMatrix<f64>, y: &DMatrix<f64>, splits: &[Split], o: &NrpOptions, pooled: bool) -> Result<NrpResult> {
     check::pair(x, y, 6, "the NRP")?;
     if x.ncols() == 0 || y.ncols() == 0 {
         return Err(Error::Input(format!(
@@ -355,6 +376,10 @@ pub fn nrp(x: &DMatrix<f64>, y: &DMatrix<f64>, splits: &[Split], o: &NrpOptions)
     check_options(o)?;
     splits::validate(splits, x.nrows())?;
     let fits = fit_splits(x, y, splits, o)?;
+    let mut all = DMatrix::zeros(y.nrows(), y.ncols());
+    for (f, s) in fits.iter().zip(splits).filter(|_| pooled) {
+        s.test.iter().enumerate().for_each(|(r, &i)| all.row_mut(i).copy_from(&f.prediction.row(r)));
+    }
     let results: Vec<NrpSplit> = fits
         .into_iter()
         .zip(splits)
@@ -380,15 +405,24 @@ pub fn nrp(x: &DMatrix<f64>, y: &DMatrix<f64>, splits: &[Split], o: &NrpOptions)
     let per_unit = |f: fn(&NrpSplit) -> &Vec<f64>| -> Vec<f64> {
         (0..y.ncols()).map(|j| results.iter().map(|r| f(r)[j]).sum::<f64>() / k).collect()
     };
+    let (value, mae, r2u, maeu) = if pooled {
+        let (r2u, maeu) = (r2_per_unit(y, &all).0, mae_per_unit(y, &all));
+        (mean(&r2u), mean(&maeu), r2u, maeu)
+    } else {
+        let m = |f: fn(&NrpSplit) -> f64| results.iter().map(f).sum::<f64>() / k;
+        (m(|r| r.r2), m(|r| r.mae), per_unit(|r| &r.r2_per_unit), per_unit(|r| &r.mae_per_unit))
+    };
     Ok(NrpResult {
-        value: results.iter().map(|r| r.r2).sum::<f64>() / k,
-        mae: results.iter().map(|r| r.mae).sum::<f64>() / k,
-        r2_per_unit: per_unit(|r| &r.r2_per_unit),
-        mae_per_unit: per_unit(|r| &r.mae_per_unit),
+        value,
+        mae,
+        r2_per_unit: r2u,
+        mae_per_unit: maeu,
         n_stimuli: x.nrows(),
         n_inputs: x.ncols(),
         n_outputs: y.ncols(),
         splits: results,
+        pooled,
+        warnings: Vec::new(),
     })
 }
 

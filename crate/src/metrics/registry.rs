@@ -8,7 +8,7 @@ use crate::metrics::rdm::{Distance, Rdm};
 use crate::metrics::rdm_compare::Compare;
 use crate::metrics::regression::{self, RegressionOptions, RegressionResult};
 use crate::metrics::rsa::{self, RsaOptions};
-use crate::metrics::splits::{random_splits, Split};
+use crate::metrics::splits::{self, Scheme, Split};
 use crate::metrics::{cka, procrustes, soft_matching};
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
@@ -148,6 +148,7 @@ impl MetricParams {
             max_units: self.max_units,
             seed: self.seed,
             splits: self.splits.clone(),
+            pooled: false,
         }
     }
 
@@ -178,7 +179,7 @@ impl MetricParams {
 impl Default for MetricParams {
     /// Regression's defaults are [`RegressionOptions::default`]'s, stated once there.
     fn default() -> Self {
-        let RegressionOptions { lambdas, folds, test_fraction, projection_dim, max_units, seed, splits } = RegressionOptions::default();
+        let RegressionOptions { lambdas, folds, test_fraction, projection_dim, max_units, seed, splits, .. } = RegressionOptions::default();
         MetricParams {
             lambda: lambdas,
             folds,
@@ -269,17 +270,18 @@ pub struct NrpVsRidge {
 /// (all target units, X projected to `p.projection_dim` as `regression`
 /// does; the MLP sees X as given), so the nonlinear mapping's held-out R² and
 /// MAE are read against the linear baseline. The splits are `p.splits`, else
-/// `p.folds` seeded random splits holding out `p.test_fraction`.
+/// `p.folds` seeded random splits holding out `p.test_fraction`, or, when
+/// those would hold out too few images, K folds scored pooled (both mappings
+/// alike: the rule of [`crate::metrics::splits::plan`], said in `nrp.warnings`).
 pub fn nrp_vs_ridge(x: &DMatrix<f64>, y: &DMatrix<f64>, p: &MetricParams, o: &NrpOptions) -> Result<NrpVsRidge> {
-    let splits = match &p.splits {
-        Some(s) => s.clone(),
-        None => random_splits(x.nrows(), p.folds, p.test_fraction, p.seed)?,
-    };
-    let result = nrp::nrp(x, y, &splits, o)?;
+    let plan = splits::plan(x.nrows(), p.folds, p.test_fraction, p.seed, p.splits.as_deref(), "nrp")?;
+    let pooled = plan.scheme == Scheme::KFold;
+    let mut result = if pooled { nrp::nrp_pooled(x, y, &plan.splits, o)? } else { nrp::nrp(x, y, &plan.splits, o)? };
+    result.warnings.extend(plan.warning);
     let ridge = regression::regression(
         x,
         y,
-        &RegressionOptions { splits: Some(splits), max_units: y.ncols(), ..p.regression_options() },
+        &RegressionOptions { splits: Some(plan.splits), pooled, max_units: y.ncols(), ..p.regression_options() },
     )?;
     let r2: Vec<f64> = ridge.unit_r2.iter().flatten().copied().collect();
     let ridge_r2 = (!r2.is_empty()).then(|| r2.iter().sum::<f64>() / r2.len() as f64);

@@ -17,6 +17,13 @@
 //!    aggregation: `median` over neuroids within a split, then the mean over
 //!    splits).
 //!
+//! Fewer than [`MIN_TEST_IMAGES`](super::splits::MIN_TEST_IMAGES) test images per split (e.g. 2 of 16 at
+//! 90/10) make every per-split r nearly ±1: then the splits are K folds that
+//! hold out every image once, and each unit's r is read over the n pooled
+//! held-out predictions (`value` = the median over units); fewer than
+//! that many images in all are refused ([`super::splits::plan`]).
+//! The result's `warnings` say so.
+//!
 //! A target unit whose held-out responses are constant in a split, or whose
 //! training responses are constant (so its prediction is), has no Pearson r
 //! there: it is left out of that split's median and counted in
@@ -25,7 +32,7 @@
 use super::check;
 use super::projection::{SparseProjection, DEFAULT_PROJECTION_DIM};
 use super::ridge::{centred_gram, check_lambda, fit_predict_one, fit_split, uses_dual};
-use super::splits::{random_splits, validate, Split};
+use super::splits::{self, is_partition, Scheme, Split, SplitPlan};
 use crate::error::{Error, Result};
 use crate::rng::{stream_id, SeededRng};
 use nalgebra::DMatrix;
@@ -52,6 +59,10 @@ pub struct RegressionOptions {
     pub seed: u64,
     /// Given splits (e.g. from [`crate::data::splits::parse_split_file`]); overrides `folds` and `test_fraction`.
     pub splits: Option<Vec<Split>>,
+    /// With given splits that hold out every image once (K folds): score the
+    /// pooled held-out predictions, as the small-run rule does (the NRP's ridge
+    /// baseline on its folds). Default false.
+    pub pooled: bool,
 }
 
 impl Default for RegressionOptions {
@@ -64,6 +75,7 @@ impl Default for RegressionOptions {
             max_units: 3000,
             seed: 0,
             splits: None,
+            pooled: false,
         }
     }
 }
@@ -74,7 +86,7 @@ pub struct LambdaScore {
     pub lambda: f64,
     /// Mean over splits of the per-split medians of r.
     pub value: f64,
-    /// Median r over target units, per split.
+    /// Median r over target units, per split (one entry, the pooled score, with k-fold).
     pub split_values: Vec<f64>,
 }
 
@@ -85,8 +97,13 @@ pub struct RegressionResult {
     pub value: f64,
     /// The headline penalty (the first of the options' list).
     pub lambda: f64,
-    /// The median r over target units in each split, at `lambda`.
+    /// The median r over target units in each split, at `lambda`; with
+    /// `splits_source` "k-fold", one entry: the pooled score.
     pub split_values: Vec<f64>,
+    /// The standard error of `value`: over splits, sd / √K (none for one
+    /// split); with k-fold, that of a correlation over the n pooled images,
+    /// √((1 − value²) / (n − 2)). Verdicts read it as the score's noise.
+    pub standard_error: Option<f64>,
     /// Every λ of the sweep, in the order given.
     pub per_lambda: Vec<LambdaScore>,
     /// Y columns scored (0-based, ascending): all of them, or a seeded subsample.
@@ -112,9 +129,16 @@ pub struct RegressionResult {
     /// Columns the ridge saw: q if projected, else `source_dim`.
     pub regression_dim: usize,
     pub projected: bool,
-    /// Number of splits, and whether they were given ("given") or drawn ("random").
+    /// Number of splits (or folds), and how they were chosen: "given",
+    /// "random", or "k-fold" (too few images for random splits: the held-out
+    /// predictions of K folds pooled).
     pub n_splits: usize,
     pub splits_source: String,
+    /// The fewest held-out images one score was read over: a split's test
+    /// set, or n when pooled.
+    pub test_images: usize,
+    /// What the small-run rule did (switched to k-fold, given splits too small).
+    pub warnings: Vec<String>,
     /// True when some split had no more training images than regression
     /// columns and was solved in the dual (Gram) form.
     pub dual_form: bool,
@@ -170,13 +194,17 @@ pub fn regression(x: &DMatrix<f64>, y: &DMatrix<f64>, opts: &RegressionOptions) 
         return Err(Error::Input("max_units must be at least 1".into()));
     }
     let n = x.nrows();
-    let (splits, source) = match &opts.splits {
-        Some(s) => {
-            validate(s, n)?;
-            (s.clone(), "given")
+    let plan = match &opts.splits {
+        Some(s) if opts.pooled => {
+            splits::validate(s, n)?;
+            if !is_partition(s, n) {
+                return Err(Error::Input("regression: pooled splits must hold out every stimulus exactly once".into()));
+            }
+            SplitPlan { splits: s.clone(), scheme: Scheme::KFold, test_images: n, warning: None }
         }
-        None => (random_splits(n, opts.folds, opts.test_fraction, opts.seed)?, "random"),
+        given => splits::plan(n, opts.folds, opts.test_fraction, opts.seed, given.as_deref(), METRIC)?,
     };
+    let splits = &plan.splits;
 
     // Target units: all, or a seeded subsample (ascending indices).
     let p2 = y.ncols();
@@ -189,24 +217,39 @@ pub fn regression(x: &DMatrix<f64>, y: &DMatrix<f64>, opts: &RegressionOptions) 
     let any_dual = splits.iter().any(|s| uses_dual(s.train.len(), p));
     let gram = if any_dual { Some(centred_gram(&xp)) } else { None };
 
-    // One fit per split, in parallel; each returns its statistics per λ.
-    let per_split: Vec<Vec<UnitStats>> = splits
-        .par_iter()
-        .map(|s| -> Result<Vec<UnitStats>> {
-            let invalid = invalid_units(&y_sub, s);
-            // One λ: a Cholesky solve; a sweep: one eigendecomposition serves every λ.
-            if let [l] = opts.lambdas[..] {
-                return Ok(vec![unit_stats(&fit_predict_one(&xp, &y_sub, &s.train, &s.test, gram.as_ref(), l)?, &y_sub, &s.test, &invalid)]);
+    // One fit per split, in parallel; its held-out predictions per λ.
+    let predict = |s: &Split| -> Result<Vec<DMatrix<f64>>> {
+        // One λ: a Cholesky solve; a sweep: one eigendecomposition serves every λ.
+        if let [l] = opts.lambdas[..] {
+            return Ok(vec![fit_predict_one(&xp, &y_sub, &s.train, &s.test, gram.as_ref(), l)?]);
+        }
+        let fit = fit_split(&xp, &y_sub, &s.train, &s.test, gram.as_ref())?;
+        opts.lambdas.iter().map(|&l| fit.predict(l)).collect()
+    };
+    // Statistics per split and λ; with k-fold, one "split": the pooled predictions.
+    let per_split: Vec<Vec<UnitStats>> = if plan.scheme == Scheme::KFold {
+        let preds = splits.par_iter().map(predict).collect::<Result<Vec<_>>>()?;
+        let all: Vec<usize> = (0..n).collect();
+        let invalid: Vec<bool> = (0..y_sub.ncols()).map(|j| all.iter().all(|&i| y_sub[(i, j)] == y_sub[(0, j)])).collect();
+        let pooled = (0..opts.lambdas.len()).map(|li| {
+            let mut p = DMatrix::zeros(n, y_sub.ncols());
+            for (s, pr) in splits.iter().zip(&preds) {
+                s.test.iter().enumerate().for_each(|(r, &i)| p.row_mut(i).copy_from(&pr[li].row(r)));
             }
-            let fit = fit_split(&xp, &y_sub, &s.train, &s.test, gram.as_ref())?;
-            opts.lambdas
-                .iter()
-                .map(|&l| Ok(unit_stats(&fit.predict(l)?, &y_sub, &s.test, &invalid)))
-                .collect()
-        })
-        .collect::<Result<_>>()?;
+            unit_stats(&p, &y_sub, &all, &invalid)
+        });
+        vec![pooled.collect()]
+    } else {
+        splits
+            .par_iter()
+            .map(|s| -> Result<Vec<UnitStats>> {
+                let invalid = invalid_units(&y_sub, s);
+                Ok(predict(s)?.iter().map(|p| unit_stats(p, &y_sub, &s.test, &invalid)).collect())
+            })
+            .collect::<Result<_>>()?
+    };
 
-    let k = splits.len();
+    let k = per_split.len();
     let mut per_lambda = Vec::with_capacity(opts.lambdas.len());
     for (li, &l) in opts.lambdas.iter().enumerate() {
         let mut split_values = Vec::with_capacity(k);
@@ -234,10 +277,19 @@ pub fn regression(x: &DMatrix<f64>, y: &DMatrix<f64>, opts: &RegressionOptions) 
     let excluded_units: Vec<usize> = (0..nu).filter(|&u| unit_r[u].is_none()).map(|u| units[u]).collect();
 
     let first = &per_lambda[0];
+    let standard_error = if plan.scheme == Scheme::KFold {
+        Some(((1.0 - first.value * first.value).max(0.0) / (n - 2) as f64).sqrt())
+    } else {
+        (k > 1).then(|| {
+            let var = first.split_values.iter().map(|v| (v - first.value).powi(2)).sum::<f64>() / (k - 1) as f64;
+            (var / k as f64).sqrt()
+        })
+    };
     Ok(RegressionResult {
         value: first.value,
         lambda: first.lambda,
         split_values: first.split_values.clone(),
+        standard_error,
         per_lambda,
         units_subsampled: nu < p2,
         units,
@@ -250,8 +302,10 @@ pub fn regression(x: &DMatrix<f64>, y: &DMatrix<f64>, opts: &RegressionOptions) 
         source_dim: x.ncols(),
         regression_dim: p,
         projected: !proj.is_identity(),
-        n_splits: k,
-        splits_source: source.to_string(),
+        n_splits: splits.len(),
+        splits_source: plan.scheme.as_str().to_string(),
+        test_images: plan.test_images,
+        warnings: plan.warning.iter().cloned().collect(),
         dual_form: any_dual,
     })
 }
@@ -378,7 +432,11 @@ mod tests {
         let mut y = &x * normal(5, 6, 9) + normal(50, 6, 10) * 0.1;
         y.column_mut(2).fill(4.0);
         let r = regression(&x, &y, &RegressionOptions::default()).unwrap();
-        assert_eq!(r.excluded_per_split, vec![1; 10]);
+        // 5 test images per 90/10 split: 10 folds, scored pooled (one entry).
+        assert_eq!((r.excluded_per_split, r.splits_source.as_str(), r.n_splits, r.test_images), (vec![1], "k-fold", 10, 50));
+        assert!(r.warnings[0].contains("10-fold cross-validation"), "{:?}", r.warnings);
+        let r = regression(&x, &y, &RegressionOptions { test_fraction: 0.2, ..Default::default() }).unwrap();
+        assert_eq!((r.excluded_per_split, r.splits_source.as_str()), (vec![1; 10], "random"));
         assert_eq!(r.excluded_units, vec![2]);
         assert!(r.unit_r[2].is_none() && r.unit_r2[2].is_none() && r.value.is_finite());
         let opts = RegressionOptions { max_units: 4, seed: 3, ..Default::default() };

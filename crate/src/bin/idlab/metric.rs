@@ -73,6 +73,10 @@ pub fn run(name: &str, args: MetricArgs) -> Result<(), String> {
     };
     let params = params(&args, x.nrows())?;
     let mut out = compute(metric, &x, &y, &params).map_err(|e| e.to_string())?;
+    // What the small-run rule did (k-fold instead of tiny splits) is in the JSON's `warnings`, and said here.
+    for w in out["warnings"].as_array().into_iter().flatten().filter_map(|w| w.as_str()) {
+        eprintln!("warning: {w}");
+    }
     out["x"] = args.x.display().to_string().into();
     out["y"] = args.y.display().to_string().into();
     println!("{}", serde_json::to_string_pretty(&out).expect("JSON values serialise"));

@@ -35,6 +35,14 @@ pub(crate) trait ExperimentMetric: Sync {
         Ok(None)
     }
 
+    /// The fewest held-out images at which the metric's number means
+    /// something (regression and NRP: [`crate::metrics::splits::MIN_TEST_IMAGES`]
+    /// per split, else k-fold cross-validation pooled over every image, and
+    /// fewer images in all are refused); None for metrics that hold none out.
+    fn min_test_images(&self) -> Option<usize> {
+        None
+    }
+
     /// Whether the metric reads the layers' Gram matrices.
     fn needs_gram(&self) -> bool {
         false

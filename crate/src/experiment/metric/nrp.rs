@@ -1,12 +1,13 @@
 //! The neural regression probe (an MLP mapping) beside ridge regression on
 //! the same splits, on the features regression keeps.
 
-use super::regression::mapped_features;
+use super::regression::{mapped_features, refused};
 use super::ExperimentMetric;
 use crate::error::Result;
 use crate::experiment::session::{Cell, LayerData, Role};
-use crate::metrics::nrp::NrpOptions;
+use crate::metrics::nrp::{NrpOptions, NrpResult};
 use crate::metrics::registry::{nrp_vs_ridge, MetricParams};
+use crate::metrics::splits::MIN_TEST_IMAGES;
 use crate::sinks::Keep;
 
 pub(super) struct Nrp;
@@ -24,6 +25,10 @@ impl ExperimentMetric for Nrp {
         ]
     }
 
+    fn min_test_images(&self) -> Option<usize> {
+        Some(MIN_TEST_IMAGES)
+    }
+
     fn keep(&self, role: Role, units: usize, p: &MetricParams) -> Result<Option<Keep>> {
         mapped_features(role, units, p)
     }
@@ -31,9 +36,14 @@ impl ExperimentMetric for Nrp {
     fn score(&self, k: usize, p: &MetricParams, src: &LayerData, tgt: &LayerData) -> Option<Result<Cell>> {
         let (x, y) = (src.features.get(k)?.as_ref()?, tgt.features.get(k)?.as_ref()?);
         // The sink already projected X and subsampled Y; the grid is the quick one unless the params say otherwise.
+        if let Some(cell) = refused(self, x.nrows(), "nrp") {
+            return Some(Ok(cell));
+        }
         let params = MetricParams { projection_dim: x.ncols(), max_units: y.ncols(), ..p.clone() };
         Some(nrp_vs_ridge(x, y, &params, &p.nrp_options(NrpOptions::quick())).map(|r| Cell {
             value: Some(r.nrp.value),
+            standard_error: split_error(&r.nrp),
+            warnings: r.nrp.warnings.clone(),
             detail: vec![
                 ("mlp_mae", Some(r.nrp.mae)),
                 ("mlp_r2", Some(r.nrp.value)),
@@ -43,4 +53,14 @@ impl ExperimentMetric for Nrp {
             ..Default::default()
         }))
     }
+}
+
+/// The standard error over splits of the MLP's R² (sd / √K); none when the
+/// folds were pooled or there is one split.
+fn split_error(r: &NrpResult) -> Option<f64> {
+    let k = r.splits.len();
+    (!r.pooled && k > 1).then(|| {
+        let var = r.splits.iter().map(|s| (s.r2 - r.value).powi(2)).sum::<f64>() / (k - 1) as f64;
+        (var / k as f64).sqrt()
+    })
 }

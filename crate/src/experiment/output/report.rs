@@ -90,17 +90,27 @@ fn model_line(m: &ModelInfo) -> String {
     format!("  {} {}: {} ({})", m.id, m.role, m.label, bits.join(", "))
 }
 
+/// How the verdicts below are reached, said once in the report.
+pub const MARGIN_RULE: &str = "A win needs the correct source's best score to beat every other source's best by more than \
+one standard error of their difference (where the metric has standard errors: regression, nrp), else by more than \
+a numerical tolerance (1e-9); within that margin it is a tie.";
+
 /// "The correct architecture (alexnet) won at 7 of 8 target layers; it lost at features.3 (vgg11 seed 0 won)."
+/// With ties: "… won at 5 of 8 target layers, tied at 2 (within the margin); it lost at …".
 pub fn verdict(result: &ExperimentResult, entry: &Identifiability) -> String {
     let label = |id: &str| result.model(id).map_or(id.to_string(), |m| m.label.clone());
     let arch = result.model(&entry.correct_source).map_or(entry.correct_source.clone(), |m| m.arch.clone().unwrap_or_else(|| m.label.clone()));
     let n = entry.layers.len();
-    let won = entry.layers.iter().filter(|l| l.correct_won).count();
+    let won = entry.layers.iter().filter(|l| l.outcome() == "won").count();
+    let tied = entry.layers.iter().filter(|l| l.outcome() == "tie").count();
     let mut text = format!("The correct architecture ({arch}) won at {won} of {n} target layer{}", if n == 1 { "" } else { "s" });
+    if tied > 0 {
+        text.push_str(&format!(", tied at {tied} (within the margin)"));
+    }
     let lost: Vec<String> = entry
         .layers
         .iter()
-        .filter(|l| !l.correct_won)
+        .filter(|l| l.outcome() == "lost")
         .map(|l| if l.best_source.is_empty() { l.layer.clone() } else { format!("{} ({} won)", l.layer, label(&l.best_source)) })
         .collect();
     if !lost.is_empty() {
@@ -173,6 +183,7 @@ pub fn report_text(r: &ExperimentResult) -> String {
     if !r.identifiability.is_empty() {
         out.push(String::new());
         out.push("Identifiability:".into());
+        out.push(format!("  ({MARGIN_RULE})"));
         for v in &r.identifiability {
             let set = set_name(v.set).map(|s| format!(", {s}")).unwrap_or_default();
             out.push(format!("  {} ({}{set}): {}", label(&v.target), v.metric, verdict(r, v)));
@@ -183,7 +194,8 @@ pub fn report_text(r: &ExperimentResult) -> String {
         out.push("Identifiability per stimulus set (mean index over target layers; layers won):".into());
         for b in &r.by_stimuli {
             let idx = b.mean_index.map_or("undefined".to_string(), |v| format!("{v:.4}"));
-            out.push(format!("  {}: {} ({}): {idx}; {} of {}", b.stimuli, label(&b.target), b.metric, b.correct_won, b.layers));
+            let ties = if b.ties > 0 { format!(", tied at {}", b.ties) } else { String::new() };
+            out.push(format!("  {}: {} ({}): {idx}; {} of {}{ties}", b.stimuli, label(&b.target), b.metric, b.correct_won, b.layers));
         }
     }
     if !r.class_comparison.is_empty() {

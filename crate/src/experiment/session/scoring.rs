@@ -69,6 +69,11 @@ pub(crate) struct Cell {
     pub p_value: Option<f64>,
     /// Named numbers beside the value, each kept in a table shaped as `values`.
     pub detail: Vec<(&'static str, Option<f64>)>,
+    /// The value's standard error, where the metric has one (verdicts read it as noise).
+    pub standard_error: Option<f64>,
+    /// What was done to the value (a switch to k-fold, a refusal): kept once
+    /// on its score table and once in the result's warnings.
+    pub warnings: Vec<String>,
 }
 
 impl Cell {
@@ -128,6 +133,18 @@ impl Session {
                 let tables = table.detail.get_or_insert_with(BTreeMap::new);
                 tables.entry(name.to_string()).or_insert_with(|| empty2(&table.values))[l][m] = v;
             }
+            if let Some(se) = cell.standard_error {
+                table.standard_errors.get_or_insert_with(|| empty2(&table.values))[l][m] = Some(se);
+            }
+            // The same rule applies to every cell of a metric: said once per table and once in the result.
+            for w in cell.warnings {
+                if !table.warnings.contains(&w) {
+                    table.warnings.push(w.clone());
+                }
+                if !self.warnings.contains(&w) {
+                    self.warnings.push(w);
+                }
+            }
         }
     }
 
@@ -150,6 +167,8 @@ impl Session {
             p_values: None,
             set: None,
             detail: None,
+            standard_errors: None,
+            warnings: Vec::new(),
         });
         self.score_index.insert((k, s, t), self.scores.len() - 1);
         self.scores.len() - 1
