@@ -1,7 +1,7 @@
 //! The neural regression probe (an MLP mapping) beside ridge regression on
 //! the same splits, on the features regression keeps.
 
-use super::regression::{mapped_features, refused};
+use super::regression::{mapped_features, mapped_pair};
 use super::ExperimentMetric;
 use crate::error::Result;
 use crate::experiment::session::{Cell, LayerData, Role};
@@ -34,11 +34,11 @@ impl ExperimentMetric for Nrp {
     }
 
     fn score(&self, k: usize, p: &MetricParams, src: &LayerData, tgt: &LayerData) -> Option<Result<Cell>> {
-        let (x, y) = (src.features.get(k)?.as_ref()?, tgt.features.get(k)?.as_ref()?);
-        // The sink already projected X and subsampled Y; the grid is the quick one unless the params say otherwise.
-        if let Some(cell) = refused(self, x.nrows(), "nrp") {
-            return Some(Ok(cell));
-        }
+        let (x, y) = match mapped_pair(self, "nrp", k, src, tgt)? {
+            Ok(pair) => pair,
+            Err(refusal) => return Some(Ok(refusal)),
+        };
+        // The grid is the quick one unless the params say otherwise.
         let params = MetricParams { projection_dim: x.ncols(), max_units: y.ncols(), ..p.clone() };
         Some(nrp_vs_ridge(x, y, &params, &p.nrp_options(NrpOptions::quick())).map(|r| Cell {
             value: Some(r.nrp.value),

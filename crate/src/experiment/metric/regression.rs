@@ -9,6 +9,7 @@ use crate::metrics::registry::MetricParams;
 use crate::metrics::regression::{regression, target_units, RegressionOptions};
 use crate::metrics::splits::{too_few, MIN_TEST_IMAGES};
 use crate::sinks::Keep;
+use nalgebra::DMatrix;
 
 pub(super) struct Regression;
 
@@ -21,12 +22,24 @@ pub(super) fn mapped_features(role: Role, units: usize, p: &MetricParams) -> Res
     }))
 }
 
-/// A cell with no value and the reason, when `n` stimuli are too few for a
-/// held-out score (the rule of [`crate::metrics::splits::plan`]): said once
-/// per table rather than as one error per layer pair.
-pub(super) fn refused(m: &dyn ExperimentMetric, n: usize, metric: &str) -> Option<Cell> {
-    let min = m.min_test_images()?;
-    (n < min).then(|| Cell { warnings: too_few(n, metric).into_iter().collect(), ..Default::default() })
+/// A mapping's two feature matrices of a layer pair (the sinks already
+/// projected X and subsampled Y); or, when the stimuli are too few for a
+/// held-out score (the rule of [`crate::metrics::splits::plan`]), a cell with
+/// no value and the reason, said once per table rather than as one error per
+/// layer pair. None when the metric does not apply to the pair.
+pub(super) fn mapped_pair<'a>(
+    m: &dyn ExperimentMetric,
+    metric: &str,
+    k: usize,
+    src: &'a LayerData,
+    tgt: &'a LayerData,
+) -> Option<std::result::Result<(&'a DMatrix<f64>, &'a DMatrix<f64>), Cell>> {
+    let (x, y) = (src.features.get(k)?.as_ref()?, tgt.features.get(k)?.as_ref()?);
+    let n = x.nrows();
+    Some(match m.min_test_images() {
+        Some(min) if n < min => Err(Cell { warnings: too_few(n, metric).into_iter().collect(), ..Default::default() }),
+        _ => Ok((x, y)),
+    })
 }
 
 impl ExperimentMetric for Regression {
@@ -47,11 +60,10 @@ impl ExperimentMetric for Regression {
     }
 
     fn score(&self, k: usize, p: &MetricParams, src: &LayerData, tgt: &LayerData) -> Option<Result<Cell>> {
-        let (x, y) = (src.features.get(k)?.as_ref()?, tgt.features.get(k)?.as_ref()?);
-        // The sink already projected X and subsampled Y.
-        if let Some(cell) = refused(self, x.nrows(), "regression") {
-            return Some(Ok(cell));
-        }
+        let (x, y) = match mapped_pair(self, "regression", k, src, tgt)? {
+            Ok(pair) => pair,
+            Err(refusal) => return Some(Ok(refusal)),
+        };
         let opts = RegressionOptions { projection_dim: x.ncols(), max_units: y.ncols(), ..p.regression_options() };
         Some(regression(x, y, &opts).map(|r| Cell { value: Some(r.value), standard_error: r.standard_error, warnings: r.warnings, ..Default::default() }))
     }
