@@ -91,8 +91,3 @@ export function layerNames(model, n, word = 'layer') {
   return model.layers?.length === n ? model.layers : Array.from({ length: n }, (_, i) => `${word} ${i}`);
 }
 
-/** A stimulus set's display name: its `set`, with an upload's folder in brackets (as the core's). */
-export function setLabel(stimuli) {
-  if (!stimuli) return '';
-  return stimuli.folder ? `${stimuli.set} (${stimuli.folder})` : String(stimuli.set ?? '');
-}

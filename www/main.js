@@ -4,16 +4,16 @@
 
 import { ui, showError } from './page/dom.js';
 import { state, userFiles } from './page/state.js';
-import { startWorker, ensureWorker, metric } from './page/worker-client.js';
+import { startWorker, ensureWorker, metric, core } from './page/worker-client.js';
 import { cancel, running } from './page/status.js';
 import { run, runFromTextarea } from './page/run.js';
-import { buildSides, wireForm, loadZoo } from './page/form.js';
+import { buildSides, wireForm, loadZoo, learnSetSizes, settled } from './page/form.js';
 import { specPreflight } from './page/memory.js';
+import { upgraded, memoryEstimate } from './page/core.js';
 import { wireUploads } from './page/uploads.js';
 import { wirePermalink } from './page/permalink.js';
 import { loadPreset, loadPresetMenu } from './page/presets.js';
-import { estimateMemory, checkFits } from './zoo.js';
-import { upgradeSpec } from './spec.js';
+import { checkFits } from './zoo.js';
 
 buildSides(); // before anything looks up a side's elements
 
@@ -42,14 +42,18 @@ window.idlab = {
   get running() { return running(); },
   /** The models of models/zoo.json (null until loaded). */
   get zoo() { return state.zooModels; },
-  /** Peak memory estimate for a zoo entry on `images` images: {arch, weights, activations, base, total, …} in bytes. */
-  estimateMemory,
-  /** {fits, total, limit, message}: whether an estimate fits in this tab; message names the model and numbers. */
+  /** The core's memory estimate of a spec (estimate_memory): {images, models: [{id, arch, total, …}], total} in bytes. */
+  estimateMemory: async (spec) => memoryEstimate(await upgraded(spec)),
+  /** {fits, total, limit, message}: whether one model's estimate fits in this tab; message names the model and numbers. */
   checkFits,
   /** The message Run would refuse a spec with, or null. */
-  preflight: (spec) => (state.zooModels ? specPreflight(upgradeSpec(spec)) : null),
+  preflight: async (spec) => (state.zooModels ? specPreflight(await upgraded(spec)) : null),
+  /** Resolves once the form shows the core's numbers (set sizes, memory) for the spec shown. */
+  settled,
   /** One metric of two matrices in the worker, as `idlab metric NAME` computes it (see worker-client.js). */
   metric,
+  /** One of the core's functions by name (tidy_csv, report_text, upgrade_spec, spec_inputs, estimate_memory), as the page asks it. */
+  core,
   /** Names of the ONNX files chosen in this tab. */
   get userModels() { return [...userFiles.keys()]; },
 };
@@ -62,6 +66,7 @@ Promise.all([loadPreset(), state.zooReady]).then(([spec]) => spec).then(
     if (!running()) ui.run.disabled = false;
     const autorun = new URLSearchParams(location.search).get('autorun') !== '0';
     if (autorun) run(spec).catch(() => { /* shown in #error, or cancelled */ });
+    ensureWorker().ready.then(learnSetSizes, () => { /* shown in #error */ });
   },
   (err) => {
     if (!running()) ui.run.disabled = false;

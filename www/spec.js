@@ -1,23 +1,10 @@
-// The experiment spec as the page handles it. The core reads versions 1 and 2
-// (crate/src/experiment/spec.rs); the page writes version 2 and shows the
-// simple shape (one source, one target, one metric) in its form, through a
-// "form view" with `source`, `target` and `metric` fields.
+// The experiment spec as the page's form shows it. The core reads versions 1 and 2
+// and upgrades the first (crate/src/experiment/spec/upgrade.rs, asked through
+// page/core.js); the page writes version 2 and shows the simple shape (one
+// source, one target, one metric) in its form, through a "form view" with
+// `source`, `target` and `metric` fields.
 
 export const SPEC_VERSION = 2;
-
-/** A version 1 spec ({source, target, metric}) as version 2; anything else unchanged. */
-export function upgradeSpec(spec) {
-  if (!spec || typeof spec !== 'object' || spec.idlab !== 1) return spec;
-  const out = {};
-  for (const [k, v] of Object.entries(spec)) {
-    if (k === 'idlab') out.idlab = SPEC_VERSION;
-    else if (k === 'source') out.sources = [v];
-    else if (k === 'target') out.targets = [v];
-    else if (k === 'metric') out.metrics = [{ name: v }];
-    else out[k] = v;
-  }
-  return out;
-}
 
 const isModel = (m) => m && typeof m === 'object' && (typeof m.arch === 'string' || typeof m.onnx === 'string');
 
@@ -60,18 +47,13 @@ export function fromFormView(view) {
   return spec;
 }
 
-/** Every model entry of a version 2 spec ({arch, seed} or {onnx, …}) with its role. */
-export function specModels(spec) {
-  const out = [];
-  for (const role of ['sources', 'targets']) {
-    const list = spec && Array.isArray(spec[role]) ? spec[role] : [];
-    for (const m of list) if (isModel(m)) out.push({ role: role.slice(0, -1), model: m });
-  }
-  return out;
-}
+/** The keys of a spec in the order the presets write them (the rest after, as they come): for a spec shown to a person. */
+const KEY_ORDER = ['idlab', 'name', 'figure', 'about', 'stimuli', 'more_stimuli', 'sources', 'targets', 'layers', 'metrics'];
 
-/** The user data files (responses / rdms) a version 2 spec names. */
-export function specDataFiles(spec) {
-  const list = spec && Array.isArray(spec.targets) ? spec.targets : [];
-  return list.flatMap((t) => (t && typeof t === 'object' ? [t.responses, t.rdms].filter((f) => typeof f === 'string') : []));
+/** The same spec with its keys in the presets' order (the core's upgrade gives them sorted). */
+export function inPresetOrder(spec) {
+  const out = {};
+  for (const k of KEY_ORDER) if (k in spec) out[k] = spec[k];
+  for (const [k, v] of Object.entries(spec)) if (!(k in out)) out[k] = v;
+  return out;
 }

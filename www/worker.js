@@ -6,6 +6,7 @@
 //                 {type: 'fetch-model', id, url}
 //                 {type: 'unzip', id, name, bytes}         (a user's .zip of images)
 //                 {type: 'metric', id, name, x, xRows, y, yRows, params}  (x, y: row-major Float64Array buffers)
+//                 {type: 'core', id, name, args}             (one of CORE_FUNCTIONS, by name, with its arguments)
 //   `models` maps a spec's "onnx" file name to its bytes, `data` a data file's name to its bytes
 //   (transferred ArrayBuffers); `stimuli` are the user's images, [{name, bytes}] in order.
 // Worker -> page: {type: 'ready', flavor, threads, version, note?}
@@ -18,7 +19,9 @@
 //                 {type: 'inspect-error', id, message}
 //                 {type: 'unzipped', id, files: [{name, bytes}]} / {type: 'unzip-error', id, message}
 //                 {type: 'metric-result', id, result} / {type: 'metric-error', id, message}
-// Requests (inspect, fetch-model, unzip, metric) are answered by id: www/page/worker-client.js's `call`.
+//                 {type: 'core-result', id, value} / {type: 'core-error', id, message}
+// Requests (inspect, fetch-model, unzip, metric, core) are answered by id: www/page/worker-client.js's `call`.
+// A core request does not wait for a run: it is answered between two of the run's steps.
 // `fatal: true` means the wasm instance trapped and must not be used again:
 // the page terminates this worker and starts a new one.
 
@@ -28,6 +31,11 @@ let readyInfo = null;     // what was posted with 'ready'
 let current = null;       // {id, cancelled, abort: AbortController} of the run in progress
 let queue = Promise.resolve();
 let poisoned = false;     // set after a wasm trap
+
+// What the page asks the core to compute (crate/src/wasm.rs), so that it exists once, in Rust:
+// the result's CSV and report (the bytes `idlab run` writes), the spec's upgrade, what a spec
+// needs before it runs (files, stimulus sets and their sizes) and the memory it will take.
+const CORE_FUNCTIONS = new Set(['tidy_csv', 'report_text', 'upgrade_spec', 'spec_inputs', 'estimate_memory']);
 
 const initialised = init();
 initialised.catch((err) => {
@@ -53,6 +61,11 @@ self.onmessage = (event) => {
   }
   if (msg.type === 'metric') {
     queue = queue.then(() => metricOne(msg));
+    return;
+  }
+  if (msg.type === 'core') {
+    // Not queued behind a run: the run loop yields to the event loop between steps.
+    coreOne(msg);
     return;
   }
   if (msg.type === 'run') {
@@ -115,6 +128,27 @@ async function metricOne(msg) {
     self.postMessage({ type: 'metric-result', id: msg.id, result });
   } catch (err) {
     self.postMessage({ type: 'metric-error', id: msg.id, message: describe(err) });
+  }
+}
+
+// One core function by name; the reply carries its value (plain JSON-like data) or the core's message.
+async function coreOne(msg) {
+  try {
+    await initialised;
+    if (poisoned) throw new Error('The WebAssembly module crashed earlier; reload the page.');
+    const name = String(msg.name);
+    if (!CORE_FUNCTIONS.has(name)) throw new Error(`Unknown core function: ${name}`);
+    const value = plain(wasm[name](...(Array.isArray(msg.args) ? msg.args : [])));
+    self.postMessage({ type: 'core-result', id: msg.id, value });
+  } catch (err) {
+    let message = describe(err);
+    if (err instanceof WebAssembly.RuntimeError) {
+      poisoned = true;
+      let panic;
+      try { panic = wasm.last_panic(); } catch { /* instance unusable */ }
+      message = panic ? `The computation crashed: ${panic}` : `The computation crashed (${message}).`;
+    }
+    self.postMessage({ type: 'core-error', id: msg.id, message });
   }
 }
 

@@ -31,6 +31,15 @@ for (const isolation of [true, false]) {
       assert.equal(started.error, undefined, `the autorun failed: ${started.error}`);
       assert.equal(await page.evaluate(() => window.idlab.running), true, 'the autorun is running');
       assert.equal(await page.isDisabled('#cancel'), false, 'Cancel is enabled while running');
+      // The core answers the page between two of the run's steps (the form's numbers, a download).
+      const asked = await page.evaluate(async () => {
+        const t = performance.now();
+        const spec = await window.idlab.core('upgrade_spec', { idlab: 1, stimuli: { set: 'kriegeskorte92' }, source: { arch: 'alexnet', seed: 0 }, target: { arch: 'alexnet', seed: 1 }, metric: 'cka' });
+        return { spec, ms: performance.now() - t, running: window.idlab.running };
+      });
+      assert.deepEqual(asked.spec.metrics, [{ name: 'cka' }], "the core's answer");
+      assert.equal(asked.running, true, 'answered while the run goes on');
+      assert.ok(asked.ms < 5000, `answered in ${asked.ms} ms`);
 
       const t0 = Date.now();
       await page.click('#cancel');

@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import {
-  browserAndServer, openFormReady, openPage, waitReady, visibleError, waitForResult, runNativeResult, outDir, writeJson,
+  browserAndServer, openFormReady, openPage, waitReady, visibleError, waitForResult, runNativeResult, outDir, writeJson, settled,
 } from './helpers.mjs';
 
 const env = browserAndServer();
@@ -83,8 +83,10 @@ test('the checkbox keeps activations and RDMs, and the page downloads the CLI\'s
     await page.$eval('details.spec', (d) => { d.open = true; });
     await page.fill('#spec', JSON.stringify(spec, null, 2));
     assert.equal(await page.isChecked('#keep-exports'), false, 'off for a spec without export');
+    await settled(page); // the memory is the core's estimate, shown once it answers
     const before = await page.getAttribute('#source-memory', 'title');
     await page.check('#keep-exports');
+    await settled(page);
     const withExport = JSON.parse(await page.inputValue('#spec'));
     assert.deepEqual(withExport.export, { activations: true, rdms: true }, 'the checkbox sets spec.export');
     link = page.url();

@@ -191,7 +191,13 @@ export async function openFormReady(browser, baseUrl) {
   await waitReady(opened.page);
   await opened.page.waitForSelector('#source-arch:not([disabled])', { timeout: 30000 });
   await opened.page.waitForSelector('#target-arch:not([disabled])', { timeout: 30000 });
+  await settled(opened.page);
   return opened;
+}
+
+/** Waits until the form shows the core's numbers (the images field, each model's memory) for the spec shown. */
+export function settled(page) {
+  return page.evaluate(() => window.idlab.settled());
 }
 
 /** Text of #error if it is visible, else null. */

@@ -1,16 +1,18 @@
 // The model form: its selectors list the zoo (models/zoo.json), it and the JSON
-// spec edit the same experiment, it shows each model's memory estimate, and the
-// page refuses, before the worker hears of it, a run that would not fit in the
-// tab or that pairs models with different input sizes.
+// spec edit the same experiment, it shows each model's memory estimate (the core's
+// estimate_memory), and the page refuses, before the worker hears of a run, one that
+// would not fit in the tab (with the core's numbers) or that pairs models with
+// different input sizes.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  DIST, browserAndServer, openFormReady, visibleError, waitForResult,
-  heatmapData, checkMatrix, outDir, writeJson, pairView
+  ROOT, DIST, browserAndServer, openFormReady, visibleError, waitForResult,
+  heatmapData, checkMatrix, outDir, writeJson, pairView, settled
 } from './helpers.mjs';
+import { formatBytes } from '../../www/format.js';
 
 // The list the page is served (build.sh copies the repository's models/zoo.json
 // there), so the test matches the wasm built alongside it.
@@ -41,6 +43,15 @@ async function openReady() {
 async function specValue(page) {
   return JSON.parse(await page.inputValue('#spec'));
 }
+
+/** The core's memory estimate of the spec shown, by model id (`s0`, `t0`, …). */
+async function coreEstimate(page) {
+  const est = await page.evaluate((spec) => window.idlab.estimateMemory(spec), await specValue(page));
+  return Object.fromEntries(est.models.map((m) => [m.id, m]));
+}
+
+/** The form's memory line for a model estimate. */
+const memoryLine = (m) => `about ${formatBytes(m.total)} while it loads`;
 
 async function options(page, id) {
   return page.evaluate((sel) => [...document.querySelectorAll(`${sel} optgroup`)].map((g) => ({
@@ -74,14 +85,17 @@ test('the selectors list the zoo, stay in step with the JSON spec, and run resne
       assert.match((await page.evaluate(() => [...document.querySelectorAll('#source-arch option')]
         .find((o) => o.value === 'resnet18').textContent)), /^resnet18 — 11\.7 M parameters$/);
 
-      // The default experiment's memory is stated: alexnet on 92 images.
+      // The default experiment's memory is stated, as the core estimates it: alexnet on 92 images.
       const alexnetText = await page.textContent('#source-memory');
       assert.match(alexnetText, /^about \d+(\.\d)? (GB|MB) while it loads$/, `alexnet memory text: ${alexnetText}`);
-      const est = await page.evaluate((e) => window.idlab.estimateMemory(e, 92), entry('alexnet'));
-      assert.equal(est.weights, entry('alexnet').parameters * 8, 'weights counted twice at 4 bytes each');
-      assert.equal(est.base, 64 * 2 ** 20, '64 MB base');
-      assert.equal(await page.textContent('#target-memory'), alexnetText, 'same model, same estimate');
+      const est = await coreEstimate(page);
+      assert.equal(alexnetText, memoryLine(est.s0), "the form's line is the core's estimate");
+      assert.equal(await page.textContent('#target-memory'), memoryLine(est.t0));
+      assert.equal(est.s0.weights, entry('alexnet').parameters * 8, 'weights counted twice at 4 bytes each');
+      assert.equal(est.s0.base, 64 * 2 ** 20, '64 MB base');
+      assert.equal(est.s0.images, 92);
       assert.equal(await page.inputValue('#images'), '92', 'the default uses all 92 images');
+      assert.equal(await page.textContent('#images-max'), '92', "the set's size, as the core says it");
 
       // Form -> JSON.
       await page.selectOption('#source-arch', 'resnet18');
@@ -97,8 +111,11 @@ test('the selectors list the zoo, stay in step with the JSON spec, and run resne
       assert.equal(spec.metrics[0].name, 'cka');
       assert.equal(spec.idlab, 2);
       assert.match(spec.name, /resnet18.*vgg11/, `the generated name describes the pair: ${spec.name}`);
-      assert.match(await page.textContent('#target-memory'), /^about 1\.1 GB while it loads$/, 'vgg11 on 3 images');
-      assert.match(await page.textContent('#source-memory'), /^about \d+ MB while it loads$/, 'resnet18 on 3 images');
+      await settled(page);
+      const pair = await coreEstimate(page);
+      assert.equal(await page.textContent('#target-memory'), memoryLine(pair.t0), 'vgg11 on 3 images');
+      assert.equal(await page.textContent('#source-memory'), memoryLine(pair.s0), 'resnet18 on 3 images');
+      assert.match(memoryLine(pair.t0), /^about 1\.\d GB while it loads$/, 'vgg11 holds its weights twice');
 
       // JSON -> form, and back to the pair under test.
       await page.click('.spec summary');
@@ -141,41 +158,33 @@ test('a run that would not fit, or that mixes input transforms, is refused on th
   { timeout: 5 * 60 * 1000 }, async () => {
     const { page, context, problems } = await openReady();
     try {
-      // The pure functions, with a synthetic model of a billion parameters.
-      const giant = {
-        arch: 'giant_1b', family: 'cnn', parameters: 1e9, input: entry('alexnet').input,
-        layers: [{ name: 'blocks.0', kind: 'block', shape: [1000], pre: false, tensor: 'blocks.0', pre_tensor: null }],
-      };
-      const g = await page.evaluate((e) => {
-        const estimate = window.idlab.estimateMemory(e, 92);
-        return { estimate, check: window.idlab.checkFits(estimate) };
-      }, giant);
-      assert.equal(g.estimate.total, 1e9 * 8 + 1000 * 92 * 4 + 64 * 2 ** 20, 'params x 4 x 2 + activations + 64 MB');
-      assert.equal(g.check.fits, false, 'a billion parameters do not fit');
-      assert.ok(g.check.limit <= 3.5 * 2 ** 30, `limit ${g.check.limit} is at most 3.5 GB`);
-      assert.match(g.check.message, /giant_1b/, 'the message names the model');
-      assert.match(g.check.message, /will not fit/, 'the message says it will not fit');
-      assert.match(g.check.message, /7\.5 GB/, `the message gives the estimate: ${g.check.message}`);
-      assert.match(g.check.message, /\d(\.\d)? GB this tab can use/, 'the message gives the limit');
-      const small = await page.evaluate((e) => window.idlab.checkFits(window.idlab.estimateMemory(e, 92)), entry('alexnet'));
-      assert.equal(small.fits, true, 'alexnet on 92 images fits');
-      assert.equal(small.message, undefined);
+      // The default experiment fits: every model's estimate is within the tab's limit.
+      const small = await page.evaluate(async (spec) => {
+        const est = await window.idlab.estimateMemory(spec);
+        return est.models.map((m) => window.idlab.checkFits(m));
+      }, await specValue(page));
+      assert.deepEqual(small.map((c) => [c.arch, c.fits, c.message]), [['alexnet', true, undefined], ['alexnet', true, undefined]]);
 
       // A real zoo model that is too big on all 92 images: vgg13 keeps over 4 GB of activations.
       await page.selectOption('#source-arch', 'vgg13');
       await page.fill('#images', '92');
-      assert.match(await page.textContent('#source-memory'), /too much for this tab/, 'the form warns at once');
+      await settled(page);
+      assert.match(await page.textContent('#source-memory'), /too much for this tab/, 'the form warns');
       assert.equal(await page.evaluate(() => document.getElementById('source-memory').classList.contains('too-big')), true);
+      const big = await coreEstimate(page);
+      assert.equal(big.s0.arch, 'vgg13');
       await page.click('#run');
+      await page.waitForFunction(() => !document.getElementById('error').hidden);
       const shown = await visibleError(page);
       assert.ok(shown, '#error is visible');
-      assert.match(shown, /vgg13/, '#error names the model');
-      assert.match(shown, /will not fit/, '#error says it will not fit');
-      assert.match(shown, /\d(\.\d)? GB/, '#error gives the numbers');
-      assert.match(await page.textContent('#status'), /^Not run/, '#status says it did not run');
+      assert.match(shown, /^Not run \(source vgg13\): vgg13 will not fit/, '#error names the model and says it will not fit');
+      assert.ok(shown.includes(`it needs about ${formatBytes(big.s0.total)} while it loads`), `#error gives the core's numbers: ${shown}`);
+      assert.ok(shown.includes(formatBytes(big.s0.weights)), "and the core's parts");
+      assert.match(shown, /It fits with at most \d+ images/, 'and how many images would fit');
+      await page.waitForFunction(() => /^Not run/.test(document.getElementById('status').textContent));
       assert.equal(await page.evaluate(() => window.idlab.running), false);
       assert.equal(await page.isDisabled('#run'), false, 'Run stays enabled');
-      assert.deepEqual(await page.evaluate(() => window.__posted), [], 'nothing was sent to the worker');
+      assert.deepEqual(await page.evaluate(() => window.__posted.filter((t) => t === 'run')), [], 'no run was sent to the worker');
       await page.screenshot({ path: path.join(outDir(), 'zoo-refused-memory.png'), fullPage: true });
 
       // The same refusal through the API.
@@ -186,18 +195,22 @@ test('a run that would not fit, or that mixes input transforms, is refused on th
 
       // Models with different normalisations (the Mixer's 0.5 vs ImageNet's) share one run;
       // only a different input size is refused, and the zoo has none today.
-      const preflight = (spec, models) => page.evaluate(async ([sp, ms]) =>
-        (await import('./zoo.js')).preflight(sp, ms), [spec, models]);
-      const pair = (a, b) => ({ idlab: 1, stimuli: { set: 'kriegeskorte92', limit: 3 },
-        source: { arch: a.arch, seed: 0 }, target: { arch: b.arch, seed: 0 }, metric: 'cka' });
+      const inputRefusal = (entries) => page.evaluate(async (es) => (await import('./zoo.js')).inputRefusal(es), entries);
       const mixer = ZOO.models.find((m) => JSON.stringify(m.input) !== JSON.stringify(entry('resnet18').input));
-      if (mixer) {
-        assert.equal(await preflight(pair(mixer, entry('resnet18')), ZOO.models), null,
-          `${mixer.arch} and resnet18 may be compared`);
-      }
+      if (mixer) assert.equal(await inputRefusal([mixer, entry('resnet18')]), null, `${mixer.arch} and resnet18 may be compared`);
       const odd = { ...entry('resnet18'), arch: 'odd_size', input: { ...entry('resnet18').input, size: 299 } };
-      const refusal = await preflight(pair(odd, entry('resnet18')), [odd, entry('resnet18')]);
-      assert.match(refusal || '', /odd_size.*resnet18.*input sizes/s, 'a different input size is refused, naming both');
+      assert.match(await inputRefusal([odd, entry('resnet18')]) || '', /odd_size.*resnet18.*input sizes/s, 'a different input size is refused, naming both');
+
+      // Every preset fits in a tab at full size, by the core's estimate; VGG11 with every layer on 92 images does not.
+      const index = JSON.parse(fs.readFileSync(path.join(ROOT, 'www/presets/index.json'), 'utf8'));
+      for (const { file } of index.presets) {
+        const spec = JSON.parse(fs.readFileSync(path.join(ROOT, 'www/presets', file), 'utf8'));
+        if ([spec.stimuli, ...(spec.more_stimuli || [])].some((s) => s.set === 'upload')) continue; // its size is the user's
+        assert.equal(await page.evaluate((s) => window.idlab.preflight(s), spec), null, `${file} is refused by the page`);
+      }
+      const p1 = JSON.parse(fs.readFileSync(path.join(ROOT, 'www/presets/identify-architecture.json'), 'utf8'));
+      p1.sources = [{ arch: 'vgg11', seed: 0 }];
+      assert.match(await page.evaluate((s) => window.idlab.preflight(s), p1), /^Not run \(source vgg11\): vgg11 will not fit in this tab/);
 
       // The page stays usable: a small run that fits goes ahead and clears the error.
       await page.selectOption('#source-arch', 'alexnet');

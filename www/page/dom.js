@@ -74,6 +74,10 @@ export function announce(text) {
 }
 
 export function showError(message) {
+  if (!ui.error) { // a view on a page of its own
+    console.warn(`idlab: ${message}`);
+    return;
+  }
   ui.error.textContent = message;
   ui.error.hidden = false;
   console.warn(`idlab: ${message}`);

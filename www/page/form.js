@@ -1,17 +1,20 @@
 // The model form: the source and target sides (zoo selector, seed, or a user's ONNX
 // model), the stimulus set and the number of images. The form and the JSON spec in the
 // textarea edit the same experiment: editing the JSON updates the form whenever the text
-// parses; changing the form rewrites the JSON (and the permalink).
+// parses; changing the form rewrites the JSON (and the permalink). The numbers the form
+// shows (a set's size, the images a spec uses, each model's memory) are the core's, asked
+// through core.js once the spec stops changing.
 
 import { $, ui, SIDES, sideUi, readInt, setFormNote } from './dom.js';
 import { state, userFiles } from './state.js';
 import {
   ONNX_OPTION, onnxChosen, showOnnx, onnxSide, readPreprocess, showPreprocess, showLayers, wireOnnx,
 } from './onnx.js';
-import { updateMemory, describeLimit } from './memory.js';
+import { showMemory, describeLimit } from './memory.js';
 import { updateLink } from './permalink.js';
-import { upgradeSpec, formView, fromFormView } from '../spec.js';
-import { ZOO_URL, setSize, MIN_IMAGES, parseZoo, groupByFamily, modelLabel, specImages } from '../zoo.js';
+import { upgraded, specInputs } from './core.js';
+import { formView, fromFormView } from '../spec.js';
+import { ZOO_URL, MIN_IMAGES, parseZoo, groupByFamily, modelLabel } from '../zoo.js';
 
 const SIDE_TEXT = {
   source: { title: 'Source model', axis: '(heatmap rows)' },
@@ -107,8 +110,102 @@ function selectArch(select, arch) {
   select.value = arch;
 }
 
-function setsSize(spec) {
-  return setSize(spec && spec.stimuli);
+// The sizes of the stimulus sets the core has named (the form checks the images field against
+// them as it is typed), by the set's description less its limit.
+const setSizes = new Map();
+const setKey = (stimuli) => {
+  const { limit, ...rest } = stimuli || {};
+  return JSON.stringify(Object.keys(rest).sort().map((k) => [k, rest[k]]));
+};
+
+/** Images of the whole set `stimuli` describes, as far as the page knows: the user's own, or as the core said. */
+function setSize(stimuli) {
+  if (stimuli && stimuli.set === 'upload') return state.userStimuli ? state.userStimuli.files.length : undefined;
+  return setSizes.get(setKey(stimuli));
+}
+
+// Sets the core draws (their size is their `count`): learnt from the answer for a spec that uses one,
+// as drawing them takes the worker a few tenths of a second.
+const DRAWN_SETS = ['textures', 'objects'];
+
+/** Learns the sizes of the shipped sets the stimulus menu offers (one question to the core). */
+export async function learnSetSizes() {
+  const base = state.defaultSpec;
+  const sets = [...ui.stimulusSet.options]
+    .filter((o) => !o.disabled && o.value !== 'upload' && !DRAWN_SETS.includes(o.value))
+    .map((o) => ({ set: o.value }));
+  if (!base || !sets.length) return;
+  try {
+    remember({ ...base, stimuli: sets[0], more_stimuli: sets.slice(1) }, await specInputs({ ...base, stimuli: sets[0], more_stimuli: sets.slice(1) }));
+  } catch (err) {
+    console.warn(`idlab: could not learn the stimulus sets' sizes: ${err.message}`);
+  }
+}
+
+function remember(spec, inputs) {
+  const sets = [spec.stimuli, ...(Array.isArray(spec.more_stimuli) ? spec.more_stimuli : [])];
+  sets.forEach((s, i) => {
+    const all = inputs.sets[i] && inputs.sets[i].all;
+    if (Number.isInteger(all)) setSizes.set(setKey(s), all);
+  });
+}
+
+// The core's answers for the spec shown: asked once the spec has not changed for FOLLOW_MS,
+// applied only if it is still the one shown; `settled()` resolves when they are.
+const FOLLOW_MS = 100;
+let following = 0;
+let followTimer = null;
+let waiting = null; // {promise, resolve} while an answer is due
+
+function followCore(full) {
+  const mine = ++following;
+  clearTimeout(followTimer);
+  if (!waiting) {
+    let resolve;
+    const promise = new Promise((r) => { resolve = r; });
+    waiting = { promise, resolve };
+  }
+  const current = () => mine === following;
+  followTimer = setTimeout(async () => {
+    try {
+      await Promise.all([showSizes(full, current), showMemory(full, current)]);
+    } catch (err) {
+      console.warn(`idlab: ${err.message}`);
+    } finally {
+      if (current()) stopFollowing();
+    }
+  }, FOLLOW_MS);
+}
+
+/** Drops any answer still due (the form holds a value the spec does not). */
+function stopFollowing() {
+  following += 1;
+  clearTimeout(followTimer);
+  if (waiting) waiting.resolve();
+  waiting = null;
+}
+
+/** Resolves once the form shows the core's numbers for the spec shown. */
+export function settled() {
+  return waiting ? waiting.promise : Promise.resolve();
+}
+
+/** The images field's range and value: the set's size and the images the spec uses, from the core. */
+async function showSizes(full, current) {
+  let inputs;
+  try {
+    inputs = await specInputs(full);
+  } catch {
+    return; // the spec's error: the core says it on Run
+  }
+  if (!current()) return;
+  remember(full, inputs);
+  if (!formView(full)) return;
+  const all = setSize(full.stimuli);
+  ui.images.max = all === undefined ? '' : String(all);
+  ui.imagesMax.textContent = all === undefined ? 'the size of the set' : String(all);
+  const n = full.stimuli && full.stimuli.set === 'upload' ? all : inputs.stimuli.n;
+  if (document.activeElement !== ui.images) ui.images.value = n === undefined || n === null ? '' : String(n);
 }
 
 export function syncFormFromSpec(full) {
@@ -119,7 +216,7 @@ export function syncFormFromSpec(full) {
   setFormEnabled(Boolean(spec), full);
   if (!spec) {
     ui.name.textContent = full.name || 'Custom experiment';
-    updateMemory(full);
+    followCore(full);
     return;
   }
   if (state.zooModels) {
@@ -146,15 +243,16 @@ export function syncFormFromSpec(full) {
   }
   const set = spec.stimuli && spec.stimuli.set;
   if ([...ui.stimulusSet.options].some((o) => o.value === set)) ui.stimulusSet.value = set;
-  const all = setsSize(spec);
+  const all = setSize(spec.stimuli);
   ui.images.max = all === undefined ? '' : String(all);
   ui.imagesMax.textContent = all === undefined ? 'the size of the set' : String(all);
-  const n = specImages(spec);
-  ui.images.value = n === undefined ? '' : String(n);
+  const limit = spec.stimuli && spec.stimuli.limit;
+  if (Number.isInteger(limit)) ui.images.value = String(limit);
+  else if (all !== undefined) ui.images.value = String(all);
   ui.images.disabled = Boolean(spec.stimuli && spec.stimuli.set === 'upload');
   for (const el of [sideUi('source').seed, sideUi('target').seed, ui.images]) el.removeAttribute('aria-invalid');
   ui.name.textContent = spec.name || 'Custom experiment';
-  updateMemory(full);
+  followCore(full);
 }
 
 function autoName(spec) {
@@ -189,7 +287,7 @@ export function specFromForm() {
   if (chosenSet !== 'upload') delete stimuli.folder;
   else if (state.userStimuli) stimuli.folder = state.userStimuli.folder;
   if (chosenSet === 'kriegeskorte92') delete stimuli.seed; // only generated or scrambled sets take a seed
-  if (!['textures', 'objects'].includes(chosenSet)) delete stimuli.count;
+  if (!DRAWN_SETS.includes(chosenSet)) delete stimuli.count; // only generated sets take a count
   const all = setSize(stimuli);
   ui.images.max = all === undefined ? '' : String(all);
   ui.imagesMax.textContent = all === undefined ? 'the size of the set' : String(all);
@@ -200,6 +298,7 @@ export function specFromForm() {
     problems.push(`the number of images must be a whole number from ${MIN_IMAGES}${all === undefined ? '' : ` to ${all}`}`);
   }
   if (problems.length) {
+    stopFollowing(); // an answer for the last spec must not replace this note
     setFormNote(`Not applied to the spec yet: ${problems.join('; ')}.`, 'warn');
     return null;
   }
@@ -234,20 +333,30 @@ export function onFormEdit() {
   ui.spec.value = JSON.stringify(spec, null, 2);
   ui.spec.removeAttribute('aria-invalid');
   ui.name.textContent = spec.name || 'Custom experiment';
-  updateMemory(spec);
+  followCore(spec);
   updateLink(spec);
 }
 
-export function onSpecEdit() {
+export async function onSpecEdit() {
+  const text = ui.spec.value;
   let spec;
   try {
-    spec = upgradeSpec(JSON.parse(ui.spec.value));
+    spec = JSON.parse(text);
   } catch {
     ui.spec.setAttribute('aria-invalid', 'true');
     setFormNote('The JSON spec does not parse; the form shows the last version that did.', 'warn');
     return;
   }
   if (!spec || typeof spec !== 'object' || Array.isArray(spec)) return;
+  try {
+    spec = await upgraded(spec); // the textarea keeps the text as written
+  } catch (err) {
+    if (ui.spec.value !== text) return;
+    ui.spec.setAttribute('aria-invalid', 'true');
+    setFormNote(`The JSON spec cannot be read: ${err.message}`, 'warn');
+    return;
+  }
+  if (ui.spec.value !== text) return; // edited again while the core upgraded it
   ui.spec.removeAttribute('aria-invalid');
   state.formSpec = spec;
   syncFormFromSpec(spec);
@@ -257,11 +366,11 @@ export function onSpecEdit() {
 // The export checkbox sets spec.export (and so the permalink); the spec's export sets the box.
 export const EXPORT_ALL = { activations: true, rdms: true };
 
-function onKeepExports() {
+async function onKeepExports() {
   let spec = state.formSpec || state.defaultSpec;
   try {
-    spec = upgradeSpec(JSON.parse(ui.spec.value));
-  } catch { /* the JSON box does not parse: change the last spec that did */ }
+    spec = await upgraded(JSON.parse(ui.spec.value));
+  } catch { /* the JSON box does not parse (or the core cannot read it): change the last spec that did */ }
   if (!spec || typeof spec !== 'object') return;
   spec = { ...spec };
   if (ui.keepExports.checked) spec.export = spec.export && typeof spec.export === 'object' ? { ...spec.export, ...EXPORT_ALL } : { ...EXPORT_ALL };

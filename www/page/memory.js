@@ -1,103 +1,110 @@
-// The memory estimate next to each model of the form, and the check Run makes before the
-// worker hears of a spec: a model too big for the tab, or two models that take different
-// input sizes (the numbers come from zoo.js).
+// The memory line next to each model of the form, and the check Run makes before the worker
+// hears of a spec: a model too big for the tab, or models that take different input sizes.
+// The numbers are the core's (estimate_memory, asked through core.js); zoo.js words them.
 
 import { SIDES, sideUi, setFormNote } from './dom.js';
-import { state, zooEntry } from './state.js';
+import { state, userFiles, zooEntry } from './state.js';
 import { userEntries } from './onnx.js';
-import { formView, specModels } from '../spec.js';
-import {
-  MIN_IMAGES, estimateMemory, checkFits, describeEstimate, memoryLimit, preflight, preflightModels,
-  specImages, sameInput, maxImages, exportBytes,
-} from '../zoo.js';
+import { memoryEstimate } from './core.js';
+import { formView } from '../spec.js';
+import { MIN_IMAGES, checkFits, describeEstimate, memoryLimit, inputRefusal } from '../zoo.js';
 import { formatBytes } from '../format.js';
 
-/** "about 1.1 GB while it loads" next to each model, and a warning for a spec Run would refuse. */
-export function updateMemory(full) {
-  const spec = formView(full);
-  if (!spec) {
-    for (const side of SIDES) sideUi(side).memory.textContent = '';
-    setFormNote(state.zooModels ? specPreflight(full) || '' : state.zooError || '', 'warn');
-    return;
-  }
-  const images = specImages(spec);
-  const users = userEntries(spec);
-  const kept = keptBytes(spec, users);
+/** The core's ids of the form's two models (`s0`, `t0`: the first source and the first target). */
+const SIDE_IDS = { source: 's0', target: 't0' };
+const ROLES = { s: 'source', t: 'target' };
+
+/**
+ * "about 1.1 GB while it loads" next to each model of the form, and a warning for a spec Run
+ * would refuse; `current()` says whether `full` is still the spec shown once the core answers.
+ */
+export async function showMemory(full, current) {
+  const view = formView(full);
+  let estimate = null;
+  try {
+    estimate = await memoryEstimate(full);
+  } catch { /* the spec's error: the core says it on Run */ }
+  const refusal = state.zooModels ? await refusalOf(full, estimate) : null;
+  if (!current()) return;
   for (const side of SIDES) {
     const s = sideUi(side);
-    const m = spec[side] && typeof spec[side] === 'object' ? spec[side] : {};
-    const arch = m.arch;
-    const user = typeof m.onnx === 'string';
-    const entry = user ? users[side] : zooEntry(arch);
-    const layerNames = user ? m.layers : spec.layers;
     s.memory.classList.remove('too-big');
     s.memory.removeAttribute('title');
-    if (user && !entry) {
+    const m = view && view[side] && typeof view[side] === 'object' ? view[side] : null;
+    const e = m && estimate ? estimate.models.find((x) => x.id === SIDE_IDS[side]) : undefined;
+    if (m && typeof m.onnx === 'string' && !userFiles.has(m.onnx)) {
       s.memory.textContent = `Choose the file ${m.onnx} to see its memory estimate.`;
-    } else if (user && images !== undefined) {
-      const estimate = estimateMemory(entry, images, layerNames, kept);
-      const fits = checkFits(estimate, undefined, entry, layerNames);
-      s.memory.textContent = `about ${formatBytes(estimate.total)} while it loads` +
-        (fits.fits ? '' : ` — too much for this tab (at most ${formatBytes(fits.limit)})`);
-      s.memory.title = `the file's ${formatBytes(entry.fileSize)} × 2, + ${formatBytes(estimate.activations)} of activations ` +
-        `(${estimate.layers} layers × ${estimate.images} images × 4 bytes), ` +
-        (kept > 0 ? `+ ${formatBytes(kept)} kept for download, ` : '') + `+ ${formatBytes(estimate.base)} base`;
-      s.memory.classList.toggle('too-big', !fits.fits);
-    } else if (!state.zooModels) {
+    } else if (!e) {
       s.memory.textContent = '';
-    } else if (!entry) {
-      s.memory.textContent = arch ? `${arch} is not in the zoo list: its memory is unknown.` : '';
-    } else if (images === undefined) {
-      s.memory.textContent = 'Memory unknown for this stimulus set.';
     } else {
-      const estimate = estimateMemory(entry, images, spec.layers, kept);
-      const fits = checkFits(estimate, undefined, entry, spec.layers);
-      s.memory.textContent = `about ${formatBytes(estimate.total)} while it loads` +
+      const fits = checkFits(e);
+      s.memory.textContent = `about ${formatBytes(e.total)} while it loads` +
         (fits.fits ? '' : ` — too much for this tab (at most ${formatBytes(fits.limit)})`);
-      s.memory.title = `${describeEstimate(estimate)} = ${formatBytes(estimate.total)}`;
+      s.memory.title = `${describeEstimate(e)} = ${formatBytes(e.total)}`;
       s.memory.classList.toggle('too-big', !fits.fits);
     }
   }
-  setFormNote(state.zooModels ? formWarning(spec) : state.zooError || '', 'warn');
+  setFormNote(state.zooModels ? (refusal ? refusal.short : '') : state.zooError || '', 'warn');
 }
 
-/** A short warning for a spec that Run would refuse ('' if none); #error gets the full numbers on Run. */
-function formWarning(spec) {
-  const refusal = preflight(spec, state.zooModels, undefined, userEntries(spec));
-  if (!refusal) return '';
-  if (['source', 'target'].some((side) => spec[side] && typeof spec[side].onnx === 'string')) return refusal;
-  const source = zooEntry(spec.source && spec.source.arch);
-  const target = zooEntry(spec.target && spec.target.arch);
-  if (source && target && !sameInput(source, target)) {
-    return `${source.arch} and ${target.arch} take different input sizes, so Run will refuse this pair.`;
+/** The message Run would refuse a version 2 spec with, or null (also when the core cannot read it: it says why on Run). */
+export async function specPreflight(spec) {
+  let estimate = null;
+  try {
+    estimate = await memoryEstimate(spec);
+  } catch { /* the core reports the spec's error when it runs */ }
+  const refusal = await refusalOf(spec, estimate);
+  return refusal ? refusal.message : null;
+}
+
+/** {message, short} of a spec Run would refuse, or null: models of different input sizes, or one too big for the tab. */
+async function refusalOf(spec, estimate) {
+  const view = formView(spec);
+  const list = [...(Array.isArray(spec.sources) ? spec.sources : []), ...(Array.isArray(spec.targets) ? spec.targets : [])];
+  const users = view ? userEntries(view) : {};
+  const entries = view
+    ? SIDES.map((side) => (typeof view[side]?.onnx === 'string' ? users[side] : zooEntry(view[side]?.arch))).filter(Boolean)
+    : list.filter((m) => m && typeof m.arch === 'string').map((m) => zooEntry(m.arch)).filter(Boolean);
+  const mixed = inputRefusal(entries);
+  if (mixed) return { message: mixed, short: mixed };
+  for (const e of estimate ? estimate.models : []) {
+    if (checkFits(e).fits) continue;
+    const most = await mostImages(spec, e.id);
+    const check = checkFits(e, undefined, most);
+    const role = ROLES[e.id[0]] ?? e.id;
+    return {
+      message: `Not run (${role} ${e.arch}): ${check.message}`,
+      short: `${e.arch} needs more memory than this tab can use, so Run will refuse it. ` +
+        (most >= MIN_IMAGES && most < e.images ? `It fits with at most ${most} images.` : 'Choose a smaller model.'),
+    };
   }
-  const images = specImages(spec);
-  const kept = keptBytes(spec, userEntries(spec));
-  for (const entry of [source, target]) {
-    if (!entry) continue;
-    const check = checkFits(estimateMemory(entry, images, spec.layers, kept), undefined, entry, spec.layers);
-    if (check.fits) continue;
-    const most = maxImages(entry, check.limit, spec.layers);
-    return `${entry.arch} needs more memory than this tab can use, so Run will refuse it. ` +
-      (most >= MIN_IMAGES && most < images ? `It fits with at most ${most} images.` : 'Choose a smaller model.');
-  }
-  return refusal;
+  return null;
 }
 
 /**
- * The message Run would refuse a version 2 spec with, or null. The simple
- * shape goes through the form's check (user models included); otherwise the
- * zoo models must share one input size and each must fit in the tab.
+ * The most images of the spec's set with which model `id` fits in the tab (the core's estimate,
+ * searched over `stimuli.limit`); undefined for a spec over several sets or the user's images.
  */
-export function specPreflight(spec) {
-  const view = formView(spec);
-  if (view) return preflight(view, state.zooModels, undefined, userEntries(view));
-  return preflightModels(spec, specModels(spec), state.zooModels, undefined, keptBytes(spec, {}));
-}
-
-/** Bytes the spec's export keeps in the tab (0 without one); `users` are the form view's user-model entries. */
-function keptBytes(spec, users) {
-  return exportBytes(spec, (m, side) => (typeof m.onnx === 'string' ? users[side] : zooEntry(m.arch)));
+async function mostImages(spec, id) {
+  if (!spec.stimuli || spec.stimuli.set === 'upload' || Array.isArray(spec.more_stimuli)) return undefined;
+  const limit = memoryLimit().bytes;
+  const fits = async (n) => {
+    const e = await memoryEstimate({ ...spec, stimuli: { ...spec.stimuli, limit: n } });
+    return e.models.find((m) => m.id === id).total <= limit;
+  };
+  try {
+    const all = (await memoryEstimate({ ...spec })).images;
+    if (!(await fits(MIN_IMAGES))) return 0;
+    let [lo, hi] = [MIN_IMAGES, all]; // fits(lo), and hi does not
+    while (hi - lo > 1) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (await fits(mid)) lo = mid;
+      else hi = mid;
+    }
+    return lo;
+  } catch {
+    return undefined;
+  }
 }
 
 export function describeLimit() {

@@ -111,7 +111,7 @@ export function defaultLayers(inspection) {
   return [...new Set(out)];
 }
 
-/** Zoo-like entries for the spec's user models (for the memory estimate and the input-size check). */
+/** Zoo-like entries ({arch, input}) for a form view's user models, for the input-size check. */
 export function userEntries(spec) {
   const out = {};
   for (const side of SIDES) {
@@ -124,10 +124,6 @@ export function userEntries(spec) {
     out[side] = {
       arch: m.onnx,
       user: true,
-      fileSize: file.size,
-      // estimateMemory counts weights as parameters × 4 bytes × 2: the file's size twice.
-      parameters: file.size / 4,
-      layers: i.layers.map((c) => ({ name: c.tensor, shape: c.shape })),
       input: {
         size,
         mean: Array.isArray(m.mean) ? m.mean : i.preprocess ? i.preprocess.mean : IMAGENET_MEAN,

@@ -2,10 +2,10 @@
 // never sent to a server, readable, and a link reproduces the experiment.
 
 import { ui, setFormNote } from './dom.js';
-import { upgradeSpec } from '../spec.js';
+import { upgraded } from './core.js';
 
-/** The spec a URL fragment carries, null when it carries none; throws naming the problem. */
-export function specFromLink(hash) {
+/** The spec a URL fragment carries (upgraded), null when it carries none; rejects naming the problem. */
+export async function specFromLink(hash) {
   const m = /^#spec=(.*)$/s.exec(hash || '');
   if (!m) return null;
   let spec;
@@ -17,7 +17,11 @@ export function specFromLink(hash) {
   if (!spec || typeof spec !== 'object' || Array.isArray(spec)) {
     throw new Error("The link's spec is not a JSON object; showing the default experiment instead.");
   }
-  return upgradeSpec(spec);
+  try {
+    return await upgraded(spec);
+  } catch (err) {
+    throw new Error(`The link's spec could not be read (${err.message}); showing the default experiment instead.`);
+  }
 }
 
 /** Puts the spec in the address bar (no new history entry) and in the "link" anchor. */

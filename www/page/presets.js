@@ -6,7 +6,7 @@ import { ui, showError, clearError } from './dom.js';
 import { state } from './state.js';
 import { showSpec, EXPORT_ALL } from './form.js';
 import { specFromLink } from './permalink.js';
-import { upgradeSpec } from '../spec.js';
+import { upgraded } from './core.js';
 
 const PRESET_URL = 'presets/alexnet-seeds-cka.json';
 const PRESETS_INDEX_URL = 'presets/index.json';
@@ -15,12 +15,12 @@ const PRESETS_INDEX_URL = 'presets/index.json';
 export async function loadPreset() {
   const resp = await fetch(PRESET_URL);
   if (!resp.ok) throw new Error(`Could not load the default experiment (${PRESET_URL}): HTTP ${resp.status}`);
-  state.defaultSpec = upgradeSpec(await resp.json());
+  state.defaultSpec = await upgraded(await resp.json());
   state.defaultSpecText = JSON.stringify(state.defaultSpec, null, 2);
   // A permalink's spec (#spec=...) comes first; the default preset otherwise.
   let spec = state.defaultSpec;
   try {
-    spec = specFromLink(location.hash) || state.defaultSpec;
+    spec = (await specFromLink(location.hash)) || state.defaultSpec;
   } catch (err) {
     showError(err.message);
   }
@@ -48,7 +48,7 @@ async function choosePreset() {
   try {
     const resp = await fetch(`presets/${file}`);
     if (!resp.ok) throw new Error(`HTTP ${resp.status}`);
-    const spec = upgradeSpec(await resp.json());
+    const spec = await upgraded(await resp.json());
     // The export checkbox is kept across presets.
     if (ui.keepExports.checked && !spec.export) spec.export = { ...EXPORT_ALL };
     showSpec(spec);

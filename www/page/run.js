@@ -1,11 +1,13 @@
 // Starting a run: the spec parsed and upgraded, refused on this page (before the worker
-// hears of it) when it cannot work, and sent with copies of the user's files it names.
+// hears of a run) when it cannot work, and sent with copies of the user's files it names.
+// The upgrade, the files a spec needs and its memory are the core's (core.js), asked once
+// the worker is ready: the run shows as starting meanwhile, and Cancel works.
 
 import { ui, setStatus, announce, showError } from './dom.js';
 import { state, userFiles, userData } from './state.js';
 import { beginRun, isActive, postRun, failRun, running } from './status.js';
 import { specPreflight } from './memory.js';
-import { upgradeSpec, specModels, specDataFiles } from '../spec.js';
+import { upgraded, specInputs } from './core.js';
 
 /** Runs a spec (an object or JSON text); resolves with the result, rejects with why it did not run. */
 export function run(spec) {
@@ -19,60 +21,19 @@ export function run(spec) {
     }
   }
   if (running()) return Promise.reject(new Error('A run is already in progress; cancel it first.'));
-  spec = upgradeSpec(spec);
-
-  // Refuse, on this page and before the worker hears of it, a run that cannot work:
-  // a model too big for the tab, or two models that take different input sizes.
-  const checked = state.zooModels !== null;
-  if (checked) {
-    const refusal = specPreflight(spec);
-    if (refusal) return refuse(refusal);
-  }
-  // A user model's bytes must be in this tab; they travel with the run.
-  const models = {};
-  for (const { role, model: m } of specModels(spec)) {
-    if (typeof m.onnx !== 'string') continue;
-    const file = userFiles.get(m.onnx);
-    if (!file) {
-      return refuse(`The ${role} model is your ONNX file ${m.onnx}, which this page does not have: ` +
-        `choose it under "Your model (ONNX)" (or load it from a URL) first.`);
-    }
-    if (!models[m.onnx]) models[m.onnx] = file.bytes.slice(0);
-  }
-  // And the user's images, when one of the spec's stimulus sets is an upload.
-  let stimuli = [];
-  const upload = [spec.stimuli, ...(Array.isArray(spec.more_stimuli) ? spec.more_stimuli : [])].find((s) => s && s.set === 'upload');
-  if (upload) {
-    if (!state.userStimuli || state.userStimuli.folder !== upload.folder) {
-      return refuse(`The spec's stimuli are your images (${upload.folder}), which this page does not have: ` +
-        'add that folder or .zip under "Your data" first.');
-    }
-    stimuli = state.userStimuli.files.map((f) => ({ name: f.name, bytes: f.bytes.slice(0) }));
-  }
-  // So do the user's data files (responses, RDMs).
-  const data = {};
-  for (const name of specDataFiles(spec)) {
-    const file = userData.get(name);
-    if (!file) {
-      return refuse(`The spec's target ${name} is a data file this page does not have: add it under "Your data" first.`);
-    }
-    data[name] = file.bytes.slice(0);
-  }
-
   const { id, entry, promise } = beginRun(spec);
-  Promise.all([entry.ready, state.zooReady]).then(
-    () => {
+  Promise.all([entry.ready, state.zooReady]).then(() => prepare(spec)).then(
+    (prepared) => {
       if (!isActive(id)) return; // cancelled while waiting
-      if (!checked && state.zooModels) {
-        // The model list arrived after Run was pressed: check now, still before posting.
-        const refusal = specPreflight(spec);
-        if (refusal) {
-          failRun(id, refusal);
-          ui.status.textContent = 'Not run: see the message below.';
-          return;
-        }
+      if (typeof prepared === 'string') {
+        // Refused on this page: a model too big for the tab, models of different input sizes, a file it lacks.
+        failRun(id, prepared);
+        setStatus('Not run: see the message below.');
+        announce('Run refused.');
+        return;
       }
-      postRun(id, { type: 'run', spec, models, data, stimuli },
+      const { models, data, stimuli } = prepared;
+      postRun(id, { type: 'run', ...prepared },
         [...Object.values(models), ...Object.values(data), ...stimuli.map((f) => f.bytes)]);
     },
     (err) => {
@@ -82,14 +43,52 @@ export function run(spec) {
   return promise;
 }
 
+/**
+ * The run's message ({spec, models, data, stimuli}: the spec upgraded, copies of the user's files
+ * it names), or why this page refuses it (a string). A spec the core cannot read goes to the
+ * worker as it is: the run reports the core's error.
+ */
+async function prepare(spec) {
+  spec = await upgraded(spec);
+  if (state.zooModels) {
+    const refusal = await specPreflight(spec);
+    if (refusal) return refusal;
+  }
+  let inputs = { models: [], data: [] };
+  try {
+    inputs = await specInputs(spec);
+  } catch { /* the run says it */ }
+  // A user model's bytes must be in this tab; they travel with the run.
+  const models = {};
+  for (const file of inputs.models) {
+    const held = userFiles.get(file);
+    if (!held) {
+      return `The spec names your ONNX file ${file}, which this page does not have: ` +
+        'choose it under "Your model (ONNX)" (or load it from a URL) first.';
+    }
+    models[file] = held.bytes.slice(0);
+  }
+  // And the user's images, when one of the spec's stimulus sets is an upload.
+  let stimuli = [];
+  const upload = [spec.stimuli, ...(Array.isArray(spec.more_stimuli) ? spec.more_stimuli : [])].find((s) => s && s.set === 'upload');
+  if (upload) {
+    if (!state.userStimuli || state.userStimuli.folder !== upload.folder) {
+      return `The spec's stimuli are your images (${upload.folder}), which this page does not have: ` +
+        'add that folder or .zip under "Your data" first.';
+    }
+    stimuli = state.userStimuli.files.map((f) => ({ name: f.name, bytes: f.bytes.slice(0) }));
+  }
+  // So do the user's data files (responses, RDMs).
+  const data = {};
+  for (const name of inputs.data) {
+    const file = userData.get(name);
+    if (!file) return `The spec's target ${name} is a data file this page does not have: add it under "Your data" first.`;
+    data[name] = file.bytes.slice(0);
+  }
+  return { spec, models, data, stimuli };
+}
+
 /** Runs the spec in the textarea (the Run button, Enter in the form). */
 export function runFromTextarea() {
   run(ui.spec.value).catch(() => { /* shown in #error, or cancelled */ });
-}
-
-function refuse(message) {
-  showError(message);
-  setStatus('Not run: see the message below.');
-  announce('Run refused.');
-  return Promise.reject(new Error(message));
 }

@@ -7,7 +7,6 @@ import { state, userData } from './state.js';
 import { call } from './worker-client.js';
 import { showSpec, onFormEdit } from './form.js';
 import { formView } from '../spec.js';
-import { setUploadCount } from '../zoo.js';
 import { formatBytes } from '../format.js';
 
 const IMAGE_RE = /\.(png|jpe?g|webp|gif|bmp)$/i;
@@ -36,7 +35,6 @@ async function takeImages(files, folderName) {
       if (skipped) setFormNote(`${skipped} file(s) that are not images were left out.`, 'info');
     }
     state.userStimuli = { folder, files: entries };
-    setUploadCount(entries.length);
     showThumbs();
     const option = [...ui.stimulusSet.options].find((o) => o.value === 'upload');
     option.disabled = false;

@@ -1,11 +1,14 @@
 // The page's side of the conversation with the compute worker (worker.js): starting
-// and restarting it, the build line, request/reply calls (inspection, unzip, metric),
-// and handing a run's messages to whoever handles runs (status.js).
+// and restarting it, the build line, request/reply calls (inspection, unzip, metric, and
+// `core`: what the page asks the Rust core to compute), and handing a run's messages to
+// whoever handles runs (status.js). Without the page's elements (a view on a page of its
+// own) it still works: it only has no build line to write.
 
 import { ui, showError } from './dom.js';
+import { singleThreadNote } from '../help/texts.js';
 
 let worker = null;      // {worker, ready, info, failed}
-const requests = new Map(); // request id -> {resolve, reject}
+const requests = new Map(); // request id -> {entry (the worker asked), resolve, reject}
 let requestCounter = 0;
 // Set by status.js: the run in progress hears its messages, and is failed when the worker does.
 let runs = {
@@ -30,23 +33,33 @@ export function startWorker() {
   entry.worker.onerror = (event) => onWorkerCrash(entry, event);
   entry.worker.onmessageerror = () => onWorkerCrash(entry, { message: 'a message from the worker could not be read' });
   worker = entry;
-  ui.build.textContent = 'Build: loading…';
+  setBuild('Build: loading…');
   return entry;
 }
 
 /** The worker, started afresh when there is none or the last one failed. */
 export function ensureWorker() {
   if (!worker || worker.failed) {
-    if (worker) worker.worker.terminate();
+    if (worker) stop(worker);
     startWorker();
   }
   return worker;
 }
 
 export function restartWorker() {
-  if (worker) worker.worker.terminate();
+  if (worker) stop(worker);
   worker = null;
   startWorker();
+}
+
+/** Terminates a worker; the requests it had not answered are rejected (they can be asked again). */
+function stop(entry) {
+  entry.worker.terminate();
+  for (const [id, request] of requests) {
+    if (request.entry !== entry) continue;
+    requests.delete(id);
+    request.reject(new Error('The compute worker was restarted before it answered; try again.'));
+  }
 }
 
 /**
@@ -57,9 +70,18 @@ export function call(message, transfer = []) {
   const entry = ensureWorker();
   const id = `request-${++requestCounter}`;
   return entry.ready.then(() => new Promise((resolve, reject) => {
-    requests.set(id, { resolve, reject });
+    requests.set(id, { entry, resolve, reject });
     entry.worker.postMessage({ ...message, id }, transfer);
   }));
+}
+
+/**
+ * Calls one of the core's functions (crate/src/wasm.rs: tidy_csv, report_text, upgrade_spec,
+ * spec_inputs, estimate_memory) in the worker with `args` (JSON-like values); resolves with
+ * its value, rejects with the core's message. Answered before the first run and during one.
+ */
+export function core(name, ...args) {
+  return call({ type: 'core', name, args }).then((reply) => reply.value);
 }
 
 /**
@@ -92,13 +114,13 @@ function onWorkerMessage(entry, msg) {
   switch (msg.type) {
     case 'ready': {
       entry.info = { flavor: msg.flavor, threads: msg.threads, version: msg.version };
-      ui.build.textContent = buildText(entry.info) + (msg.note ? ` (${msg.note})` : '');
+      setBuild(buildText(entry.info) + (msg.note ? ` (${msg.note})` : ''));
       entry.resolveReady({ flavor: msg.flavor, threads: msg.threads });
       return;
     }
     case 'init-error': {
       entry.failed = msg.message;
-      ui.build.textContent = 'Build: unavailable';
+      setBuild('Build: unavailable');
       showError(msg.message);
       entry.rejectReady(new Error(msg.message));
       runs.fail(entry, msg.message, { shown: true });
@@ -109,7 +131,9 @@ function onWorkerMessage(entry, msg) {
     case 'unzipped':
     case 'unzip-error':
     case 'metric-result':
-    case 'metric-error': {
+    case 'metric-error':
+    case 'core-result':
+    case 'core-error': {
       const request = requests.get(msg.id);
       if (!request) return;
       requests.delete(msg.id);
@@ -131,7 +155,7 @@ function onWorkerCrash(entry, event) {
   if (!entry.info) {
     // It never became ready: do not loop; the next Run starts a fresh one.
     entry.failed = message;
-    ui.build.textContent = 'Build: unavailable';
+    setBuild('Build: unavailable');
     entry.rejectReady(new Error(message));
   }
   if (!runs.fail(entry, message, { restart: Boolean(entry.info) })) {
@@ -140,9 +164,13 @@ function onWorkerCrash(entry, event) {
   }
 }
 
+function setBuild(text) {
+  if (ui.build) ui.build.textContent = text;
+}
+
 function buildText(info) {
   if (info.flavor === 'threads') {
     return `Build: threaded (${info.threads} thread${info.threads === 1 ? '' : 's'})`;
   }
-  return 'Build: single-threaded';
+  return globalThis.crossOriginIsolated ? 'Build: single-threaded' : `Build: ${singleThreadNote(navigator.hardwareConcurrency)}`;
 }
