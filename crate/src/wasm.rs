@@ -80,23 +80,14 @@ pub fn upgrade_spec(spec: JsValue) -> Result<JsValue, JsError> {
 /// the shipped data to fetch. Throws the spec's error.
 #[wasm_bindgen]
 pub fn spec_inputs(spec: JsValue) -> Result<JsValue, JsError> {
-    let run = CoreSession::from_json(&json_text(&spec, "spec")?).map_err(js_err)?;
-    let size = |s: &crate::experiment::StimuliSpec| s.resolve().map(|r| r.names.len()).map_err(js_err);
-    let sets = run
-        .spec()
-        .stimulus_sets()
-        .into_iter()
-        .map(|s| {
-            let (n, all) = if s.is_upload() { (None, None) } else { (Some(size(s)?), Some(size(&crate::experiment::StimuliSpec { limit: None, ..s.clone() })?)) };
-            Ok(serde_json::json!({ "set": s.label(), "n": n, "all": all }))
-        })
-        .collect::<Result<Vec<_>, JsError>>()?;
+    let needs = crate::experiment::needs::needs_of_json(&json_text(&spec, "spec")?).map_err(js_err)?;
+    let first = &needs.sets[0];
     to_js(&serde_json::json!({
-        "stimuli": { "set": sets[0]["set"], "n": sets[0]["n"], "all": sets[0]["all"], "paths": run.stimulus_paths() },
-        "sets": sets,
-        "models": run.model_files(),
-        "data": run.data_files(),
-        "datasets": run.dataset_paths(),
+        "stimuli": { "set": first.set, "n": first.n, "all": first.all, "paths": needs.paths },
+        "sets": needs.sets,
+        "models": needs.models,
+        "data": needs.data,
+        "datasets": needs.datasets,
     }))
 }
 

@@ -5,6 +5,7 @@ pub mod analysis;
 pub mod datasets;
 pub mod exports;
 pub mod memory;
+pub mod needs;
 pub mod output;
 mod metric;
 mod result;

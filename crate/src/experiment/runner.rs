@@ -41,24 +41,15 @@ impl Experiment {
         Experiment::from_validated(Spec::from_json(text)?)
     }
 
-    /// The models are resolved once, for the first set; the other sets' plans
-    /// are copies of it on their own stimuli.
+    /// The plans of a spec's JSON text (validated once), one per stimulus
+    /// set, without drawing an image or reading a file: what a front door
+    /// asks before a run (the files to fetch, the sets' sizes).
+    pub fn plans_from_json(text: &str) -> Result<Vec<Plan>> {
+        plan_sets(&Spec::from_json(text)?)
+    }
+
     fn from_validated(spec: Spec) -> Result<Experiment> {
-        let sets = spec.stimulus_sets();
-        let first = Plan::from_validated(Spec { stimuli: sets[0].clone(), more_stimuli: None, ..spec.clone() })?;
-        if sets.len() > 1 {
-            if let Some(i) = first.first_data_target() {
-                return Err(Error::Spec(format!(
-                    "targets[{i}]: recorded data belongs to one stimulus set; with more_stimuli every target must be a model"
-                )));
-            }
-            if sets.iter().filter(|s| s.is_upload()).count() > 1 {
-                return Err(Error::Spec("more_stimuli: at most one set can be the upload".into()));
-            }
-        }
-        let plans = std::iter::once(Ok(first.clone()))
-            .chain(sets[1..].iter().map(|set| first.on_set(set)))
-            .collect::<Result<Vec<Plan>>>()?;
+        let plans = plan_sets(&spec)?;
         let sessions = plans
             .into_iter()
             .enumerate()
@@ -242,6 +233,23 @@ impl Experiment {
         m.stimulus_sets = sets;
         Ok(m)
     }
+}
+
+/// One plan per stimulus set of a validated spec: the models are resolved
+/// once, for the first set; the other sets' plans are copies of it on their
+/// own stimuli.
+fn plan_sets(spec: &Spec) -> Result<Vec<Plan>> {
+    let sets = spec.stimulus_sets();
+    let first = Plan::from_validated(Spec { stimuli: sets[0].clone(), more_stimuli: None, ..spec.clone() })?;
+    if sets.len() > 1 {
+        if let Some(i) = first.first_data_target() {
+            return Err(Error::Spec(format!("targets[{i}]: recorded data belongs to one stimulus set; with more_stimuli every target must be a model")));
+        }
+        if sets.iter().filter(|s| s.is_upload()).count() > 1 {
+            return Err(Error::Spec("more_stimuli: at most one set can be the upload".into()));
+        }
+    }
+    std::iter::once(Ok(first.clone())).chain(sets[1..].iter().map(|set| first.on_set(set))).collect()
 }
 
 /// The identifiability of every (metric, target) on every set, over its target

@@ -3,7 +3,7 @@
 //! stimuli (decoded, resized and cropped once), each hashed for the result's
 //! `inputs`; and the check that everything the run needs has arrived.
 
-use super::plan::{Entry, Kind};
+use super::plan::{data_files, dataset_paths, input_size, model_files, Kind};
 use super::{Phase, Session};
 use super::super::result::Input;
 use crate::error::{Error, Result};
@@ -24,62 +24,23 @@ impl Session {
     /// The shared input side, once every model's preprocessing is known; an
     /// error when they differ.
     pub(super) fn size(&self) -> Result<Option<u32>> {
-        let mut first: Option<(&Entry, u32)> = None;
-        for e in self.entries.iter().filter(|e| e.is_model()) {
-            let Some(p) = &e.preprocess else { return Ok(None) };
-            match first {
-                None => first = Some((e, p.size)),
-                Some((f, size)) if size != p.size => {
-                    return Err(Error::Spec(format!(
-                        "all models need the same input size ({} takes {size} px, {} takes {} px)",
-                        f.label, e.label, p.size
-                    )))
-                }
-                Some(_) => {}
-            }
-        }
-        Ok(first.map(|(_, s)| s).or(Some(sets::GENERATED_SIZE)))
+        input_size(&self.entries)
     }
 
     /// The user-model files (`onnx` values) the spec names, which [`Session::add_model`] expects.
     pub fn model_files(&self) -> Vec<String> {
-        let mut files: Vec<String> = self
-            .entries
-            .iter()
-            .filter_map(|e| match &e.kind {
-                Kind::Onnx { file, .. } => Some(file.clone()),
-                _ => None,
-            })
-            .collect();
-        unique(&mut files);
-        files
+        model_files(&self.entries)
     }
 
     /// The user's data files (`responses` and `rdms` values), which [`Session::add_data`] expects.
     pub fn data_files(&self) -> Vec<String> {
-        let mut files: Vec<String> = self
-            .entries
-            .iter()
-            .filter_map(|e| match &e.kind {
-                Kind::Responses { file, .. } | Kind::Rdms { file, .. } => Some(file.clone()),
-                _ => None,
-            })
-            .collect();
-        unique(&mut files);
-        files
+        data_files(&self.entries)
     }
 
     /// Site-relative paths of the shipped data the spec names, to fetch (page)
     /// or read (CLI) and hand to [`Session::add_data`].
     pub fn dataset_paths(&self) -> Vec<String> {
-        let mut paths: Vec<String> = Vec::new();
-        for e in &self.entries {
-            if let Kind::Dataset { d, .. } = &e.kind {
-                paths.extend(d.files());
-            }
-        }
-        unique(&mut paths);
-        paths
+        dataset_paths(&self.entries)
     }
 
     /// Hands over the bytes of a user model named in the spec (`name` is the
@@ -243,10 +204,4 @@ impl Session {
         }
         Ok(())
     }
-}
-
-/// Drops repeated names, keeping the first of each in order (a file named by several entries is added once).
-fn unique(names: &mut Vec<String>) {
-    let mut seen = std::collections::HashSet::new();
-    names.retain(|n| seen.insert(n.clone()));
 }

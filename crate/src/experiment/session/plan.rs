@@ -121,6 +121,38 @@ impl Plan {
         &self.spec
     }
 
+    /// Site-relative paths of the stimulus images to fetch, in order (none
+    /// for a generated set or an upload).
+    pub fn stimulus_paths(&self) -> &[String] {
+        &self.set.files
+    }
+
+    /// The set's images, when known before the run (not for an upload).
+    pub fn stimulus_count(&self) -> Option<usize> {
+        (self.set.origin != sets::Origin::Upload).then_some(self.set.names.len())
+    }
+
+    /// The user's ONNX files the spec names.
+    pub fn model_files(&self) -> Vec<String> {
+        model_files(&self.entries)
+    }
+
+    /// The user's data files (`responses` and `rdms` values) the spec names.
+    pub fn data_files(&self) -> Vec<String> {
+        data_files(&self.entries)
+    }
+
+    /// Site-relative paths of the shipped data the spec names.
+    pub fn dataset_paths(&self) -> Vec<String> {
+        dataset_paths(&self.entries)
+    }
+
+    /// The models' shared input side, as far as known before their files
+    /// arrive; an error when two models need different sizes.
+    pub fn input_size(&self) -> Result<Option<u32>> {
+        input_size(&self.entries)
+    }
+
     /// The first target that is data (read from a file, not recorded), if any.
     pub(crate) fn first_data_target(&self) -> Option<usize> {
         self.entries.iter().position(|e| e.role == Role::Target && !e.is_model())
@@ -173,4 +205,55 @@ fn in_field(field: &str, e: Error) -> Error {
         Error::Spec(m) => Error::Spec(format!("{field}: {m}")),
         other => other,
     }
+}
+
+/// The shared input side of the models among `entries`, once every model's
+/// preprocessing is known (None before a user model arrives; the generated
+/// sets' size when there is no model); an error when they differ.
+pub(crate) fn input_size(entries: &[Entry]) -> Result<Option<u32>> {
+    let mut first: Option<(&Entry, u32)> = None;
+    for e in entries.iter().filter(|e| e.is_model()) {
+        let Some(p) = &e.preprocess else { return Ok(None) };
+        match first {
+            None => first = Some((e, p.size)),
+            Some((f, size)) if size != p.size => {
+                return Err(Error::Spec(format!(
+                    "all models need the same input size ({} takes {size} px, {} takes {} px)",
+                    f.label, e.label, p.size
+                )))
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(first.map(|(_, s)| s).or(Some(sets::GENERATED_SIZE)))
+}
+
+/// The user-model files (`onnx` values) named by `entries`, each once.
+pub(crate) fn model_files(entries: &[Entry]) -> Vec<String> {
+    unique(entries.iter().filter_map(|e| match &e.kind {
+        Kind::Onnx { file, .. } => Some(file.clone()),
+        _ => None,
+    }))
+}
+
+/// The user's data files (`responses` and `rdms` values) named by `entries`, each once.
+pub(crate) fn data_files(entries: &[Entry]) -> Vec<String> {
+    unique(entries.iter().filter_map(|e| match &e.kind {
+        Kind::Responses { file, .. } | Kind::Rdms { file, .. } => Some(file.clone()),
+        _ => None,
+    }))
+}
+
+/// Site-relative paths of the shipped data named by `entries`, each once.
+pub(crate) fn dataset_paths(entries: &[Entry]) -> Vec<String> {
+    unique(entries.iter().flat_map(|e| match &e.kind {
+        Kind::Dataset { d, .. } => d.files(),
+        _ => Vec::new(),
+    }))
+}
+
+/// The names in order, the first of each kept (a file named by several entries is added once).
+fn unique(names: impl Iterator<Item = String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    names.filter(|n| seen.insert(n.clone())).collect()
 }
