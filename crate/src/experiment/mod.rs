@@ -18,6 +18,7 @@ pub use output::csv::TIDY_HEADER;
 pub use exports::{ExportFile, ExportSpec};
 pub use analysis::{classes, specificity};
 pub use analysis::specificity::Specificity;
+pub use metric::experiment_metrics;
 pub use runner::Experiment;
 pub use session::{Plan, Progress, Session, MAX_BATCH};
-pub use spec::{upgrade as upgrade_spec, MetricSpec, NoiseSpec, SpecificitySpec, ModelRef, ModelSpec, NormOverride, Spec, StimuliSpec, UnitSubsample, EXPERIMENT_METRICS, SPEC_VERSION};
+pub use spec::{upgrade as upgrade_spec, MetricSpec, NoiseSpec, SpecificitySpec, ModelRef, ModelSpec, NormOverride, Spec, StimuliSpec, UnitSubsample, SPEC_VERSION};

@@ -2,7 +2,7 @@
 //! for it, whether it needs the Gram matrix, what it derives once per layer,
 //! how it scores a (source layer, target layer) pair, and its noise ceiling.
 //! Adding a metric to experiments is one file here and one line in
-//! [`describe`] (and its name in the spec's `EXPERIMENT_METRICS`).
+//! [`describe`]; the spec admits what is described here.
 
 mod cka;
 mod nrp;
@@ -22,6 +22,16 @@ use crate::sinks::Keep;
 pub(crate) trait ExperimentMetric: Sync {
     /// The name people read ("linear CKA"), in reports and captions.
     fn title(&self) -> &'static str;
+
+    /// Whether experiments run it (`idlab metric` computes every metric).
+    fn in_experiments(&self) -> bool {
+        true
+    }
+
+    /// The spec's parameters checked before anything runs (a spec error naming the fix).
+    fn check(&self, _p: &MetricParams) -> Result<()> {
+        Ok(())
+    }
 
     /// The `MetricParams` fields the metric reads, in the order a report
     /// lists them; the others are ignored for it.
@@ -65,7 +75,7 @@ pub(crate) trait ExperimentMetric: Sync {
 }
 
 /// The description of `name`. The spec admits only the metrics listed here
-/// (`EXPERIMENT_METRICS`), so a plan never holds another.
+/// (those whose description says [`ExperimentMetric::in_experiments`]).
 pub(crate) fn describe(name: MetricName) -> &'static dyn ExperimentMetric {
     match name {
         MetricName::Cka => &cka::Cka { debiased: false },
@@ -86,6 +96,10 @@ struct NotInExperiments {
 }
 
 impl ExperimentMetric for NotInExperiments {
+    fn in_experiments(&self) -> bool {
+        false
+    }
+
     fn title(&self) -> &'static str {
         self.title
     }
@@ -97,4 +111,9 @@ impl ExperimentMetric for NotInExperiments {
     fn score(&self, _k: usize, _p: &MetricParams, _src: &LayerData, _tgt: &LayerData) -> Option<Result<Cell>> {
         None
     }
+}
+
+/// The metrics an experiment runs, in [`MetricName::ALL`]'s order.
+pub fn experiment_metrics() -> Vec<MetricName> {
+    MetricName::ALL.into_iter().filter(|&m| describe(m).in_experiments()).collect()
 }

@@ -1,12 +1,16 @@
 //! Soft matching (optimal transport between units): a distance.
 
 use super::ExperimentMetric;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::experiment::session::{Cell, LayerData, Role};
 use crate::metrics::registry::MetricParams;
 use crate::metrics::regression::target_units;
 use crate::metrics::soft_matching::soft_matching;
 use crate::sinks::Keep;
+
+/// The most units per side soft matching keeps in an experiment: the exact
+/// transport solver takes at most `transport::MAX_CELLS` = 1000 x 1000 unit pairs.
+pub(crate) const SOFT_MATCHING_MAX_UNITS: usize = 1000;
 
 pub(super) struct SoftMatching;
 
@@ -17,6 +21,21 @@ impl ExperimentMetric for SoftMatching {
 
     fn reads(&self) -> &'static [&'static str] {
         &["max_units", "seed"]
+    }
+
+    /// The exact transport solver takes at most `transport::MAX_CELLS` =
+    /// [`SOFT_MATCHING_MAX_UNITS`]² unit pairs.
+    fn check(&self, p: &MetricParams) -> Result<()> {
+        let units = p.max_units;
+        if units == 0 || units > SOFT_MATCHING_MAX_UNITS {
+            return Err(Error::Spec(format!(
+                "soft-matching compares a seeded subset of at most params.max_units units per layer on each side, \
+                 and its exact solver takes at most {SOFT_MATCHING_MAX_UNITS} x {SOFT_MATCHING_MAX_UNITS}; \
+                 set params.max_units between 1 and {SOFT_MATCHING_MAX_UNITS} (it is {units}{})",
+                if units == MetricParams::default().max_units { ", the default" } else { "" }
+            )));
+        }
+        Ok(())
     }
 
     /// Matching is between units: both sides keep the same seeded subset rule, no projection.

@@ -12,11 +12,8 @@ mod validate;
 
 pub use models::ModelRef;
 pub use types::{
-    MetricSpec, ModelSpec, NoiseSpec, NormOverride, Spec, SpecificitySpec, StimuliSpec, UnitSubsample, EXPERIMENT_METRICS, SPEC_VERSION,
+    MetricSpec, ModelSpec, NoiseSpec, NormOverride, Spec, SpecificitySpec, StimuliSpec, UnitSubsample, SPEC_VERSION,
 };
-/// Kept at its old path for the metric code that sizes soft matching.
-#[allow(unused_imports)]
-pub use types::SOFT_MATCHING_MAX_UNITS;
 pub use upgrade::upgrade;
 
 /// The page's default preset, which the unit tests vary.

@@ -3,6 +3,7 @@
 use crate::error::{Error, Result};
 use crate::experiment::classes::ClassesSpec;
 use crate::experiment::exports::ExportSpec;
+use crate::experiment::metric::{describe, experiment_metrics};
 use crate::metrics::registry::{MetricName, MetricParams};
 use crate::stimuli::{sets, Channels, Preprocess};
 use serde::{Deserialize, Serialize};
@@ -76,26 +77,18 @@ pub struct MetricSpec {
 }
 
 impl MetricSpec {
+    /// The metric, when experiments run it and its parameters pass its own check.
     pub fn metric(&self) -> Result<MetricName> {
         let m = MetricName::parse(&self.name)?;
-        if !EXPERIMENT_METRICS.contains(&m) {
+        let description = describe(m);
+        if !description.in_experiments() {
             return Err(Error::Spec(format!(
                 "metric \"{}\" is not available in experiments yet (it is in `idlab metric`); experiments run: {}",
                 self.name,
-                EXPERIMENT_METRICS.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", ")
+                experiment_metrics().iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", ")
             )));
         }
-        if m == MetricName::SoftMatching {
-            let units = self.params().max_units;
-            if units == 0 || units > SOFT_MATCHING_MAX_UNITS {
-                return Err(Error::Spec(format!(
-                    "soft-matching compares a seeded subset of at most params.max_units units per layer on each side, \
-                     and its exact solver takes at most {SOFT_MATCHING_MAX_UNITS} x {SOFT_MATCHING_MAX_UNITS}; \
-                     set params.max_units between 1 and {SOFT_MATCHING_MAX_UNITS} (it is {units}{})",
-                    if units == MetricParams::default().max_units { ", the default" } else { "" }
-                )));
-            }
-        }
+        description.check(&self.params())?;
         Ok(m)
     }
 
@@ -103,16 +96,6 @@ impl MetricSpec {
         self.params.clone().unwrap_or_default()
     }
 }
-
-/// The metrics an experiment computes from what the sinks fold in.
-/// `soft-matching` is a distance: lower values mean more similar (see
-/// [`MetricName::higher_is_better`]).
-pub const EXPERIMENT_METRICS: &[MetricName] =
-    &[MetricName::Cka, MetricName::CkaDebiased, MetricName::Rsa, MetricName::Regression, MetricName::SoftMatching, MetricName::Nrp];
-
-/// The most units per side soft matching keeps in an experiment: the exact
-/// transport solver takes at most `transport::MAX_CELLS` = 1000 x 1000 unit pairs.
-pub const SOFT_MATCHING_MAX_UNITS: usize = 1000;
 
 /// Which images to show the models.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
