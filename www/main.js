@@ -14,6 +14,7 @@ import { wireUploads } from './page/uploads.js';
 import { wirePermalink } from './page/permalink.js';
 import { loadPreset, loadPresetMenu } from './page/presets.js';
 import { checkFits } from './zoo.js';
+import { setLoaded } from './page/run-gate.js';
 
 buildSides(); // before anything looks up a side's elements
 
@@ -63,13 +64,13 @@ loadPresetMenu();
 state.zooReady = loadZoo();
 Promise.all([loadPreset(), state.zooReady]).then(([spec]) => spec).then(
   (spec) => {
-    if (!running()) ui.run.disabled = false;
+    setLoaded();
     const autorun = new URLSearchParams(location.search).get('autorun') !== '0';
     if (autorun) run(spec).catch(() => { /* shown in #error, or cancelled */ });
     ensureWorker().ready.then(learnSetSizes, () => { /* shown in #error */ });
   },
   (err) => {
-    if (!running()) ui.run.disabled = false;
+    setLoaded();
     showError(err.message);
   },
 );

@@ -46,12 +46,15 @@ test('bad specs are reported in #error and the page stays usable', { timeout: 5 
     assert.equal(r2.ok, false, 'idlab.run rejects an unknown stimulus set');
     assert.match(await visibleError(page), /no-such-set/, '#error names the bad stimulus set');
 
-    // Not JSON at all, typed into the spec box and run with the Run button.
+    // Not JSON at all, typed into the spec box: Run is off, and the reason beside it names the JSON.
     await page.click('.spec summary');
     await page.fill('#spec', '{"idlab": 1, oops');
-    await page.click('#run');
-    await page.waitForFunction(() => !document.getElementById('error').hidden
-      && /JSON/.test(document.getElementById('error').textContent), null, { timeout: 5000 });
+    assert.equal(await page.isDisabled('#run'), true, 'Run is off while the JSON does not parse');
+    assert.match(await page.textContent('#run-reason'), /JSON/, 'and says why');
+    // The API still runs text as it is given, and says it is not JSON.
+    const r3 = await tryRun(page, '{"idlab": 1, oops');
+    assert.equal(r3.ok, false);
+    assert.match(await visibleError(page), /JSON/, '#error says the spec is not JSON');
 
     // Still usable: a small valid run succeeds and clears the error box.
     const ok = await tryRun(page, limitedSpec(3));

@@ -23,6 +23,8 @@ export const ui = {
   images: $('images'),
   imagesMax: $('images-max'),
   formNote: $('form-note'),
+  stimuliWhy: $('stimuli-why'),
+  sidesWhy: $('sides-why'),
   memoryLimit: $('memory-limit'),
   permalink: $('permalink'),
   stimulusSet: $('stimulus-set'),

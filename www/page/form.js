@@ -14,6 +14,8 @@ import { showMemory, describeLimit } from './memory.js';
 import { updateLink } from './permalink.js';
 import { upgraded, specInputs } from './core.js';
 import { formView, fromFormView } from '../spec.js';
+import { block, unblock, describeRun } from './run-gate.js';
+import { showAbout as showAboutOf } from './about.js';
 import { ZOO_URL, MIN_IMAGES, parseZoo, groupByFamily, modelLabel } from '../zoo.js';
 
 const SIDE_TEXT = {
@@ -44,6 +46,7 @@ export function buildSides() {
 export function showSpec(spec) {
   ui.spec.value = JSON.stringify(spec, null, 2);
   ui.spec.removeAttribute('aria-invalid');
+  unblock('json');
   state.formSpec = spec;
   syncFormFromSpec(spec);
   updateLink(spec);
@@ -190,17 +193,27 @@ export function settled() {
   return waiting ? waiting.promise : Promise.resolve();
 }
 
+/** The images a run of `full` records, in words: the set's (or each set's) number the core gave. */
+function imagesOf(full, inputs) {
+  const sets = [full.stimuli, ...(Array.isArray(full.more_stimuli) ? full.more_stimuli : [])];
+  const counts = sets.map((s, i) => (s && s.set === 'upload' ? setSize(s) : inputs.sets[i] && inputs.sets[i].n));
+  if (counts.some((n) => !Number.isInteger(n))) return '';
+  return counts.length === 1 ? `${counts[0]} images` : `${counts.reduce((a, b) => a + b, 0)} images in ${counts.length} sets`;
+}
+
 /** The images field's range and value: the set's size and the images the spec uses, from the core. */
 async function showSizes(full, current) {
   let inputs;
   try {
     inputs = await specInputs(full);
-  } catch {
-    return; // the spec's error: the core says it on Run
+  } catch (err) {
+    if (current()) block('spec', `the core cannot run this spec: ${err.message}`);
+    return;
   }
   if (!current()) return;
+  unblock('spec');
   remember(full, inputs);
-  if (!formView(full)) return;
+  describeRun(full, imagesOf(full, inputs));
   const all = setSize(full.stimuli);
   ui.images.max = all === undefined ? '' : String(all);
   ui.imagesMax.textContent = all === undefined ? 'the size of the set' : String(all);
@@ -214,6 +227,8 @@ export function syncFormFromSpec(full) {
   ui.keepExports.checked = Boolean(full.export && (full.export.activations || full.export.rdms));
   const spec = formView(full);
   setFormEnabled(Boolean(spec), full);
+  showStimuli(full);
+  unblock('form');
   if (!spec) {
     ui.name.textContent = full.name || 'Custom experiment';
     followCore(full);
@@ -241,18 +256,39 @@ export function syncFormFromSpec(full) {
       sideUi(side).seed.value = Number.isSafeInteger(m.seed) ? String(m.seed) : '';
     }
   }
-  const set = spec.stimuli && spec.stimuli.set;
-  if ([...ui.stimulusSet.options].some((o) => o.value === set)) ui.stimulusSet.value = set;
-  const all = setSize(spec.stimuli);
-  ui.images.max = all === undefined ? '' : String(all);
-  ui.imagesMax.textContent = all === undefined ? 'the size of the set' : String(all);
-  const limit = spec.stimuli && spec.stimuli.limit;
-  if (Number.isInteger(limit)) ui.images.value = String(limit);
-  else if (all !== undefined) ui.images.value = String(all);
-  ui.images.disabled = Boolean(spec.stimuli && spec.stimuli.set === 'upload');
-  for (const el of [sideUi('source').seed, sideUi('target').seed, ui.images]) el.removeAttribute('aria-invalid');
+  for (const el of [sideUi('source').seed, sideUi('target').seed]) el.removeAttribute('aria-invalid');
   ui.name.textContent = spec.name || 'Custom experiment';
   followCore(full);
+}
+
+/**
+ * The stimulus menu and the Images field show the spec's first set and its limit, for every
+ * spec; over several sets (more_stimuli) both are off, and the note beside them says why.
+ */
+function showStimuli(full) {
+  const stimuli = full.stimuli && typeof full.stimuli === 'object' ? full.stimuli : {};
+  const set = stimuli.set;
+  if (typeof set === 'string' && set && ![...ui.stimulusSet.options].some((o) => o.value === set)) {
+    const option = new Option(`${set} (from the spec)`, set);
+    option.dataset.other = '';
+    ui.stimulusSet.append(option); // a set the menu did not offer: shown as the spec names it
+  }
+  if (typeof set === 'string') ui.stimulusSet.value = set;
+  const all = setSize(stimuli);
+  ui.images.max = all === undefined ? '' : String(all);
+  ui.imagesMax.textContent = all === undefined ? 'the size of the set' : String(all);
+  if (Number.isInteger(stimuli.limit)) ui.images.value = String(stimuli.limit);
+  else if (all !== undefined) ui.images.value = String(all);
+  ui.images.removeAttribute('aria-invalid');
+  const sets = Array.isArray(full.more_stimuli) ? full.more_stimuli.length + 1 : 1;
+  const upload = set === 'upload';
+  let why = '';
+  if (sets > 1) why = `This experiment runs ${sets} stimulus sets, one run each: edit them (and their limits) in the JSON spec below.`;
+  else if (upload) why = 'Every one of your images is used: add fewer to use fewer.';
+  ui.stimulusSet.disabled = sets > 1;
+  ui.images.disabled = sets > 1 || upload;
+  ui.stimuliWhy.textContent = why;
+  ui.stimuliWhy.hidden = !why;
 }
 
 function autoName(spec) {
@@ -265,8 +301,9 @@ function autoName(spec) {
 
 /** The spec the form describes, built on the last parsed one; null while a field is invalid. */
 export function specFromForm() {
-  const base = formView(state.formSpec && typeof state.formSpec === 'object' ? state.formSpec : state.defaultSpec);
-  if (!base) return null; // not the simple shape: the JSON spec is the way to edit it
+  const full = state.formSpec && typeof state.formSpec === 'object' ? state.formSpec : state.defaultSpec;
+  const base = formView(full);
+  if (!base) return manySpecFromForm(full); // not the simple shape: the form edits its stimuli only
   const problems = [];
   const seeds = {};
   for (const side of SIDES) {
@@ -282,26 +319,14 @@ export function specFromForm() {
     if (seed === null) problems.push(`the ${side} seed must be a whole number, 0 or more`);
     seeds[side] = seed;
   }
-  const chosenSet = ui.stimulusSet.value || (base.stimuli && base.stimuli.set) || 'kriegeskorte92';
-  const stimuli = { ...(base.stimuli || {}), set: chosenSet };
-  if (chosenSet !== 'upload') delete stimuli.folder;
-  else if (state.userStimuli) stimuli.folder = state.userStimuli.folder;
-  if (chosenSet === 'kriegeskorte92') delete stimuli.seed; // only generated or scrambled sets take a seed
-  if (!DRAWN_SETS.includes(chosenSet)) delete stimuli.count; // only generated sets take a count
-  const all = setSize(stimuli);
-  ui.images.max = all === undefined ? '' : String(all);
-  ui.imagesMax.textContent = all === undefined ? 'the size of the set' : String(all);
-  const upload = chosenSet === 'upload';
-  ui.images.disabled = upload; // every image given is used
-  const images = upload ? all : readInt(ui.images, MIN_IMAGES, all);
-  if (images === null || images === undefined) {
-    problems.push(`the number of images must be a whole number from ${MIN_IMAGES}${all === undefined ? '' : ` to ${all}`}`);
-  }
+  const { stimuli, images, all, upload } = stimuliFromForm(base, problems);
   if (problems.length) {
     stopFollowing(); // an answer for the last spec must not replace this note
     setFormNote(`Not applied to the spec yet: ${problems.join('; ')}.`, 'warn');
+    block('form', problems.join('; '));
     return null;
   }
+  unblock('form');
   const spec = JSON.parse(JSON.stringify(base));
   for (const side of SIDES) {
     if (onnxChosen(side)) {
@@ -321,6 +346,49 @@ export function specFromForm() {
   return fromFormView(spec);
 }
 
+/**
+ * A many-model spec (the presets) with the stimulus menu's set and the Images field's limit:
+ * the two fields the form edits for every spec. Null while a field is invalid, or for a spec
+ * over several stimulus sets (those fields are off then: the JSON edits its sets).
+ */
+function manySpecFromForm(full) {
+  if (!full || typeof full !== 'object' || Array.isArray(full.more_stimuli)) return null;
+  const problems = [];
+  const { stimuli, images, all, upload } = stimuliFromForm(full, problems);
+  if (problems.length) {
+    stopFollowing();
+    setFormNote(`Not applied to the spec yet: ${problems.join('; ')}.`, 'warn');
+    block('form', problems.join('; '));
+    return null;
+  }
+  unblock('form');
+  const spec = JSON.parse(JSON.stringify(full));
+  spec.stimuli = stimuli;
+  if (images === all || upload) delete spec.stimuli.limit;
+  else spec.stimuli.limit = images;
+  return spec;
+}
+
+/** The stimuli the menu and the Images field describe, on `base`'s; what is invalid goes onto `problems`. */
+function stimuliFromForm(base, problems) {
+  const chosenSet = ui.stimulusSet.value || (base.stimuli && base.stimuli.set) || 'kriegeskorte92';
+  const stimuli = { ...(base.stimuli || {}), set: chosenSet };
+  if (chosenSet !== 'upload') delete stimuli.folder;
+  else if (state.userStimuli) stimuli.folder = state.userStimuli.folder;
+  if (chosenSet === 'kriegeskorte92') delete stimuli.seed; // only generated or scrambled sets take a seed
+  if (!DRAWN_SETS.includes(chosenSet)) delete stimuli.count; // only generated sets take a count
+  const all = setSize(stimuli);
+  ui.images.max = all === undefined ? '' : String(all);
+  ui.imagesMax.textContent = all === undefined ? 'the size of the set' : String(all);
+  const upload = chosenSet === 'upload';
+  ui.images.disabled = upload; // every image given is used
+  const images = upload ? all : readInt(ui.images, MIN_IMAGES, all);
+  if (images === null || images === undefined) {
+    problems.push(`the number of images must be a whole number from ${MIN_IMAGES}${all === undefined ? '' : ` to ${all}`}`);
+  }
+  return { stimuli, images, all, upload };
+}
+
 export function onFormEdit() {
   const spec = specFromForm();
   if (!spec) return;
@@ -332,6 +400,7 @@ export function onFormEdit() {
   state.formSpec = spec;
   ui.spec.value = JSON.stringify(spec, null, 2);
   ui.spec.removeAttribute('aria-invalid');
+  unblock('json');
   ui.name.textContent = spec.name || 'Custom experiment';
   followCore(spec);
   updateLink(spec);
@@ -345,19 +414,25 @@ export async function onSpecEdit() {
   } catch {
     ui.spec.setAttribute('aria-invalid', 'true');
     setFormNote('The JSON spec does not parse; the form shows the last version that did.', 'warn');
+    block('json', 'the JSON spec does not parse');
     return;
   }
-  if (!spec || typeof spec !== 'object' || Array.isArray(spec)) return;
+  if (!spec || typeof spec !== 'object' || Array.isArray(spec)) {
+    block('json', 'the JSON spec is not an object');
+    return;
+  }
   try {
     spec = await upgraded(spec); // the textarea keeps the text as written
   } catch (err) {
     if (ui.spec.value !== text) return;
     ui.spec.setAttribute('aria-invalid', 'true');
     setFormNote(`The JSON spec cannot be read: ${err.message}`, 'warn');
+    block('json', `the JSON spec cannot be read: ${err.message}`);
     return;
   }
   if (ui.spec.value !== text) return; // edited again while the core upgraded it
   ui.spec.removeAttribute('aria-invalid');
+  unblock('json');
   state.formSpec = spec;
   syncFormFromSpec(spec);
   updateLink(spec);
@@ -383,10 +458,14 @@ function setFormEnabled(enabled, spec) {
   for (const el of ui.form.querySelectorAll('fieldset.model-side select, fieldset.model-side input')) el.disabled = !enabled;
   // A many-model spec has no one source and one target to show: the two sides step aside rather than show stale values.
   for (const fs of ui.form.querySelectorAll('fieldset.model-side')) fs.hidden = !enabled;
+  // Said beside the fields (the form note below is the memory check's): why the model fields are away.
+  const n = (k) => (Array.isArray(spec[k]) ? spec[k].length : 0);
+  ui.sidesWhy.textContent = enabled ? '' : `This experiment has ${n('sources')} source(s), ${n('targets')} target(s) and ${n('metrics')} metric(s): ` +
+    'the model fields edit one source against one model target, so they are set aside; edit its models in the JSON spec below ' +
+    '(the stimuli and images here still apply).';
+  ui.sidesWhy.hidden = enabled;
   if (!enabled) {
-    const n = (k) => (Array.isArray(spec[k]) ? spec[k].length : 0);
-    setFormNote(`This experiment has ${n('sources')} source(s), ${n('targets')} target(s) and ${n('metrics')} metric(s): ` +
-      'the form edits one source against one target; edit this one in the JSON spec below.', 'info');
+    setFormNote('', 'info');
   } else {
     for (const side of SIDES) {
       const s = sideUi(side);
@@ -396,13 +475,9 @@ function setFormEnabled(enabled, spec) {
   }
 }
 
-/** The preset's figure and findings, when the spec says them. */
+/** The About text for `spec` (the preset's, or what differs from it), with the set sizes the core gave. */
 export function showAbout(spec) {
-  const parts = [];
-  if (spec && spec.figure) parts.push(`Reproduces: ${spec.figure}.`);
-  if (spec && spec.about) parts.push(spec.about);
-  ui.about.textContent = parts.join(' ');
-  ui.about.hidden = parts.length === 0;
+  showAboutOf(spec, setSize);
 }
 
 /** Wires the form's fields; `onSubmit` runs the experiment (Enter in a field, as the Run button would). */
@@ -411,6 +486,7 @@ export function wireForm(onSubmit) {
   ui.keepExports.addEventListener('change', onKeepExports);
   ui.resetSpec.addEventListener('click', () => {
     ui.spec.value = state.defaultSpecText;
+    state.presetSpec = state.defaultPreset;
     onSpecEdit();
   });
   ui.spec.addEventListener('input', onSpecEdit);

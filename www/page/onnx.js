@@ -2,6 +2,7 @@
 // inspected by the core in the worker; its layers to record and its preprocessing.
 
 import { sideUi, SIDES, readInt, dropZone, showError, clearError } from './dom.js';
+import { block, unblock } from './run-gate.js';
 import { userFiles } from './state.js';
 import { call } from './worker-client.js';
 import { formatBytes } from '../format.js';
@@ -150,9 +151,11 @@ async function addUserFile(side, name, bytes, inspected) {
     showOnnx(side, true);
     showLayers(side, reply.name || name, defaultLayers(reply.inspection));
     showPreprocess(side, { onnx: reply.name || name });
+    unblock(`${side}-onnx`);
     onEdit();
   } catch (err) {
     s.info.textContent = `${name} cannot be used (see the message below).`;
+    block(`${side}-onnx`, `the ${side} model ${name} could not be read (choose another file, or a zoo model)`);
     showError(err.message);
   }
 }
@@ -163,6 +166,7 @@ async function onFileChosen(side, file) {
   try {
     bytes = await file.arrayBuffer();
   } catch (err) {
+    block(`${side}-onnx`, `the ${side} model ${file.name} could not be read`);
     showError(`Could not read ${file.name}: ${err.message}`);
     return;
   }
@@ -180,6 +184,7 @@ async function onUrlChosen(side) {
     await addUserFile(side, reply.name, null, reply);
   } catch (err) {
     s.info.textContent = 'The model could not be loaded (see the message below).';
+    block(`${side}-onnx`, `the ${side} model at ${url} could not be loaded`);
     showError(err.message);
   }
 }
@@ -207,6 +212,7 @@ function wireSide(side) {
     showOnnx(side, chosen);
     if (chosen && !s.layers.dataset.file) s.info.textContent = 'Choose an ONNX file (NCHW image input).';
     if (!chosen && s.seed.value.trim() === '') s.seed.value = '0'; // back to the zoo: a seed to start from
+    if (!chosen) unblock(`${side}-onnx`); // the file that failed is no longer asked for
   });
 }
 

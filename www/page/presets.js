@@ -17,6 +17,7 @@ export async function loadPreset() {
   if (!resp.ok) throw new Error(`Could not load the default experiment (${PRESET_URL}): HTTP ${resp.status}`);
   state.defaultSpec = await upgraded(await resp.json());
   state.defaultSpecText = JSON.stringify(state.defaultSpec, null, 2);
+  state.defaultPreset = { spec: state.defaultSpec, title: state.defaultSpec.name || 'the default' };
   // A permalink's spec (#spec=...) comes first; the default preset otherwise.
   let spec = state.defaultSpec;
   try {
@@ -24,6 +25,8 @@ export async function loadPreset() {
   } catch (err) {
     showError(err.message);
   }
+  // The default preset is what the About text compares with; a permalink's spec is its own.
+  state.presetSpec = spec === state.defaultSpec ? state.defaultPreset : null;
   showSpec(spec);
   return spec;
 }
@@ -51,6 +54,8 @@ async function choosePreset() {
     const spec = await upgraded(await resp.json());
     // The export checkbox is kept across presets.
     if (ui.keepExports.checked && !spec.export) spec.export = { ...EXPORT_ALL };
+    const option = ui.preset.selectedOptions[0];
+    state.presetSpec = { spec, title: option ? option.textContent : file };
     showSpec(spec);
     clearError();
   } catch (err) {

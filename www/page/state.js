@@ -8,6 +8,8 @@ export const state = {
   zooReady: null,       // the promise of loading it (a run waits for it before its check)
   defaultSpec: null,    // the preset, parsed
   defaultSpecText: '',
+  presetSpec: null,     // {spec, title} of the preset last loaded (the About text says how the spec differs from it)
+  defaultPreset: null,  // the same for the default preset
   formSpec: null,       // the last spec the textarea parsed to (or the form wrote): what the form shows
   lastResult: null,
   lastExports: null,    // the last run's activations and RDMs (a .zip Blob), when its spec asked for them

@@ -3,6 +3,7 @@
 // targets. They stay in this tab; copies go to the worker with each run.
 
 import { ui, dropZone, showError, setFormNote } from './dom.js';
+import { block, unblock } from './run-gate.js';
 import { state, userData } from './state.js';
 import { call } from './worker-client.js';
 import { showSpec, onFormEdit } from './form.js';
@@ -35,6 +36,7 @@ async function takeImages(files, folderName) {
       if (skipped) setFormNote(`${skipped} file(s) that are not images were left out.`, 'info');
     }
     state.userStimuli = { folder, files: entries };
+    unblock('upload');
     showThumbs();
     const option = [...ui.stimulusSet.options].find((o) => o.value === 'upload');
     option.disabled = false;
@@ -45,6 +47,9 @@ async function takeImages(files, folderName) {
     else setSpecStimuli({ set: 'upload', folder });
   } catch (err) {
     ui.imagesInfo.textContent = '';
+    // Run stays off only while the spec asks for images this tab lacks (an upload it cannot run).
+    const s = state.formSpec || {};
+    if (s.stimuli && s.stimuli.set === 'upload' && !state.userStimuli) block('upload', 'the images you added could not be read');
     showError(`Could not use those images: ${err.message}`);
   }
 }
