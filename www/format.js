@@ -37,10 +37,13 @@ export function formatValue(v, digits = 4) {
 
 /**
  * A file-name-safe slug: lower case, runs of other characters as one "-", at most `max`
- * characters; `fallback` when nothing is left.
+ * characters, cut at a word boundary (never mid-word); `fallback` when nothing is left.
  */
 export function slug(s, fallback = 'plot', max = 120) {
-  return String(s).toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, max) || fallback;
+  const full = String(s).toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  if (full.length <= max) return full || fallback;
+  const boundary = full.slice(0, max + 1).lastIndexOf('-');
+  return full.slice(0, boundary > 0 ? boundary : max) || fallback;
 }
 
 /**

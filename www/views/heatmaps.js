@@ -64,7 +64,8 @@ export function scoreHeatmapOptions(score, get, base = 'idlab', suffix = '') {
     caption: `${sentence(metric)} between every layer of ${modelLabel(src)} (rows, ${rows} layers) and every layer of ` +
       `${modelLabel(tgt)} (columns, ${cols} layers). Hover a cell for its exact value.` +
       (hasNull ? ' Blank cells are undefined for that pair (for example a constant layer).' : '') +
-      (score.better === 'lower' ? ` ${sentence(metric)} is a distance: lower values mean more similar.` : ''),
+      (score.better === 'lower' ? ` ${sentence(metric)} is a distance: lower values mean more similar.` : '') +
+      (score.warnings?.length ? ` ⚠ ${score.warnings.join(' ')}` : ''),
     filename: `${base}-${score.metric}-${score.source}-${score.target}${Number.isInteger(score.set) ? `-set${score.set}` : ''}-heatmap`,
     kind: 'heatmap',
   };

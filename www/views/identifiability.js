@@ -6,7 +6,7 @@
 
 import { esc, formatValue, layerNames, metricName, modelLabel, modelsById, sentence, slug } from '../format.js';
 import { COLORS, bars, figure, lines, linesFigure, draw, redraw, plotly } from './plot.js';
-import { section, setSuffix, sameSet, fileBase } from './sections.js';
+import { section, setSuffix, sameSet, fileBase, scoreWarnings } from './sections.js';
 
 /**
  * Draws every entry of `result.identifiability` (a result document, spec.idlab == 2) into
@@ -33,21 +33,36 @@ function archName(m) {
   return m.arch ?? modelLabel(m);
 }
 
+/** A layer's outcome, "won", "tie" or "lost" (older results: from correct_won); null when undefined. */
+export function layerOutcome(l) {
+  if (l.outcome === 'won' || l.outcome === 'tie' || l.outcome === 'lost') return l.outcome;
+  return l.correct_won === true ? 'won' : l.correct_won === false ? 'lost' : null;
+}
+
 /**
- * One line about an identifiability entry: "The correct architecture (alexnet) won at 7 of 8
- * target layers; it lost at features.3 (vgg11 seed 0 won)."
+ * One line about an identifiability entry: "The correct architecture (alexnet) won at 5 of 8
+ * target layers and tied at 2 (within one standard error ...); it lost at features.3 (vgg11 seed 0
+ * won)." A tie is never called a win: a win needs the margin the result states.
  */
 export function verdict(result, entry) {
   const get = modelsById(result);
   const layers = entry.layers ?? [];
-  const won = layers.filter((l) => l.correct_won === true).length;
-  const lost = layers.filter((l) => l.correct_won === false);
-  const undef = layers.filter((l) => l.correct_won !== true && l.correct_won !== false);
+  const by = (o) => layers.filter((l) => layerOutcome(l) === o);
+  const won = by('won').length;
+  const ties = by('tie');
+  const lost = by('lost');
+  const undef = layers.filter((l) => layerOutcome(l) === null);
   let text = `The correct architecture (${archName(get(entry.correct_source))}) won at ${won} of ${layers.length} target layer${layers.length === 1 ? '' : 's'}`;
+  if (ties.length) {
+    const basis = [...new Set(ties.map((l) => l.margin_basis).filter(Boolean))];
+    text += ` and tied at ${ties.length} (${ties.map((l) => l.layer).join(', ')}: the margin was within ${basis.length ? basis.join('; ') : 'the noise'})`;
+  }
   if (lost.length) {
     text += `; it lost at ${lost.map((l) => (l.best_source ? `${l.layer} (${modelLabel(get(l.best_source))} won)` : l.layer)).join(', ')}`;
   }
   if (undef.length) text += `; undefined at ${undef.map((l) => l.layer).join(', ')}`;
+  const basis = [...new Set(layers.map((l) => l.margin_basis).filter(Boolean))];
+  if (won && basis.length) text += `. A win needs a margin beyond ${basis.join('; ')}`;
   return `${text}.`;
 }
 
@@ -98,6 +113,9 @@ function identifiabilityViews(container, result, entry, get, base) {
   line.className = 'idlab-verdict';
   line.textContent = verdict(result, entry);
   sec.append(line);
+  const warned = (result.scores ?? []).filter((s) => s.metric === entry.metric && s.target === entry.target && sameSet(s, entry) && s.warnings?.length);
+  const notes = scoreWarnings(result, warned);
+  if (notes) sec.append(notes);
 
   const layers = entry.layers ?? [];
   const targetLayers = layers.map((l) => l.layer);
@@ -122,7 +140,7 @@ function identifiabilityViews(container, result, entry, get, base) {
     ytitle: `${metric} of the best source layer`,
     hover: metric,
     caption: `For each layer of ${modelLabel(tgt)}: the ${metric} of every source model's best-matching layer. ` +
-      `The correct source, ${modelLabel(correct)}, is the thick blue line; the other sources are thin grey lines.`,
+      `The correct source, ${modelLabel(correct)}, is the thick blue line; every other source is a thinner line of its own colour and dash, named at its right end.`,
     filename: `${file}-best`,
     kind: 'identifiability-best',
   });
@@ -133,7 +151,7 @@ function identifiabilityViews(container, result, entry, get, base) {
   const index = bars(sec, {
     x: targetLayers,
     y: layers.map((l) => l.index ?? null),
-    colors: layers.map((l) => (l.correct_won === true ? COLORS.accent : l.correct_won === false ? COLORS.lost : COLORS.grey)),
+    colors: layers.map((l) => ({ won: COLORS.accent, lost: COLORS.lost }[layerOutcome(l)] ?? COLORS.grey)),
     customdata: layers.map((l) => [formatValue(l.match), formatValue(l.nonmatch_mean), l.best_source ? esc(modelLabel(get(l.best_source))) : 'undefined']),
     customHover: `${esc(modelLabel(tgt))} · %{x}<br>identifiability index: %{y:.4f}<br>correct source: %{customdata[0]}` +
       '<br>mean of the others: %{customdata[1]}<br>best: %{customdata[2]}<extra></extra>',
@@ -142,7 +160,7 @@ function identifiabilityViews(container, result, entry, get, base) {
     ytitle: 'identifiability index',
     caption: `The identifiability index per layer of ${modelLabel(tgt)}, from the score of the correct source ` +
       `(${modelLabel(correct)}) and the mean of the other sources: above 0 the correct source stands out. ` +
-      'Blue bars: the correct source scored best; red: another source did.',
+      'Blue bars: the correct source won (beyond the stated margin); grey: a tie (within it) or undefined; red: another source won.',
     filename: `${file}-index`,
     kind: 'identifiability-index',
   });

@@ -7,13 +7,16 @@
 //   rdm-bars.js         renderRdmBars           classes.js        renderClasses
 //   mapping.js          renderMapping           pruning.js        renderPruning
 //   stimulus-sets.js    renderStimulusSets      heatmaps.js       renderHeatmaps
-//   overview.js         summaryText, renderOverview (into a plot div of the caller's), scoreTable
+//   overview.js         summaryText, renderOverview (into a plot div of the caller's), overviewChooser, scoreTable
+//
+// export-image.js draws the PNG / SVG downloads with their caption and provenance.
 //
 // plot.js holds the shared plot primitives (figure, heatmap, bars, lines, rdmImage, mdsScatter,
 // rendered); ../format.js the format and label helpers.
 
 import { fileBase } from './sections.js';
 import { plotly, rendered } from './plot.js';
+import { setProvenance } from './export-image.js';
 import { renderStimulusSets } from './stimulus-sets.js';
 import { renderSpecificity } from './specificity.js';
 import { renderMapping } from './mapping.js';
@@ -29,7 +32,8 @@ export { verdict, renderIdentifiability } from './identifiability.js';
 export { specificitySummary, renderSpecificity } from './specificity.js';
 export { renderStimulusSets, renderMapping, renderPruning, renderClasses, renderRdmBars, renderHeatmaps };
 export { scoreHeatmapOptions } from './heatmaps.js';
-export { summaryText, overviewIsAll, renderOverview, scoreTable } from './overview.js';
+export { summaryText, overviewIsAll, overviewChooser, pairName, renderOverview, scoreTable } from './overview.js';
+export { stampedImage, provenanceLine, wrapText } from './export-image.js';
 
 /** The views in the order the page shows them: each draws what `result` holds of its analysis. */
 const VIEWS = [
@@ -51,6 +55,7 @@ export function renderResult(container, result) {
   for (const old of container.querySelectorAll('.js-plotly-plot')) plotly().purge(old);
   container.replaceChildren();
   container.classList.add('idlab-views');
+  setProvenance(container, result); // the PNG / SVG exports name the experiment, version and date
   const base = fileBase(result);
   const plots = VIEWS.flatMap((view) => view(container, result, { base }));
   if (!plots.length) {

@@ -1,12 +1,13 @@
-// The result at a glance, as the page shows it on top: one sentence saying what ran, the first
-// score table as a heatmap in a plot div of the caller's (the page's #heatmap), and the same
-// values as a table. Usable alone like the other views; the heatmap is heatmaps.js's, titled
-// with the experiment's name.
+// The result at a glance, as the page shows it on top: one sentence saying what ran, one score
+// table as a heatmap in a plot div of the caller's (the page's #heatmap), a menu over every
+// source-target pair when there are several, and the same values as a table. Usable alone like
+// the other views; the heatmap is heatmaps.js's, titled with the pair it shows (not the whole
+// experiment's name, which would claim one pair is the experiment).
 
 import { formatSeconds, formatValue, layerNames, metricName, modelLabel, modelsById } from '../format.js';
 import { heatmapFigure, redraw } from './plot.js';
 import { scoreHeatmapOptions } from './heatmaps.js';
-import { fileBase } from './sections.js';
+import { fileBase, setSuffix } from './sections.js';
 
 /** "linear CKA: alexnet against vgg11, layer by layer, on 64 images, computed in 2.1 s (...)." */
 export function summaryText(result) {
@@ -43,17 +44,43 @@ export function renderOverview(gd, result, score = result.scores[0]) {
   const cols = score.values[0]?.length ?? 0;
   const { data, layout } = heatmapFigure({
     ...scoreHeatmapOptions(score, get, fileBase(result)),
-    title: result.spec?.name || `${modelLabel(src)} vs ${modelLabel(tgt)}`,
+    title: pairName(result, score),
     height: Math.max(420, 160 + 30 * rows),
   });
   try {
-    redraw(gd, data, layout, { toImage: true });
+    redraw(gd, data, layout); // the page's PNG / SVG buttons download it, with caption and provenance
   } catch (err) {
     throw new Error(`${err.message}; the table below has the values`);
   }
   gd.setAttribute('aria-label',
     `Heatmap of ${metric} between ${rows} layers of ${modelLabel(src)} and ${cols} layers of ${modelLabel(tgt)}; the values are also in the table below.`);
   return gd;
+}
+
+/** "linear CKA: alexnet seed 0 vs vgg11 seed 1 · textures": which pair a score table is. */
+export function pairName(result, score) {
+  const get = modelsById(result);
+  return `${metricName(score.metric)}: ${modelLabel(get(score.source))} vs ${modelLabel(get(score.target))}${setSuffix(result, score)}`;
+}
+
+/**
+ * A menu over every score table of `result` (every source-target pair, metric and stimulus set),
+ * calling onPick(score) on a change; null when there is only one.
+ */
+export function overviewChooser(result, onPick) {
+  const scores = result.scores ?? [];
+  if (scores.length < 2) return null;
+  const wrap = document.createElement('div');
+  wrap.className = 'idlab-select idlab-overview-chooser';
+  const label = document.createElement('label');
+  label.textContent = `Pair (${scores.length}):`;
+  const select = document.createElement('select');
+  select.id = 'overview-pair';
+  label.htmlFor = select.id;
+  scores.forEach((s, i) => select.add(new Option(pairName(result, s), String(i))));
+  select.addEventListener('change', () => onPick(scores[Number(select.value)]));
+  wrap.append(label, select);
+  return wrap;
 }
 
 /** `score` as a <table>: a caption, target layers as columns, source layers as rows, 3 decimals. */

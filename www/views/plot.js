@@ -15,20 +15,38 @@
 // and their tooltips say "undefined".
 
 import { esc, isNum, slug } from '../format.js';
+import { downloadButtons, wrapText } from './export-image.js';
+import { helpDetails } from '../help/help.js';
+import { VIEW_HELP } from '../help/texts.js';
 
+/** Okabe & Ito's colour-blind-safe colours: blue for the correct or highlighted, vermillion for a loss. */
 export const COLORS = {
-  accent: '#2c5fb8',
+  accent: '#0072b2',
   grey: '#9aa1ad',
-  lost: '#a3161b',
+  lost: '#d55e00',
   ink: '#1b1f2a',
   band: 'rgba(84, 91, 107, 0.18)',
 };
 const DASHES = ['dot', 'dash', 'dashdot', 'longdash', 'longdashdot', 'solid'];
+/** The other series' colours and marker symbols beside a highlighted one. */
+const OTHERS = ['#e69f00', '#009e73', '#cc79a7', '#d55e00', '#56b4e9', '#000000', '#7f7f7f'];
+const SYMBOLS = ['square', 'diamond', 'triangle-up', 'cross', 'x', 'triangle-down', 'star'];
+/** At most this many series get direct labels at their ends (more keep the legend). */
+const DIRECT_LABELS = 8;
 const FONT = { family: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif', size: 13, color: COLORS.ink };
-const CONFIG = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ['toImage'] };
+/**
+ * Nothing leaves the tab: no "Edit in Chart Studio", "Share"/send-to-cloud or link-out controls
+ * (Plotly 4's config), no server URL, no data sent; and no logo.
+ */
+export const PRIVATE = {
+  displaylogo: false, showLink: false, sendData: false, showSendToCloud: false, showEditInChartStudio: false,
+  showSources: false, plotlyServerURL: '', linkText: '',
+};
+const CLOUD_BUTTONS = ['sendDataToCloud', 'editInChartStudio'];
+const CONFIG = { responsive: true, ...PRIVATE, modeBarButtonsToRemove: ['toImage', ...CLOUD_BUTTONS] };
 
-/** Colours for one series or bar group each, in order. */
-export const PALETTE = [COLORS.accent, '#c26a12', '#2f8f5b', '#8a4fb8', '#a3161b', '#545b6b', '#1b8a9e', '#b5a000'];
+/** Colours for one series or bar group each, in order (Okabe-Ito, yellow left out: unreadable on white). */
+export const PALETTE = [COLORS.accent, '#e69f00', '#009e73', '#cc79a7', COLORS.lost, '#56b4e9', '#000000', '#7f7f7f'];
 
 const pending = new WeakMap();
 
@@ -36,6 +54,10 @@ const pending = new WeakMap();
 export function plotly() {
   const P = window.Plotly;
   if (!P) throw new Error('the plotting library (vendor/plotly.min.js) did not load');
+  if (!P.idlabPrivate && P.setPlotConfig) {
+    P.setPlotConfig(PRIVATE); // every plot, also those drawn by others on this page
+    P.idlabPrivate = true;
+  }
   return P;
 }
 
@@ -54,19 +76,90 @@ function defaultCaption(opts) {
 /** The layout every plot shares (font, white paper, margins), with `extra` on top. */
 export function baseLayout(title, extra = {}) {
   return {
-    title: title ? { text: esc(title), font: { size: 15 } } : undefined,
+    title: title ? { text: esc(title), font: { size: 15 }, x: 0.02, xanchor: 'left' } : undefined,
     font: FONT,
     paper_bgcolor: '#ffffff',
     plot_bgcolor: '#ffffff',
     margin: { t: title ? 50 : 20, r: 20, b: 40, l: 50 },
     hoverlabel: { font: { family: FONT.family } },
+    colorway: PALETTE,
     ...extra,
   };
 }
 
+/** Below this width (px) a plot is laid out for a phone: wrapped title, no mode bar, every tick label turned. */
+export const NARROW = 600;
+
+/**
+ * The layout fitted to the plot's width: the title wrapped to lines that fit (never under the
+ * mode bar: the top margin grows with it), and on a narrow screen every category tick kept
+ * (turned, smaller) instead of Plotly dropping every other one.
+ */
+export function fitWidth(gd, layout) {
+  const width = plotWidth(gd);
+  const narrow = width < NARROW;
+  const out = { ...layout };
+  if (layout.title?.text) {
+    const size = narrow ? 13 : layout.title.font?.size ?? 15;
+    const room = Math.max(12, Math.floor((width - (narrow ? 24 : 140)) / (0.56 * size)));
+    const lines = wrapText(layout.title.text, room);
+    out.title = { ...layout.title, text: lines.join('<br>'), font: { ...layout.title.font, size }, y: 1, yref: 'container', yanchor: 'top', pad: { t: narrow ? 10 : 34 } };
+    out.margin = { ...layout.margin, t: Math.max(layout.margin?.t ?? 50, (narrow ? 20 : 44) + lines.length * (size + 5)) };
+  }
+  if (narrow) {
+    out.margin = { ...out.margin, l: 40, r: 10 };
+    for (const key of ['xaxis', 'yaxis']) {
+      const axis = layout[key];
+      if (axis?.type === 'category') out[key] = { ...axis, dtick: 1, tickfont: { size: 9 }, tickangle: key === 'xaxis' ? -90 : 0, automargin: true };
+    }
+    if (out.legend?.x > 1) out.legend = { orientation: 'h', x: 0, y: -0.3, yanchor: 'top' };
+  }
+  return out;
+}
+
+/** The plot's width; for one drawn hidden (a folded or unpicked section), the window's, at most 800. */
+function plotWidth(gd) {
+  return gd.clientWidth || gd.parentElement?.clientWidth || Math.min(globalThis.innerWidth || 800, 800);
+}
+
+/** Every drawn plot's own layout and config, to fit it again when the window's width changes. */
+const drawn = new Map();
+let resizeTimer = null;
+
+function track(gd, layout, config) {
+  for (const old of drawn.keys()) if (!old.isConnected && old !== gd) drawn.delete(old);
+  drawn.set(gd, { layout, config, narrow: plotWidth(gd) < NARROW });
+  if (resizeTimer !== null || typeof window === 'undefined') return;
+  resizeTimer = 0;
+  window.addEventListener('resize', () => {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(refit, 150);
+  });
+}
+
+/** After a resize: plots whose width crossed NARROW are laid out again (title, ticks, mode bar). */
+function refit() {
+  for (const [gd, { layout, config, narrow }] of drawn) {
+    if (!gd.isConnected) {
+      drawn.delete(gd);
+      continue;
+    }
+    const now = plotWidth(gd) < NARROW;
+    if (now === narrow || !gd.data) continue;
+    drawn.set(gd, { layout, config, narrow: now });
+    pending.set(gd, Promise.resolve(plotly().react(gd, gd.data, fitWidth(gd, layout), narrowConfig(gd, config))).then(() => gd));
+  }
+}
+
+/** On a narrow screen the mode bar is left out (the figure's own buttons download), so it covers nothing. */
+function narrowConfig(gd, config) {
+  return plotWidth(gd) < NARROW ? { ...config, displayModeBar: false } : config;
+}
+
 /** Draws and remembers the promise, so that rendered(gd) can wait for it. */
 export function draw(gd, data, layout) {
-  const done = plotly().newPlot(gd, data, layout, CONFIG);
+  track(gd, layout, CONFIG);
+  const done = plotly().newPlot(gd, data, fitWidth(gd, layout), narrowConfig(gd, CONFIG));
   pending.set(gd, Promise.resolve(done).then(() => gd));
   return gd;
 }
@@ -81,8 +174,9 @@ export function rendered(gd) {
  * toImage: keep Plotly's own PNG button (for a plot without the figure's download buttons).
  */
 export function redraw(gd, data, layout, { toImage = false } = {}) {
-  const config = toImage ? { responsive: true, displaylogo: false } : CONFIG;
-  pending.set(gd, Promise.resolve(plotly().react(gd, data, layout, config)).then(() => gd));
+  const config = toImage ? { responsive: true, ...PRIVATE, modeBarButtonsToRemove: CLOUD_BUTTONS } : CONFIG;
+  track(gd, layout, config);
+  pending.set(gd, Promise.resolve(plotly().react(gd, data, fitWidth(gd, layout), narrowConfig(gd, config))).then(() => gd));
   return gd;
 }
 
@@ -103,23 +197,11 @@ export function figure(container, { caption = '', filename = 'idlab-plot', kind 
   text.className = 'idlab-caption-text';
   text.textContent = caption;
   cap.append(text);
-  const actions = document.createElement('div');
-  actions.className = 'idlab-figure-actions';
-  for (const format of ['png', 'svg']) {
-    const b = document.createElement('button');
-    b.type = 'button';
-    b.className = 'idlab-download';
-    b.dataset.format = format;
-    b.textContent = format.toUpperCase();
-    b.title = `Download this plot as ${format.toUpperCase()}`;
-    b.setAttribute('aria-label', `Download this plot as ${format.toUpperCase()}`);
-    b.addEventListener('click', () => {
-      plotly().downloadImage(plot, { format, filename: slug(filename) });
-    });
-    actions.append(b);
-  }
+  const actions = downloadButtons(plot, { filename: slug(filename, 'idlab-plot', 64), caption: () => text.textContent });
   cap.append(actions);
   fig.append(plot, cap);
+  const help = VIEW_HELP[kind];
+  if (help) fig.append(helpDetails(help));
   container.append(fig);
   return { figure: fig, plot, caption: cap };
 }
@@ -287,8 +369,9 @@ function highlightSet(h, n) {
 /**
  * Lines over x. opts: {x (shared, or per series), series: [{name, y, x?, highlight, customdata, hover}],
  * title, xtitle, ytitle, xtype ('category' | 'linear'), xrange, hover (a label for the value),
- * caption, filename, kind}. A highlighted series is thick and blue, the others thin, grey and dashed
- * (when any series is highlighted); without highlights Plotly's colours are used.
+ * caption, filename, kind}. A highlighted series is thick and blue, the others thinner, each its own
+ * colour, dash and marker; without highlights the palette's colours are used. Up to DIRECT_LABELS
+ * series, every line is named at its right end instead of in a legend.
  */
 export function lines(container, opts) {
   const { plot } = figure(container, {
@@ -302,6 +385,7 @@ export function linesFigure(opts) {
   const anyHighlight = opts.series.some((s) => s.highlight);
   const value = esc(opts.hover ?? opts.ytitle ?? 'value');
   const data = [];
+  const labels = [];
   let other = 0;
   for (const s of opts.series) {
     const x = s.x ?? opts.x;
@@ -318,11 +402,14 @@ export function linesFigure(opts) {
     };
     if (s.customdata) trace.customdata = s.customdata;
     if (anyHighlight) {
-      trace.line = s.highlight
-        ? { color: COLORS.accent, width: 4 }
-        : { color: COLORS.grey, width: 1.5, dash: DASHES[other++ % DASHES.length] };
-      trace.marker = { color: s.highlight ? COLORS.accent : COLORS.grey, size: s.highlight ? 9 : 6 };
+      // Not by dash alone: each other series has its own colour (Okabe-Ito, never the highlight's blue).
+      const color = s.highlight ? COLORS.accent : OTHERS[other % OTHERS.length];
+      trace.line = s.highlight ? { color, width: 4 } : { color, width: 1.5, dash: DASHES[other % DASHES.length] };
+      trace.marker = { color, size: s.highlight ? 9 : 6, symbol: s.highlight ? 'circle' : SYMBOLS[other % SYMBOLS.length] };
+      if (!s.highlight) other++;
     }
+    const end = lastDefined(x, trace.y);
+    if (end) labels.push({ ...end, text: name, color: trace.line?.color });
     data.push(trace);
     const undef = undefinedMarkers(x, s.y, `${name}<br>`);
     if (undef && s.customdata) {
@@ -345,9 +432,24 @@ export function linesFigure(opts) {
     hovermode: 'closest',
     height: opts.height ?? 400,
   });
+  // Direct labels at the line ends (few series): read without matching colours to a legend.
+  if (labels.length > 1 && labels.length <= DIRECT_LABELS) {
+    layout.annotations = labels.map((l) => ({
+      x: l.x, y: l.y, text: l.text, xanchor: 'left', xshift: 8, showarrow: false,
+      font: { size: 11, color: l.color ?? COLORS.ink }, name: 'direct-label',
+    }));
+    layout.showlegend = false;
+    layout.margin = { ...layout.margin, r: Math.min(160, 20 + 6.5 * Math.max(...labels.map((l) => String(l.text).length))) };
+  }
   if (opts.xrange) layout.xaxis.range = opts.xrange;
   if (opts.yrange) layout.yaxis.range = opts.yrange;
   return { data, layout };
+}
+
+/** The last point of a series with a value, {x, y}; null when none. */
+function lastDefined(x, y) {
+  for (let i = y.length - 1; i >= 0; i--) if (isNum(y[i])) return { x: x[i], y: y[i] };
+  return null;
 }
 
 /** A square image of an RDM (matrix[i][j], labels of the stimuli). */

@@ -1,7 +1,7 @@
 // The page structure the result views share: a titled <section> per analysis, a folded
 // <details> for long lists of plots, and the names the views give a result's parts.
 
-import { slug } from '../format.js';
+import { metricName, modelLabel, modelsById, slug } from '../format.js';
 import { plotly } from './plot.js';
 
 /** A <section class="idlab-views-section className"> with an <h3>, appended to container. */
@@ -40,5 +40,26 @@ export const sameSet = (a, b) => (a.set ?? null) === (b.set ?? null);
 
 /** The start of every plot's download name: the spec's name as a slug, at most 40 characters. */
 export function fileBase(result) {
-  return slug(result.spec?.name ?? 'idlab').slice(0, 40).replace(/-+$/, '');
+  return slug(result.spec?.name ?? 'idlab', 'idlab', 40);
+}
+
+
+/**
+ * The small-size warnings the core put on `scores` (e.g. "too few test images per split: scored by
+ * k-fold cross-validation"), as a list to show beside their numbers; null when there are none.
+ */
+export function scoreWarnings(result, scores) {
+  const get = modelsById(result);
+  const items = scores.flatMap((s) => (s.warnings ?? []).map((w) =>
+    `${metricName(s.metric)}, ${modelLabel(get(s.source))} vs ${modelLabel(get(s.target))}: ${w}`));
+  if (!items.length) return null;
+  const ul = document.createElement('ul');
+  ul.className = 'idlab-warnings';
+  ul.setAttribute('role', 'note');
+  for (const text of [...new Set(items)]) {
+    const li = document.createElement('li');
+    li.textContent = `⚠ ${text}`;
+    ul.append(li);
+  }
+  return ul;
 }

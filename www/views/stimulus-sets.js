@@ -36,9 +36,9 @@ function stimulusSetViews(container, result, get, base) {
         type: 'bar', name: esc(set.name), x,
         y: per.map((b) => (b && isNum(b.mean_index) ? b.mean_index : null)),
         marker: { color: palette[k % palette.length] },
-        customdata: per.map((b) => [b ? `${b.correct_won} of ${b.layers}` : 'not run', String(set.n_stimuli)]),
+        customdata: per.map((b) => [b ? `${b.correct_won} of ${b.layers}${b.ties ? ` (tied at ${b.ties})` : ''}` : 'not run', String(set.n_stimuli)]),
         hovertemplate: `${esc(set.name)} (%{customdata[1]} images) · %{x}<br>mean identifiability index: %{y:.4f}` +
-          '<br>correct architecture best at %{customdata[0]} target layers<extra></extra>',
+          '<br>correct architecture won at %{customdata[0]} target layers<extra></extra>',
       };
     });
     const metric = metricName(m);
