@@ -47,12 +47,13 @@ pub fn needs_of_json(text: &str) -> Result<Needs> {
         };
         sets.push(SetNeeds { set: stimuli.label(), n: plan.stimulus_count(), all });
     }
+    let (models, data, datasets) = plans[0].files();
     Ok(Needs {
         sets,
         paths: plans.iter().flat_map(|p| p.stimulus_paths().iter().cloned()).collect(),
-        models: plans[0].model_files(),
-        data: plans[0].data_files(),
-        datasets: plans[0].dataset_paths(),
+        models,
+        data,
+        datasets,
     })
 }
 

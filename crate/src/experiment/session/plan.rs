@@ -132,19 +132,10 @@ impl Plan {
         (self.set.origin != sets::Origin::Upload).then_some(self.set.names.len())
     }
 
-    /// The user's ONNX files the spec names.
-    pub fn model_files(&self) -> Vec<String> {
-        model_files(&self.entries)
-    }
-
-    /// The user's data files (`responses` and `rdms` values) the spec names.
-    pub fn data_files(&self) -> Vec<String> {
-        data_files(&self.entries)
-    }
-
-    /// Site-relative paths of the shipped data the spec names.
-    pub fn dataset_paths(&self) -> Vec<String> {
-        dataset_paths(&self.entries)
+    /// The files the spec names, each once: the user's ONNX files, the
+    /// user's data files (`responses` and `rdms` values) and the shipped data.
+    pub fn files(&self) -> (Vec<String>, Vec<String>, Vec<String>) {
+        (model_files(&self.entries), data_files(&self.entries), dataset_paths(&self.entries))
     }
 
     /// The models' shared input side, as far as known before their files
