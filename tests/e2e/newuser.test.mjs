@@ -131,6 +131,16 @@ test('a garbage .onnx shows its error and holds Run off until a zoo model replac
 test('a 16-image regression run carries its small-size warning onto the page', { timeout: LONG_MS }, async () => {
   const { page, context } = await openFormReady(env.browser, env.server.url);
   try {
+    // The loaded preset changed: what is sent to run (and so the result and its report) says what
+    // changed instead of carrying the paper's figure and findings; the preset as it is keeps them.
+    const described = await page.evaluate(async () => {
+      const { describedSpec } = await import('./page/about.js');
+      const text = JSON.parse(document.getElementById('spec').value);
+      return { same: describedSpec(text), changed: describedSpec({ ...text, stimuli: { ...text.stimuli, limit: 8 } }) };
+    });
+    assert.ok(described.same.figure && !/^Changed/.test(described.same.about ?? ''), 'the preset as it is keeps its text');
+    assert.equal(described.changed.figure, undefined, 'a changed preset names no figure');
+    assert.match(described.changed.about, /^Changed from the preset .*images .*-> 8/);
     const preset = JSON.parse(fs.readFileSync(path.join(ROOT, 'www/presets/identify-architecture.json'), 'utf8'));
     const spec = {
       ...preset,

@@ -71,6 +71,28 @@ export function differences(preset, now, sizeOf = () => undefined) {
   return out;
 }
 
+/** What `spec` changes from the loaded preset ([] when it runs as the preset, or has an About of its own). */
+function changesFromPreset(spec, sizeOf = () => undefined) {
+  const preset = state.presetSpec;
+  // A spec with an About of its own (pasted, or a permalink's) is not the preset changed.
+  const ours = preset && spec && (!spec.about || spec.about === preset.spec.about);
+  return ours && canonical(runPart(preset.spec)) !== canonical(runPart(spec)) ? differences(preset.spec, spec, sizeOf) : [];
+}
+
+/**
+ * The spec as it is sent to run: when it was changed from the preset, its `about` says what
+ * changed and its `figure` is dropped, so that the result and its report (which quote them)
+ * never present the paper's words as a description of this run.
+ */
+export function describedSpec(spec, sizeOf) {
+  const changed = changesFromPreset(spec, sizeOf);
+  if (!changed.length) return spec;
+  const { figure, ...rest } = spec;
+  const preset = state.presetSpec;
+  const was = preset.spec.figure ? ` The preset reproduces ${preset.spec.figure}; this run does not.` : '';
+  return { ...rest, about: `Changed from the preset "${preset.title}": ${changed.join('; ')}.${was}` };
+}
+
 /**
  * Shows the About text for `spec`: the preset's figure and findings while `spec` runs as the
  * preset does, else "Changed from preset …: what differs". `sizeOf(stimuli)` is a set's size, if known.
@@ -78,12 +100,7 @@ export function differences(preset, now, sizeOf = () => undefined) {
 export function showAbout(spec, sizeOf) {
   const preset = state.presetSpec;
   const parts = [];
-  let changed = [];
-  // A spec with an About of its own (pasted, or a permalink's) is not the preset changed.
-  const ours = preset && spec && (!spec.about || spec.about === preset.spec.about);
-  if (ours && canonical(runPart(preset.spec)) !== canonical(runPart(spec))) {
-    changed = differences(preset.spec, spec, sizeOf);
-  }
+  const changed = changesFromPreset(spec, sizeOf);
   if (changed.length) {
     // The paper's text would describe the preset, not this run: only its figure is named.
     parts.push(`Changed from the preset "${preset.title}": ${changed.join('; ')}.`);

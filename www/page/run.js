@@ -8,6 +8,7 @@ import { state, userFiles, userData } from './state.js';
 import { beginRun, isActive, postRun, failRun, running } from './status.js';
 import { specPreflight } from './memory.js';
 import { upgraded, specInputs } from './core.js';
+import { describedSpec } from './about.js';
 
 /** Runs a spec (an object or JSON text); resolves with the result, rejects with why it did not run. */
 export function run(spec) {
@@ -49,7 +50,7 @@ export function run(spec) {
  * worker as it is: the run reports the core's error.
  */
 async function prepare(spec) {
-  spec = await upgraded(spec);
+  spec = describedSpec(await upgraded(spec));
   if (state.zooModels) {
     const refusal = await specPreflight(spec);
     if (refusal) return refusal;
