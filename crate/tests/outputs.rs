@@ -54,6 +54,12 @@ fn a_result_round_trips_through_json_and_writes_the_same_outputs() {
     for i in &r.inputs {
         assert!(report.contains(&i.sha256) && report.contains(&i.name), "{} in\n{report}", i.name);
     }
+    // Every score table in a line: an RSA run's report has its scores, not only its parameters.
+    let scores: Vec<&str> = report.lines().skip_while(|l| *l != "Scores (the CSV has every cell):").skip(1).take_while(|l| !l.is_empty()).collect();
+    assert_eq!(scores.len(), r.scores.len(), "{report}");
+    let rsa = r.scores.iter().find(|s| s.metric == "rsa" && s.target == "t1").unwrap();
+    let best = rsa.values.iter().flatten().flatten().copied().fold(f64::MIN, f64::max);
+    assert!(scores.iter().any(|l| l.contains("RSA (rsa)") && l.contains("human IT") && l.contains(&format!("best {best:.4} at "))), "{scores:?}");
 }
 
 #[test]

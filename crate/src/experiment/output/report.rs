@@ -4,7 +4,7 @@
 //! specificity analysis, noise ceilings, warnings). One text for
 //! `report.txt` and the page's report download.
 
-use crate::experiment::result::{ExperimentResult, Identifiability, ModelInfo};
+use crate::experiment::result::{ExperimentResult, Identifiability, ModelInfo, Score};
 use crate::experiment::metric::describe;
 use crate::metrics::registry::{MetricName, MetricParams};
 use serde_json::Value;
@@ -17,6 +17,30 @@ pub fn metric_title(metric: &str) -> &str {
 /// The parameters a metric reads, in the order the report lists them.
 fn params_read(metric: &str) -> &'static [&'static str] {
     MetricName::parse(metric).map_or(&[], |m| describe(m).reads())
+}
+
+/// A score table in one line: its one value, or its best cell (the largest, the
+/// smallest for a distance) with its layers, the mean and how many cells are defined.
+fn score_summary(r: &ExperimentResult, score: &Score) -> String {
+    let layer = |id: &str, i: usize| r.model(id).and_then(|m| m.layers.get(i).cloned()).unwrap_or_else(|| format!("layer {i}"));
+    let cells: Vec<(usize, usize, f64)> =
+        score.values.iter().enumerate().flat_map(|(i, row)| row.iter().enumerate().filter_map(move |(j, v)| v.map(|v| (i, j, v)))).collect();
+    let total: usize = score.values.iter().map(Vec::len).sum();
+    let Some(&first) = cells.first() else { return format!("undefined in all {total} cells") };
+    if total == 1 {
+        return format!("{:.4}", first.2);
+    }
+    let higher = score.better != "lower";
+    let (i, j, best) = cells.iter().copied().fold(first, |b, c| if (higher && c.2 > b.2) || (!higher && c.2 < b.2) { c } else { b });
+    let mean = cells.iter().map(|c| c.2).sum::<f64>() / cells.len() as f64;
+    let undefined = if cells.len() < total { format!(", {} undefined", total - cells.len()) } else { String::new() };
+    format!(
+        "{} {best:.4} at {} x {}; mean {mean:.4} over {} cells{undefined}",
+        if higher { "best" } else { "lowest" },
+        layer(&score.source, i),
+        layer(&score.target, j),
+        cells.len()
+    )
 }
 
 /// `defaults` when the spec gives none, else `name = value, …` for what the metric reads.
@@ -177,6 +201,15 @@ pub fn report_text(r: &ExperimentResult) -> String {
         }
         if let Some(b) = t.wasm_memory_bytes {
             out.push(format!("WebAssembly memory: {}", format_bytes(b as f64)));
+        }
+    }
+
+    if !r.scores.is_empty() {
+        out.push(String::new());
+        out.push("Scores (the CSV has every cell):".into());
+        for score in &r.scores {
+            let set = set_name(score.set).map(|s| format!(", {s}")).unwrap_or_default();
+            out.push(format!("  {} ({}{set}): {} vs {}: {}", metric_title(&score.metric), score.metric, label(&score.source), label(&score.target), score_summary(r, score)));
         }
     }
 
