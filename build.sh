@@ -116,6 +116,8 @@ site() {
         | tar -C dist -xf -
     cp www/node_modules/plotly.js-dist-min/plotly.min.js dist/vendor/plotly.min.js
     mkdir -p dist/models && cp models/zoo.json dist/models/zoo.json
+    # The documentation the page's help links to, served beside it.
+    cp README.md BENCHMARKS.md dist/
 }
 
 build() {

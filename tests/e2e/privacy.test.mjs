@@ -70,6 +70,11 @@ test('a run sends nothing anywhere, offers no sharing, and its result reads at 3
     assert.match(pairs.footer, /^linear CKA: Higher is more similar/);
     assert.match(pairs.help, /centred kernel alignment/);
 
+    // The help panel links the documentation, served beside the page (same origin).
+    const docs = await page.evaluate(async () => Promise.all([...document.querySelectorAll('#help-panel a[href$=".md"]')]
+      .map(async (a) => ({ href: a.getAttribute('href'), ok: (await fetch(a.href)).ok }))));
+    assert.deepEqual(docs, [{ href: 'README.md', ok: true }, { href: 'BENCHMARKS.md', ok: true }]);
+
     // On a phone: the title in view, not under the mode bar; the result one tap away.
     await page.setViewportSize({ width: 390, height: 844 });
     await page.waitForTimeout(800);

@@ -60,7 +60,15 @@ export function renderHelpPanel(container) {
   }
   d.append(heading('Papers the presets reproduce'), papers);
   const src = document.createElement('p');
-  src.append('Documentation: README.md at the root of the source (usage, every spec key, the layout). This page\'s own code, served with it: ');
+  src.append('Documentation, served with the page: ');
+  const docs = [['README.md', 'README.md'], ['BENCHMARKS.md', 'BENCHMARKS.md']];
+  for (const [href, text] of docs) {
+    const a = document.createElement('a');
+    a.href = href;
+    a.textContent = text;
+    src.append(a, ' ');
+  }
+  src.append('(usage, every spec key, the metrics exactly, the layout; speed against the field\'s tools). This page\'s own code: ');
   const links = [['main.js', 'main.js'], ['views/index.js', 'views/'], ['worker.js', 'worker.js'], ['presets/index.json', 'presets/']];
   links.forEach(([href, text], i) => {
     const a = document.createElement('a');
