@@ -376,10 +376,11 @@ fn score(x: &DMatrix<f64>, y: &DMatrix<f64>, splits: &[Split], o: &NrpOptions, p
     check_options(o)?;
     splits::validate(splits, x.nrows())?;
     let fits = fit_splits(x, y, splits, o)?;
-    let mut all = DMatrix::zeros(y.nrows(), y.ncols());
-    for (f, s) in fits.iter().zip(splits).filter(|_| pooled) {
-        s.test.iter().enumerate().for_each(|(r, &i)| all.row_mut(i).copy_from(&f.prediction.row(r)));
-    }
+    // Pooled folds: R² and MAE per unit over all n held-out predictions.
+    let pooled_units = pooled.then(|| {
+        let all = splits::pool(splits, fits.iter().map(|f| &f.prediction), y.nrows(), y.ncols());
+        (r2_per_unit(y, &all).0, mae_per_unit(y, &all))
+    });
     let results: Vec<NrpSplit> = fits
         .into_iter()
         .zip(splits)
@@ -405,12 +406,12 @@ fn score(x: &DMatrix<f64>, y: &DMatrix<f64>, splits: &[Split], o: &NrpOptions, p
     let per_unit = |f: fn(&NrpSplit) -> &Vec<f64>| -> Vec<f64> {
         (0..y.ncols()).map(|j| results.iter().map(|r| f(r)[j]).sum::<f64>() / k).collect()
     };
-    let (value, mae, r2u, maeu) = if pooled {
-        let (r2u, maeu) = (r2_per_unit(y, &all).0, mae_per_unit(y, &all));
-        (mean(&r2u), mean(&maeu), r2u, maeu)
-    } else {
-        let m = |f: fn(&NrpSplit) -> f64| results.iter().map(f).sum::<f64>() / k;
-        (m(|r| r.r2), m(|r| r.mae), per_unit(|r| &r.r2_per_unit), per_unit(|r| &r.mae_per_unit))
+    let (value, mae, r2u, maeu) = match pooled_units {
+        Some((r2u, maeu)) => (mean(&r2u), mean(&maeu), r2u, maeu),
+        None => {
+            let m = |f: fn(&NrpSplit) -> f64| results.iter().map(f).sum::<f64>() / k;
+            (m(|r| r.r2), m(|r| r.mae), per_unit(|r| &r.r2_per_unit), per_unit(|r| &r.mae_per_unit))
+        }
     };
     Ok(NrpResult {
         value,

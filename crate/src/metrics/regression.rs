@@ -232,10 +232,7 @@ pub fn regression(x: &DMatrix<f64>, y: &DMatrix<f64>, opts: &RegressionOptions) 
         let all: Vec<usize> = (0..n).collect();
         let invalid: Vec<bool> = (0..y_sub.ncols()).map(|j| all.iter().all(|&i| y_sub[(i, j)] == y_sub[(0, j)])).collect();
         let pooled = (0..opts.lambdas.len()).map(|li| {
-            let mut p = DMatrix::zeros(n, y_sub.ncols());
-            for (s, pr) in splits.iter().zip(&preds) {
-                s.test.iter().enumerate().for_each(|(r, &i)| p.row_mut(i).copy_from(&pr[li].row(r)));
-            }
+            let p = splits::pool(splits, preds.iter().map(|pr| &pr[li]), n, y_sub.ncols());
             unit_stats(&p, &y_sub, &all, &invalid)
         });
         vec![pooled.collect()]

@@ -12,6 +12,7 @@
 
 use crate::error::{Error, Result};
 use crate::rng::{stream_id, SeededRng};
+use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 
 /// One split: stimulus indices (rows) to fit on and to score on.
@@ -112,6 +113,17 @@ pub fn k_folds(n: usize, k: usize, seed: u64) -> Vec<Split> {
             Split { train, test }
         })
         .collect()
+}
+
+/// The held-out predictions of K folds (`predictions[f]`: fold f's test
+/// rows, in its test order) put back in stimulus order: n rows, one per
+/// stimulus, each from the fold that held it out.
+pub fn pool<'a>(folds: &[Split], predictions: impl IntoIterator<Item = &'a DMatrix<f64>>, n: usize, units: usize) -> DMatrix<f64> {
+    let mut pooled = DMatrix::zeros(n, units);
+    for (s, p) in folds.iter().zip(predictions) {
+        s.test.iter().enumerate().for_each(|(r, &i)| pooled.row_mut(i).copy_from(&p.row(r)));
+    }
+    pooled
 }
 
 /// Whether `splits` hold out each of n stimuli exactly once (K folds).
