@@ -141,14 +141,7 @@ async function coreOne(msg) {
     const value = plain(wasm[name](...(Array.isArray(msg.args) ? msg.args : [])));
     self.postMessage({ type: 'core-result', id: msg.id, value });
   } catch (err) {
-    let message = describe(err);
-    if (err instanceof WebAssembly.RuntimeError) {
-      poisoned = true;
-      let panic;
-      try { panic = wasm.last_panic(); } catch { /* instance unusable */ }
-      message = panic ? `The computation crashed: ${panic}` : `The computation crashed (${message}).`;
-    }
-    self.postMessage({ type: 'core-error', id: msg.id, message });
+    self.postMessage({ type: 'core-error', id: msg.id, message: failure(err).message });
   }
 }
 
@@ -320,17 +313,21 @@ function cancelled(run) {
 }
 
 function reportError(run, err) {
-  let message = describe(err);
-  let fatal = false;
-  if (err instanceof WebAssembly.RuntimeError) {
-    // A Rust panic aborts with a trap; the panic hook kept the message.
-    fatal = true;
-    poisoned = true;
-    let panic;
-    try { panic = wasm && wasm.last_panic ? wasm.last_panic() : undefined; } catch { /* instance unusable */ }
-    message = panic ? `The computation crashed: ${panic}` : `The computation crashed (${message}).`;
-  }
+  const { message, fatal } = failure(err);
   self.postMessage({ type: 'error', id: run.id, message, fatal });
+}
+
+/**
+ * {message, fatal} of an error thrown by the module: the core's message, or, for a trap (a Rust
+ * panic aborts with one; the panic hook kept its message), the crash, after which the instance
+ * is unusable (`poisoned`).
+ */
+function failure(err) {
+  if (!(err instanceof WebAssembly.RuntimeError)) return { message: describe(err), fatal: false };
+  poisoned = true;
+  let panic;
+  try { panic = wasm && wasm.last_panic ? wasm.last_panic() : undefined; } catch { /* instance unusable */ }
+  return { message: panic ? `The computation crashed: ${panic}` : `The computation crashed (${describe(err)}).`, fatal: true };
 }
 
 function describe(err) {

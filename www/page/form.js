@@ -127,8 +127,7 @@ function setSize(stimuli) {
   return setSizes.get(setKey(stimuli));
 }
 
-// Sets the core draws (their size is their `count`): learnt from the answer for a spec that uses one,
-// as drawing them takes the worker a few tenths of a second.
+// Sets the core draws: their size is the spec's `count`, learnt from the answer for a spec that uses one.
 const DRAWN_SETS = ['textures', 'objects'];
 
 /** Learns the sizes of the shipped sets the stimulus menu offers (one question to the core). */
@@ -139,7 +138,8 @@ export async function learnSetSizes() {
     .map((o) => ({ set: o.value }));
   if (!base || !sets.length) return;
   try {
-    remember({ ...base, stimuli: sets[0], more_stimuli: sets.slice(1) }, await specInputs({ ...base, stimuli: sets[0], more_stimuli: sets.slice(1) }));
+    const spec = { ...base, stimuli: sets[0], more_stimuli: sets.slice(1) };
+    remember(spec, await specInputs(spec));
   } catch (err) {
     console.warn(`idlab: could not learn the stimulus sets' sizes: ${err.message}`);
   }

@@ -50,7 +50,7 @@ export function run(spec) {
  * worker as it is: the run reports the core's error.
  */
 async function prepare(spec) {
-  spec = describedSpec(await upgraded(spec));
+  spec = await upgraded(spec);
   if (state.zooModels) {
     const refusal = await specPreflight(spec);
     if (refusal) return refusal;
@@ -86,7 +86,8 @@ async function prepare(spec) {
     if (!file) return `The spec's target ${name} is a data file this page does not have: add it under "Your data" first.`;
     data[name] = file.bytes.slice(0);
   }
-  return { spec, models, data, stimuli };
+  // Described last: the checks above are the form's, already answered for this very spec.
+  return { spec: describedSpec(spec), models, data, stimuli };
 }
 
 /** Runs the spec in the textarea (the Run button, Enter in the form). */
