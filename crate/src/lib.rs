@@ -19,6 +19,8 @@ pub mod sinks;
 /// Statistics on scores and responses (identifiability, t-tests, silhouettes, MDS, subsampling, noise).
 pub mod stats;
 pub mod stimuli;
+/// Trained weights for zoo architectures (PyTorch state dicts, safetensors), matched by name and shape.
+pub mod weights;
 pub mod zoo;
 
 #[cfg(test)]
