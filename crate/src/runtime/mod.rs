@@ -3,6 +3,7 @@
 
 pub mod inspect;
 pub mod prune;
+pub mod tflite;
 pub mod user_model;
 
 pub use inspect::{inspect, Candidate, Inspection};
