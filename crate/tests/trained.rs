@@ -20,6 +20,8 @@ const PTH: &str = "efficientnet-lite0-57934424.pth";
 const TOLERANCE: f64 = 1e-5;
 /// Published ImageNet top-1 of EfficientNet-Lite0 (TensorFlow's `efficientnet/lite` README).
 const PUBLISHED_TOP1: f64 = 75.1;
+/// Torch's top-1 on the 1,000-image sample with the shipped weights (`make_reference.py --accuracy`).
+const TORCH_TOP1_ON_SAMPLE: f64 = 84.9;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
@@ -170,10 +172,13 @@ fn top1(images: &Path, truth: &std::collections::HashMap<String, usize>, model: 
     100.0 * hits as f64 / rows.len() as f64
 }
 
-/// Trained top-1 on the sample at least the published 75.1% less 6 points,
-/// at most 95%: not within 6 points either way, because the sample is easier
-/// than ImageNet's validation set (torch itself scores 84.9% on it with the
-/// same weights and transform, `make_reference.py --accuracy`; idlab 85.1%).
+/// Trained top-1 on the sample within 2 points of torch's own on the same
+/// images with the same weights and transform (84.9%, measured by
+/// `make_reference.py --accuracy`; idlab measured 85.1%), and not below the
+/// published ImageNet-validation 75.1% less 6 points. The issue asked for
+/// "within 6 points of the published figure": the sample is easier than
+/// ImageNet's validation set, so the reference implementation itself is 10
+/// points above it, and the check is against the reference instead.
 /// The seeded twin is near chance (< 2%; measured 0.1%), so the check can fail.
 #[test]
 fn imagenet_sample_top1_trained_and_seeded() {
@@ -185,7 +190,8 @@ fn imagenet_sample_top1_trained_and_seeded() {
     let trained = top1(&images, &truth, &["--model", "efficientnet_lite0", "--weights", weights.to_str().unwrap()]);
     let seeded = top1(&images, &truth, &["--model", "efficientnet_lite0", "--seed", "0"]);
     eprintln!("efficientnet_lite0 top-1 on the ImageNet sample: trained {trained:.1}%, seed 0 {seeded:.1}% (published {PUBLISHED_TOP1}%)");
-    assert!((PUBLISHED_TOP1 - 6.0..=95.0).contains(&trained), "trained top-1 {trained:.1}%");
+    assert!((trained - TORCH_TOP1_ON_SAMPLE).abs() <= 2.0, "trained top-1 {trained:.1}%, torch {TORCH_TOP1_ON_SAMPLE}%");
+    assert!(trained >= PUBLISHED_TOP1 - 6.0, "trained top-1 {trained:.1}%");
     assert!(seeded < 2.0, "seeded top-1 {seeded:.1}%");
 }
 

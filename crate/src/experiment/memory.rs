@@ -3,7 +3,12 @@
 //! holds, so it lives beside it:
 //!
 //! - while a model is built, its weights twice: the ONNX graph
-//!   (`zoo::build`'s protobuf, or the user's file) and tract's copy;
+//!   (`zoo::build`'s protobuf, or the user's file) and tract's copy; for a
+//!   trained zoo model, at least the weights file and its parsed tensors
+//!   (read, then the file freed, then moved into the graph); a TFLite
+//!   file, converted to a float graph, four times its (uint8) size twice;
+//! - every weights file added but not yet built (its bytes are held from
+//!   `add_weights` until its model is built);
 //! - while it records, per layer, the Gram sink's rows (f32, every image:
 //!   `sinks::gram` keeps them to finish the matrix) and its lower triangle
 //!   (f64), each feature sink's rows (f64: a source's projection to
@@ -38,11 +43,15 @@ pub struct UserModel {
     pub units: Vec<usize>,
 }
 
-/// The user's models by the spec's `onnx` value; with an uploaded set, its images.
+/// The user's models by the spec's `onnx` or `tflite` value; the sizes of
+/// weights files by the name `add_weights` takes (else the catalogue's size,
+/// else 4 bytes per parameter); with an uploaded set, its images.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct UserModels {
     #[serde(default)]
     pub models: BTreeMap<String, UserModel>,
+    #[serde(default)]
+    pub weights: BTreeMap<String, u64>,
     /// Images of the `upload` set (0 when unknown).
     #[serde(default)]
     pub upload_images: usize,
@@ -59,8 +68,13 @@ pub struct ModelMemory {
     pub parameters: u64,
     pub images: usize,
     pub layers: usize,
-    /// The weights twice: the ONNX graph and tract's copy.
+    /// The weights twice: the ONNX graph and tract's copy (for a trained
+    /// model, at least its file and the parsed tensors).
     pub weights: u64,
+    /// Bytes of a trained model's weights file (0 for a seeded one); it
+    /// counts in `weights` and, until the model is built, in later models' `held`.
+    #[serde(default)]
+    pub weights_file: u64,
     /// Its sinks: Gram rows and triangles, feature rows, projections.
     pub activations: u64,
     /// What the models recorded before it hold until scoring.
@@ -93,6 +107,8 @@ struct Side {
     units: Vec<usize>,
     role: Role,
     model: bool,
+    /// A weights file held from its adding until this model is built.
+    file: u64,
 }
 
 fn sides(spec: &Spec, users: &UserModels) -> Result<Vec<Side>> {
@@ -102,18 +118,41 @@ fn sides(spec: &Spec, users: &UserModels) -> Result<Vec<Side>> {
         for (i, m) in list.iter().enumerate() {
             let frac = m.subsample.map_or(1.0, |s| s.fraction);
             let kept = |u: usize| ((u as f64 * frac).round() as usize).max(1);
+            let mut file_bytes = 0;
             let side = match m.resolve()? {
-                ModelRef::Zoo { arch, .. } => zoo_side(spec, arch, m)?,
+                ModelRef::Zoo { arch, weights: None, .. } => zoo_side(spec, arch, m)?,
+                ModelRef::Zoo { arch, weights: Some(w), .. } => {
+                    let (name, parameters, _, units, model) = zoo_side(spec, arch, m)?;
+                    // The file (its size if known, else 4 bytes a parameter) and its tensors, or the graph twice.
+                    let file = users.weights.get(w.key()).copied().or(w.bytes()).unwrap_or(parameters * 4);
+                    file_bytes = file;
+                    (name, parameters, (file + parameters * 4).max(parameters * 4 * 2), units, model)
+                }
                 ModelRef::Onnx { file, .. } => {
                     let u = users.models.get(file).cloned().unwrap_or_default();
                     (file.to_string(), u.bytes / 4, u.bytes * 2, u.units, true)
+                }
+                ModelRef::Tflite { file, shipped, layers, .. } => {
+                    let u = users.models.get(file).cloned().unwrap_or_default();
+                    let bytes = shipped.and_then(|c| c.bytes).unwrap_or(u.bytes);
+                    // A shipped model's layers are sized by the catalogue.
+                    let units = match (shipped, layers) {
+                        (Some(c), None) => c.layers.iter().map(|l| l.units).collect(),
+                        (Some(c), Some(names)) => names
+                            .iter()
+                            .map(|n| c.layers.iter().find(|l| &l.label == n || &l.tensor == n).map_or(0, |l| l.units))
+                            .collect(),
+                        (None, _) => u.units,
+                    };
+                    // uint8 weights become f32: the file, then the float graph twice.
+                    (file.to_string(), bytes, bytes + bytes * 4 * 2, units, true)
                 }
                 ModelRef::Responses { file, .. } | ModelRef::Rdms { file, .. } => (file.to_string(), 0, 0, vec![0], false),
                 ModelRef::Dataset { name } => (name.to_string(), 0, 0, vec![0], false),
             };
             let (arch, parameters, weights, units, model) = side;
             let units = if model { units.into_iter().map(kept).collect() } else { units };
-            out.push(Side { id: format!("{prefix}{i}"), arch, parameters, weights, units, role, model });
+            out.push(Side { id: format!("{prefix}{i}"), arch, parameters, weights, units, role, model, file: file_bytes });
         }
     }
     Ok(out)
@@ -158,17 +197,20 @@ pub fn estimate(spec: &Spec, users: &UserModels) -> Result<MemoryEstimate> {
     // The input side of the zoo models (the images are resized once for all).
     let side_px = spec.sources.iter().chain(&spec.targets).find_map(|m| match m.resolve() {
         Ok(ModelRef::Zoo { arch, .. }) => Some(arch.preprocess().size as u64),
-        Ok(ModelRef::Onnx { size, .. }) => size.map(u64::from),
+        Ok(ModelRef::Onnx { size, .. } | ModelRef::Tflite { size, .. }) => size.map(u64::from),
         _ => None,
     });
     let side_px = side_px.unwrap_or(224);
     let kept = export_bytes(spec, &sides, images as u64);
     let mut held = 0u64;
     let mut models = Vec::new();
+    // Every set's sessions hold their own copy of each weights file until they build its model.
+    let mut files_pending: u64 = sides.iter().map(|s| s.file).sum::<u64>() * sizes.len() as u64;
     for &n in &sizes {
         let n = n as u64;
         let stimuli = n * 3 * side_px * side_px * 4;
         for side in &sides {
+            files_pending -= side.file;
             let (mut recording, mut done) = (0u64, 0u64);
             for &u in &side.units {
                 let gram = if needs_gram || !side.model { n * (n + 1) / 2 * 8 + n * n * 8 } else { 0 };
@@ -185,7 +227,7 @@ pub fn estimate(spec: &Spec, users: &UserModels) -> Result<MemoryEstimate> {
             }
             if side.model {
                 let base = BASE_BYTES;
-                let total = base + side.weights + recording + held + stimuli + kept;
+                let total = base + side.weights + recording + held + files_pending + stimuli + kept;
                 models.push(ModelMemory {
                     id: side.id.clone(),
                     arch: side.arch.clone(),
@@ -193,8 +235,9 @@ pub fn estimate(spec: &Spec, users: &UserModels) -> Result<MemoryEstimate> {
                     images: n as usize,
                     layers: side.units.len(),
                     weights: side.weights,
+                    weights_file: side.file,
                     activations: recording,
-                    held,
+                    held: held + files_pending,
                     stimuli,
                     kept,
                     base,

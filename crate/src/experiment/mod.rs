@@ -13,12 +13,12 @@ mod runner;
 mod session;
 mod spec;
 
-pub use result::{ExperimentResult, Score, ModelInfo, StepTime, Timings};
+pub use result::{ExperimentResult, Score, ModelInfo, StepTime, Timings, WeightsInfo};
 pub use output::csv::TIDY_HEADER;
 pub use exports::{ExportFile, ExportSpec};
 pub use analysis::{classes, specificity};
 pub use analysis::specificity::Specificity;
 pub use metric::experiment_metrics;
 pub use runner::Experiment;
-pub use session::{Plan, Progress, Session, MAX_BATCH};
-pub use spec::{upgrade as upgrade_spec, MetricSpec, NoiseSpec, SpecificitySpec, ModelRef, ModelSpec, NormOverride, Spec, StimuliSpec, UnitSubsample, SPEC_VERSION};
+pub use session::{Plan, Progress, Session, WeightsNeed, MAX_BATCH};
+pub use spec::{upgrade as upgrade_spec, WeightsRef, WeightsSpec, MetricSpec, NoiseSpec, SpecificitySpec, ModelRef, ModelSpec, NormOverride, Spec, StimuliSpec, UnitSubsample, SPEC_VERSION};

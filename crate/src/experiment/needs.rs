@@ -4,6 +4,7 @@
 //! gather files; the run itself then takes the same lists from its sessions.
 
 use super::runner::Experiment;
+use super::session::WeightsNeed;
 use crate::error::Result;
 use serde::Serialize;
 
@@ -25,8 +26,12 @@ pub struct Needs {
     pub sets: Vec<SetNeeds>,
     /// Site-relative stimulus files of every set, in the order to add them.
     pub paths: Vec<String>,
-    /// The user's ONNX files.
+    /// The user's ONNX and TFLite files.
     pub models: Vec<String>,
+    /// The weights files: trained zoo models' (`kind` `file`: the user's;
+    /// `url`: to fetch; `shipped`: at `url` in the site) and shipped TFLite
+    /// models' (`shipped`), each handed to `add_weights` as `name`.
+    pub weights: Vec<WeightsNeed>,
     /// The user's data files (`responses` and `rdms` values).
     pub data: Vec<String>,
     /// Site-relative paths of the shipped data.
@@ -52,6 +57,7 @@ pub fn needs_of_json(text: &str) -> Result<Needs> {
         sets,
         paths: plans.iter().flat_map(|p| p.stimulus_paths().iter().cloned()).collect(),
         models,
+        weights: plans[0].weights_needed(),
         data,
         datasets,
     })

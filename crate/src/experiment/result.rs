@@ -37,6 +37,35 @@ pub struct ModelInfo {
     /// The fraction of each weight tensor pruned, when the spec asked for it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prune: Option<f64>,
+    /// A trained model's weights: where they came from and what they held.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weights: Option<WeightsInfo>,
+}
+
+/// A trained model's weights file, as the result records it.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct WeightsInfo {
+    /// `file`, `url` or `shipped`.
+    pub kind: String,
+    /// The file name, the URL, or the shipped file's site-relative path.
+    pub name: String,
+    /// Its `models/weights.json` id, when the catalogue lists it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalogue: Option<String>,
+    /// `torch_zip`, `torch_legacy`, `safetensors` or `tflite`.
+    pub format: String,
+    pub sha256: String,
+    pub bytes: usize,
+    /// Whose parameter names the file uses (`torchvision`, `timm`, ...), when the catalogue says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub names: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub licence: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trained_on: Option<String>,
+    /// What loading reported (`weights::apply`): the name map used, extra tensors, and the like.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied: Option<serde_json::Value>,
 }
 
 /// One metric of one source against one target.
@@ -174,7 +203,7 @@ pub struct SetIdentifiability {
 /// One input's content hash, so a result says exactly what it was computed on.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Input {
-    /// `stimulus`, `model` or `data`.
+    /// `stimulus`, `model`, `weights` or `data`.
     #[serde(deserialize_with = "tag")]
     pub role: Tag,
     pub name: String,
@@ -271,7 +300,7 @@ impl ExperimentResult {
 /// The closed vocabulary of the result's tag fields (`role`, `kind`,
 /// `better`): they stay `&'static str` for the code that builds them and
 /// still come back from JSON.
-const TAGS: &[&str] = &["source", "target", "stimulus", "model", "data", "zoo", "onnx", "responses", "rdms", "dataset", "higher", "lower", "won", "tie", "lost"];
+const TAGS: &[&str] = &["source", "target", "stimulus", "model", "data", "zoo", "onnx", "tflite", "weights", "responses", "rdms", "dataset", "higher", "lower", "won", "tie", "lost"];
 
 /// A `&'static str` that serde does not try to borrow from the input.
 pub type Tag = &'static str;

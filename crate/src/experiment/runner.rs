@@ -12,7 +12,7 @@
 //! its result is that session's, unchanged.
 
 use super::result::{ExperimentResult, SetIdentifiability, StimulusSet};
-use super::session::{Plan, Progress, Session};
+use super::session::{Plan, Progress, Session, WeightsNeed};
 use super::spec::Spec;
 use crate::error::{Error, Result};
 
@@ -113,6 +113,21 @@ impl Experiment {
 
     pub fn data_files(&self) -> Vec<String> {
         self.sessions[0].data_files()
+    }
+
+    /// The weights files to add with [`Experiment::add_weights`]: trained zoo
+    /// models' (a user's file, a URL, a shipped file) and shipped TFLite models'.
+    pub fn weights_needed(&self) -> Vec<WeightsNeed> {
+        self.sessions[0].weights_needed()
+    }
+
+    /// A weights file's bytes (see [`Session::add_weights`]), for every set's run.
+    pub fn add_weights(&mut self, name: &str, bytes: Vec<u8>) -> Result<()> {
+        let last = self.sessions.len() - 1;
+        for s in &mut self.sessions[..last] {
+            s.add_weights(name, bytes.clone())?;
+        }
+        self.sessions[last].add_weights(name, bytes)
     }
 
     pub fn dataset_paths(&self) -> Vec<String> {

@@ -8,6 +8,7 @@
 //! globals a state dict needs and refuses any other by name.
 
 pub mod apply;
+pub mod catalogue;
 pub mod names;
 pub mod pickle;
 pub mod safetensors;

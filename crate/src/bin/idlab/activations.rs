@@ -30,11 +30,39 @@ pub fn norm(mean: Option<Vec<f32>>, std: Option<Vec<f32>>, channels: Option<Stri
     Ok(norm)
 }
 
-pub fn run(model: &str, stimuli: &Path, layers: Option<String>, out: &Path, save_input: bool, norm: NormOverride) -> Result<(), String> {
+/// A zoo model with the trained weights of `file` (a .pth, .pt or .safetensors):
+/// read, checked by name and shape against the recorded layers, and put in the graph.
+fn trained(arch: Arch, file: &Path, probes: &[zoo::Probe]) -> Result<(String, tract_onnx::pb::ModelProto), String> {
+    let name = file.display().to_string();
+    let bytes = std::fs::read(file).map_err(|e| format!("cannot read weights {name}: {e}"))?;
+    let sha256: String = {
+        use sha2::Digest;
+        sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect()
+    };
+    let (dict, _) = idlab::weights::read(&name, &bytes).map_err(|e| e.to_string())?;
+    drop(bytes);
+    let mut model = zoo::build(arch, 0);
+    let applied = idlab::weights::apply::apply(&mut model, dict, probes, &name, Some(&sha256)).map_err(|e| e.to_string())?;
+    if !applied.extras.is_empty() {
+        eprintln!("idlab: {name}: {} tensors of the file were not used (e.g. {})", applied.extras.len(), applied.extras[0].name);
+    }
+    let short = file.file_name().map_or(name.clone(), |f| f.to_string_lossy().into_owned());
+    Ok((format!("{} (trained: {short}, sha256 {})", arch.name(), &sha256[..8]), model.proto))
+}
+
+pub fn run(model: &str, weights: Option<&Path>, stimuli: &Path, layers: Option<String>, out: &Path, save_input: bool, norm: NormOverride) -> Result<(), String> {
     let requested: Option<Vec<String>> = layers.map(|l| l.split(',').map(|s| s.trim().to_string()).collect());
-    let (label, proto, probes, preprocess) = if model.ends_with(".onnx") {
+    let user_model = model.ends_with(".onnx") || model.ends_with(".tflite");
+    if weights.is_some() && user_model {
+        return Err(format!("--weights goes with a zoo architecture (--model ARCH); {model} has its own weights"));
+    }
+    let (label, proto, probes, preprocess) = if user_model {
         let bytes = std::fs::read(model).map_err(|e| format!("cannot read {model}: {e}"))?;
-        let proto = inspect::decode(model, &bytes).map_err(|e| e.to_string())?;
+        let proto = if model.ends_with(".tflite") {
+            idlab::runtime::tflite::to_onnx(model, &bytes).map_err(|e| e.to_string())?
+        } else {
+            inspect::decode(model, &bytes).map_err(|e| e.to_string())?
+        };
         drop(bytes);
         let Some(names) = requested else {
             let listed = inspect::inspect_proto(model, &proto).map_err(|e| e.to_string())?;
@@ -53,18 +81,25 @@ pub fn run(model: &str, stimuli: &Path, layers: Option<String>, out: &Path, save
         if norm != NormOverride::default() {
             return Err(format!("{model}: --mean, --std and --channels are for a .onnx model; a zoo model has its own"));
         }
-        let (arch, seed) = model
-            .split_once(':')
-            .ok_or_else(|| format!("--model {model}: expected ARCH:SEED (e.g. alexnet:0) or a .onnx file"))?;
+        let (arch, seed) = match (model.split_once(':'), weights) {
+            (Some(_), Some(_)) => return Err(format!("--model {model}: with --weights give the architecture alone (e.g. resnet18): the file gives the weights, not a seed")),
+            (Some((arch, seed)), None) => (arch, Some(seed)),
+            (None, Some(_)) => (model, None),
+            (None, None) => return Err(format!("--model {model}: expected ARCH:SEED (e.g. alexnet:0), ARCH with --weights FILE, or a .onnx or .tflite file")),
+        };
         let arch = Arch::parse(arch).map_err(|e| e.to_string())?;
-        let seed: u64 = seed.parse().map_err(|_| format!("--model {model}: seed \"{seed}\" is not a whole number"))?;
         let labels: Vec<String> = requested.unwrap_or_else(|| arch.layers().into_iter().map(|l| l.name).collect());
-        let probes = labels
-            .iter()
-            .map(|l| arch.probe(l).map(|p| (p.label, p.tensor)))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| e.to_string())?;
-        (format!("{} seed {seed}", arch.name()), zoo::build(arch, seed).proto, probes, arch.preprocess())
+        let probes = labels.iter().map(|l| arch.probe(l)).collect::<Result<Vec<_>, _>>().map_err(|e| e.to_string())?;
+        let (label, proto) = match (seed, weights) {
+            (_, Some(file)) => trained(arch, file, &probes)?,
+            (Some(seed), None) => {
+                let seed: u64 = seed.parse().map_err(|_| format!("--model {model}: seed \"{seed}\" is not a whole number"))?;
+                (format!("{} seed {seed}", arch.name()), zoo::build(arch, seed).proto)
+            }
+            (None, None) => unreachable!("matched above"),
+        };
+        let probes = probes.into_iter().map(|p| (p.label, p.tensor)).collect();
+        (label, proto, probes, arch.preprocess())
     };
     let size = preprocess.size as usize;
     let tensors: Vec<String> = probes.iter().map(|(_, t)| t.clone()).collect();

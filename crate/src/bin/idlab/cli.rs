@@ -54,9 +54,13 @@ enum Command {
     },
     /// Record layer activations on a folder of images into an .npz (float32, images x units).
     Activations {
-        /// ARCH:SEED for a zoo model (e.g. resnet18:0), or a .onnx file.
+        /// ARCH:SEED for a zoo model (e.g. resnet18:0), ARCH with --weights, or a .onnx or .tflite file.
         #[arg(long)]
         model: String,
+        /// Trained weights for the zoo architecture --model names: a .pth, .pt or .safetensors file
+        /// (torchvision's names, or timm's where the architecture has a name map).
+        #[arg(long)]
+        weights: Option<PathBuf>,
         /// Folder (or .zip) of images, in natural order of their names (img2 before img10), as `run` reads an upload.
         #[arg(long)]
         stimuli: PathBuf,
@@ -100,14 +104,17 @@ enum Command {
         #[arg(short, long)]
         out: PathBuf,
     },
-    /// Check a .onnx file and list its input and the layers that can be recorded (name, op, shape, units).
+    /// Check a .onnx or .tflite file and list its input and the layers that can be recorded (name, op, shape, units).
     Inspect {
-        /// The .onnx file.
+        /// The .onnx or .tflite file (a TFLite model is listed as the float graph idlab converts it to).
         file: PathBuf,
         /// Print the inspection as JSON.
         #[arg(long)]
         json: bool,
     },
+    /// Print the top classes a model gives each image (a zoo architecture, seeded or with
+    /// --weights, or a .onnx or .tflite file), as text or JSON.
+    Classify(crate::classify::Args),
     /// Serve the built site (dist/) on loopback with the headers threads need (COOP/COEP).
     Serve {
         /// Folder to serve.
@@ -135,12 +142,13 @@ pub fn main() -> ExitCode {
         Command::Run { spec, out, site, quiet } => run::run(&spec, &out, site, quiet),
         Command::Zoo { json } => zoo::list(json),
         Command::Export { arch, seed, out } => zoo::export(&arch, seed, &out),
-        Command::Activations { model, stimuli, layers, out, save_input, mean, std, channels } => {
-            activations::norm(mean, std, channels).and_then(|norm| activations::run(&model, &stimuli, layers, &out, save_input, norm))
+        Command::Activations { model, weights, stimuli, layers, out, save_input, mean, std, channels } => {
+            activations::norm(mean, std, channels).and_then(|norm| activations::run(&model, weights.as_deref(), &stimuli, layers, &out, save_input, norm))
         }
         Command::Metric { name, args } => metric::run(&name, args),
         Command::Rdm { x, distance, out } => rdm::run(&x, &distance, &out),
         Command::Inspect { file, json } => inspect::run(&file, json),
+        Command::Classify(args) => crate::classify::run(args),
         Command::Serve { dir, port, no_isolation } => serve::serve(&dir, port, !no_isolation),
     };
     match outcome {

@@ -1,4 +1,4 @@
-//! `idlab inspect`: what idlab sees in a user's .onnx file (input, recordable
+//! `idlab inspect`: what idlab sees in a user's .onnx or .tflite file (input, recordable
 //! layers, preprocessing metadata), before anything runs.
 
 use std::fmt::Write as _;
@@ -8,7 +8,14 @@ use std::path::Path;
 pub fn run(file: &Path, json: bool) -> Result<(), String> {
     let label = file.display().to_string();
     let bytes = std::fs::read(file).map_err(|e| format!("cannot read {label}: {e}"))?;
-    let i = idlab::runtime::inspect(&label, &bytes).map_err(|e| e.to_string())?;
+    let tflite = file.extension().is_some_and(|e| e.eq_ignore_ascii_case("tflite"));
+    let i = if tflite {
+        // Converted as a run converts it, so the names listed are those a spec's layers take.
+        let proto = idlab::runtime::tflite::to_onnx(&label, &bytes).map_err(|e| e.to_string())?;
+        idlab::runtime::inspect::inspect_proto(&label, &proto).map_err(|e| e.to_string())?
+    } else {
+        idlab::runtime::inspect(&label, &bytes).map_err(|e| e.to_string())?
+    };
     let mut text = String::new();
     if json {
         text = serde_json::to_string_pretty(&i).expect("inspection serialises") + "\n";

@@ -11,6 +11,37 @@ fn site_dir(site: Option<PathBuf>) -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../www"))
 }
 
+/// A shipped file (`models/trained/...`): in the site when the build copied
+/// it there (`dist/`), else beside the site folder (the repository's `www/`
+/// and `models/` are siblings).
+pub fn shipped_path(site: &Path, rel: &str) -> PathBuf {
+    let in_site = site.join(rel);
+    if in_site.exists() {
+        in_site
+    } else {
+        site.join("..").join(rel)
+    }
+}
+
+/// Fetches a URL's bytes (weights named by URL in a spec); the session checks
+/// their sha256 against the spec's.
+pub fn fetch(url: &str, quiet: bool) -> Result<Vec<u8>, String> {
+    if !quiet {
+        eprintln!("idlab: fetching {url}");
+    }
+    let mut response = ureq::get(url).call().map_err(|e| format!("cannot fetch {url}: {e}"))?;
+    let bytes = response
+        .body_mut()
+        .with_config()
+        .limit(u64::MAX)
+        .read_to_vec()
+        .map_err(|e| format!("cannot fetch {url}: {e}"))?;
+    if !quiet {
+        eprintln!("idlab: fetched {url} ({:.1} MB)", bytes.len() as f64 / 1e6);
+    }
+    Ok(bytes)
+}
+
 pub fn run(spec_path: &Path, out: &Path, site: Option<PathBuf>, quiet: bool) -> Result<(), String> {
     let text = std::fs::read_to_string(spec_path)
         .map_err(|e| format!("cannot read spec {}: {e}", spec_path.display()))?;
@@ -24,6 +55,21 @@ pub fn run(spec_path: &Path, out: &Path, site: Option<PathBuf>, quiet: bool) -> 
         let path = spec_dir.join(&file);
         let bytes = std::fs::read(&path).map_err(|e| format!("cannot read model {}: {e}", path.display()))?;
         session.add_model(&file, bytes).map_err(|e| e.to_string())?;
+    }
+    // Trained weights: the user's beside the spec, shipped ones in the site, URLs fetched.
+    for need in session.weights_needed() {
+        let bytes = match need.kind {
+            "file" => {
+                let path = spec_dir.join(&need.name);
+                std::fs::read(&path).map_err(|e| format!("cannot read weights {}: {e}", path.display()))?
+            }
+            "shipped" => {
+                let path = shipped_path(&site, &need.name);
+                std::fs::read(&path).map_err(|e| format!("cannot read shipped weights {}: {e}", path.display()))?
+            }
+            _ => fetch(&need.name, quiet)?,
+        };
+        session.add_weights(&need.name, bytes).map_err(|e| e.to_string())?;
     }
     for rel in session.stimulus_paths() {
         let path = site.join(&rel);

@@ -318,7 +318,8 @@ pub(crate) fn from_run(run: &Finished<'_>) -> (Vec<Specificity>, Vec<String>) {
             id: e.id.clone(),
             label: e.label.clone(),
             arch: arch.name().into(),
-            model: format!("{} {seed}", arch.name()),
+            // A trained model is its own member, never "seed 0" of its architecture.
+            model: if e.weights.is_some() { format!("{} trained", arch.name()) } else { format!("{} {seed}", arch.name()) },
             layers: e.layer_names(),
         }),
         _ => None,

@@ -111,6 +111,11 @@ fn model_line(m: &ModelInfo) -> String {
     if let Some(p) = m.prune {
         bits.push(format!("pruned {p} of each weight tensor"));
     }
+    if let Some(w) = &m.weights {
+        let from = w.catalogue.as_ref().map_or(String::new(), |c| format!(" ({c})"));
+        let names = w.names.as_ref().map_or(String::new(), |n| format!(", {n} names"));
+        bits.push(format!("trained weights {}{from}, {} {}{names}, sha256 {}", w.kind, w.name, w.format, w.sha256));
+    }
     format!("  {} {}: {} ({})", m.id, m.role, m.label, bits.join(", "))
 }
 

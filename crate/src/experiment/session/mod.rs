@@ -18,13 +18,13 @@ mod plan;
 mod recording;
 mod scoring;
 
-pub use plan::Plan;
+pub use plan::{Plan, WeightsNeed};
 pub(crate) use plan::{Entry, Kind, Role};
 pub(crate) use scoring::{Cell, LayerData};
 
 use super::analysis::{self, classes::ClassComparison, specificity::Specificity, Finished};
 use super::exports::{self, ExportFile, Exports};
-use super::result::{Ceiling, ExperimentResult, Identifiability, Input, ModelInfo, Score};
+use super::result::{Ceiling, ExperimentResult, Identifiability, Input, ModelInfo, Score, WeightsInfo};
 use super::spec::Spec;
 use crate::error::{Error, Result};
 use crate::metrics::registry::{MetricName, MetricParams};
@@ -36,6 +36,39 @@ use recording::{finish_sink, LayerSink};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+
+/// What the result says of a trained model's weights (a zoo model's file, or a shipped TFLite model).
+fn weights_info(e: &Entry, inputs: &[Input]) -> Option<WeightsInfo> {
+    if let Some(w) = &e.weights {
+        let (sha256, bytes, format) = w.added.clone().unwrap_or_default();
+        return Some(WeightsInfo {
+            kind: w.kind.into(),
+            name: w.key.clone(),
+            catalogue: w.catalogue.map(|c| c.id.clone()),
+            format,
+            sha256,
+            bytes,
+            names: w.catalogue.and_then(|c| c.names.clone()),
+            licence: w.catalogue.map(|c| c.licence.clone()),
+            trained_on: w.catalogue.map(|c| c.trained_on.clone()),
+            applied: w.applied.clone(),
+        });
+    }
+    let Kind::Onnx { file, tflite: Some(plan::Tflite { shipped: Some(c) }), .. } = &e.kind else { return None };
+    let input = inputs.iter().find(|i| &i.name == file);
+    Some(WeightsInfo {
+        kind: "shipped".into(),
+        name: file.clone(),
+        catalogue: Some(c.id.clone()),
+        format: "tflite".into(),
+        sha256: input.map(|i| i.sha256.clone()).unwrap_or_default(),
+        bytes: input.map_or(0, |i| i.bytes),
+        names: None,
+        licence: Some(c.licence.clone()),
+        trained_on: Some(c.trained_on.clone()),
+        applied: None,
+    })
+}
 
 /// The most images one step records in parallel.
 pub const MAX_BATCH: usize = 8;
@@ -332,6 +365,7 @@ impl Session {
             label: e.label.clone(),
             kind: match &e.kind {
                 Kind::Zoo { .. } => "zoo",
+                Kind::Onnx { tflite: Some(_), .. } => "tflite",
                 Kind::Onnx { .. } => "onnx",
                 Kind::Responses { .. } => "responses",
                 Kind::Rdms { .. } => "rdms",
@@ -344,9 +378,10 @@ impl Session {
                 _ => None,
             },
             seed: match &e.kind {
-                Kind::Zoo { seed, .. } => Some(*seed),
+                Kind::Zoo { seed, .. } if e.weights.is_none() => Some(*seed),
                 _ => None,
             },
+            weights: weights_info(e, &self.inputs),
             layers: e.layer_names(),
             subjects: if e.subjects.len() > 1 { e.subjects.clone() } else { Vec::new() },
             units: e.units,

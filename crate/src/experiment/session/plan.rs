@@ -5,21 +5,24 @@
 //! and hands each set a copy.
 
 use super::super::datasets::{self, Dataset, DatasetKind};
-use super::super::spec::{ModelRef, ModelSpec, NoiseSpec, NormOverride, Spec, StimuliSpec, UnitSubsample};
+use super::super::spec::{ModelRef, ModelSpec, NoiseSpec, NormOverride, Spec, StimuliSpec, UnitSubsample, WeightsRef};
 use crate::error::{Error, Result};
 use crate::metrics::rdm::Rdm;
 use crate::metrics::registry::{MetricName, MetricParams};
 use crate::stats::subsample::{subsample_columns, SubsampleSize};
 use crate::stimuli::{sets, Preprocess};
+use crate::weights::catalogue::Entry as CatalogueEntry;
 use crate::zoo::{Arch, Probe};
 use nalgebra::DMatrix;
 
 #[derive(Clone)]
 pub(crate) enum Kind {
     Zoo { arch: Arch, seed: u64 },
-    /// A user's ONNX file; `bytes` arrive with [`super::Session::add_model`] and are
-    /// released once the model is built.
-    Onnx { file: String, requested: Vec<String>, size: Option<u32>, norm: NormOverride, bytes: Option<Vec<u8>>, added: bool },
+    /// A user's ONNX file, or a TFLite file converted to ONNX (`tflite`);
+    /// `bytes` arrive with [`super::Session::add_model`] and are released
+    /// once the model is built. A shipped TFLite model's `file` is its
+    /// site-relative path.
+    Onnx { file: String, requested: Vec<String>, size: Option<u32>, norm: NormOverride, bytes: Option<Vec<u8>>, added: bool, tflite: Option<Tflite> },
     /// A user's responses (stimuli x units), parsed when added.
     Responses { file: String, key: Option<String>, matrix: Option<DMatrix<f64>> },
     /// A user's RDMs, one per subject.
@@ -27,6 +30,62 @@ pub(crate) enum Kind {
     /// Shipped data (RDMs, or responses read as a responses target);
     /// `files[i]` arrives with [`super::Session::add_data`].
     Dataset { d: &'static Dataset, files: Vec<Option<Vec<u8>>> },
+}
+
+/// A TFLite model: a user's file, or a shipped one of the catalogue.
+#[derive(Clone, Copy)]
+pub(crate) struct Tflite {
+    pub shipped: Option<&'static CatalogueEntry>,
+}
+
+/// A zoo model's trained weights: where they come from, and once added, the
+/// file's bytes (held until the model is built, then freed) and what it held.
+#[derive(Clone)]
+pub(crate) struct Trained {
+    /// `file`, `url` or `shipped`.
+    pub kind: &'static str,
+    /// The name [`super::Session::add_weights`] takes (file name, URL or site-relative path).
+    pub key: String,
+    /// The file's own name, for labels.
+    pub file_name: String,
+    pub url: Option<String>,
+    /// The sha256 the spec or the catalogue expects.
+    pub expected: Option<String>,
+    /// The catalogue's entry, for a shipped file or a URL it lists.
+    pub catalogue: Option<&'static CatalogueEntry>,
+    pub bytes: Option<Vec<u8>>,
+    /// Once added: sha256, size and format of the file.
+    pub added: Option<(String, usize, String)>,
+    /// What `weights::apply` reported when the model was built.
+    pub applied: Option<serde_json::Value>,
+}
+
+impl Trained {
+    fn new(w: WeightsRef<'_>) -> Trained {
+        let catalogue = match w {
+            WeightsRef::Shipped { entry } => Some(entry),
+            _ => w.sha256().and_then(crate::weights::catalogue::by_sha256),
+        };
+        Trained {
+            kind: w.kind(),
+            key: w.key().into(),
+            file_name: w.file_name().into(),
+            url: w.url().map(Into::into),
+            expected: w.sha256().map(str::to_ascii_lowercase),
+            catalogue,
+            bytes: None,
+            added: None,
+            applied: None,
+        }
+    }
+
+    /// `(trained: FILE, sha256 1234abcd)`: short, as it is a plot label; the full hash is in the result.
+    pub fn label_part(&self, sha256: Option<&str>) -> String {
+        match sha256 {
+            Some(h) => format!("(trained: {}, sha256 {})", self.file_name, &h[..h.len().min(8)]),
+            None => format!("(trained: {})", self.file_name),
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -53,6 +112,8 @@ pub(crate) struct Entry {
     pub noise: Option<NoiseSpec>,
     /// Models: the fraction of each weight tensor to prune before building.
     pub prune: Option<f64>,
+    /// A zoo model's trained weights (its `Kind::Zoo` seed is then unused).
+    pub weights: Option<Trained>,
 }
 
 impl Entry {
@@ -132,10 +193,15 @@ impl Plan {
         (self.set.origin != sets::Origin::Upload).then_some(self.set.names.len())
     }
 
-    /// The files the spec names, each once: the user's ONNX files, the
-    /// user's data files (`responses` and `rdms` values) and the shipped data.
+    /// The files the spec names, each once: the user's ONNX and TFLite files,
+    /// the user's data files (`responses` and `rdms` values) and the shipped data.
     pub fn files(&self) -> (Vec<String>, Vec<String>, Vec<String>) {
         (model_files(&self.entries), data_files(&self.entries), dataset_paths(&self.entries))
+    }
+
+    /// The weights files the spec needs, each once (see [`WeightsNeed`]).
+    pub fn weights_needed(&self) -> Vec<WeightsNeed> {
+        weights_needed(&self.entries)
     }
 
     /// The models' shared input side, as far as known before their files
@@ -154,13 +220,43 @@ impl Plan {
 fn entry(spec: &Spec, m: &ModelSpec, role: Role, index: usize) -> Result<Entry> {
     let id = format!("{}{index}", if role == Role::Source { "s" } else { "t" });
     // (label, kind, layers, preprocess, subjects) of each kind of entry.
+    let mut weights = None;
     let (label, kind, layers, preprocess, subjects): (String, Kind, Vec<Probe>, Option<Preprocess>, Vec<String>) = match m.resolve()? {
-        ModelRef::Zoo { arch, seed } => {
-            (format!("{} seed {seed}", arch.name()), Kind::Zoo { arch, seed }, spec.recorded_layers(arch, m)?, Some(arch.preprocess()), Vec::new())
+        ModelRef::Zoo { arch, seed, weights: w } => {
+            let label = match w {
+                None => format!("{} seed {seed}", arch.name()),
+                Some(w) => {
+                    let t = Trained::new(w);
+                    let label = format!("{} {}", arch.name(), t.label_part(t.expected.as_deref()));
+                    weights = Some(t);
+                    label
+                }
+            };
+            // Trained weights may have been trained on another normalisation than the architecture's.
+            let preprocess = match &m.weights {
+                Some(w) => w.preprocess(arch.preprocess())?,
+                None => arch.preprocess(),
+            };
+            (label, Kind::Zoo { arch, seed }, spec.recorded_layers(arch, m)?, Some(preprocess), Vec::new())
         }
         ModelRef::Onnx { file, layers, size, norm } => {
-            let kind = Kind::Onnx { file: file.into(), requested: layers.to_vec(), size, norm, bytes: None, added: false };
+            let kind = Kind::Onnx { file: file.into(), requested: layers.to_vec(), size, norm, bytes: None, added: false, tflite: None };
             (file.into(), kind, Vec::new(), None, Vec::new())
+        }
+        ModelRef::Tflite { file, shipped, layers, size, norm } => {
+            let (key, label, requested) = match shipped {
+                // A shipped model's layers may be named by the catalogue's labels; the default is its list.
+                Some(e) => {
+                    let requested = match layers {
+                        Some(l) => l.iter().map(|n| e.layers.iter().find(|c| &c.label == n).map_or(n.clone(), |c| c.tensor.clone())).collect(),
+                        None => e.layers.iter().map(|c| c.tensor.clone()).collect(),
+                    };
+                    (e.url.clone(), format!("{} (trained)", e.id.rsplit('/').next().unwrap_or(&e.id)), requested)
+                }
+                None => (file.to_string(), file.to_string(), layers.unwrap_or_default().to_vec()),
+            };
+            let kind = Kind::Onnx { file: key, requested, size, norm, bytes: None, added: false, tflite: Some(Tflite { shipped }) };
+            (label, kind, Vec::new(), None, Vec::new())
         }
         ModelRef::Responses { file, key } => {
             (file.into(), Kind::Responses { file: file.into(), key: key.map(Into::into), matrix: None }, Vec::new(), None, Vec::new())
@@ -177,7 +273,7 @@ fn entry(spec: &Spec, m: &ModelSpec, role: Role, index: usize) -> Result<Entry> 
         Kind::Dataset { d: Dataset { kind: DatasetKind::Responses { units, .. }, .. }, .. } => Some(*units),
         _ => None,
     };
-    let mut e = Entry { id, role, label, kind, layers, preprocess, subjects, units, subsample: m.subsample, noise: m.noise, prune: m.prune };
+    let mut e = Entry { id, role, label, kind, layers, preprocess, subjects, units, subsample: m.subsample, noise: m.noise, prune: m.prune, weights };
     if let Some(f) = m.prune {
         e.label = format!("{}, {}% pruned", e.label, (f * 1000.0).round() / 10.0);
     }
@@ -219,12 +315,50 @@ pub(crate) fn input_size(entries: &[Entry]) -> Result<Option<u32>> {
     Ok(first.map(|(_, s)| s).or(Some(sets::GENERATED_SIZE)))
 }
 
-/// The user-model files (`onnx` values) named by `entries`, each once.
+/// The user-model files (`onnx` values and `.tflite` files) named by `entries`,
+/// each once; a shipped TFLite model is among [`weights_needed`].
 pub(crate) fn model_files(entries: &[Entry]) -> Vec<String> {
     unique(entries.iter().filter_map(|e| match &e.kind {
+        Kind::Onnx { tflite: Some(Tflite { shipped: Some(_) }), .. } => None,
         Kind::Onnx { file, .. } => Some(file.clone()),
         _ => None,
     }))
+}
+
+/// A weights file a spec needs before it runs: the user's file, a URL to
+/// fetch, or a file shipped with the site (a trained zoo model's weights, or
+/// a shipped TFLite model), handed to [`super::Session::add_weights`] as `name`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct WeightsNeed {
+    /// What `add_weights` takes: the file name, the URL, or the site-relative path.
+    pub name: String,
+    /// `file`, `url` or `shipped`.
+    pub kind: &'static str,
+    /// Where to fetch it (the URL, or the site-relative path); none for a user's file.
+    pub url: Option<String>,
+    /// The sha256 it must have, when known.
+    pub sha256: Option<String>,
+    /// Its size, when the catalogue knows it.
+    pub bytes: Option<u64>,
+}
+
+/// The weights files named by `entries`, each once.
+pub(crate) fn weights_needed(entries: &[Entry]) -> Vec<WeightsNeed> {
+    let all = entries.iter().filter_map(|e| match (&e.weights, &e.kind) {
+        (Some(t), _) => Some(WeightsNeed {
+            name: t.key.clone(),
+            kind: t.kind,
+            url: t.url.clone(),
+            sha256: t.expected.clone(),
+            bytes: t.catalogue.and_then(|c| c.bytes),
+        }),
+        (None, Kind::Onnx { tflite: Some(Tflite { shipped: Some(c) }), .. }) => {
+            Some(WeightsNeed { name: c.url.clone(), kind: "shipped", url: Some(c.url.clone()), sha256: c.sha256.clone(), bytes: c.bytes })
+        }
+        _ => None,
+    });
+    let mut seen = std::collections::HashSet::new();
+    all.filter(|w| seen.insert(w.name.clone())).collect()
 }
 
 /// The user's data files (`responses` and `rdms` values) named by `entries`, each once.

@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::metrics::kernels::linear_gram;
 use crate::metrics::rdm::Rdm;
 use crate::metrics::registry::{MetricName, MetricParams};
-use crate::runtime::{inspect, Recorder};
+use crate::runtime::Recorder;
 use crate::sinks::{FeatureSink, GramSink, Keep};
 use crate::stats::noise::{add_row_noise, poisson_like_noise_by_row};
 use crate::zoo;
@@ -34,11 +34,26 @@ pub(super) struct LayerSink {
 impl Session {
     pub(super) fn build(&mut self, e: usize, size: u32) -> Result<Recorder> {
         let entry = &mut self.entries[e];
-        let mut proto = match &mut entry.kind {
-            Kind::Zoo { arch, seed } => zoo::build(*arch, *seed).proto,
-            Kind::Onnx { file, bytes, .. } => {
+        let mut proto = match (&mut entry.kind, &mut entry.weights) {
+            (Kind::Zoo { arch, seed }, None) => zoo::build(*arch, *seed).proto,
+            (Kind::Zoo { arch, seed }, Some(w)) => {
+                // The file is read now and its bytes freed before the graph is
+                // built, so the weights are held at most twice at any moment
+                // (see `experiment::memory`).
+                let bytes = w.bytes.take().ok_or_else(|| Error::State(format!("weights {} were not added, or already used", w.key)))?;
+                let (dict, _) = crate::weights::read(&w.key, &bytes)?;
+                drop(bytes);
+                let mut model = zoo::build(*arch, *seed);
+                let sha256 = w.added.as_ref().map(|(h, _, _)| h.as_str());
+                // The tensors move into the graph (no copy); a mismatch names the tensor and both shapes.
+                let applied = crate::weights::apply::apply(&mut model, dict, &entry.layers, &w.key, sha256)
+                    .map_err(|err| Error::Model { model: entry.label.clone(), reason: err.to_string() })?;
+                w.applied = serde_json::to_value(&applied).ok();
+                model.proto
+            }
+            (Kind::Onnx { file, bytes, tflite, .. }, _) => {
                 let bytes = bytes.take().ok_or_else(|| Error::State(format!("{file} was already built")))?;
-                inspect::decode(file, &bytes)?
+                super::inputs::decode_model(file, &bytes, tflite.is_some())?
             }
             _ => unreachable!("only models are built"),
         };

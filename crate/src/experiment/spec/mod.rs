@@ -10,11 +10,14 @@ mod types;
 mod upgrade;
 mod validate;
 
-pub use models::ModelRef;
+pub use models::{ModelRef, WeightsRef};
 pub use types::{
     MetricSpec, ModelSpec, NoiseSpec, NormOverride, Spec, SpecificitySpec, StimuliSpec, UnitSubsample, SPEC_VERSION,
 };
 pub use upgrade::upgrade;
+// For `experiment` to re-export beside ModelSpec (its mod.rs is another engineer's to change).
+#[allow(unused_imports)]
+pub use types::WeightsSpec;
 
 /// The page's default preset, which the unit tests vary.
 #[cfg(test)]

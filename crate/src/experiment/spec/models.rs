@@ -1,18 +1,160 @@
 //! What a source or a target names, once checked: a zoo model, a user's ONNX
 //! model, or recorded data.
 
-use super::types::{ModelSpec, NormOverride, Spec};
+use super::types::{ModelSpec, NormOverride, Spec, WeightsSpec};
 use crate::error::{Error, Result};
+use crate::weights::catalogue::{self, Entry as CatalogueEntry};
 use crate::zoo::{Arch, Probe};
 
 /// What a [`ModelSpec`] names, once checked.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum ModelRef<'a> {
-    Zoo { arch: Arch, seed: u64 },
+    /// A zoo model: seeded (`weights` None), or trained (`weights` given; `seed` is then 0 and unused).
+    Zoo { arch: Arch, seed: u64, weights: Option<WeightsRef<'a>> },
     Onnx { file: &'a str, layers: &'a [String], size: Option<u32>, norm: NormOverride },
+    /// A TFLite model, converted to ONNX when added: a user's file, or a
+    /// shipped one (`shipped`), whose layers default to the catalogue's.
+    Tflite { file: &'a str, shipped: Option<&'static CatalogueEntry>, layers: Option<&'a [String]>, size: Option<u32>, norm: NormOverride },
     Responses { file: &'a str, key: Option<&'a str> },
     Rdms { file: &'a str, key: Option<&'a str> },
     Dataset { name: &'a str },
+}
+
+/// Where a zoo model's trained weights come from, once checked.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum WeightsRef<'a> {
+    File { name: &'a str, sha256: Option<&'a str> },
+    Url { url: &'a str, sha256: &'a str },
+    Shipped { entry: &'static CatalogueEntry },
+}
+
+impl WeightsRef<'_> {
+    /// The name [`crate::experiment::Session::add_weights`] takes: the file
+    /// name, the URL, or the shipped file's site-relative path.
+    pub fn key(&self) -> &str {
+        match self {
+            WeightsRef::File { name, .. } => name,
+            WeightsRef::Url { url, .. } => url,
+            WeightsRef::Shipped { entry } => &entry.url,
+        }
+    }
+
+    /// `file`, `url` or `shipped`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            WeightsRef::File { .. } => "file",
+            WeightsRef::Url { .. } => "url",
+            WeightsRef::Shipped { .. } => "shipped",
+        }
+    }
+
+    /// The sha256 the file must have, when known before it arrives.
+    pub fn sha256(&self) -> Option<&str> {
+        match self {
+            WeightsRef::File { sha256, .. } => *sha256,
+            WeightsRef::Url { sha256, .. } => Some(sha256),
+            WeightsRef::Shipped { entry } => entry.sha256.as_deref(),
+        }
+    }
+
+    /// Where to fetch it: the URL, or the shipped file's site-relative path; none for a user's file.
+    pub fn url(&self) -> Option<&str> {
+        match self {
+            WeightsRef::File { .. } => None,
+            WeightsRef::Url { url, .. } => Some(url),
+            WeightsRef::Shipped { entry } => Some(&entry.url),
+        }
+    }
+
+    /// Its size in bytes, when the catalogue knows it.
+    pub fn bytes(&self) -> Option<u64> {
+        match self {
+            WeightsRef::Shipped { entry } => entry.bytes,
+            WeightsRef::Url { sha256, .. } => catalogue::by_sha256(sha256).and_then(|e| e.bytes),
+            WeightsRef::File { sha256, .. } => sha256.and_then(catalogue::by_sha256).and_then(|e| e.bytes),
+        }
+    }
+
+    /// The file's own name (a URL's or path's last segment), for labels.
+    pub fn file_name(&self) -> &str {
+        let k = self.key();
+        let k = k.split(['?', '#']).next().unwrap_or(k);
+        k.rsplit('/').next().filter(|s| !s.is_empty()).unwrap_or(k)
+    }
+}
+
+/// A sha256 as the spec gives it: 64 hex digits, compared in lower case.
+fn check_sha256(what: &str, h: &str) -> Result<()> {
+    if h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Error::Spec(format!("{what}: sha256 must be 64 hex digits, got \"{h}\"")));
+    }
+    Ok(())
+}
+
+impl WeightsSpec {
+    /// Exactly one of file, url and shipped; sha256 with a url.
+    pub fn resolve(&self) -> Result<WeightsRef<'_>> {
+        let given: Vec<&str> = [("file", self.file.is_some()), ("url", self.url.is_some()), ("shipped", self.shipped.is_some())]
+            .iter()
+            .filter(|(_, on)| *on)
+            .map(|(k, _)| *k)
+            .collect();
+        if given.len() != 1 {
+            let what = if given.is_empty() { "none".to_string() } else { given.join(" and ") };
+            return Err(Error::Spec(format!(
+                "weights takes one of file (your .pth, .pt or .safetensors), url (with its sha256) or shipped (an id of models/weights.json) (found {what})"
+            )));
+        }
+        if let Some(h) = &self.sha256 {
+            check_sha256("weights", h)?;
+        }
+        if let Some(name) = &self.file {
+            if name.is_empty() {
+                return Err(Error::Spec("weights.file is an empty name".into()));
+            }
+            return Ok(WeightsRef::File { name, sha256: self.sha256.as_deref() });
+        }
+        if let Some(url) = &self.url {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(Error::Spec(format!("weights.url must start with https:// or http://, got \"{url}\"")));
+            }
+            let Some(sha256) = self.sha256.as_deref() else {
+                return Err(Error::Spec(format!("weights.url {url} needs its sha256, so the file fetched is the file meant")));
+            };
+            return Ok(WeightsRef::Url { url, sha256 });
+        }
+        let id = self.shipped.as_deref().unwrap_or_default();
+        if self.sha256.is_some() {
+            return Err(Error::Spec(format!("weights.shipped {id}: the catalogue gives its sha256; leave sha256 out")));
+        }
+        Ok(WeightsRef::Shipped { entry: catalogue::shipped_weights(id)? })
+    }
+
+    /// The transform a model with these weights is fed: the spec's `mean`/`std`,
+    /// else its catalogue entry's (found by id, URL or sha256), else the
+    /// architecture's own (`arch`).
+    pub fn preprocess(&self, arch: crate::stimuli::Preprocess) -> Result<crate::stimuli::Preprocess> {
+        if let Some(m) = self.mean {
+            if m.iter().any(|v| !v.is_finite()) {
+                return Err(Error::Spec(format!("weights.mean must be three finite numbers, got {m:?}")));
+            }
+        }
+        if let Some(s) = self.std {
+            if s.iter().any(|v| !v.is_finite() || *v <= 0.0) {
+                return Err(Error::Spec(format!("weights.std must be three positive numbers, got {s:?}")));
+            }
+        }
+        let entry = match self.resolve()? {
+            WeightsRef::Shipped { entry } => Some(entry),
+            WeightsRef::Url { url, sha256 } => catalogue::by_url(url).or_else(|| catalogue::by_sha256(sha256)),
+            WeightsRef::File { sha256, .. } => sha256.and_then(catalogue::by_sha256),
+        };
+        Ok(crate::stimuli::Preprocess {
+            mean: self.mean.or(entry.and_then(|e| e.mean)).unwrap_or(arch.mean),
+            std: self.std.or(entry.and_then(|e| e.std)).unwrap_or(arch.std),
+            ..arch
+        })
+    }
 }
 
 impl ModelSpec {
@@ -26,13 +168,20 @@ impl ModelSpec {
         ModelSpec { onnx: Some(file.into()), layers: Some(layers.iter().map(|s| s.to_string()).collect()), ..Default::default() }
     }
 
+    /// A trained zoo side.
+    pub fn trained(arch: &str, weights: WeightsSpec) -> ModelSpec {
+        ModelSpec { arch: Some(arch.into()), weights: Some(weights), ..Default::default() }
+    }
+
     /// Which kind of side this is, with the error a user understands when it is none or several.
     pub fn resolve(&self) -> Result<ModelRef<'_>> {
         const KINDS: &str = "give one of: arch and seed (a zoo model), onnx and layers (your model), \
+                             arch and weights (a trained zoo model), tflite (your .tflite file and layers, or a shipped one's id), \
                              responses or rdms (your data file), or dataset (shipped data)";
         let given: Vec<&str> = [
-            ("arch", self.arch.is_some() || self.seed.is_some()),
+            ("arch", self.arch.is_some() || self.seed.is_some() || self.weights.is_some()),
             ("onnx", self.onnx.is_some()),
+            ("tflite", self.tflite.is_some()),
             ("responses", self.responses.is_some()),
             ("rdms", self.rdms.is_some()),
             ("dataset", self.dataset.is_some()),
@@ -68,8 +217,8 @@ impl ModelSpec {
             }
         }
         if let Some(f) = self.prune {
-            if self.arch.is_none() && self.seed.is_none() && self.onnx.is_none() {
-                return Err(Error::Spec("prune goes with a model (arch and seed, or onnx); data has no weights".into()));
+            if self.arch.is_none() && self.seed.is_none() && self.weights.is_none() && self.onnx.is_none() && self.tflite.is_none() {
+                return Err(Error::Spec("prune goes with a model (arch and seed or weights, onnx, or tflite); data has no weights".into()));
             }
             crate::runtime::prune::check_fraction(f)?;
         }
@@ -78,14 +227,33 @@ impl ModelSpec {
         }
         match given[0] {
             "arch" => {
-                let (Some(arch), Some(seed)) = (&self.arch, self.seed) else {
-                    let missing = if self.arch.is_none() { "arch" } else { "seed" };
-                    return Err(Error::Spec(format!("a zoo model needs arch and seed ({missing} is missing)")));
+                let Some(arch) = &self.arch else {
+                    let with = if self.weights.is_some() { "weights" } else { "seed" };
+                    return Err(Error::Spec(format!("a zoo model needs arch and seed, or arch and weights (arch is missing beside {with})")));
                 };
                 if onnx_only {
                     return Err(Error::Spec("size, mean, std and channels go with onnx; a zoo model has its own".into()));
                 }
-                Ok(ModelRef::Zoo { arch: Arch::parse(arch)?, seed })
+                let arch = Arch::parse(arch)?;
+                match (self.seed, &self.weights) {
+                    (Some(seed), None) => Ok(ModelRef::Zoo { arch, seed, weights: None }),
+                    (None, Some(w)) => Ok(ModelRef::Zoo { arch, seed: 0, weights: Some(w.resolve()?) }),
+                    (Some(_), Some(_)) => Err(Error::Spec(
+                        "a zoo model takes seed (random weights drawn from it) or weights (trained ones), not both: the weights file gives every value".into(),
+                    )),
+                    (None, None) => Err(Error::Spec("a zoo model needs arch and seed, or arch and weights (seed is missing)".into())),
+                }
+            }
+            "tflite" => {
+                let file = self.tflite.as_deref().unwrap_or_default();
+                let shipped = if file.to_ascii_lowercase().ends_with(".tflite") { None } else { Some(catalogue::shipped_tflite(file)?) };
+                let layers = match (&self.layers, shipped) {
+                    (None, None) => return Err(Error::Spec(format!("tflite model {file} needs \"layers\": the tensor names to record (`idlab inspect {file}` lists them)"))),
+                    (Some(l), _) if l.is_empty() => return Err(Error::Spec(format!("tflite model {file}: layers is an empty list"))),
+                    (l, _) => l.as_deref(),
+                };
+                let norm = self.norm(file)?;
+                Ok(ModelRef::Tflite { file, shipped, layers, size: self.size, norm })
             }
             "onnx" => {
                 let file = self.onnx.as_deref().unwrap_or_default();
@@ -94,23 +262,7 @@ impl ModelSpec {
                     Some(l) if l.is_empty() => return Err(Error::Spec(format!("onnx model {file}: layers is an empty list"))),
                     Some(l) => l.as_slice(),
                 };
-                if file.is_empty() {
-                    return Err(Error::Spec("onnx is an empty file name".into()));
-                }
-                if self.size == Some(0) {
-                    return Err(Error::Spec(format!("onnx model {file}: size must be positive")));
-                }
-                if let Some(s) = self.std {
-                    if s.iter().any(|v| !v.is_finite() || *v <= 0.0) {
-                        return Err(Error::Spec(format!("onnx model {file}: std must be three positive numbers, got {s:?}")));
-                    }
-                }
-                if let Some(m) = self.mean {
-                    if m.iter().any(|v| !v.is_finite()) {
-                        return Err(Error::Spec(format!("onnx model {file}: mean must be three finite numbers, got {m:?}")));
-                    }
-                }
-                let norm = NormOverride { mean: self.mean, std: self.std, channels: self.channels };
+                let norm = self.norm(file)?;
                 Ok(ModelRef::Onnx { file, layers, size: self.size, norm })
             }
             kind => {
@@ -132,6 +284,28 @@ impl ModelSpec {
                 })
             }
         }
+    }
+
+    /// A user model's preprocessing overrides, checked; `file` names it in errors.
+    fn norm(&self, file: &str) -> Result<NormOverride> {
+        let kind = if self.tflite.is_some() { "tflite" } else { "onnx" };
+        if file.is_empty() {
+            return Err(Error::Spec(format!("{kind} is an empty file name")));
+        }
+        if self.size == Some(0) {
+            return Err(Error::Spec(format!("{kind} model {file}: size must be positive")));
+        }
+        if let Some(s) = self.std {
+            if s.iter().any(|v| !v.is_finite() || *v <= 0.0) {
+                return Err(Error::Spec(format!("{kind} model {file}: std must be three positive numbers, got {s:?}")));
+            }
+        }
+        if let Some(m) = self.mean {
+            if m.iter().any(|v| !v.is_finite()) {
+                return Err(Error::Spec(format!("{kind} model {file}: mean must be three finite numbers, got {m:?}")));
+            }
+        }
+        Ok(NormOverride { mean: self.mean, std: self.std, channels: self.channels })
     }
 
     /// The user model's file name, for an onnx side.
@@ -185,5 +359,22 @@ mod tests {
         let back = serde_json::to_value(&s).unwrap();
         assert_eq!(back["sources"], v["sources"]);
         assert_eq!(back["targets"], serde_json::from_str::<serde_json::Value>(DEFAULT).unwrap()["targets"]);
+    }
+
+    /// Weights trained on another normalisation than the architecture's bring
+    /// it: from the catalogue (timm's augreg ViT: 0.5), or from the spec.
+    #[test]
+    fn weights_bring_their_normalisation() {
+        let arch = Arch::VitB32.preprocess();
+        let url = "https://huggingface.co/timm/vit_base_patch32_224.augreg_in21k_ft_in1k/resolve/main/model.safetensors";
+        let w = WeightsSpec { url: Some(url.into()), sha256: Some("0".repeat(64)), ..Default::default() };
+        let p = w.preprocess(arch).unwrap();
+        assert_eq!((p.mean, p.std, p.size), ([0.5; 3], [0.5; 3], arch.size));
+        let tv = WeightsSpec { file: Some("vit_b_32-d86f8d99.pth".into()), ..Default::default() };
+        assert_eq!(tv.preprocess(arch).unwrap(), arch);
+        let own = WeightsSpec { mean: Some([0.4; 3]), ..tv.clone() };
+        assert_eq!(own.preprocess(arch).unwrap().mean, [0.4; 3]);
+        let bad = WeightsSpec { std: Some([0.0, 1.0, 1.0]), ..tv };
+        assert!(bad.preprocess(arch).unwrap_err().to_string().contains("weights.std"));
     }
 }

@@ -145,9 +145,11 @@ impl StimuliSpec {
 }
 
 /// A source or a target: a zoo architecture and the seed of its weights
-/// (`{"arch", "seed", "layers"?}`), a user's ONNX file and the tensors to
+/// (`{"arch", "seed", "layers"?}`) or its trained weights (`{"arch",
+/// "weights": {...}}`), a user's ONNX or TFLite file and the tensors to
 /// record on it (`{"onnx", "layers", "size"?, ...}`, bytes handed to
-/// [`crate::experiment::Session::add_model`]), or, as a target only, recorded
+/// [`crate::experiment::Session::add_model`]), a shipped TFLite model
+/// (`{"tflite": ID}`), or, as a target only, recorded
 /// data: a user's responses (`{"responses": file}`, stimuli x units) or RDMs
 /// (`{"rdms": file}`, one n x n or a subjects x n x n stack), or a dataset
 /// shipped with the site (`{"dataset": "kriegeskorte92/human-it"}`).
@@ -160,9 +162,18 @@ pub struct ModelSpec {
     /// Seed of the zoo model's weights.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
+    /// Trained weights for the zoo model, in place of a seed: a file of the
+    /// user's, a URL, or a shipped file of `models/weights.json` (see [`WeightsSpec`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weights: Option<WeightsSpec>,
     /// A user model: the ONNX file's name (the CLI reads it relative to the spec's folder).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub onnx: Option<String>,
+    /// A TFLite model: a user's `.tflite` file (with `layers`, like `onnx`), or
+    /// the id of a shipped one in `models/weights.json` (e.g.
+    /// `coral/mobilenet_v2_1.0_224_quant`), whose default layers the catalogue gives.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tflite: Option<String>,
     /// Layers to record: tensor or node names of a user model (required with
     /// `onnx`), or a subset of a zoo model's recorded layers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -209,6 +220,31 @@ pub struct ModelSpec {
     /// [`crate::runtime::prune`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prune: Option<f64>,
+}
+
+/// Where a zoo model's trained weights come from: exactly one of `file` (a
+/// user's `.pth`/`.pt`/`.safetensors`, read beside the spec by the CLI),
+/// `url` (with its `sha256`, checked when fetched) or `shipped` (a catalogue
+/// id, e.g. `efficientnet_lite0/imagenet`). `sha256` is optional with a file
+/// and, when given, checked too.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WeightsSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipped: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// The input normalisation the weights were trained with, when it is not
+    /// the architecture's (e.g. 0.5 and 0.5 for timm's augreg ViT weights);
+    /// a catalogue entry brings its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean: Option<[f32; 3]>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub std: Option<[f32; 3]>,
 }
 
 /// Poisson-like noise r + sqrt(gain · max(r, 0)) · ε on a model's responses

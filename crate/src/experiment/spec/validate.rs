@@ -53,9 +53,9 @@ impl Spec {
                     ModelRef::Zoo { arch, .. } => {
                         self.recorded_layers(arch, m).map_err(|e| in_field(&field, e))?;
                     }
-                    ModelRef::Onnx { .. } => {}
+                    ModelRef::Onnx { .. } | ModelRef::Tflite { .. } => {}
                     _ if role == "sources" => {
-                        return Err(Error::Spec(format!("{field}: a source is a model (arch and seed, or onnx); data files are targets")));
+                        return Err(Error::Spec(format!("{field}: a source is a model (arch and seed or weights, onnx, or tflite); data files are targets")));
                     }
                     ModelRef::Dataset { name } => {
                         crate::experiment::datasets::find(name, &self.stimuli.set).map_err(|e| in_field(&field, e))?;
@@ -66,7 +66,7 @@ impl Spec {
         }
         if let Some(c) = &self.classes {
             c.resolve()?;
-            if !self.targets.iter().any(|t| matches!(t.resolve(), Ok(ModelRef::Zoo { .. } | ModelRef::Onnx { .. }))) {
+            if !self.targets.iter().any(|t| matches!(t.resolve(), Ok(ModelRef::Zoo { .. } | ModelRef::Onnx { .. } | ModelRef::Tflite { .. }))) {
                 return Err(Error::Spec("classes compares sources on model targets; the spec has none".into()));
             }
         }
