@@ -83,6 +83,16 @@ impl WeightsRef<'_> {
     }
 }
 
+/// The one field of `fields` that is given, or an error: `rule`, then which were found.
+fn exactly_one<'k>(fields: &[(&'k str, bool)], rule: &str) -> Result<&'k str> {
+    let given: Vec<&str> = fields.iter().filter(|(_, on)| *on).map(|(k, _)| *k).collect();
+    match given.as_slice() {
+        [one] => Ok(one),
+        [] => Err(Error::Spec(format!("{rule} (found none)"))),
+        _ => Err(Error::Spec(format!("{rule} (found {})", given.join(" and ")))),
+    }
+}
+
 /// A sha256 as the spec gives it: 64 hex digits, compared in lower case.
 fn check_sha256(what: &str, h: &str) -> Result<()> {
     if h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -94,17 +104,10 @@ fn check_sha256(what: &str, h: &str) -> Result<()> {
 impl WeightsSpec {
     /// Exactly one of file, url and shipped; sha256 with a url.
     pub fn resolve(&self) -> Result<WeightsRef<'_>> {
-        let given: Vec<&str> = [("file", self.file.is_some()), ("url", self.url.is_some()), ("shipped", self.shipped.is_some())]
-            .iter()
-            .filter(|(_, on)| *on)
-            .map(|(k, _)| *k)
-            .collect();
-        if given.len() != 1 {
-            let what = if given.is_empty() { "none".to_string() } else { given.join(" and ") };
-            return Err(Error::Spec(format!(
-                "weights takes one of file (your .pth, .pt or .safetensors), url (with its sha256) or shipped (an id of models/weights.json) (found {what})"
-            )));
-        }
+        exactly_one(
+            &[("file", self.file.is_some()), ("url", self.url.is_some()), ("shipped", self.shipped.is_some())],
+            "weights takes one of file (your .pth, .pt or .safetensors), url (with its sha256) or shipped (an id of models/weights.json)",
+        )?;
         if let Some(h) = &self.sha256 {
             check_sha256("weights", h)?;
         }
@@ -178,22 +181,14 @@ impl ModelSpec {
         const KINDS: &str = "give one of: arch and seed (a zoo model), onnx and layers (your model), \
                              arch and weights (a trained zoo model), tflite (your .tflite file and layers, or a shipped one's id), \
                              responses or rdms (your data file), or dataset (shipped data)";
-        let given: Vec<&str> = [
+        let kind = exactly_one(&[
             ("arch", self.arch.is_some() || self.seed.is_some() || self.weights.is_some()),
             ("onnx", self.onnx.is_some()),
             ("tflite", self.tflite.is_some()),
             ("responses", self.responses.is_some()),
             ("rdms", self.rdms.is_some()),
             ("dataset", self.dataset.is_some()),
-        ]
-        .iter()
-        .filter(|(_, on)| *on)
-        .map(|(k, _)| *k)
-        .collect();
-        if given.len() != 1 {
-            let what = if given.is_empty() { "none".to_string() } else { given.join(" and ") };
-            return Err(Error::Spec(format!("{KINDS} (found {what})")));
-        }
+        ], KINDS)?;
         let onnx_only = self.size.is_some() || self.mean.is_some() || self.std.is_some() || self.channels.is_some();
         let data_fields = |kind: &str| -> Result<()> {
             if onnx_only || self.layers.is_some() {
@@ -225,7 +220,7 @@ impl ModelSpec {
         if self.key.is_some() && self.responses.is_none() && self.rdms.is_none() {
             return Err(Error::Spec("key names an array inside a responses or rdms file".into()));
         }
-        match given[0] {
+        match kind {
             "arch" => {
                 let Some(arch) = &self.arch else {
                     let with = if self.weights.is_some() { "weights" } else { "seed" };
