@@ -8,6 +8,8 @@
 //! [`experiment`] (the spec, the stepwise run, the result). Front doors:
 //! `wasm` (browser bindings) and the `idlab` CLI.
 
+/// The top classes a model gives each image (`idlab classify` and the page's top-5 check).
+pub mod classify;
 /// The user's own data files (.npy, .npz, .csv, .mat tables; zips of stimuli), matched to the stimuli.
 pub mod data;
 pub mod error;
