@@ -116,6 +116,10 @@ site() {
         | tar -C dist -xf -
     cp www/node_modules/plotly.js-dist-min/plotly.min.js dist/vendor/plotly.min.js
     mkdir -p dist/models && cp models/zoo.json dist/models/zoo.json
+    # The catalogue of trained weights and the trained files the site ships (the page fetches them).
+    if [ -f models/weights.json ]; then cp models/weights.json dist/models/weights.json; fi
+    rm -rf dist/models/trained
+    if [ -d models/trained ]; then cp -R models/trained dist/models/trained; fi
     # The documentation the page's help links to, served beside it.
     cp README.md BENCHMARKS.md dist/
 }

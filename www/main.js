@@ -3,8 +3,8 @@
 // thread. `window.idlab` is the hook the end-to-end tests (tests/e2e/) drive the page by.
 
 import { ui, showError } from './page/dom.js';
-import { state, userFiles } from './page/state.js';
-import { startWorker, ensureWorker, metric, core } from './page/worker-client.js';
+import { state, userFiles, userWeights } from './page/state.js';
+import { startWorker, ensureWorker, metric, core, weightsCache } from './page/worker-client.js';
 import { cancel, running } from './page/status.js';
 import { run, runFromTextarea } from './page/run.js';
 import { buildSides, wireForm, loadZoo, learnSetSizes, settled } from './page/form.js';
@@ -15,6 +15,8 @@ import { wirePermalink } from './page/permalink.js';
 import { loadPreset, loadPresetMenu } from './page/presets.js';
 import { checkFits } from './zoo.js';
 import { setLoaded } from './page/run-gate.js';
+import { refreshKept } from './page/weights.js';
+import { wireClassify, checkSide, cancelCheck, classifyResults } from './page/classify.js';
 
 buildSides(); // before anything looks up a side's elements
 
@@ -29,6 +31,7 @@ ui.cancel.addEventListener('click', cancel);
 wireForm(runFromTextarea);
 wireUploads();
 wirePermalink();
+wireClassify();
 
 window.idlab = {
   get ready() {
@@ -57,6 +60,27 @@ window.idlab = {
   core,
   /** Names of the ONNX files chosen in this tab. */
   get userModels() { return [...userFiles.keys()]; },
+  /** Names of the trained weights files chosen in this tab. */
+  get userWeights() { return [...userWeights.keys()]; },
+  /** The entries of models/weights.json (null until loaded, [] when it could not be). */
+  get weightsCatalogue() { return state.weightsCatalogue; },
+  /** What the worker keeps in Cache Storage: {available, why, entries: [{name, url, sha256, by, size}], total}; shown in the page. */
+  keptWeights: async () => (await refreshKept()) || weightsCache('list'),
+  /** Empties the kept weights (as the Clear button does); resolves with the listing. */
+  clearKeptWeights: async () => {
+    await weightsCache('clear');
+    return refreshKept();
+  },
+  /** {name, message} of the last weights file a run could not use (also shown beside its control). */
+  get lastWeightsError() { return state.lastWeightsError; },
+  /**
+   * "Check: top-5 classes" of a side ('source' | 'target'), as its button runs it, or of `model`
+   * (a spec side) when given; resolves with {label, imagenet, images: [{image, top: [{index, label, p}]}], cancelled}.
+   */
+  classify: (side, options) => checkSide(side, options),
+  cancelClassify: cancelCheck,
+  /** Per side, the last check's result (as classify resolves with). */
+  get classifyResults() { return classifyResults; },
 };
 
 startWorker();
@@ -68,6 +92,7 @@ Promise.all([loadPreset(), state.zooReady]).then(([spec]) => spec).then(
     const autorun = new URLSearchParams(location.search).get('autorun') !== '0';
     if (autorun) run(spec).catch(() => { /* shown in #error, or cancelled */ });
     ensureWorker().ready.then(learnSetSizes, () => { /* shown in #error */ });
+    ensureWorker().ready.then(refreshKept, () => { /* shown in #error */ });
   },
   (err) => {
     setLoaded();

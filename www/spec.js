@@ -6,7 +6,7 @@
 
 export const SPEC_VERSION = 2;
 
-const isModel = (m) => m && typeof m === 'object' && (typeof m.arch === 'string' || typeof m.onnx === 'string');
+const isModel = (m) => m && typeof m === 'object' && (typeof m.arch === 'string' || typeof m.onnx === 'string' || typeof m.tflite === 'string');
 
 /**
  * The form's view of a version 2 spec: the same object with `source`,

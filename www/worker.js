@@ -7,8 +7,16 @@
 //                 {type: 'unzip', id, name, bytes}         (a user's .zip of images)
 //                 {type: 'metric', id, name, x, xRows, y, yRows, params}  (x, y: row-major Float64Array buffers)
 //                 {type: 'core', id, name, args}             (one of CORE_FUNCTIONS, by name, with its arguments)
-//   `models` maps a spec's "onnx" file name to its bytes, `data` a data file's name to its bytes
-//   (transferred ArrayBuffers); `stimuli` are the user's images, [{name, bytes}] in order.
+//                 {type: 'fetch-weights', id, name, url, sha256?, bytes?}  (into the weights cache, with progress)
+//                 {type: 'cancel-fetch', target}             (aborts the fetch-weights request `target`)
+//                 {type: 'weights-cache', id, action: 'list' | 'clear'}
+//                 {type: 'classify', id, job, model, file?, images?, urls?, k}  (the top-k check of one model;
+//                   model: a spec side, file: the bytes of its user file, images: [{name, bytes}], urls:
+//                   site-relative stimuli to fetch; cancelled by {type: 'cancel-fetch', target: job})
+//   `models` maps a spec's "onnx" (or "tflite") file name to its bytes, `data` a data file's name
+//   to its bytes, `weights` a trained weights file's name to its bytes (transferred ArrayBuffers);
+//   `stimuli` are the user's images, [{name, bytes}] in order. Weights given by URL or shipped with
+//   the site are fetched here (see weights-cache.js), never by the page.
 // Worker -> page: {type: 'ready', flavor, threads, version, note?}
 //                 {type: 'init-error', message}
 //                 {type: 'progress', id, progress}
@@ -20,10 +28,20 @@
 //                 {type: 'unzipped', id, files: [{name, bytes}]} / {type: 'unzip-error', id, message}
 //                 {type: 'metric-result', id, result} / {type: 'metric-error', id, message}
 //                 {type: 'core-result', id, value} / {type: 'core-error', id, message}
-// Requests (inspect, fetch-model, unzip, metric, core) are answered by id: www/page/worker-client.js's `call`.
+//                 {type: 'weights-progress', id, name, loaded, total}  (a weights fetch, for a run or a request)
+//                 {type: 'weights-error', id, name, message}  (a run's weights file refused: before the run's 'error')
+//                 {type: 'weights-loaded', id, name, size, from: 'cache' | 'network', kept}  (a run's fetched file)
+//                 {type: 'weights-fetched', id, name, size, from, kept, sha256} / {type: 'weights-fetch-error', id, message}
+//                 {type: 'weights-cache-result', id, value} / {type: 'weights-cache-error', id, message}
+//                 a classify request's progress as {type: 'weights-progress', id, name, loaded, total, classify?:
+//                   {done, total, image, top}} and its answer as {type: 'core-result', id, value: {label, imagenet,
+//                   images: [{image, top: [{index, label, p}]}], cancelled}} / {type: 'core-error', id, message}
+// Requests (inspect, fetch-model, unzip, metric, core, fetch-weights, weights-cache) are answered by id: www/page/worker-client.js's `call`.
 // A core request does not wait for a run: it is answered between two of the run's steps.
 // `fatal: true` means the wasm instance trapped and must not be used again:
 // the page terminates this worker and starts a new one.
+
+import { getWeights, listCache, clearCache } from './weights-cache.js';
 
 let wasm = null;          // the imported pkg module
 let wasmMemory = null;    // its WebAssembly.Memory (for the memory reported with results)
@@ -31,6 +49,8 @@ let readyInfo = null;     // what was posted with 'ready'
 let current = null;       // {id, cancelled, abort: AbortController} of the run in progress
 let queue = Promise.resolve();
 let poisoned = false;     // set after a wasm trap
+const fetches = new Map(); // request id -> AbortController of a weights download asked outside a run
+const cancelledEarly = new Set(); // classify jobs cancelled before their request arrived
 
 // What the page asks the core to compute (crate/src/wasm.rs), so that it exists once, in Rust:
 // the result's CSV and report (the bytes `idlab run` writes), the spec's upgrade, what a spec
@@ -55,6 +75,29 @@ self.onmessage = (event) => {
     queue = queue.then(() => inspectOne(msg));
     return;
   }
+  if (msg.type === 'fetch-weights') {
+    // Not queued: a download must not wait for a run (nor a run for it); cancel aborts it.
+    fetchWeightsOne(msg);
+    return;
+  }
+  if (msg.type === 'weights-cache') {
+    cacheOne(msg);
+    return;
+  }
+  if (msg.type === 'cancel-fetch') {
+    const f = fetches.get(msg.target);
+    if (f) f.abort();
+    else if (/^classify-/.test(String(msg.target))) cancelledEarly.add(msg.target); // before its request arrived
+    return;
+  }
+  if (msg.type === 'classify') {
+    // Queued: it runs the wasm module between a run's steps no more than a run would.
+    const abort = new AbortController();
+    fetches.set(msg.job, abort); // 'cancel-fetch' with the job stops it between two images
+    if (cancelledEarly.delete(msg.job)) abort.abort();
+    queue = queue.then(() => classifyOne(msg, abort.signal)).finally(() => fetches.delete(msg.job));
+    return;
+  }
   if (msg.type === 'unzip') {
     queue = queue.then(() => unzipOne(msg));
     return;
@@ -74,7 +117,7 @@ self.onmessage = (event) => {
       current.cancelled = true;
       current.abort.abort();
     }
-    queue = queue.then(() => runOne(msg.id, msg.spec, msg.models || {}, msg.data || {}, msg.stimuli || []));
+    queue = queue.then(() => runOne(msg.id, msg.spec, msg.models || {}, msg.data || {}, msg.stimuli || [], msg.weights || {}));
     return;
   }
   self.postMessage({ type: 'error', id: msg.id, message: `Unknown message type: ${String(msg.type)}`, fatal: false });
@@ -183,6 +226,190 @@ async function inspectOne(msg) {
   }
 }
 
+// Downloads a weights file into the cache (the page's "Load" beside a URL, so that a wrong URL or
+// hash shows at once and the run finds the file kept); progress as 'weights-progress'.
+async function fetchWeightsOne(msg) {
+  const abort = new AbortController();
+  fetches.set(msg.id, abort);
+  try {
+    const got = await getWeights(
+      { name: msg.name, url: String(msg.url || ''), sha256: msg.sha256, expected: msg.bytes },
+      { signal: abort.signal, onProgress: (loaded, total) => self.postMessage({ type: 'weights-progress', id: msg.id, name: msg.name, loaded, total }) },
+    );
+    self.postMessage({ type: 'weights-fetched', id: msg.id, name: msg.name, size: got.bytes.byteLength, from: got.from, kept: got.kept, sha256: got.sha256 });
+  } catch (err) {
+    const message = err && err.name === 'AbortError' ? 'the download was cancelled' : describe(err);
+    self.postMessage({ type: 'weights-fetch-error', id: msg.id, message });
+  } finally {
+    fetches.delete(msg.id);
+  }
+}
+
+// Lists or clears the weights kept in Cache Storage.
+async function cacheOne(msg) {
+  try {
+    const value = msg.action === 'clear' ? await clearCache() : await listCache();
+    self.postMessage({ type: 'weights-cache-result', id: msg.id, value });
+  } catch (err) {
+    self.postMessage({ type: 'weights-cache-error', id: msg.id, message: describe(err) });
+  }
+}
+
+/**
+ * The trained weights (and shipped TFLite models) a spec needs, as the core lists them
+ * (spec_inputs' `weights`: [{name, kind: file | url | shipped, url, sha256, bytes}]); [] for a
+ * core that predates them.
+ */
+function weightsNeeded(spec) {
+  let needs;
+  try {
+    needs = plain(wasm.spec_inputs(spec));
+  } catch {
+    return []; // the session reports the spec's error
+  }
+  return Array.isArray(needs.weights) ? needs.weights : [];
+}
+
+/**
+ * The bytes of a file the worker fetches for a run (a URL's weights, a shipped file), from the
+ * cache or downloaded with progress in the run's status; Cancel aborts the download.
+ */
+async function remoteFile(run, w) {
+  const total = Number.isFinite(w.bytes) ? w.bytes : null;
+  const progress = (loaded, all) => post(run, {
+    stage: 'loading weights', label: w.name, done: loaded, total: all || loaded || 1,
+    bytes_done: loaded, bytes_total: all, images_done: 0, images_total: 0,
+  });
+  progress(0, total);
+  let got;
+  try {
+    got = await getWeights(
+      { name: w.name, url: w.url || w.name, sha256: w.sha256, expected: total },
+      { signal: run.abort.signal, onProgress: progress },
+    );
+  } catch (err) {
+    if (err && err.name !== 'AbortError') {
+      run.blamed = true;
+      self.postMessage({ type: 'weights-error', id: run.id, name: w.name, message: describe(err) });
+    }
+    throw err;
+  }
+  self.postMessage({ type: 'weights-loaded', id: run.id, name: w.name, size: got.bytes.byteLength, from: got.from, kept: got.kept });
+  return got.bytes;
+}
+
+/**
+ * Adds a run's trained weights to its session: a user's file from the page's bytes, a URL or a
+ * shipped file from the cache or downloaded (progress in MB; Cancel aborts the download). A file
+ * the core refuses is reported as 'weights-error' (the page shows it beside its control) before
+ * the run's error.
+ */
+async function addWeights(run, session, spec, given) {
+  const added = new Set();
+  for (const w of weightsNeeded(spec)) {
+    if (run.cancelled) return added;
+    let bytes;
+    if (w.kind === 'file') {
+      const buffer = given[w.name];
+      if (!buffer) throw new Error(`The spec names the weights file ${w.name}, but it was not given; choose it again under "Trained weights".`);
+      bytes = new Uint8Array(buffer);
+    } else {
+      bytes = await remoteFile(run, w);
+    }
+    if (run.cancelled) return added;
+    try {
+      session.add_weights(w.name, bytes); // a shipped TFLite model's too: the core knows it by its name
+    } catch (err) {
+      if (!(err instanceof WebAssembly.RuntimeError)) {
+        run.blamed = true;
+        self.postMessage({ type: 'weights-error', id: run.id, name: w.name, message: describe(err) });
+      }
+      throw err;
+    }
+    added.add(w.name);
+    run.weights.push(w.name);
+    bytes = null; // the core holds what it needs; the download is freed with this scope
+    await yieldToEventLoop();
+  }
+  return added;
+}
+
+/**
+ * The top-k classes of a model on a few images (the page's "Check: top-5 classes"): the model
+ * is built once by the core (crate/src/classify.rs, what `idlab classify` uses), its file
+ * fetched like a run's weights (cache, progress, Cancel), then each image classified in turn,
+ * reported as it is done, with the event loop given a turn between images so that Cancel is heard.
+ */
+async function classifyOne(msg, signal) {
+  const id = msg.id;
+  const progress = (extra) => self.postMessage({ type: 'weights-progress', id, name: '', loaded: 0, total: 0, ...extra });
+  let classifier = null;
+  try {
+    await initialised;
+    if (poisoned) throw new Error('The WebAssembly module crashed earlier; reload the page.');
+    const need = plain(wasm.classifier_needs(msg.model));
+    let bytes;
+    if (need && need.kind === 'file') {
+      if (!msg.file) throw new Error(`The model's file ${need.name} was not given; choose it again.`);
+      bytes = new Uint8Array(msg.file);
+    } else if (need) {
+      const total = Number.isFinite(need.bytes) ? need.bytes : null;
+      const got = await getWeights(
+        { name: need.name, url: need.url || need.name, sha256: need.sha256, expected: total },
+        { signal, onProgress: (loaded, all) => progress({ name: need.name, loaded, total: all }) },
+      );
+      bytes = got.bytes;
+    }
+    if (signal.aborted) return classifyCancelled(id);
+    progress({ classify: { stage: 'building the model', done: 0, total: 0 } });
+    await yieldToEventLoop();
+    classifier = new wasm.Classifier(msg.model, bytes);
+    bytes = null;
+    const label = classifier.label();
+    const given = Array.isArray(msg.images) ? msg.images : [];
+    const urls = Array.isArray(msg.urls) ? msg.urls : [];
+    const total = given.length + urls.length;
+    const k = Number.isInteger(msg.k) && msg.k > 0 ? msg.k : 5;
+    const images = [];
+    for (let i = 0; i < total; i++) {
+      await yieldToEventLoop();
+      if (signal.aborted) return classifyCancelled(id, { label, images });
+      let name;
+      let data;
+      if (i < given.length) {
+        name = String(given[i].name);
+        data = new Uint8Array(given[i].bytes);
+      } else {
+        const path = String(urls[i - given.length]);
+        try {
+          data = await fetchBytes(path, signal);
+        } catch (err) {
+          if (signal.aborted) return classifyCancelled(id, { label, images });
+          throw err;
+        }
+        name = path.split('/').pop();
+      }
+      const top = plain(classifier.classify(name, data, k));
+      images.push({ image: name, top });
+      progress({ classify: { stage: 'classifying', done: i + 1, total, image: name, top } });
+    }
+    self.postMessage({ type: 'core-result', id, value: { label, imagenet: classifier.imagenet(), images, cancelled: false } });
+  } catch (err) {
+    if (signal.aborted && !(err instanceof WebAssembly.RuntimeError)) return classifyCancelled(id);
+    const message = err && err.name === 'AbortError' ? 'the download was cancelled' : failure(err).message;
+    self.postMessage({ type: 'core-error', id, message });
+  } finally {
+    if (classifier && !poisoned) {
+      try { classifier.free(); } catch { /* instance unusable */ }
+    }
+  }
+}
+
+/** A cancelled check: answered (not failed), with the images done so far. */
+function classifyCancelled(id, done = {}) {
+  self.postMessage({ type: 'core-result', id, value: { label: done.label || '', imagenet: true, images: done.images || [], cancelled: true } });
+}
+
 // The image entries of a user's .zip (the core's reader: natural order, no
 // __MACOSX or dotfiles), returned as transferable buffers.
 async function unzipOne(msg) {
@@ -197,8 +424,8 @@ async function unzipOne(msg) {
   }
 }
 
-async function runOne(id, spec, models, data, uploaded) {
-  const run = { id, cancelled: false, abort: new AbortController() };
+async function runOne(id, spec, models, data, uploaded, weights) {
+  const run = { id, cancelled: false, abort: new AbortController(), weights: [], blamed: false };
   current = run;
   let session = null;
   const started = performance.now();
@@ -212,9 +439,18 @@ async function runOne(id, spec, models, data, uploaded) {
     if (run.cancelled) return cancelled(run);
 
     session = new wasm.Session(spec);
+    // Trained weights first: a wrong file fails the run before any image is fetched.
+    const added = await addWeights(run, session, spec, weights);
+    if (run.cancelled) return cancelled(run);
     for (const file of Array.from(session.model_files())) {
+      if (added.has(file)) continue; // a shipped TFLite model, added with the weights
+      if (/^models\/trained\//.test(file) && !models[file]) {
+        // A model file the site ships (a TFLite model by its catalogue id): fetched here, kept like weights.
+        session.add_model(file, await remoteFile(run, { name: file, url: file }));
+        continue;
+      }
       const buffer = models[file];
-      if (!buffer) throw new Error(`The spec names the model ${file}, but its file was not given; choose it again under "Your model (ONNX)".`);
+      if (!buffer) throw new Error(`The spec names the model ${file}, but its file was not given; choose it again under "Your model (ONNX)" (or "Trained weights").`);
       session.add_model(file, new Uint8Array(buffer));
     }
     // The user's own images, in the order the page gave them (names are the stimuli's names).
@@ -281,6 +517,7 @@ async function runOne(id, spec, models, data, uploaded) {
     self.postMessage({ type: 'result', id, result, exports }, exports ? [exports] : []);
   } catch (err) {
     if (run.cancelled && !(err instanceof WebAssembly.RuntimeError)) return cancelled(run);
+    if (!(err instanceof WebAssembly.RuntimeError)) blameWeights(run, describe(err));
     reportError(run, err);
   } finally {
     run.abort.abort(); // stop downloads nobody will read
@@ -302,6 +539,17 @@ async function fetchBytes(path, signal, what = 'stimulus') {
   }
   if (!resp.ok) throw new Error(`Could not fetch ${what} ${path}: HTTP ${resp.status} ${resp.statusText}`.trim());
   return new Uint8Array(await resp.arrayBuffer());
+}
+
+/**
+ * A run's error that names one of its weights files (the core's name-map check runs when the
+ * model is built, after the file was added) is that file's too: said as 'weights-error', so the
+ * page shows it beside the control that chose the file.
+ */
+function blameWeights(run, message) {
+  if (run.blamed) return;
+  const name = run.weights.find((n) => message.includes(n) || message.includes(String(n).split('/').pop()));
+  if (name) self.postMessage({ type: 'weights-error', id: run.id, name, message });
 }
 
 function post(run, progress) {

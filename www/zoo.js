@@ -81,7 +81,10 @@ export function memoryLimit(deviceMemory = (typeof navigator !== 'undefined' ? n
  * × 4 bytes × 2 = 89 MB of weights, + …".
  */
 export function describeEstimate(e) {
-  return `${formatParameters(e.parameters)} × 4 bytes × 2 = ${formatBytes(e.weights)} of weights, ` +
+  const weights = e.weights_file > 0
+    ? `${formatBytes(e.weights)} of weights (its ${formatBytes(e.weights_file)} trained weights file and the tensors read from it), `
+    : `${formatParameters(e.parameters)} × 4 bytes × 2 = ${formatBytes(e.weights)} of weights, `;
+  return weights +
     `+ ${formatBytes(e.activations)} while its ${e.layers} layers record ${e.images} images (activations, Gram matrices, features), ` +
     (e.held > 0 ? `+ ${formatBytes(e.held)} the models before it keep until scoring, ` : '') +
     `+ ${formatBytes(e.stimuli)} of preprocessed images, ` +

@@ -71,13 +71,17 @@ pub fn upgrade_spec(spec: JsValue) -> Result<JsValue, JsError> {
 }
 
 /// What a spec needs before it runs, from the functions the run itself uses:
-/// `{stimuli: {set, n, all, paths}, sets: [{set, n, all}], models, data, datasets}`.
+/// `{stimuli: {set, n, all, paths}, sets: [{set, n, all}], models, weights, data, datasets}`.
 /// `stimuli` is the spec's first set (`set` its display name, `n` the images
 /// it uses, `all` the images of the whole set, before `limit`) and `paths` the
 /// site-relative files of every set, in the order to add them; `sets` is every
 /// set with its sizes (null for an upload, whose images the page counts);
-/// `models` the user's ONNX files, `data` the user's data files, `datasets`
-/// the shipped data to fetch. Throws the spec's error.
+/// `models` the user's ONNX and TFLite files, `weights` the weights files
+/// (`[{name, kind: "file" | "url" | "shipped", url, sha256, bytes}]`: ask the
+/// user for a `file`, fetch a `url` or a `shipped` file's site-relative `url`,
+/// then `add_weights(name, bytes)`; a shipped TFLite model is one of them),
+/// `data` the user's data files, `datasets` the shipped data to fetch. Throws
+/// the spec's error.
 #[wasm_bindgen]
 pub fn spec_inputs(spec: JsValue) -> Result<JsValue, JsError> {
     let needs = crate::experiment::needs::needs_of_json(&json_text(&spec, "spec")?).map_err(js_err)?;
@@ -86,15 +90,18 @@ pub fn spec_inputs(spec: JsValue) -> Result<JsValue, JsError> {
         "stimuli": { "set": first.set, "n": first.n, "all": first.all, "paths": needs.paths },
         "sets": needs.sets,
         "models": needs.models,
+        "weights": needs.weights,
         "data": needs.data,
         "datasets": needs.datasets,
     }))
 }
 
 /// The memory a spec's run needs, per model and in all (see
-/// [`crate::experiment::memory`]); `user_models` gives each user ONNX file's
-/// size and its chosen layers' units (`{file: {bytes, units: [n per layer]}}`,
-/// or undefined when the spec has none). Throws the spec's error.
+/// [`crate::experiment::memory`]); `user_models` gives each user ONNX or
+/// TFLite file's size and its chosen layers' units (`{models: {file: {bytes,
+/// units: [n per layer]}}, weights: {name: bytes}, upload_images}`, or
+/// undefined when the spec has none; a weights file's size defaults to the
+/// catalogue's, else 4 bytes per parameter). Throws the spec's error.
 #[wasm_bindgen]
 pub fn estimate_memory(spec: JsValue, user_models: JsValue) -> Result<JsValue, JsError> {
     let spec = Spec::from_json(&json_text(&spec, "spec")?).map_err(js_err)?;
@@ -150,10 +157,24 @@ impl Session {
         self.inner.model_files()
     }
 
-    /// Hands over a user model's bytes; `name` is the spec's `onnx` value.
+    /// Hands over a user model's bytes; `name` is the spec's `onnx` or `tflite` value.
     /// Throws when the spec names no such model, or the file cannot be used.
     pub fn add_model(&mut self, name: &str, bytes: Vec<u8>) -> Result<(), JsError> {
         self.inner.add_model(name, bytes).map_err(js_err)
+    }
+
+    /// The weights files to add with `add_weights`, as `spec_inputs` lists them:
+    /// `[{name, kind: "file" | "url" | "shipped", url, sha256, bytes}]`.
+    pub fn weights_needed(&self) -> Result<JsValue, JsError> {
+        to_js(&self.inner.weights_needed())
+    }
+
+    /// Hands over a weights file's bytes; `name` is the file name, the URL,
+    /// or the shipped file's site-relative path (a `weights_needed` name).
+    /// Throws on a sha256 other than the spec's or a file that is not weights;
+    /// a name or shape mismatch is thrown by the `step` that builds the model.
+    pub fn add_weights(&mut self, name: &str, bytes: Vec<u8>) -> Result<(), JsError> {
+        self.inner.add_weights(name, bytes).map_err(js_err)
     }
 
     /// The user's data files (`responses` / `rdms` values) to add with `add_data`.
@@ -237,4 +258,57 @@ fn row_major(data: &[f64], rows: usize, what: &str) -> Result<nalgebra::DMatrix<
         return Err(JsError::new(&format!("{what}: {} values do not make {rows} rows", data.len())));
     }
     Ok(nalgebra::DMatrix::from_row_slice(rows, data.len() / rows, data))
+}
+
+/// What a model side of the page's form needs to classify: `{name, kind:
+/// "file" | "url" | "shipped", url, sha256, bytes}` (fetch or ask for that
+/// file, then give its bytes to `new Classifier`), or null for a seeded zoo
+/// model. Throws the side's error.
+#[wasm_bindgen]
+pub fn classifier_needs(model: JsValue) -> Result<JsValue, JsError> {
+    to_js(&crate::classify::needs(&model_spec(&model)?).map_err(js_err)?)
+}
+
+/// A model side (`{"arch", "seed"}`, `{"arch", "weights"}`, `{"tflite"}`, `{"onnx"}`) as the spec writes it.
+fn model_spec(model: &JsValue) -> Result<crate::experiment::ModelSpec, JsError> {
+    serde_json::from_str(&json_text(model, "model")?).map_err(|e| JsError::new(&format!("invalid model: {e}")))
+}
+
+/// A model built once to classify images one at a time (the page's "Check:
+/// top-5 classes"), through the function `idlab classify` uses, so both give
+/// the same classes.
+#[wasm_bindgen]
+pub struct Classifier {
+    inner: crate::classify::Classifier,
+}
+
+#[wasm_bindgen]
+impl Classifier {
+    /// Takes a model side of a spec and the bytes of the file
+    /// [`classifier_needs`] names (undefined for a seeded zoo model); throws
+    /// with the core's message (a wrong weights file names the tensor and both shapes).
+    #[wasm_bindgen(constructor)]
+    pub fn new(model: JsValue, bytes: Option<Vec<u8>>) -> Result<Classifier, JsError> {
+        if cfg!(feature = "threads") {
+            crate::runtime::use_thread_pool();
+        }
+        let spec = model_spec(&model)?;
+        let inner = crate::classify::from_spec(&spec, bytes.as_deref()).map_err(js_err)?;
+        Ok(Classifier { inner })
+    }
+
+    /// The model's label, as `idlab classify` prints it.
+    pub fn label(&self) -> String {
+        self.inner.label().to_string()
+    }
+
+    /// Whether the indices are ImageNet-1k's (known after the first image; true before).
+    pub fn imagenet(&self) -> bool {
+        self.inner.classes().is_none_or(|c| c.is_imagenet())
+    }
+
+    /// The `k` most probable classes of one image: `[{index, label, p}]`, most probable first.
+    pub fn classify(&mut self, name: &str, bytes: &[u8], k: usize) -> Result<JsValue, JsError> {
+        to_js(&self.inner.classify(name, bytes, k).map_err(js_err)?)
+    }
 }

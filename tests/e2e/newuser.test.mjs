@@ -32,7 +32,7 @@ const runState = (page) => page.evaluate(() => {
   return { disabled: run.disabled, label: run.textContent.trim(), reason };
 });
 
-const isModel = (m) => typeof m.arch === 'string' || typeof m.onnx === 'string';
+const isModel = (m) => typeof m.arch === 'string' || typeof m.onnx === 'string' || typeof m.tflite === 'string';
 
 test('every preset shows its own stimuli, images and Run label; Images writes the limit', { timeout: 5 * 60 * 1000 }, async () => {
   const { page, context, problems } = await openFormReady(env.browser, env.server.url);

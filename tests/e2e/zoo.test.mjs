@@ -17,6 +17,7 @@ import { formatBytes } from '../../www/format.js';
 // The list the page is served (build.sh copies the repository's models/zoo.json
 // there), so the test matches the wasm built alongside it.
 const ZOO = JSON.parse(fs.readFileSync(path.join(DIST, 'models/zoo.json'), 'utf8'));
+const CATALOGUE = JSON.parse(fs.readFileSync(path.join(DIST, 'models/weights.json'), 'utf8'));
 const entry = (arch) => {
   const e = ZOO.models.find((m) => m.arch === arch);
   assert.ok(e, `models/zoo.json lists ${arch}`);
@@ -66,9 +67,15 @@ test('the selectors list the zoo, stay in step with the JSON spec, and run resne
     try {
       // Every model of the manifest, grouped by family, with its parameter count.
       for (const id of ['#source-arch', '#target-arch']) {
-        const groups = await options(page, id);
+        const all = await options(page, id);
+        // The shipped trained TFLite models have a group of their own, after the zoo's families.
+        const isTflite = (g) => g.options.every((o) => o.value.startsWith('tflite:'));
+        const groups = all.filter((g) => !isTflite(g));
         const listed = groups.flatMap((g) => g.options.map((o) => o.value));
         assert.deepEqual([...listed].sort(), ZOO.models.map((m) => m.arch).sort(), `${id} lists every zoo model once`);
+        const tflite = all.filter(isTflite).flatMap((g) => g.options.map((o) => o.value));
+        const shipped = CATALOGUE.entries.filter((e) => e.format === 'tflite' && e.shipped).map((e) => `tflite:${e.id}`);
+        assert.deepEqual([...tflite].sort(), shipped.sort(), `${id} lists every shipped TFLite model once`);
         for (const g of groups) {
           for (const o of g.options) {
             const m = entry(o.value);

@@ -90,6 +90,7 @@ export const GLOSSARY = [
   ['soft matching', 'A distance between two layers from the best soft one-to-one assignment of their units (optimal transport).'],
   ['NRP', 'Nonlinear neural predictivity: an MLP mapping from a layer to neural responses, scored on held-out images.'],
   ['seed', 'The number that fixes a model\'s random initial weights: the same seed gives the same network.'],
+  ['trained weights', 'Parameters learnt on a task (e.g. ImageNet classification), loaded from a file (.pth, .pt, .safetensors or a TFLite model) in place of a seed\'s random ones; "Trained weights" beside a zoo model chooses them.'],
 ];
 
 /** The papers the presets reproduce (titles and authors as in the papers). */

@@ -24,6 +24,11 @@ const runPart = (spec) => Object.fromEntries(Object.entries(spec || {}).filter((
 function modelWords(m) {
   if (!m || typeof m !== 'object') return String(m);
   if (typeof m.onnx === 'string') return `your ${m.onnx}`;
+  if (typeof m.tflite === 'string') return `trained ${m.tflite} (TFLite)`;
+  if (typeof m.arch === 'string' && m.weights && typeof m.weights === 'object') {
+    const w = m.weights;
+    return `trained ${m.arch} (${w.shipped || w.file || w.url})`;
+  }
   if (typeof m.arch === 'string') return `${m.arch}${Number.isInteger(m.seed) ? ` seed ${m.seed}` : ''}`;
   for (const k of ['responses', 'rdms', 'dataset']) if (typeof m[k] === 'string') return `${k} ${m[k]}`;
   return 'a model';
@@ -55,7 +60,7 @@ export function differences(preset, now, sizeOf = () => undefined) {
       const which = x.length > 1 ? `${one} ${i + 1}` : one;
       const same = (k) => canonical(x[i] && x[i][k]) === canonical(y[i] && y[i][k]);
       if (typeof y[i].onnx === 'string' && typeof x[i].onnx !== 'string') out.push(`${which}: your model ${y[i].onnx}`);
-      else if (x[i].arch === y[i].arch && !same('seed') && ['layers', 'subsample', 'noise', 'prune'].every(same)) {
+      else if (x[i].arch === y[i].arch && !same('seed') && ['layers', 'subsample', 'noise', 'prune', 'weights'].every(same)) {
         out.push(`${which} seed ${x[i].seed} -> ${y[i].seed}`);
       } else out.push(`${which} ${modelWords(x[i])} -> ${modelWords(y[i])}${modelWords(x[i]) === modelWords(y[i]) ? ' (its settings)' : ''}`);
     }

@@ -5,7 +5,7 @@
 // are kept by the spec's text (and, for the memory, the user's files it names).
 
 import { core } from './worker-client.js';
-import { state, userFiles } from './state.js';
+import { state, userFiles, userWeights } from './state.js';
 import { SPEC_VERSION, inPresetOrder } from '../spec.js';
 
 const KEEP = 64;           // answers kept (the oldest is dropped first)
@@ -50,11 +50,21 @@ export function memoryEstimate(spec) {
   return cached(`memory ${JSON.stringify([spec, users])}`, () => core('estimate_memory', spec, users));
 }
 
-/** {models: {file: {bytes, units: [per chosen layer]}}, upload_images}: what only this tab knows. */
+/**
+ * {models: {file: {bytes, units: [per chosen layer]}}, weights: {name: bytes}, upload_images}: what
+ * only this tab knows (a weights file's size: the user's, or a URL's kept in this browser).
+ */
 function userModels(spec) {
   const models = {};
+  const weights = {};
   const list = [...(Array.isArray(spec.sources) ? spec.sources : []), ...(Array.isArray(spec.targets) ? spec.targets : [])];
   for (const m of list) {
+    const w = m && m.weights && typeof m.weights === 'object' ? m.weights : null;
+    if (w && typeof w.file === 'string' && userWeights.has(w.file)) weights[w.file] = userWeights.get(w.file).size;
+    if (w && typeof w.url === 'string') {
+      const kept = state.keptWeights && state.keptWeights.entries.find((e) => e.url === w.url);
+      if (kept) weights[w.url] = kept.size;
+    }
     const file = m && typeof m.onnx === 'string' ? userFiles.get(m.onnx) : undefined;
     if (!file) continue;
     const shapes = new Map(file.inspection.layers.map((c) => [c.tensor, c.shape]));
@@ -64,5 +74,5 @@ function userModels(spec) {
       .map((shape) => shape.reduce((a, b) => a * b, 1));
     models[m.onnx] = { bytes: file.size, units };
   }
-  return { models, upload_images: state.userStimuli ? state.userStimuli.files.length : 0 };
+  return { models, weights, upload_images: state.userStimuli ? state.userStimuli.files.length : 0 };
 }

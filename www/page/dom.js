@@ -49,7 +49,7 @@ export const ui = {
 /** The two sides of the form, each a clone of the same template (see form.js). */
 export const SIDES = ['source', 'target'];
 
-/** One side's elements: the zoo selector, the seed, the memory line and the ONNX panel. */
+/** One side's elements: the zoo selector, the seed, the trained weights control, the memory line and the ONNX panel. */
 export const sideUi = (side) => ({
   arch: $(`${side}-arch`),
   seed: $(`${side}-seed`),
@@ -65,6 +65,17 @@ export const sideUi = (side) => ({
   mean: $(`${side}-onnx-mean`),
   std: $(`${side}-onnx-std`),
   channels: $(`${side}-onnx-channels`),
+  weights: $(`${side}-weights`),
+  weightsKind: $(`${side}-weights-kind`),
+  weightsFileBox: $(`${side}-weights-file-box`),
+  weightsFile: $(`${side}-weights-file`),
+  weightsUrlBox: $(`${side}-weights-url-box`),
+  weightsUrl: $(`${side}-weights-url`),
+  weightsSha: $(`${side}-weights-sha256`),
+  weightsFetch: $(`${side}-weights-fetch`),
+  weightsCancel: $(`${side}-weights-cancel`),
+  weightsInfo: $(`${side}-weights-info`),
+  weightsError: $(`${side}-weights-error`),
 });
 
 export function setStatus(text) {

@@ -17,6 +17,9 @@ import { formView, fromFormView } from '../spec.js';
 import { block, unblock, describeRun } from './run-gate.js';
 import { showAbout as showAboutOf } from './about.js';
 import { ZOO_URL, MIN_IMAGES, parseZoo, groupByFamily, modelLabel } from '../zoo.js';
+import {
+  TFLITE_PREFIX, loadCatalogue, tfliteModels, tfliteLabel, showWeights, weightsFromForm, wireWeights,
+} from './weights.js';
 
 const SIDE_TEXT = {
   source: { title: 'Source model', axis: '(heatmap rows)' },
@@ -53,6 +56,7 @@ export function showSpec(spec) {
 }
 
 export async function loadZoo() {
+  const catalogue = loadCatalogue(); // the trained models and weights the selectors offer; never rejects
   try {
     const resp = await fetch(ZOO_URL);
     if (!resp.ok) throw new Error(`HTTP ${resp.status}`);
@@ -65,6 +69,7 @@ export async function loadZoo() {
     for (const side of SIDES) sideUi(side).arch.replaceChildren(new Option('(model list unavailable)', ''));
     return null;
   }
+  await catalogue;
   populateSelectors(state.zooModels);
   if (state.formSpec) syncFormFromSpec(state.formSpec);
   return state.zooModels;
@@ -81,6 +86,15 @@ function populateSelectors(models) {
       for (const m of members) group.append(new Option(modelLabel(m), m.arch));
       return group;
     });
+    // The trained TFLite models the site ships: models of their own (their graph is in the file).
+    const tflite = tfliteModels();
+    if (tflite.length) {
+      const group = document.createElement('optgroup');
+      group.label = 'Trained, shipped with this site (TFLite)';
+      group.dataset.family = 'tflite';
+      for (const e of tflite) group.append(new Option(tfliteLabel(e), TFLITE_PREFIX + e.id));
+      nodes.push(group);
+    }
     select.replaceChildren(...nodes, new Option('Your model (ONNX)', ONNX_OPTION));
     select.disabled = false;
   }
@@ -244,11 +258,14 @@ export function syncFormFromSpec(full) {
         s.arch.value = ONNX_OPTION;
         showLayers(side, m.onnx, Array.isArray(m.layers) ? m.layers.map(String) : []);
         showPreprocess(side, m);
+      } else if (typeof m.tflite === 'string') {
+        selectArch(s.arch, TFLITE_PREFIX + m.tflite);
       } else {
         selectArch(s.arch, m.arch);
       }
       showOnnx(side, onnx);
       s.seed.value = Number.isSafeInteger(m.seed) ? String(m.seed) : '';
+      showWeights(side, m); // after showOnnx: a trained or TFLite side has no seed
     }
   } else {
     for (const side of SIDES) {
@@ -294,7 +311,12 @@ function showStimuli(full) {
 function autoName(spec) {
   const n = spec.stimuli && Number.isInteger(spec.stimuli.limit) ? ` (first ${spec.stimuli.limit} images)` : '';
   const metric = spec.metric === 'cka' ? 'linear CKA' : spec.metric;
-  const name = (m) => (m && typeof m.onnx === 'string' ? m.onnx : `${m && m.arch} seed ${m && m.seed}`);
+  const name = (m) => {
+    if (m && typeof m.onnx === 'string') return m.onnx;
+    if (m && typeof m.tflite === 'string') return `trained ${m.tflite}`;
+    if (m && m.weights && typeof m.weights === 'object') return `trained ${m.arch} (${m.weights.shipped || m.weights.file || m.weights.url})`;
+    return `${m && m.arch} seed ${m && m.seed}`;
+  };
   const set = spec.stimuli && spec.stimuli.set && spec.stimuli.set !== 'kriegeskorte92' ? ` on ${spec.stimuli.set}` : '';
   return `${name(spec.source)} vs ${name(spec.target)}: ${metric}, layer by layer${set}${n}`;
 }
@@ -306,6 +328,7 @@ export function specFromForm() {
   if (!base) return manySpecFromForm(full); // not the simple shape: the form edits its stimuli only
   const problems = [];
   const seeds = {};
+  const weights = {};
   for (const side of SIDES) {
     if (onnxChosen(side)) {
       if (!sideUi(side).layers.dataset.file || !userFiles.has(sideUi(side).layers.dataset.file)) {
@@ -315,6 +338,9 @@ export function specFromForm() {
       }
       continue;
     }
+    if (tfliteChosen(side)) continue;
+    weights[side] = weightsFromForm(side, problems);
+    if (weights[side] !== undefined) continue; // trained: no seed
     const seed = readInt(sideUi(side).seed, 0, Number.MAX_SAFE_INTEGER);
     if (seed === null) problems.push(`the ${side} seed must be a whole number, 0 or more`);
     seeds[side] = seed;
@@ -333,8 +359,15 @@ export function specFromForm() {
       spec[side] = onnxSide(side);
       continue;
     }
+    if (tfliteChosen(side)) {
+      const id = sideUi(side).arch.value.slice(TFLITE_PREFIX.length);
+      const was = base[side] && base[side].tflite === id ? base[side] : null;
+      // Layers: the spec's own for this model, else the catalogue's defaults (the core's).
+      spec[side] = was ? { ...was } : { tflite: id };
+      continue;
+    }
     const arch = sideUi(side).arch.value || (base[side] && base[side].arch);
-    spec[side] = { arch, seed: seeds[side] };
+    spec[side] = weights[side] ? { arch, weights: weights[side] } : { arch, seed: seeds[side] };
   }
   spec.stimuli = stimuli;
   if (images === all || upload) delete spec.stimuli.limit;
@@ -367,6 +400,11 @@ function manySpecFromForm(full) {
   if (images === all || upload) delete spec.stimuli.limit;
   else spec.stimuli.limit = images;
   return spec;
+}
+
+/** True when the side's selector holds a shipped TFLite model. */
+function tfliteChosen(side) {
+  return sideUi(side).arch.value.startsWith(TFLITE_PREFIX);
 }
 
 /** The stimuli the menu and the Images field describe, on `base`'s; what is invalid goes onto `problems`. */
@@ -470,7 +508,7 @@ function setFormEnabled(enabled, spec) {
     for (const side of SIDES) {
       const s = sideUi(side);
       s.arch.disabled = !state.zooModels;
-      s.seed.disabled = onnxChosen(side);
+      s.seed.disabled = onnxChosen(side) || tfliteChosen(side);
     }
   }
 }
@@ -491,6 +529,7 @@ export function wireForm(onSubmit) {
   });
   ui.spec.addEventListener('input', onSpecEdit);
   wireOnnx(onFormEdit); // before the selectors' own listener: the ONNX panel shows first
+  wireWeights(onFormEdit); // likewise: the weights control follows the model chosen
   for (const side of SIDES) sideUi(side).arch.addEventListener('change', onFormEdit);
   for (const el of [sideUi('source').seed, sideUi('target').seed, ui.images]) {
     el.addEventListener('input', onFormEdit);

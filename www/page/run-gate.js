@@ -37,7 +37,7 @@ export function setLoaded() {
 export function describeRun(spec, images) {
   if (!spec || typeof spec !== 'object') return;
   const list = [...(Array.isArray(spec.sources) ? spec.sources : []), ...(Array.isArray(spec.targets) ? spec.targets : [])];
-  const models = list.filter((m) => m && (typeof m.arch === 'string' || typeof m.onnx === 'string')).length;
+  const models = list.filter((m) => m && (typeof m.arch === 'string' || typeof m.onnx === 'string' || typeof m.tflite === 'string')).length;
   const size = [models ? `${models} model${models === 1 ? '' : 's'}` : '', images || '']
     .filter(Boolean).join(', ');
   ui.run.textContent = `Run: ${spec.name || 'Custom experiment'}${size ? ` — ${size}` : ''}`;

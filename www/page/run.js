@@ -4,7 +4,8 @@
 // the worker is ready: the run shows as starting meanwhile, and Cancel works.
 
 import { ui, setStatus, announce, showError } from './dom.js';
-import { state, userFiles, userData } from './state.js';
+import { state, userFiles, userData, userWeights } from './state.js';
+import { isShipped, clearWeightsErrors } from './weights.js';
 import { beginRun, isActive, postRun, failRun, running } from './status.js';
 import { specPreflight } from './memory.js';
 import { upgraded, specInputs } from './core.js';
@@ -23,6 +24,7 @@ export function run(spec) {
   }
   if (running()) return Promise.reject(new Error('A run is already in progress; cancel it first.'));
   const { id, entry, promise } = beginRun(spec);
+  clearWeightsErrors();
   Promise.all([entry.ready, state.zooReady]).then(() => prepare(spec)).then(
     (prepared) => {
       if (!isActive(id)) return; // cancelled while waiting
@@ -33,9 +35,9 @@ export function run(spec) {
         announce('Run refused.');
         return;
       }
-      const { models, data, stimuli } = prepared;
+      const { models, data, stimuli, weights } = prepared;
       postRun(id, { type: 'run', ...prepared },
-        [...Object.values(models), ...Object.values(data), ...stimuli.map((f) => f.bytes)]);
+        [...Object.values(models), ...Object.values(data), ...Object.values(weights), ...stimuli.map((f) => f.bytes)]);
     },
     (err) => {
       if (isActive(id)) failRun(id, err.message, { shown: Boolean(entry.failed) });
@@ -62,6 +64,7 @@ async function prepare(spec) {
   // A user model's bytes must be in this tab; they travel with the run.
   const models = {};
   for (const file of inputs.models) {
+    if (isShipped(file)) continue; // a TFLite model the site ships: the worker fetches it
     const held = userFiles.get(file);
     if (!held) {
       return `The spec names your ONNX file ${file}, which this page does not have: ` +
@@ -86,8 +89,16 @@ async function prepare(spec) {
     if (!file) return `The spec's target ${name} is a data file this page does not have: add it under "Your data" first.`;
     data[name] = file.bytes.slice(0);
   }
+  // And the user's trained weights files (URLs and shipped files are fetched by the worker).
+  const weights = {};
+  for (const w of Array.isArray(inputs.weights) ? inputs.weights : []) {
+    if (w.kind !== 'file') continue;
+    const held = userWeights.get(w.name);
+    if (!held) return `The spec names the weights file ${w.name}, which this page does not have: choose it under "Trained weights" first.`;
+    weights[w.name] = held.bytes.slice(0);
+  }
   // Described last: the checks above are the form's, already answered for this very spec.
-  return { spec: describedSpec(spec), models, data, stimuli };
+  return { spec: describedSpec(spec), models, data, stimuli, weights };
 }
 
 /** Runs the spec in the textarea (the Run button, Enter in the form). */

@@ -17,10 +17,16 @@ export const state = {
   // The user's images ({folder, files: [{name, bytes: ArrayBuffer}]}, natural order).
   userStimuli: null,
   lastDataFile: null,   // the data file added last (the one the "Score the sources against…" buttons use)
+  weightsCatalogue: null,      // the entries of models/weights.json once loaded ([] if it could not be)
+  weightsCatalogueError: null, // why it could not be, if it could not
+  keptWeights: null,           // what the worker keeps in Cache Storage ({available, why, entries, total})
+  lastWeightsError: null,      // {name, message} of the last weights file the core refused
 };
 
 /** Users' ONNX files, by name (the spec's "onnx" value): {bytes: ArrayBuffer, size, inspection}. */
 export const userFiles = new Map();
+/** Users' trained weights files (.pth, .pt, .safetensors), by name (the spec's weights.file): {bytes, size}. */
+export const userWeights = new Map();
 /** Users' data files (responses, RDMs), by name: {bytes, size}. */
 export const userData = new Map();
 

@@ -13,6 +13,7 @@ const CANCEL_GRACE_MS = 5000;   // after this, a cancel that was not acknowledge
 const STALL_MS = 120000;        // no message from a running worker for this long: it is stuck (e.g. a thread crashed)
 
 const STAGE_NAMES = {
+  'loading weights': 'Loading trained weights',
   'loading stimuli': 'Loading stimuli',
   building: 'Building models',
   recording: 'Recording activations',
@@ -161,7 +162,8 @@ function onProgress(p) {
   state.lastProgress = p;
   const run = active;
   const now = performance.now();
-  const loading = p.stage === 'loading stimuli';
+  const weights = p.stage === 'loading weights';
+  const loading = p.stage === 'loading stimuli' || weights;
   if (!loading && run.stepsStartedAt === null) {
     // The first step just finished; it started when the last stimulus was added.
     run.stepsStartedAt = run.loadedAt ?? run.startedAt;
@@ -179,7 +181,9 @@ function onProgress(p) {
   }
   let text = stage;
   if (p.label) text += ` (${p.label})`;
-  if (loading) {
+  if (weights) {
+    text += `: ${megabytes(p.bytes_done)} of ${p.bytes_total ? megabytes(p.bytes_total) : 'unknown size'}`;
+  } else if (loading) {
     text += `: ${p.done} / ${p.total} images`;
   } else {
     text += `: ${p.images_done} / ${p.images_total} images recorded, step ${p.done} / ${p.total}`;
@@ -188,6 +192,11 @@ function onProgress(p) {
   }
   setStatus(text);
   document.title = `(${Math.floor((100 * ui.progress.value) / total)}%) ${baseTitle}`;
+}
+
+/** "3.2 MB" (decimal megabytes, one decimal): a download's progress. */
+function megabytes(n) {
+  return `${((Number(n) || 0) / 1e6).toFixed(1)} MB`;
 }
 
 // Remaining time, from two paces that err in opposite directions, averaged: per step (builds,

@@ -66,13 +66,49 @@ function stop(entry) {
  * Sends a request (inspect, fetch-model, unzip, metric) once the worker is ready;
  * resolves with its reply (a metric's result object), rejects with its error message.
  */
-export function call(message, transfer = []) {
+export function call(message, transfer = [], { onEvent } = {}) {
   const entry = ensureWorker();
   const id = `request-${++requestCounter}`;
   return entry.ready.then(() => new Promise((resolve, reject) => {
-    requests.set(id, { entry, resolve, reject });
+    requests.set(id, { entry, resolve, reject, onEvent });
     entry.worker.postMessage({ ...message, id }, transfer);
   }));
+}
+
+// Who hears a run's weights events ('weights-error': a file the core refused; 'weights-loaded').
+const weightsListeners = new Set();
+
+/** Calls `handler(msg)` for each run's weights event; returns a function that stops it. */
+export function onWeightsEvent(handler) {
+  weightsListeners.add(handler);
+  return () => weightsListeners.delete(handler);
+}
+
+/**
+ * Downloads a weights file into the worker's cache ({name, url, sha256?, bytes?: the expected
+ * size}); `onProgress({loaded, total})` hears its progress. Returns {promise (of {name, size,
+ * from: 'cache' | 'network', kept, sha256}), cancel()}.
+ */
+export function fetchWeights(params, onProgress) {
+  let cancelled = false;
+  const before = requestCounter;
+  const promise = call({ type: 'fetch-weights', ...params }, [], {
+    onEvent: (msg) => { if (onProgress && msg.type === 'weights-progress') onProgress(msg); },
+  });
+  const id = `request-${before + 1}`; // call() numbered this request synchronously
+  return {
+    promise,
+    cancel() {
+      if (cancelled) return;
+      cancelled = true;
+      if (worker) worker.worker.postMessage({ type: 'cancel-fetch', target: id });
+    },
+  };
+}
+
+/** What the worker keeps in Cache Storage ({available, why, entries, total}); `clear` empties it first. */
+export function weightsCache(action = 'list') {
+  return call({ type: 'weights-cache', action }).then((reply) => reply.value);
 }
 
 /**
@@ -133,7 +169,11 @@ function onWorkerMessage(entry, msg) {
     case 'metric-result':
     case 'metric-error':
     case 'core-result':
-    case 'core-error': {
+    case 'core-error':
+    case 'weights-fetched':
+    case 'weights-fetch-error':
+    case 'weights-cache-result':
+    case 'weights-cache-error': {
       const request = requests.get(msg.id);
       if (!request) return;
       requests.delete(msg.id);
@@ -141,6 +181,15 @@ function onWorkerMessage(entry, msg) {
       else request.resolve(msg.type === 'metric-result' ? msg.result : msg);
       return;
     }
+    case 'weights-progress': {
+      const request = requests.get(msg.id);
+      if (request && request.onEvent) request.onEvent(msg);
+      return;
+    }
+    case 'weights-error':
+    case 'weights-loaded':
+      for (const listener of weightsListeners) listener(msg);
+      return;
     default:
       runs.message(msg);
   }
