@@ -20,7 +20,7 @@ const RUN_MS = 4 * 60 * 1000;
 
 const fixture = (file) => EXPECTED.fixtures.find((f) => f.file === file);
 
-/** A CKA run over 4 of the 92 images, one source and one target, both recording `layers`. */
+/** A CKA run over 4 of the 92 images, one source and one target, both recording `layers` (or their own). */
 const spec = (name, source, target, layers) => ({
   idlab: 2,
   name,
@@ -46,9 +46,10 @@ const CASES = [
     tag: 'vgg11',
     spec: spec(
       'VGG11: timm safetensors vs seed 0',
-      { arch: 'vgg11', weights: { file: 'vgg11_timm_features.safetensors' } },
-      { arch: 'vgg11', seed: 0 },
-      ['features.0', 'features.3'],
+      // Each side's own layers, which must survive the file picked in the form.
+      { arch: 'vgg11', weights: { file: 'vgg11_timm_features.safetensors' }, layers: ['features.0', 'features.3'] },
+      { arch: 'vgg11', seed: 0, layers: ['features.0', 'features.3'] },
+      undefined,
     ),
     files: { source: 'vgg11_timm_features.safetensors' },
   },
@@ -99,6 +100,8 @@ for (const c of CASES) {
       assert.deepEqual(shown.sources[0].weights, c.spec.sources[0].weights, 'the spec keeps the source\'s weights');
       assert.deepEqual(shown.targets[0].weights, c.spec.targets[0].weights, 'and the target\'s');
       assert.deepEqual(shown.layers, c.spec.layers, 'and the layers');
+      assert.deepEqual(shown.sources[0].layers, c.spec.sources[0].layers, 'and each side\'s own layers');
+      assert.deepEqual(shown.targets[0].layers, c.spec.targets[0].layers);
       await page.click('#run');
       const outcome = await runOutcome(page);
       assert.ok(outcome.result, `the run finished: ${outcome.error}`);

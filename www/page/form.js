@@ -367,7 +367,9 @@ export function specFromForm() {
       continue;
     }
     const arch = sideUi(side).arch.value || (base[side] && base[side].arch);
-    spec[side] = weights[side] ? { arch, weights: weights[side] } : { arch, seed: seeds[side] };
+    // The side's other fields (its layers, prune, noise, ...) stay while the architecture does.
+    const { arch: _arch, seed: _seed, weights: _weights, ...rest } = base[side] && base[side].arch === arch ? base[side] : {};
+    spec[side] = weights[side] ? { arch, weights: weights[side], ...rest } : { arch, seed: seeds[side], ...rest };
   }
   spec.stimuli = stimuli;
   if (images === all || upload) delete spec.stimuli.limit;
