@@ -212,6 +212,19 @@ export async function visibleError(page) {
  * Wait until the current run finished (window.idlab.lastResult is set and the heatmap drawn)
  * or failed (#error visible); throws on failure. Returns the result.
  */
+/** Waits for the run to end: its result, or the error box's text (returned as {error}). */
+export async function runOutcome(page, timeout = LONG_MS) {
+  const handle = await page.waitForFunction(() => {
+    const err = document.getElementById('error');
+    if (err && !err.hidden && err.textContent.trim()) return { error: err.textContent.trim() };
+    if (window.idlab.lastResult && !window.idlab.running) return { ok: true };
+    return false;
+  }, null, { timeout, polling: 250 });
+  const outcome = await handle.jsonValue();
+  if (outcome.error) return outcome;
+  return { result: await page.evaluate(() => window.idlab.lastResult) };
+}
+
 export async function waitForResult(page, timeout = LONG_MS) {
   const handle = await page.waitForFunction(
     () => {

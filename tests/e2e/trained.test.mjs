@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ROOT, browserAndServer, openFormReady, settled, visibleError, outDir, writeJson } from './helpers.mjs';
+import { ROOT, browserAndServer, openFormReady, settled, visibleError, outDir, writeJson, runOutcome } from './helpers.mjs';
 
 const env = browserAndServer();
 const PTH = path.join(ROOT, 'models/trained/efficientnet-lite0-57934424.pth');
@@ -53,18 +53,6 @@ after(async () => {
 
 const hits = (p) => weightsServer.hits.get(p) || 0;
 
-/** Waits for the run to end: its result, or the error box's text (returned as {error}). */
-async function runOutcome(page, timeout = RUN_MS) {
-  const handle = await page.waitForFunction(() => {
-    const err = document.getElementById('error');
-    if (err && !err.hidden && err.textContent.trim()) return { error: err.textContent.trim() };
-    if (window.idlab.lastResult && !window.idlab.running) return { ok: true };
-    return false;
-  }, null, { timeout, polling: 250 });
-  const outcome = await handle.jsonValue();
-  if (outcome.error) return outcome;
-  return { result: await page.evaluate(() => window.idlab.lastResult) };
-}
 
 /** Puts `spec` in the JSON box (the form follows) and waits for the core's answers. */
 async function showSpec(page, spec) {
@@ -114,7 +102,7 @@ test('offline: trained EfficientNet-Lite0 and MobileNetV2s run next to seeded tw
     assert.equal(await page.isDisabled('#run'), false, `Run is on: ${await page.textContent('#run-reason')}`);
     await watchStatus(page);
     await page.click('#run');
-    const outcome = await runOutcome(page);
+    const outcome = await runOutcome(page, RUN_MS);
     assert.ok(outcome.result, `the run finished: ${outcome.error}`);
     const result = outcome.result;
     writeJson(path.join(outDir('trained'), 'offline-result.json'), result);

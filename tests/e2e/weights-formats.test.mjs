@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ROOT, browserAndServer, openFormReady, settled, outDir, writeJson, runNativeResult, maxScoreDiff } from './helpers.mjs';
+import { ROOT, browserAndServer, openFormReady, settled, outDir, writeJson, runNativeResult, maxScoreDiff, runOutcome } from './helpers.mjs';
 
 const env = browserAndServer();
 const FIXTURES = path.join(ROOT, 'tests/fixtures/weights/zoo');
@@ -55,18 +55,6 @@ const CASES = [
   },
 ];
 
-/** Waits for the run to end: its result, or the error box's text (returned as {error}). */
-async function runOutcome(page, timeout = RUN_MS) {
-  const handle = await page.waitForFunction(() => {
-    const err = document.getElementById('error');
-    if (err && !err.hidden && err.textContent.trim()) return { error: err.textContent.trim() };
-    if (window.idlab.lastResult && !window.idlab.running) return { ok: true };
-    return false;
-  }, null, { timeout, polling: 250 });
-  const outcome = await handle.jsonValue();
-  if (outcome.error) return outcome;
-  return { result: await page.evaluate(() => window.idlab.lastResult) };
-}
 
 /** `idlab run` on the spec with the fixtures it names copied beside it. */
 async function cliResult(c) {
@@ -103,7 +91,7 @@ for (const c of CASES) {
       assert.deepEqual(shown.sources[0].layers, c.spec.sources[0].layers, 'and each side\'s own layers');
       assert.deepEqual(shown.targets[0].layers, c.spec.targets[0].layers);
       await page.click('#run');
-      const outcome = await runOutcome(page);
+      const outcome = await runOutcome(page, RUN_MS);
       assert.ok(outcome.result, `the run finished: ${outcome.error}`);
       const result = outcome.result;
       const dir = outDir('weights-formats');
