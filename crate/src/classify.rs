@@ -15,7 +15,7 @@
 //! (see [`Classes`]).
 
 use crate::error::{Error, Result};
-use crate::experiment::{ModelRef, ModelSpec};
+use crate::experiment::{ModelRef, ModelSpec, WeightsNeed};
 use crate::runtime::{inspect, prepare_user_model, Recorder};
 use crate::stimuli::Preprocess;
 use crate::zoo::labels::{top_k, Classes, Prediction};
@@ -108,40 +108,23 @@ impl Classifier {
     }
 }
 
-/// The one file a model side needs before it can classify (as the worker
-/// fetches a run's weights: `kind` is `file` for the user's own, `url` or
-/// `shipped` for one to fetch from `url`).
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
-pub struct Needed {
-    /// The name to give the bytes under ([`Classifier::from_spec`] labels the model with it).
-    pub name: String,
-    pub kind: &'static str,
-    pub url: Option<String>,
-    pub sha256: Option<String>,
-    pub bytes: Option<u64>,
-}
-
 /// What a spec's model side (`{"arch", "seed"}`, `{"arch", "weights"}`,
-/// `{"tflite"}`, `{"onnx"}`) needs to classify: none for a seeded zoo model.
-pub fn needs(model: &ModelSpec) -> Result<Option<Needed>> {
+/// `{"tflite"}`, `{"onnx"}`) needs to classify, as a run needs it (`kind` is
+/// `file` for the user's own, `url` or `shipped` for one to fetch from `url`):
+/// none for a seeded zoo model.
+pub fn needs(model: &ModelSpec) -> Result<Option<WeightsNeed>> {
     Ok(match model.resolve()? {
         ModelRef::Zoo { weights: None, .. } => None,
-        ModelRef::Zoo { weights: Some(w), .. } => Some(Needed {
+        ModelRef::Zoo { weights: Some(w), .. } => Some(WeightsNeed {
             name: w.key().to_string(),
             kind: w.kind(),
             url: w.url().map(str::to_string),
             sha256: w.sha256().map(str::to_string),
             bytes: w.bytes(),
         }),
-        ModelRef::Tflite { shipped: Some(e), .. } => Some(Needed {
-            name: e.url.clone(),
-            kind: "shipped",
-            url: Some(e.url.clone()),
-            sha256: e.sha256.clone(),
-            bytes: e.bytes,
-        }),
+        ModelRef::Tflite { shipped: Some(e), .. } => Some(WeightsNeed::shipped(e)),
         ModelRef::Tflite { file, shipped: None, .. } | ModelRef::Onnx { file, .. } => {
-            Some(Needed { name: file.to_string(), kind: "file", url: None, sha256: None, bytes: None })
+            Some(WeightsNeed { name: file.to_string(), kind: "file", url: None, sha256: None, bytes: None })
         }
         _ => return Err(Error::Spec("classify takes a model (a zoo architecture, trained or seeded, a TFLite or an ONNX model), not data".into())),
     })

@@ -342,6 +342,13 @@ pub struct WeightsNeed {
     pub bytes: Option<u64>,
 }
 
+impl WeightsNeed {
+    /// A file shipped with the site (a shipped TFLite model), by its catalogue entry.
+    pub fn shipped(c: &crate::weights::catalogue::Entry) -> WeightsNeed {
+        WeightsNeed { name: c.url.clone(), kind: "shipped", url: Some(c.url.clone()), sha256: c.sha256.clone(), bytes: c.bytes }
+    }
+}
+
 /// The weights files named by `entries`, each once.
 pub(crate) fn weights_needed(entries: &[Entry]) -> Vec<WeightsNeed> {
     let all = entries.iter().filter_map(|e| match (&e.weights, &e.kind) {
@@ -352,9 +359,7 @@ pub(crate) fn weights_needed(entries: &[Entry]) -> Vec<WeightsNeed> {
             sha256: t.expected.clone(),
             bytes: t.catalogue.and_then(|c| c.bytes),
         }),
-        (None, Kind::Onnx { tflite: Some(Tflite { shipped: Some(c) }), .. }) => {
-            Some(WeightsNeed { name: c.url.clone(), kind: "shipped", url: Some(c.url.clone()), sha256: c.sha256.clone(), bytes: c.bytes })
-        }
+        (None, Kind::Onnx { tflite: Some(Tflite { shipped: Some(c) }), .. }) => Some(WeightsNeed::shipped(c)),
         _ => None,
     });
     let mut seen = std::collections::HashSet::new();
