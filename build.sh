@@ -163,6 +163,21 @@ run_tests() {
         node --test --test-concurrency=1 tests/e2e/
 }
 
+# Runs every preset at its full size natively and writes the README's preset table from the
+# results' computed findings (tests/readme/presets-table.mjs). Not part of the tests: it takes
+# most of an hour on 2 cores.
+presets_table() {
+    cargo build --release --locked -p idlab
+    local out="$ROOT/tests/out/presets"
+    mkdir -p "$out"
+    local f
+    for f in $(node -e 'for (const p of require("./www/presets/index.json").presets) console.log(p.file)'); do
+        say "preset $f"
+        target/release/idlab run "www/presets/$f" -o "$out/${f%.json}" --quiet
+    done
+    node tests/readme/presets-table.mjs "$out"
+}
+
 case "${1:-build}" in
     build) build ;;
     site) ensure_npm www; site ;;
@@ -172,8 +187,9 @@ case "${1:-build}" in
         exec target/release/idlab serve --dir dist "$@"
         ;;
     test) run_tests ;;
+    presets-table) presets_table ;;
     *)
-        echo "usage: ./build.sh [build | serve [--port N] [--no-isolation] | test]" >&2
+        echo "usage: ./build.sh [build | serve [--port N] [--no-isolation] | test | presets-table]" >&2
         exit 2
         ;;
 esac

@@ -48,7 +48,7 @@ export function fromFormView(view) {
 }
 
 /** The keys of a spec in the order the presets write them (the rest after, as they come): for a spec shown to a person. */
-const KEY_ORDER = ['idlab', 'name', 'figure', 'about', 'stimuli', 'more_stimuli', 'sources', 'targets', 'layers', 'metrics'];
+const KEY_ORDER = ['idlab', 'name', 'figure', 'about', 'paper_file', 'paper', 'this_run', 'stimuli', 'more_stimuli', 'sources', 'targets', 'layers', 'metrics'];
 
 /** The same spec with its keys in the presets' order (the core's upgrade gives them sorted). */
 export function inPresetOrder(spec) {

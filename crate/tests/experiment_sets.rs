@@ -50,8 +50,10 @@ fn preset_3_runs_once_per_stimulus_set() {
     let names: Vec<(&str, usize)> = r.stimulus_sets.iter().map(|s| (s.name.as_str(), s.n_stimuli)).collect();
     assert_eq!(names, [("kriegeskorte92", 5), ("textures", 5), ("upload (mine)", 4)]);
     assert_eq!(r.stimulus_sets[2].stimuli, ["mine-0.png", "mine-1.png", "mine-2.png", "mine-3.png"]);
-    assert_eq!(r.scores.len(), 3 * 2 * 2, "sets x sources x targets");
-    assert_eq!(r.identifiability.len(), 3 * 2);
+    // The preset's metrics (linear and debiased CKA).
+    let m = spec["metrics"].as_array().unwrap().len();
+    assert_eq!(r.scores.len(), 3 * 2 * 2 * m, "sets x sources x targets x metrics");
+    assert_eq!(r.identifiability.len(), 3 * 2 * m);
     // Each set's scores are those of a run on that set alone.
     let mut textures = spec.clone();
     textures["stimuli"] = json!({"set": "textures", "count": 5, "seed": 3});
@@ -63,7 +65,7 @@ fn preset_3_runs_once_per_stimulus_set() {
     let by_set = |i: usize| r.scores.iter().find(|s| s.set == Some(i) && s.source == "s0" && s.target == "t0").unwrap().values[1][0];
     assert_ne!(by_set(0), by_set(1), "the sets give different scores");
     // The summary per set: the mean index over target layers, and the wins.
-    assert_eq!(r.by_stimuli.len(), 6);
+    assert_eq!(r.by_stimuli.len(), 6 * m);
     for b in &r.by_stimuli {
         let v = r.identifiability.iter().find(|v| v.set == Some(b.set) && v.target == b.target && v.metric == b.metric).unwrap();
         let idx: Vec<f64> = v.layers.iter().filter_map(|l| l.index).collect();

@@ -95,6 +95,6 @@ fn the_report_of_a_page_result_names_the_timings_and_the_verdicts() {
 
     let r: ExperimentResult = serde_json::from_value(fixture("specificity-small.json")).unwrap();
     let report = report_text(&r);
-    let line = report.lines().skip_while(|l| !l.starts_with("Predictivity vs specificity (same-layer predictivity; silhouette by layer):")).nth(1).unwrap();
-    assert!(line.starts_with("  rsa (without noise; higher is better): ") && line.contains(" of ") && line.contains("; silhouette "), "{line}");
+    let line = report.lines().skip_while(|l| !l.starts_with("Predictivity vs specificity (same-layer held-out R²; same-layer identification rate; silhouette by layer):")).nth(1).unwrap();
+    assert!(line.starts_with("  rsa (without noise; higher is better): R² none (not a mapping); identification ") && line.contains(" of ") && line.contains("; silhouette "), "{line}");
 }

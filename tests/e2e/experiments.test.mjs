@@ -40,7 +40,14 @@ async function runBoth(file, spec, tag) {
     await page.selectOption('#preset', file);
     await page.waitForFunction((f) => JSON.parse(document.getElementById('spec').value).name === f, preset(file).name);
     assert.match(await page.textContent('#about'), /Reproduces:/, 'the page says which figure the preset reproduces');
-    assert.match(await page.textContent('#about'), /seeded/, 'and that weights are seeded');
+    // The preset's texts in their parts: the paper's claims with their quotes, and this run.
+    const texts = await page.$$eval('#preset-texts h3', (hs) => hs.map((h) => h.textContent));
+    if (preset(file).paper) {
+      assert.deepEqual(texts, ['The paper', 'This run'], 'the paper and this run, under the About line');
+      const quotes = await page.$$eval('#preset-texts q', (qs) => qs.map((q) => q.textContent));
+      assert.equal(quotes.length, preset(file).paper.length, 'one quote per claim');
+    } else assert.deepEqual(texts, ['This run']);
+    assert.match(await page.textContent('#preset-texts'), /seeded|trained/, 'and says whether weights are seeded or trained');
     assert.equal(await page.isDisabled('#source-arch'), true, 'the one-pair form is off for a many-model preset');
     assert.equal(await page.isVisible('#source-arch'), false, 'and hidden, rather than showing stale values');
 
@@ -90,6 +97,14 @@ test('preset 1, reduced: identifiability in the browser equals the CLI', { timeo
     await page.click('#views details.idlab-fold > summary');
     const width = await page.$eval('#views details.idlab-fold .js-plotly-plot', (gd) => gd.getBoundingClientRect().width);
     assert.ok(width > 400, `an opened heatmap is drawn wide (${width} px)`);
+    // What this run found: the core's sentences, the same in the page, the result and the report.
+    const shown = await page.$$eval('#findings li', (lis) => lis.map((li) => li.textContent));
+    assert.ok(shown.length >= 2, `findings shown: ${JSON.stringify(shown)}`);
+    assert.deepEqual(shown, native.findings, "the page's findings are the CLI's result's");
+    const report = fs.readFileSync(path.join(outDir('experiments'), 'preset1-native', 'report.txt'), 'utf8');
+    const section = report.split('What this run found:\n')[1].split('\n\n')[0].split('\n').map((l) => l.replace(/^  - /, ''));
+    assert.deepEqual(section, shown, "and the CLI's report prints them");
+    assert.ok(shown.some((f) => /correct architecture/.test(f) && /of 2 target layers/.test(f)), 'the identification is counted');
     const verdicts = await page.$$eval('#views figure figcaption, #views p', (els) => els.map((e) => e.textContent).join('\n'));
     assert.match(verdicts, /correct architecture \(mixer_b16_224\) won at 2 of 2 target layers/);
   } finally {
@@ -345,11 +360,15 @@ test('preset 7, reduced: soft matching, noise and the specificity analysis in th
       const w = native.specificity[k];
       assert.equal(sp.same_layer.hits, w.same_layer.hits, `${sp.metric} ${sp.targets}`);
       if (sp.population) assert.ok(Math.abs(sp.population.silhouette - w.population.silhouette) <= TOLERANCE);
+      // Predictivity is the held-out R² of the mappings (ridge, soft matching); RSA has none.
+      assert.equal(Boolean(sp.predictivity), sp.metric !== 'rsa', `${sp.metric} has predictivity: ${Boolean(sp.predictivity)}`);
+      if (sp.predictivity) assert.ok(Math.abs(sp.predictivity.same_layer - w.predictivity.same_layer) <= TOLERANCE, `${sp.metric} R²`);
     });
     assert.ok(result.models.some((m) => /noisy \(gain 0\.1\)/.test(m.label)));
     await page.waitForSelector('#views figure[data-kind="mds"] .js-plotly-plot');
     const kinds = await page.$$eval('#views .idlab-specificity figure', (fs) => fs.map((f) => f.dataset.kind));
     assert.ok(kinds.filter((k) => k === 'specificity-bars').length === 6 && kinds.includes('mds'), kinds.join(' '));
+    assert.equal(kinds.filter((k) => k === 'predictivity-bars').length, 4, `R² bars for the two mappings, twice: ${kinds.join(' ')}`);
   } finally {
     await context.close();
   }

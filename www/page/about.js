@@ -6,8 +6,8 @@
 import { ui } from './dom.js';
 import { state } from './state.js';
 
-// Keys that do not change what runs (the name follows the form; export only keeps files).
-const NOT_RUN = ['name', 'figure', 'about', 'export'];
+// Keys that do not change what runs (the name follows the form; the texts describe it; export only keeps files).
+const NOT_RUN = ['name', 'figure', 'about', 'paper_file', 'paper', 'this_run', 'export'];
 
 /** The JSON of `value` with object keys sorted: two specs that run the same compare equal. */
 export function canonical(value) {
@@ -92,7 +92,8 @@ function changesFromPreset(spec, sizeOf = () => undefined) {
 export function describedSpec(spec, sizeOf) {
   const changed = changesFromPreset(spec, sizeOf);
   if (!changed.length) return spec;
-  const { figure, ...rest } = spec;
+  // `this_run` described the preset's run, not this one; the paper's claims stay (they are the paper's).
+  const { figure, this_run: _, ...rest } = spec;
   const preset = state.presetSpec;
   const was = preset.spec.figure ? ` The preset reproduces ${preset.spec.figure}; this run does not.` : '';
   return { ...rest, about: `Changed from the preset "${preset.title}": ${changed.join('; ')}.${was}` };
@@ -117,4 +118,50 @@ export function showAbout(spec, sizeOf) {
   ui.about.textContent = parts.join(' ');
   ui.about.hidden = parts.length === 0;
   ui.about.dataset.changed = changed.length ? 'true' : 'false';
+  const source = changed.length ? preset.spec : spec;
+  presetTexts(source, changed.length > 0);
+}
+
+/** A heading and a list of text items (never HTML: the texts are data). */
+function textList(title, items) {
+  const box = document.createElement('div');
+  const h = document.createElement('h3');
+  h.textContent = title;
+  const ul = document.createElement('ul');
+  for (const item of items) {
+    const li = document.createElement('li');
+    if (typeof item === 'string') li.textContent = item;
+    else li.append(...item);
+    ul.append(li);
+  }
+  box.append(h, ul);
+  return box;
+}
+
+/**
+ * The preset's texts in their parts, under the About line: "The paper" (each claim, its
+ * verbatim quote and where it stands) and "This run" (how the run differs from the paper).
+ * For a changed spec only the paper's claims stay, marked as the preset's: "This run" no
+ * longer describes what runs. "What this run found" is the result's (result.js).
+ */
+function presetTexts(spec, changed) {
+  let box = document.getElementById('preset-texts');
+  if (!box) {
+    box = document.createElement('div');
+    box.id = 'preset-texts';
+    box.className = 'preset-texts about';
+    ui.about.after(box);
+  }
+  box.replaceChildren();
+  const claims = Array.isArray(spec && spec.paper) ? spec.paper : [];
+  if (claims.length) {
+    box.append(textList(changed ? "The preset's paper" : 'The paper', claims.map((c) => {
+      const q = document.createElement('q');
+      q.textContent = String(c.quote ?? '').split(/\s+/).join(' ').trim();
+      return [`${c.claim} `, q, ` (${c.where})`];
+    })));
+  }
+  const lines = !changed && Array.isArray(spec && spec.this_run) ? spec.this_run : [];
+  if (lines.length) box.append(textList('This run', lines));
+  box.hidden = box.childElementCount === 0;
 }

@@ -57,8 +57,34 @@ function showPair(result, score, notes) {
   notes.replaceChildren(...[scoreWarnings(result, [score])].filter(Boolean));
 }
 
+/**
+ * "What this run found": the result's own sentences, computed by the core from the numbers
+ * (crate/src/experiment/findings), the same list `idlab run`'s report prints.
+ */
+function findingsList(result) {
+  let box = document.getElementById('findings');
+  if (!box) {
+    box = document.createElement('section');
+    box.id = 'findings';
+    box.className = 'findings';
+    ui.summary.after(box);
+  }
+  const items = Array.isArray(result.findings) ? result.findings : [];
+  const h = document.createElement('h3');
+  h.textContent = 'What this run found';
+  const ul = document.createElement('ul');
+  for (const f of items) {
+    const li = document.createElement('li');
+    li.textContent = f;
+    ul.append(li);
+  }
+  box.replaceChildren(h, ul);
+  box.hidden = items.length === 0;
+}
+
 export function renderResult(result) {
   ui.summary.textContent = summaryText(result);
+  findingsList(result);
   setProvenance(ui.heatmap.parentElement, result);
   const box = extras();
   box.replaceChildren();

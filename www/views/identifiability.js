@@ -52,7 +52,11 @@ export function verdict(result, entry) {
   const ties = by('tie');
   const lost = by('lost');
   const undef = layers.filter((l) => layerOutcome(l) === null);
-  let text = `The correct architecture (${archName(get(entry.correct_source))}) won at ${won} of ${layers.length} target layer${layers.length === 1 ? '' : 's'}`;
+  // A spec's `identity` (e.g. a training set) in place of the architecture names what was identified.
+  const who = entry.identity
+    ? `The correct source (identity ${entry.identity}: ${modelLabel(get(entry.correct_source))})`
+    : `The correct architecture (${archName(get(entry.correct_source))})`;
+  let text = `${who} won at ${won} of ${layers.length} target layer${layers.length === 1 ? '' : 's'}`;
   if (ties.length) {
     const basis = [...new Set(ties.map((l) => l.margin_basis).filter(Boolean))];
     text += ` and tied at ${ties.length} (${ties.map((l) => l.layer).join(', ')}: the margin was within ${basis.length ? basis.join('; ') : 'the noise'})`;

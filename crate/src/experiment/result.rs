@@ -92,9 +92,11 @@ pub struct Score {
     pub set: Option<usize>,
     /// Named per-cell tables beside `values`, each shaped as it (null where
     /// undefined). `nrp` has `mlp_mae`, `mlp_r2`, `ridge_mae` and `ridge_r2`:
-    /// the MLP's and ridge regression's held-out mean absolute error (in the
+    /// the MLP's and its ridge baseline's held-out mean absolute error (in the
     /// target's units) and R², each the mean over units and then over the
-    /// same splits; its `values` are `mlp_r2`.
+    /// same splits; its `values` are `mlp_mae`. `regression` and
+    /// `soft-matching` have `r2`: the median over units of the held-out R² of
+    /// the mapping used as a predictive model.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<BTreeMap<String, Vec<Vec<Option<f64>>>>>,
     /// Per cell, shaped as `values`: the standard error of the value, where
@@ -165,8 +167,12 @@ pub struct Identifiability {
     #[serde(deserialize_with = "tag", default = "higher")]
     pub better: Tag,
     pub target: String,
-    /// The source with the target's architecture.
+    /// The first source of the target's identity (its architecture by default).
     pub correct_source: String,
+    /// The spec's `identity` of the target when it names one (e.g. a training
+    /// set); absent when the identity is the architecture, the paper's question.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
     pub layers: Vec<LayerVerdict>,
     /// The stimulus set (index into the result's `stimulus_sets`) when there are several.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -240,6 +246,10 @@ pub struct ExperimentResult {
     /// The predictivity vs specificity analysis, one per metric and group of targets (the spec's `specificity`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub specificity: Vec<Specificity>,
+    /// What this run found, in sentences computed from the fields above (see
+    /// [`super::findings`]): the page and the report show these, never hand-written text.
+    #[serde(default)]
+    pub findings: Vec<String>,
     /// Scores that could not be computed, and why.
     #[serde(default)]
     pub warnings: Vec<String>,

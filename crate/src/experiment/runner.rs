@@ -214,7 +214,9 @@ impl Experiment {
     /// The merged result, once every set is done. With one set, that set's result.
     pub fn result(&self, flavor: &str, seconds: f64) -> Result<ExperimentResult> {
         if !self.several() {
-            return self.sessions[0].result(flavor, seconds);
+            let mut r = self.sessions[0].result(flavor, seconds)?;
+            r.findings = super::findings::findings(&r);
+            return Ok(r);
         }
         let mut merged: Option<ExperimentResult> = None;
         let mut sets = Vec::new();
@@ -246,6 +248,7 @@ impl Experiment {
         m.stimuli = sets[0].stimuli.clone();
         m.by_stimuli = summarise(&m, &sets);
         m.stimulus_sets = sets;
+        m.findings = super::findings::findings(&m);
         Ok(m)
     }
 }

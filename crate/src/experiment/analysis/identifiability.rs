@@ -1,6 +1,8 @@
-//! Identifiability (Han et al. 2023): on a zoo target, does the source of
-//! the target's architecture score best, layer by layer, and by how much
-//! (the identifiability index)?
+//! Identifiability (Han et al. 2023): does the source of the target's
+//! identity score best, layer by layer, and by how much (the identifiability
+//! index)? The identity is the architecture by default (the paper's
+//! question); a spec's `identity` on models asks another, e.g. which training
+//! set a network learnt from.
 //!
 //! A best score is not a win when it is within the noise: the correct source
 //! wins a target layer only when its best beats the best other source's by
@@ -11,7 +13,6 @@
 
 use super::Finished;
 use crate::experiment::result::{Identifiability, LayerVerdict};
-use crate::experiment::session::Kind;
 use crate::stats::identifiability::identifiability_index;
 use std::collections::BTreeMap;
 
@@ -53,17 +54,19 @@ pub(crate) fn outcome(correct: Best, other: Best, higher: bool) -> Outcome {
     Outcome { outcome, margin, needed, basis }
 }
 
-/// Identifiability of target t under metric k: needs a zoo target, a
-/// source of its architecture, and at least one source of another.
+/// Identifiability of target t under metric k: needs a target with an
+/// identity (the spec's `identity`, else a zoo model's architecture), a
+/// source of that identity (the correct ones; with several, the correct score
+/// is the best over all of them) and at least one source of another.
 pub(crate) fn verdicts(run: &Finished<'_>, k: usize, t: usize) -> Option<Identifiability> {
     let n_targets = run.spec.targets.len();
-    let Kind::Zoo { arch, .. } = &run.entries[t].kind else { return None };
+    let identity = run.entries[t].identity.as_deref()?;
     let sources = &run.entries[n_targets..];
-    let correct = sources.iter().position(|s| matches!(&s.kind, Kind::Zoo { arch: a, .. } if a == arch))?;
-    // Nothing to identify when every source is of the target's architecture
+    let is_correct: Vec<bool> = sources.iter().map(|s| s.identity.as_deref() == Some(identity)).collect();
+    let correct = is_correct.iter().position(|&c| c)?;
+    // Nothing to identify when every source shares the target's identity
     // (a population of seeds, as the specificity analysis compares).
-    let other_arch = sources.iter().any(|s| !matches!(&s.kind, Kind::Zoo { arch: a, .. } if a == arch));
-    if sources.len() < 2 || !other_arch {
+    if sources.len() < 2 || is_correct.iter().all(|&c| c) {
         return None;
     }
     let table = |s: usize| run.table(k, s, t);
@@ -71,6 +74,7 @@ pub(crate) fn verdicts(run: &Finished<'_>, k: usize, t: usize) -> Option<Identif
     // The best of several scores: the largest, or the smallest for a distance.
     let higher = run.metrics[k].0.higher_is_better();
     let better = |a: f64, b: f64| if higher { a > b } else { a < b };
+    let pick = |b: Option<Best>, v: Best| Some(b.map_or(v, |b| if better(v.value, b.value) { v } else { b }));
     let mut layers = Vec::new();
     for (m, layer) in names.iter().enumerate() {
         // Each source's best cell over its layers (the first on ties), with its standard error.
@@ -78,13 +82,12 @@ pub(crate) fn verdicts(run: &Finished<'_>, k: usize, t: usize) -> Option<Identif
             .map(|s| {
                 let sc = table(s)?;
                 let se = |i: usize| sc.standard_errors.as_ref().and_then(|e| e[i][m]);
-                sc.values.iter().enumerate().filter_map(|(i, row)| row[m].map(|v| Best { value: v, se: se(i) })).fold(None, |b: Option<Best>, v| {
-                    Some(b.map_or(v, |b| if better(v.value, b.value) { v } else { b }))
-                })
+                sc.values.iter().enumerate().filter_map(|(i, row)| row[m].map(|v| Best { value: v, se: se(i) })).fold(None, pick)
             })
             .collect();
-        let Some(s_match) = best[correct] else { continue };
-        let others: Vec<f64> = best.iter().enumerate().filter(|&(s, _)| s != correct).filter_map(|(_, v)| v.map(|b| b.value)).collect();
+        // The correct score: the best over every source of the target's identity.
+        let Some(s_match) = best.iter().zip(&is_correct).filter(|(_, &c)| c).filter_map(|(v, _)| *v).fold(None, pick) else { continue };
+        let others: Vec<f64> = best.iter().zip(&is_correct).filter(|(_, &c)| !c).filter_map(|(v, _)| v.map(|b| b.value)).collect();
         if others.is_empty() {
             continue;
         }
@@ -98,10 +101,10 @@ pub(crate) fn verdicts(run: &Finished<'_>, k: usize, t: usize) -> Option<Identif
             });
         let other = best
             .iter()
-            .enumerate()
-            .filter(|&(s, _)| s != correct)
-            .filter_map(|(_, v)| *v)
-            .fold(None, |b: Option<Best>, v| Some(b.map_or(v, |b| if better(v.value, b.value) { v } else { b })))
+            .zip(&is_correct)
+            .filter(|(_, &c)| !c)
+            .filter_map(|(v, _)| *v)
+            .fold(None, pick)
             .expect("others is not empty");
         let o = outcome(s_match, other, higher);
         let per: BTreeMap<String, f64> =
@@ -130,6 +133,7 @@ pub(crate) fn verdicts(run: &Finished<'_>, k: usize, t: usize) -> Option<Identif
         better: run.metrics[k].0.better(),
         target: run.entries[t].id.clone(),
         correct_source: sources[correct].id.clone(),
+        identity: run.spec.targets[t].identity.clone(),
         layers,
         set: None,
     })

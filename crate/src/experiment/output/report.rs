@@ -128,11 +128,17 @@ a numerical tolerance (1e-9); within that margin it is a tie.";
 /// With ties: "… won at 5 of 8 target layers, tied at 2 (within the margin); it lost at …".
 pub fn verdict(result: &ExperimentResult, entry: &Identifiability) -> String {
     let label = |id: &str| result.model(id).map_or(id.to_string(), |m| m.label.clone());
-    let arch = result.model(&entry.correct_source).map_or(entry.correct_source.clone(), |m| m.arch.clone().unwrap_or_else(|| m.label.clone()));
     let n = entry.layers.len();
     let won = entry.layers.iter().filter(|l| l.outcome() == "won").count();
     let tied = entry.layers.iter().filter(|l| l.outcome() == "tie").count();
-    let mut text = format!("The correct architecture ({arch}) won at {won} of {n} target layer{}", if n == 1 { "" } else { "s" });
+    let who = match &entry.identity {
+        Some(id) => format!("The correct source (identity {id}: {})", label(&entry.correct_source)),
+        None => {
+            let arch = result.model(&entry.correct_source).map_or(entry.correct_source.clone(), |m| m.arch.clone().unwrap_or_else(|| m.label.clone()));
+            format!("The correct architecture ({arch})")
+        }
+    };
+    let mut text = format!("{who} won at {won} of {n} target layer{}", if n == 1 { "" } else { "s" });
     if tied > 0 {
         text.push_str(&format!(", tied at {tied} (within the margin)"));
     }
@@ -147,6 +153,35 @@ pub fn verdict(result: &ExperimentResult, entry: &Identifiability) -> String {
     }
     text.push('.');
     text
+}
+
+/// The preset's three parts: what the paper found (each claim with its
+/// quote and where it stands), how this run differs, and what this run found
+/// (the result's computed findings, the very sentences the page shows).
+pub fn paper_sections(r: &ExperimentResult) -> Vec<String> {
+    let spec = &r.spec;
+    let mut out = Vec::new();
+    if let Some(claims) = spec.paper.as_ref().filter(|c| !c.is_empty()) {
+        out.push(String::new());
+        out.push("The paper:".into());
+        for c in claims {
+            out.push(format!("  - {} (\"{}\", {})", c.claim, c.quote.split_whitespace().collect::<Vec<_>>().join(" "), c.where_));
+        }
+    }
+    if let Some(lines) = spec.this_run.as_ref().filter(|l| !l.is_empty()) {
+        out.push(String::new());
+        out.push("This run:".into());
+        out.extend(lines.iter().map(|l| format!("  - {l}")));
+    }
+    if !r.findings.is_empty() {
+        out.push(String::new());
+        out.push("What this run found:".into());
+        out.extend(r.findings.iter().map(|l| format!("  - {l}")));
+    }
+    if !out.is_empty() {
+        out.push(String::new());
+    }
+    out
 }
 
 /// The report: one text, the same from `idlab run` and the page.
@@ -165,6 +200,7 @@ pub fn report_text(r: &ExperimentResult) -> String {
     if let Some(a) = &spec.about {
         out.push(format!("About: {a}"));
     }
+    out.extend(paper_sections(r));
     out.push(format!("idlab {} ({} build), spec version {}", r.idlab_version, r.flavor, spec.idlab));
     if r.stimulus_sets.is_empty() {
         out.push(format!("Stimuli: {} (set {})", r.n_stimuli, spec.stimuli.label()));
@@ -255,19 +291,21 @@ pub fn report_text(r: &ExperimentResult) -> String {
     }
     if !r.specificity.is_empty() {
         out.push(String::new());
-        out.push("Predictivity vs specificity (same-layer predictivity; silhouette by layer):".into());
+        out.push("Predictivity vs specificity (same-layer held-out R²; same-layer identification rate; silhouette by layer):".into());
         let num = |v: Option<f64>| v.map_or("undefined".to_string(), |v| format!("{v:.4}"));
         for sp in &r.specificity {
             let set = set_name(sp.set).map(|s| format!(", {s}")).unwrap_or_default();
+            let r2 = sp.predictivity.as_ref().map_or("none (not a mapping)".to_string(), |p| num(p.same_layer));
             out.push(format!(
-                "  {} ({}{set}; {} is better): {} ({} of {}); silhouette {}",
+                "  {} ({}{set}; {} is better): R² {r2}; identification {} ({} of {}); silhouette {} (on {})",
                 sp.metric,
                 sp.targets,
                 sp.better,
                 num(sp.same_layer.fraction),
                 sp.same_layer.hits,
                 sp.same_layer.cases,
-                num(sp.population.as_ref().and_then(|p| p.silhouette))
+                num(sp.population.as_ref().and_then(|p| p.silhouette)),
+                sp.basis
             ));
         }
     }

@@ -405,6 +405,7 @@ impl Session {
             stimulus_sets: Vec::new(),
             by_stimuli: Vec::new(),
             specificity: self.specificity.clone(),
+            findings: Vec::new(),
             warnings: self.warnings.clone(),
             seconds,
             timings: None,

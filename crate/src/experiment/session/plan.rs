@@ -114,6 +114,9 @@ pub(crate) struct Entry {
     pub prune: Option<f64>,
     /// A zoo model's trained weights (its `Kind::Zoo` seed is then unused).
     pub weights: Option<Trained>,
+    /// What identifiability recognises in the model: the spec's `identity`,
+    /// else a zoo model's architecture name; none for a user model without one, or data.
+    pub identity: Option<String>,
 }
 
 impl Entry {
@@ -273,7 +276,10 @@ fn entry(spec: &Spec, m: &ModelSpec, role: Role, index: usize) -> Result<Entry> 
         Kind::Dataset { d: Dataset { kind: DatasetKind::Responses { units, .. }, .. }, .. } => Some(*units),
         _ => None,
     };
-    let mut e = Entry { id, role, label, kind, layers, preprocess, subjects, units, subsample: m.subsample, noise: m.noise, prune: m.prune, weights };
+    let mut e = Entry { id, role, label, kind, layers, preprocess, subjects, units, subsample: m.subsample, noise: m.noise, prune: m.prune, weights, identity: None };
+    if e.is_model() {
+        e.identity = m.identity_or_arch();
+    }
     if let Some(f) = m.prune {
         e.label = format!("{}, {}% pruned", e.label, (f * 1000.0).round() / 10.0);
     }

@@ -12,7 +12,7 @@ mod validate;
 
 pub use models::{ModelRef, WeightsRef};
 pub use types::{
-    MetricSpec, ModelSpec, NoiseSpec, NormOverride, Spec, SpecificitySpec, StimuliSpec, UnitSubsample, SPEC_VERSION,
+    MetricSpec, ModelSpec, NoiseSpec, NormOverride, PaperClaim, Spec, SpecificitySpec, StimuliSpec, UnitSubsample, SPEC_VERSION,
 };
 pub use upgrade::upgrade;
 // For `experiment` to re-export beside ModelSpec (its mod.rs is another engineer's to change).

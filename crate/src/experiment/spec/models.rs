@@ -176,6 +176,18 @@ impl ModelSpec {
         ModelSpec { arch: Some(arch.into()), weights: Some(weights), ..Default::default() }
     }
 
+    /// What identifiability recognises in this side: its `identity`, else a
+    /// zoo model's architecture name, else none (a user model or data).
+    pub fn identity_or_arch(&self) -> Option<String> {
+        if let Some(id) = &self.identity {
+            return Some(id.trim().to_string());
+        }
+        match self.resolve() {
+            Ok(ModelRef::Zoo { arch, .. }) => Some(arch.name().to_string()),
+            _ => None,
+        }
+    }
+
     /// Which kind of side this is, with the error a user understands when it is none or several.
     pub fn resolve(&self) -> Result<ModelRef<'_>> {
         const KINDS: &str = "give one of: arch and seed (a zoo model), onnx and layers (your model), \
@@ -216,6 +228,14 @@ impl ModelSpec {
                 return Err(Error::Spec("prune goes with a model (arch and seed or weights, onnx, or tflite); data has no weights".into()));
             }
             crate::runtime::prune::check_fraction(f)?;
+        }
+        if let Some(id) = &self.identity {
+            if self.arch.is_none() && self.seed.is_none() && self.weights.is_none() && self.onnx.is_none() && self.tflite.is_none() {
+                return Err(Error::Spec("identity names what identifiability recognises in a model (arch and seed or weights, onnx, or tflite); data has none".into()));
+            }
+            if id.trim().is_empty() {
+                return Err(Error::Spec("identity is empty; name what the model is (e.g. \"imagenet\" for its training set) or leave it out for its architecture".into()));
+            }
         }
         if self.key.is_some() && self.responses.is_none() && self.rdms.is_none() {
             return Err(Error::Spec("key names an array inside a responses or rdms file".into()));

@@ -28,6 +28,18 @@ pub struct Spec {
     /// What the paper found and what to look for, shown beside the results.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub about: Option<String>,
+    /// The paper's text the claims quote: a file name in the repository's
+    /// `../shared/papers/` (the quote test reads it; the site never needs it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paper_file: Option<String>,
+    /// What the paper found, each claim with its verbatim quote and where it
+    /// stands, so the page never puts words in a paper's mouth.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paper: Option<Vec<PaperClaim>>,
+    /// How this run differs from the paper (networks, weights, stimuli,
+    /// units, subjects, test sizes) and what that does to the comparison.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub this_run: Option<Vec<String>>,
     pub stimuli: StimuliSpec,
     /// Further stimulus sets: the whole experiment runs again on each, and
     /// the result compares identifiability across sets (targets must be models).
@@ -55,6 +67,18 @@ pub struct Spec {
     /// architecture, and the silhouette and MDS of the population's layers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub specificity: Option<SpecificitySpec>,
+}
+
+/// One claim of a preset's paper: said in the preset's words, backed by a
+/// verbatim quote (whitespace-normalised, checked against the paper's text by
+/// `crate/tests/preset_texts.rs`) and the figure, table or section it stands in.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaperClaim {
+    pub claim: String,
+    pub quote: String,
+    #[serde(rename = "where")]
+    pub where_: String,
 }
 
 /// Which metrics the specificity analysis runs on.
@@ -220,6 +244,13 @@ pub struct ModelSpec {
     /// [`crate::runtime::prune`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prune: Option<f64>,
+    /// What identifiability asks to recognise in this model: sources whose
+    /// identity equals a target's are its correct sources (e.g. the training
+    /// set, `"imagenet"`, to ask whether the data a network learnt from can be
+    /// told from its representations). Default: a zoo model's architecture
+    /// name; a model with none (ONNX, TFLite) has no identity unless given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
 }
 
 /// Where a zoo model's trained weights come from: exactly one of `file` (a
@@ -247,7 +278,7 @@ pub struct WeightsSpec {
     pub std: Option<[f32; 3]>,
 }
 
-/// Poisson-like noise r + sqrt(gain · max(r, 0)) · ε on a model's responses
+/// Poisson-like noise r + sqrt(gain · |r|) · ε on a model's responses
 /// (or a responses file), ε drawn per image from a stream keyed by (seed,
 /// layer, image index), so a streamed run equals noise added to the full
 /// activations (see `crate::stats::noise::add_row_noise`).
