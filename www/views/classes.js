@@ -1,6 +1,8 @@
 // Classes of architecture compared (the spec's `classes` on one target): per entry of
-// result.class_comparison, a verdict line and, per target layer, each class's mean ± sd, each
-// architecture's best score, and Welch's t-test (★ where p < alpha, "n.s." where not, "–" where undefined).
+// result.class_comparison, a verdict line with each class's size beside the paper's and, per target
+// layer, each class's mean ± sd, each architecture's best score, and Welch's t-test (★ where p < alpha,
+// "n.s." where not, "–" where undefined; "⚠" where its power to detect a one-sd difference is low),
+// with Hedges' g and its 95% interval and the power on hover.
 
 import { esc, formatValue, isNum, metricName, modelLabel, modelsById, sentence } from '../format.js';
 import { COLORS, PALETTE, baseLayout, draw, figure, tickAngle } from './plot.js';
@@ -38,6 +40,14 @@ function classView(container, result, entry, get, base) {
   line.className = 'idlab-verdict';
   line.textContent = `${sentence(names.join(' and '))} differ (Welch's t-test, p < ${entry.alpha}) at ${sig} of ${layers.length} ` +
     `layers of ${modelLabel(tgt)}` + (entry.excluded_arch ? `; ${entry.excluded_arch}, the target's own architecture, is left out.` : '.');
+  const sizes = (entry.classes ?? []).map((c) =>
+    `${c.name}: ${c.n} architecture${c.n === 1 ? '' : 's'}` + (Number.isInteger(c.paper_n) ? ` (the paper: ${c.paper_n})` : ''));
+  const low = layers.filter((l) => l.low_power).length;
+  if (sizes.length) line.textContent += ` Class sizes: ${sizes.join('; ')}.`;
+  if (low) {
+    line.textContent += ` ${low} of ${layers.length} tests have power below ${entry.low_power_below ?? 0.5} to detect a difference of ` +
+      `${entry.power_d ?? 1} sd (⚠): there a missing ★ says little.`;
+  }
   sec.append(line);
   const data = [];
   names.forEach((name, g) => {
@@ -74,16 +84,24 @@ function classView(container, result, entry, get, base) {
   data.push({
     type: 'scatter', mode: 'text', name: 'Welch test', x,
     y: x.map(() => top + pad),
-    text: layers.map((l) => (l.significant ? '★' : isNum(l.p_value) ? 'n.s.' : '–')),
+    text: layers.map((l) => (l.significant ? '★' : isNum(l.p_value) ? 'n.s.' : '–') + (l.low_power ? ' ⚠' : '')),
     textfont: { size: 13, color: COLORS.ink },
-    customdata: layers.map((l) => [formatValue(l.t), formatValue(l.df), formatValue(l.p_value), esc(l.note ?? '')]),
-    hovertemplate: '%{x}<br>t: %{customdata[0]}, df: %{customdata[1]}<br>p: %{customdata[2]}<br>%{customdata[3]}<extra></extra>',
+    customdata: layers.map((l) => [
+      formatValue(l.t), formatValue(l.df), formatValue(l.p_value),
+      l.effect ? `${formatValue(l.effect.g, 3)} [${formatValue(l.effect.ci_low, 3)}, ${formatValue(l.effect.ci_high, 3)}]` : '–',
+      isNum(l.power) ? formatValue(l.power, 3) + (l.low_power ? ' (low)' : '') : '–',
+      esc(l.note ?? ''),
+    ]),
+    hovertemplate: '%{x}<br>t: %{customdata[0]}, df: %{customdata[1]}<br>p: %{customdata[2]}<br>' +
+      `Hedges' g (${esc(names[0] ?? '')} − ${esc(names[1] ?? '')}), 95% CI: %{customdata[3]}<br>` +
+      `power to detect ${entry.power_d ?? 1} sd: %{customdata[4]}<br>%{customdata[5]}<extra></extra>`,
     showlegend: false,
   });
   const { plot } = figure(sec, {
     caption: `For each layer of ${modelLabel(tgt)}: every source architecture's best ${metric} over its layers (open markers), ` +
       `and the mean ± sd of each class (lines). ★: the classes differ by Welch's t-test at p < ${entry.alpha}; n.s.: not significant; ` +
-      '–: no test (a class has fewer than 2 architectures there). Hover for t, df and p.',
+      '–: no test (a class has fewer than 2 architectures there); ⚠: the test\'s power to detect a difference of one standard deviation ' +
+      `is below ${entry.low_power_below ?? 0.5}. Hover for t, df, p, Hedges' g with its 95% interval and the power.`,
     filename: `${base}-${entry.metric}-${entry.target}-classes`,
     kind: 'classes',
   });

@@ -1,7 +1,10 @@
 //! Architecture classes compared layer by layer (Han et al. 2023, Fig. 6:
 //! "convolution vs attention"): for each layer of a target model, the best
 //! score each source architecture reaches over its layers, the two classes'
-//! means ± sd, and Welch's t-test between them, significant at `alpha`.
+//! means ± sd, and Welch's t-test between them, significant at `alpha`; beside
+//! the p-value, Hedges' g with its 95% interval and the test's power to detect
+//! a one-sd difference, since with a handful of architectures per class a
+//! test that finds nothing may never have been able to.
 //!
 //! A pure function of the score tables, so the page and the CLI get the same
 //! numbers from the same result.
@@ -9,6 +12,7 @@
 use super::Finished;
 use crate::experiment::session::Kind;
 use crate::error::{Error, Result};
+use crate::stats::effect::{hedges_g, welch_power, HedgesG};
 use crate::stats::welch::welch_t_test;
 use crate::zoo::{Arch, Family};
 use serde::{Deserialize, Serialize};
@@ -33,18 +37,36 @@ pub struct ClassesSpec {
 pub struct ClassGroup {
     pub name: String,
     pub archs: Vec<String>,
+    /// How many architectures the paper's class had, shown beside this run's
+    /// (less the target's own when it is of this class, as in the paper).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paper_n: Option<usize>,
 }
 
 /// The default level, the paper's.
 pub const DEFAULT_ALPHA: f64 = 0.01;
 
+/// The difference, in common standard deviations, whose detection the power is of.
+pub const POWER_D: f64 = 1.0;
+
+/// A test whose power to detect [`POWER_D`] is below this is flagged.
+pub const LOW_POWER: f64 = 0.5;
+
+/// Coverage of the effect size's interval.
+pub const CI_LEVEL: f64 = 0.95;
+
 impl ClassesSpec {
     /// The groups as architectures, checked.
     pub fn resolve(&self) -> Result<Vec<(String, Vec<Arch>)>> {
+        Ok(self.resolve_with_paper()?.into_iter().map(|(n, a, _)| (n, a)).collect())
+    }
+
+    /// The groups as architectures, checked, with the paper's class sizes where given.
+    pub fn resolve_with_paper(&self) -> Result<Vec<(String, Vec<Arch>, Option<usize>)>> {
         let groups = match &self.groups {
             None => {
                 let of = |f: Family| Arch::ALL.iter().copied().filter(|a| a.family() == f).collect::<Vec<_>>();
-                vec![("convolution".to_string(), of(Family::Cnn)), ("attention".to_string(), of(Family::Transformer))]
+                vec![("convolution".to_string(), of(Family::Cnn), None), ("attention".to_string(), of(Family::Transformer), None)]
             }
             Some(g) => {
                 if g.len() != 2 {
@@ -56,7 +78,7 @@ impl ClassesSpec {
                         return Err(Error::Spec(format!("classes.groups[{i}] ({}) names no architecture", group.name)));
                     }
                     let archs = group.archs.iter().map(|a| Arch::parse(a)).collect::<Result<Vec<_>>>()?;
-                    out.push((group.name.clone(), archs));
+                    out.push((group.name.clone(), archs, group.paper_n));
                 }
                 if let Some(a) = out[0].1.iter().find(|a| out[1].1.contains(a)) {
                     return Err(Error::Spec(format!("classes.groups: {} is in both groups", a.name())));
@@ -109,8 +131,32 @@ pub struct ClassLayer {
     pub p_value: Option<f64>,
     /// p < alpha.
     pub significant: bool,
+    /// Hedges' g of the first group vs the second (pooled sd, bias-corrected)
+    /// with its 95% interval; none where it is undefined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effect: Option<HedgesG>,
+    /// Power of Welch's test at `alpha`, with these two groups' sizes, to
+    /// detect a difference of one common sd ([`POWER_D`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub power: Option<f64>,
+    /// `power` < [`LOW_POWER`]: a non-significant test here says little.
+    #[serde(default)]
+    pub low_power: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+/// One class's size in this comparison beside the paper's.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ClassSize {
+    pub name: String,
+    /// Source architectures of the class in this run (the target's own left
+    /// out); a layer where one has no score has fewer (its group's `n`).
+    pub n: usize,
+    /// The paper's class size for this target (the spec's `paper_n`, less
+    /// one when the target's architecture is of this class).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paper_n: Option<usize>,
 }
 
 /// The class comparison of one metric on one target.
@@ -123,10 +169,27 @@ pub struct ClassComparison {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub excluded_arch: Option<String>,
     pub alpha: f64,
+    /// Each class's size, here and in the paper.
+    #[serde(default)]
+    pub classes: Vec<ClassSize>,
+    /// The difference (in common sds) each layer's `power` is to detect, and
+    /// the power below which a layer is flagged `low_power`.
+    #[serde(default = "default_power_d")]
+    pub power_d: f64,
+    #[serde(default = "default_low_power")]
+    pub low_power_below: f64,
     pub layers: Vec<ClassLayer>,
     /// The stimulus set (index into the result's `stimulus_sets`) when there are several.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub set: Option<usize>,
+}
+
+fn default_power_d() -> f64 {
+    POWER_D
+}
+
+fn default_low_power() -> f64 {
+    LOW_POWER
 }
 
 /// Best per architecture, group statistics and the test, for each of `n_layers` target layers.
@@ -140,6 +203,8 @@ pub fn compare_classes(
     higher_is_better: bool,
 ) -> Vec<ClassLayer> {
     let better = |a: f64, b: f64| if higher_is_better { a.max(b) } else { a.min(b) };
+    // The power depends only on the two sizes: computed once per pair.
+    let mut powers: BTreeMap<(usize, usize), Option<f64>> = BTreeMap::new();
     layer_names
         .iter()
         .enumerate()
@@ -162,10 +227,19 @@ pub fn compare_classes(
                     (GroupLayer { name: name.clone(), best_per_arch, n, mean, sd }, sample)
                 })
                 .collect();
-            let (t, df, p_value, note) = match welch_t_test(&stats[0].1, &stats[1].1) {
+            let (t, df, p_value, mut note) = match welch_t_test(&stats[0].1, &stats[1].1) {
                 Ok(w) => (Some(w.value), Some(w.df), Some(w.p_value), None),
                 Err(e) => (None, None, None, Some(e.to_string())),
             };
+            let effect = match hedges_g(&stats[0].1, &stats[1].1, CI_LEVEL) {
+                Ok(g) => Some(g),
+                Err(e) => {
+                    note.get_or_insert_with(|| e.to_string());
+                    None
+                }
+            };
+            let sizes = (stats[0].1.len(), stats[1].1.len());
+            let power = *powers.entry(sizes).or_insert_with(|| welch_power(sizes.0, sizes.1, POWER_D, alpha).ok());
             ClassLayer {
                 layer: layer.clone(),
                 groups: stats.into_iter().map(|(g, _)| g).collect(),
@@ -173,6 +247,9 @@ pub fn compare_classes(
                 df,
                 p_value,
                 significant: p_value.is_some_and(|p| p < alpha),
+                effect,
+                power,
+                low_power: power.is_some_and(|p| p < LOW_POWER),
                 note,
             }
         })
@@ -182,7 +259,8 @@ pub fn compare_classes(
 /// The spec's `classes` on model target t under metric k.
 pub(crate) fn class_comparison(run: &Finished<'_>, k: usize, t: usize) -> Option<ClassComparison> {
     let spec = run.spec.classes.as_ref()?;
-    let groups = spec.resolve().ok()?; // checked by Spec::validate
+    let with_paper = spec.resolve_with_paper().ok()?; // checked by Spec::validate
+    let groups: Vec<(String, Vec<Arch>)> = with_paper.iter().map(|(n, a, _)| (n.clone(), a.clone())).collect();
     let target_arch = match &run.entries[t].kind {
         Kind::Zoo { arch, .. } => Some(*arch),
         Kind::Onnx { .. } => None,
@@ -197,11 +275,25 @@ pub(crate) fn class_comparison(run: &Finished<'_>, k: usize, t: usize) -> Option
             Some(SourceTable { arch: *arch, values: &run.table(k, s, t)?.values })
         })
         .collect();
+    let classes = with_paper
+        .iter()
+        .map(|(name, archs, paper_n)| {
+            let mine = |a: &Arch| archs.contains(a) && Some(*a) != target_arch;
+            let mut here: Vec<Arch> = sources.iter().map(|s| s.arch).filter(mine).collect();
+            here.sort_by_key(|a| a.name());
+            here.dedup();
+            let own = target_arch.is_some_and(|a| archs.contains(&a));
+            ClassSize { name: name.clone(), n: here.len(), paper_n: paper_n.map(|p| p.saturating_sub(own as usize)) }
+        })
+        .collect();
     Some(ClassComparison {
         metric: run.spec.metrics[k].name.clone(),
         target: run.entries[t].id.clone(),
         excluded_arch: target_arch.map(|a| a.name().to_string()),
         alpha: spec.alpha(),
+        classes,
+        power_d: POWER_D,
+        low_power_below: LOW_POWER,
         layers: compare_classes(&groups, spec.alpha(), target_arch, &run.entries[t].layer_names(), &sources, run.metrics[k].0.higher_is_better()),
         set: None,
     })
@@ -221,12 +313,12 @@ mod tests {
 
     #[test]
     fn bad_groups_are_named() {
-        let one = ClassesSpec { groups: Some(vec![ClassGroup { name: "a".into(), archs: vec!["alexnet".into()] }]), alpha: None };
+        let one = ClassesSpec { groups: Some(vec![ClassGroup { name: "a".into(), archs: vec!["alexnet".into()], paper_n: None }]), alpha: None };
         assert!(one.resolve().unwrap_err().to_string().contains("exactly 2 groups, 1 were given"));
         let both = ClassesSpec {
             groups: Some(vec![
-                ClassGroup { name: "a".into(), archs: vec!["alexnet".into()] },
-                ClassGroup { name: "b".into(), archs: vec!["alexnet".into(), "vit_b_32".into()] },
+                ClassGroup { name: "a".into(), archs: vec!["alexnet".into()], paper_n: None },
+                ClassGroup { name: "b".into(), archs: vec!["alexnet".into(), "vit_b_32".into()], paper_n: None },
             ]),
             alpha: None,
         };
@@ -270,10 +362,16 @@ mod tests {
         assert_eq!(out[0].t, Some(expected.value));
         assert_eq!(out[0].p_value, Some(expected.p_value));
         assert_eq!(out[0].significant, expected.p_value < 0.01);
+        // Hedges' g and the power of a test of 3 vs 2 architectures (flagged: far below 0.5).
+        let g = crate::stats::effect::hedges_g(&[0.9, 0.6, 0.8], &[0.1, 0.3], 0.95).unwrap();
+        assert_eq!(out[0].effect.as_ref().unwrap(), &g);
+        assert_eq!(out[0].power, Some(welch_power(3, 2, 1.0, 0.01).unwrap()));
+        assert!(out[0].low_power);
         // Layer 1: one attention architecture left, so no test, and the reason says why.
         assert_eq!(out[1].groups[1].n, 1);
         assert_eq!(out[1].t, None);
         assert!(!out[1].significant);
+        assert!(out[1].effect.is_none() && out[1].power.is_none() && !out[1].low_power);
         assert!(out[1].note.as_deref().unwrap().contains("at least 2 values"));
         // A distance takes the minimum.
         let low = compare_classes(&groups, 0.01, Some(Arch::Vgg13), &names, &sources, false);
