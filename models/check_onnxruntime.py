@@ -25,7 +25,7 @@ import onnxruntime as ort
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 TOLERANCE = 1e-4
-DEFAULT_ARCHS = "alexnet,vgg13_bn,resnet18,resnet50,squeezenet1_0,densenet121,mobilenet_v2,efficientnet_lite0,vit_b_32,mixer_b16_224"
+DEFAULT_ARCHS = "alexnet,alexnet_deepcluster,vgg13_bn,resnet18,resnet50,squeezenet1_0,densenet121,mobilenet_v2,efficientnet_lite0,vit_b_32,mixer_b16_224"
 
 
 def check(idlab, entry, stimuli, work):

@@ -1,6 +1,8 @@
 // Models against neural RDMs: per score whose target is a set of RDMs (an upload or a shipped
 // data set), bars over the source's layers per target region: the mean over subjects with its
-// standard error, the noise ceiling as a grey band, and p < 0.05 marked with a star.
+// standard error, the noise ceiling as a grey band, and p < 0.05 marked with a star. The star
+// tests the plotted value: with several subjects, the mean over subjects (the core relabels the
+// stimuli of every subject's RDM together); each subject's own test is in the hover.
 
 import { esc, formatValue, isNum, layerNames, metricName, modelLabel, modelsById, sentence } from '../format.js';
 import { COLORS, bars } from './plot.js';
@@ -48,6 +50,12 @@ function rdmBars(container, result, score, get, base) {
     });
     const p = score.values.map((_, i) => score.p_values?.[i]?.[j] ?? null);
     const stars = p.map((v, i) => (isNum(v) && v < 0.05 ? i : -1)).filter((i) => i >= 0);
+    // Per-subject Mantel p-values: detail tables p_subject.0, p_subject.1, ... (RSA with several subjects).
+    const subjectP = Object.keys(score.detail ?? {}).filter((k) => k.startsWith('p_subject.')).map((k) => score.detail[k]);
+    const subjectSig = score.values.map((_, i) => {
+      const ps = subjectP.map((t) => t?.[i]?.[j]).filter(isNum);
+      return ps.length ? `${ps.filter((v) => v < 0.05).length} of ${ps.length}` : 'n/a';
+    });
     const nSubjects = Math.max(0, ...stats.map((s) => s.n));
     const hasErr = stats.some((s) => isNum(s.sem));
     const shapes = [];
@@ -75,14 +83,19 @@ function rdmBars(container, result, score, get, base) {
       ? `Bars: the mean over ${nSubjects} subjects; error bars: the standard error of the mean (sd over subjects / √${nSubjects}). `
       : 'Bars: the score. ';
     if (shapes.length) caption += `The grey band is the noise ceiling (lower bound ${formatValue(ceiling.lower)}, upper bound ${formatValue(ceiling.upper)}). `;
-    if (score.p_values) caption += '★ marks layers with p < 0.05 (permutation test, uncorrected). ';
+    if (score.p_values) {
+      caption += nSubjects > 1
+        ? '★ marks layers whose mean over subjects has p < 0.05 (permutation test of that mean, the stimuli of every subject relabelled together; uncorrected); each subject\'s own test is in the hover. '
+        : '★ marks layers with p < 0.05 (permutation test, uncorrected). ';
+    }
     const gd = bars(container, {
       x: srcLayers,
       y: stats.map((s) => s.mean),
       error: hasErr ? stats.map((s) => s.sem) : undefined,
-      customdata: stats.map((s, i) => [s.sem === null ? 'undefined' : formatValue(s.sem), formatValue(p[i]), String(s.n)]),
+      customdata: stats.map((s, i) => [s.sem === null ? 'undefined' : formatValue(s.sem), formatValue(p[i]), String(s.n), subjectSig[i]]),
       customHover: `${esc(modelLabel(src))} · %{x}<br>${esc(metric)}${nSubjects ? ' (mean over %{customdata[2]} subjects)' : ''}: %{y:.4f}` +
-        `${hasErr ? '<br>SEM: %{customdata[0]}' : ''}${score.p_values ? '<br>p: %{customdata[1]}' : ''}<extra></extra>`,
+        `${hasErr ? '<br>SEM: %{customdata[0]}' : ''}${score.p_values ? '<br>p: %{customdata[1]}' : ''}` +
+        `${subjectP.length ? '<br>subjects with p < 0.05: %{customdata[3]}' : ''}<extra></extra>`,
       stars,
       shapes,
       annotations,

@@ -19,6 +19,7 @@ pub fn init_rule(arch: Arch) -> &'static str {
         Arch::MobileNetV2 => "torchvision MobileNetV2.__init__: convs kaiming_normal_(fan_out) without bias (depthwise included), batch norm 1/0, classifier.1 normal_(0, 0.01) with zero bias",
         Arch::VitB32 | Arch::VitB16 | Arch::VitL16 | Arch::VitL32 => "torchvision VisionTransformer: conv_proj trunc_normal_(std=sqrt(1/fan_in)) with zero bias, class_token 0, pos_embedding normal_(0.02), attention in_proj xavier_uniform_ with zero bias and out_proj Linear default weight with zero bias (nn.MultiheadAttention), MLP xavier_uniform_ with normal_(1e-6) biases, layer norm 1/0, heads.head zeros (so logits are 0)",
         Arch::MixerB16_224 => "timm MlpMixer._init_weights: stem.proj lecun_normal_ with zero bias, linears xavier_uniform_ with normal_(1e-6) biases, layer norm 1/0, head zeros (so logits are 0)",
+        Arch::AlexNetDeepCluster => "deepcluster AlexNet._initialize_weights: convs normal_(0, sqrt(2/(k*k*out_channels))) with zero bias, batch norm 1/0, linears normal_(0, 0.01) with zero bias; the sobel front end fixed (grey 1/3, Sobel filters, zero bias) for every seed",
         Arch::EfficientNetLite0 => "PyTorch layer defaults (efficientnet_lite_pytorch has no init of its own): convs kaiming_uniform_(a=sqrt(5)) without bias (depthwise included, fan_in = k*k), batch norm 1/0 (eps 1e-3), _fc PyTorch Linear default",
     }
 }

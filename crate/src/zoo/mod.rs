@@ -5,6 +5,7 @@
 //! state dicts put into a zoo graph by [`crate::weights`]).
 
 mod alexnet;
+pub mod deepcluster;
 pub mod blocks;
 mod densenet;
 mod efficientnet;
@@ -115,6 +116,9 @@ pub enum Arch {
     MixerB16_224,
     #[serde(rename = "efficientnet_lite0")]
     EfficientNetLite0,
+    /// DeepCluster's AlexNet (batch norm, fixed Sobel front end).
+    #[serde(rename = "alexnet_deepcluster")]
+    AlexNetDeepCluster,
 }
 
 impl Arch {
@@ -137,6 +141,7 @@ impl Arch {
         Arch::VitL32,
         Arch::MixerB16_224,
         Arch::EfficientNetLite0,
+        Arch::AlexNetDeepCluster,
     ];
 
     /// Its name in the library it comes from (`torchvision.models.<name>`,
@@ -161,6 +166,7 @@ impl Arch {
             Arch::VitL32 => "vit_l_32",
             Arch::MixerB16_224 => "mixer_b16_224",
             Arch::EfficientNetLite0 => "efficientnet_lite0",
+            Arch::AlexNetDeepCluster => "alexnet_deepcluster",
         }
     }
 
@@ -169,6 +175,7 @@ impl Arch {
         match self {
             Arch::MixerB16_224 => format!("timm.models.{}", self.name()),
             Arch::EfficientNetLite0 => "efficientnet_lite_pytorch.EfficientNet.from_name(\"efficientnet-lite0\")".into(),
+            Arch::AlexNetDeepCluster => "facebookresearch/deepcluster models/alexnet.py: alexnet(sobel=True, bn=True, out=1000)".into(),
             _ => format!("torchvision.models.{}", self.name()),
         }
     }
@@ -204,6 +211,9 @@ impl Arch {
             Arch::VitL32 => 306_535_400,
             Arch::MixerB16_224 => 59_880_472,
             Arch::EfficientNetLite0 => 4_652_008,
+            // sum(p.numel() for p in model.parameters()), Sobel front end included
+            // (tests/fixtures/deepcluster/alexnet_params.py).
+            Arch::AlexNetDeepCluster => 62_369_504,
         }
     }
 
@@ -252,6 +262,7 @@ impl Arch {
             Arch::VitL32 => vit::build(net, input, vit::L_32),
             Arch::MixerB16_224 => mixer::build(net, input, mixer::B_16),
             Arch::EfficientNetLite0 => efficientnet::build(net, input),
+            Arch::AlexNetDeepCluster => deepcluster::build(net, input),
         }
     }
 
@@ -401,6 +412,7 @@ mod tests {
             Arch::MobileNetV2 => 14,
             Arch::DenseNet121 => 30,
             Arch::EfficientNetLite0 => 19,
+            Arch::AlexNetDeepCluster => 10,
         };
         for &a in Arch::ALL {
             let (layers, params) = a.dry();
@@ -496,6 +508,52 @@ mod tests {
             assert!(inits.contains(&name), "no initializer {name}");
         }
         assert!(!inits.contains(&"_blocks.0._expand_conv.weight"));
+    }
+
+    /// DeepCluster's AlexNet: the repository's module names and shapes
+    /// (tests/fixtures/deepcluster/alexnet_params.py prints them and the
+    /// parameter count with torch), batch norm before each recorded ReLU, and
+    /// a Sobel front end that no seed changes while the convs behind it do.
+    #[test]
+    fn alexnet_deepcluster_layout_and_fixed_sobel() {
+        let a = Arch::parse("alexnet_deepcluster").unwrap();
+        let l = a.layers();
+        let got: Vec<(&str, &[usize])> = l.iter().map(|l| (l.name.as_str(), l.shape.as_slice())).collect();
+        let expected: [(&str, &[usize]); 10] = [
+            ("features.0", &[96, 55, 55]),
+            ("features.3", &[96, 27, 27]),
+            ("features.4", &[256, 27, 27]),
+            ("features.7", &[256, 13, 13]),
+            ("features.8", &[384, 13, 13]),
+            ("features.11", &[384, 13, 13]),
+            ("features.14", &[256, 13, 13]),
+            ("features.17", &[256, 6, 6]),
+            ("classifier.1", &[4096]),
+            ("classifier.4", &[4096]),
+        ];
+        assert_eq!(got, expected);
+        assert_eq!((l[0].tensor.as_str(), l[0].pre.as_deref()), ("features.2", Some("features.1")));
+        assert_eq!((l[8].tensor.as_str(), l[8].pre.as_deref()), ("classifier.2", Some("classifier.1")));
+        let (m0, m1) = (build(a, 0), build(a, 1));
+        assert_eq!(m0.parameters, a.parameter_count());
+        let init = |m: &ZooModel, name: &str| {
+            let g = m.proto.graph.as_ref().unwrap();
+            let t = g.initializer.iter().find(|t| t.name == name).unwrap_or_else(|| panic!("no initializer {name}"));
+            (t.dims.clone(), t.float_data.clone())
+        };
+        assert_eq!(init(&m0, "sobel.0.weight"), (vec![1, 3, 1, 1], vec![1.0 / 3.0; 3]));
+        assert_eq!(init(&m0, "sobel.1.weight"), (vec![2, 1, 3, 3], deepcluster::SOBEL.concat()));
+        for name in ["sobel.0.weight", "sobel.0.bias", "sobel.1.weight", "sobel.1.bias"] {
+            assert_eq!(init(&m0, name), init(&m1, name), "{name} must not depend on the seed");
+        }
+        assert_eq!(init(&m0, "sobel.1.bias").1, vec![0.0, 0.0]);
+        assert_eq!(init(&m0, "features.0.weight").0, vec![96, 2, 11, 11]);
+        assert_ne!(init(&m0, "features.0.weight"), init(&m1, "features.0.weight"));
+        assert_eq!(init(&m0, "features.1.running_var").1, vec![1.0; 96]);
+        assert_eq!(init(&m0, "top_layer.weight").0, vec![1000, 4096]);
+        let g = m0.proto.graph.unwrap();
+        assert_eq!(g.node.iter().find(|n| n.name == "features.1").map(|n| n.op_type.as_str()), Some("BatchNormalization"));
+        assert!(!g.node.iter().any(|n| n.op_type == "LRN"));
     }
 
     #[test]
