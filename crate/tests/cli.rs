@@ -346,11 +346,19 @@ fn run_preset_6_reduced_writes_nrp_detail_tables() {
             let v = &s["detail"][key][0][0];
             assert!(v.as_f64().is_some_and(f64::is_finite), "{key}: {s}");
         }
-        assert_eq!(s["values"], s["detail"]["mlp_r2"]);
+        assert_eq!(s["values"], s["detail"]["mlp_mae"], "nrp's value is the MLP's held-out MAE");
     }
+    // What this run found: computed from the nrp tables, the same in result.json and the report.
+    let findings: Vec<&str> = result["findings"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
+    let about_nrp: Vec<&&str> = findings.iter().filter(|f| f.contains("MLP")).collect();
+    assert_eq!(about_nrp.len(), 3, "{findings:?}");
+    assert!(about_nrp[0].starts_with("Predicting macaque V4") && about_nrp[0].ends_with("of 2 (source, layer) pairs."), "{}", about_nrp[0]);
+    assert!(about_nrp[1].starts_with("The lowest MLP error for macaque V4") && about_nrp[1].contains(" was at features.12 of alexnet seed 0, "), "{}", about_nrp[1]);
+    assert!(about_nrp[2].starts_with("As alexnet seed 0 was pruned from 0% to 50%, its best layer's MLP error "), "{}", about_nrp[2]);
     let csv = std::fs::read_to_string(out.join("scores.csv")).unwrap();
     assert_eq!(csv.lines().filter(|l| l.starts_with("nrp,")).count(), 2, "{csv}");
     let report = std::fs::read_to_string(out.join("report.txt")).unwrap();
     assert!(report.contains("Stimuli: 10 (set cowley-v4)") && report.contains("data/cowley-v4/responses.npy [data]"), "{report}");
+    assert!(about_nrp.iter().all(|f| report.contains(**f)), "the report lists the findings: {report}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -10,3 +10,8 @@ fn nrp_formulas_against_sklearn() {
 fn nrp_near_sklearn_mlp() {
     common::metrics_nrp::check_nrp_near_sklearn_mlp();
 }
+
+#[test]
+fn ridge_baseline_against_sklearn() {
+    common::metrics_nrp::check_ridge_baseline_against_sklearn();
+}

@@ -1,8 +1,9 @@
 //! Magnitude pruning of whole models (`runtime::prune`, the spec's `prune`):
 //! every Conv and Linear weight of a zoo model is pruned to the fraction, the
 //! kept weights are the largest, biases are untouched, the linear layers the
-//! zoo writes as Transpose + MatMul are found, and `prune: 0` gives the
-//! unpruned model's activations bit for bit.
+//! zoo writes as Transpose + MatMul are found, `prune: 0` gives the
+//! unpruned model's activations bit for bit, and trained weights (the
+//! shipped EfficientNet-Lite0) are pruned as the seeded ones are.
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
@@ -111,4 +112,47 @@ fn spec_prune_labels_the_model() {
     let json = serde_json::to_value(&r).unwrap();
     assert_eq!(json["models"][0]["prune"], 0.6);
     assert!(json["models"][2].get("prune").is_none());
+}
+
+/// Trained weights are pruned after they are applied: every conv weight of
+/// the shipped EfficientNet-Lite0 (depthwise ones included) holds the
+/// fraction's zeros and keeps its largest trained values, and the pruned
+/// model still runs (finite activations that differ from the unpruned ones).
+#[test]
+fn trained_efficientnet_lite0_is_pruned() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let file = "efficientnet-lite0-57934424.pth";
+    let bytes = std::fs::read(root.join("models/trained").join(file)).unwrap();
+    let arch = Arch::EfficientNetLite0;
+    let probe = arch.probe("_blocks.5").unwrap();
+    let trained = || {
+        let (dict, _) = idlab::weights::read(file, &bytes).unwrap();
+        let mut model = zoo::build(arch, 0);
+        idlab::weights::apply::apply(&mut model, dict, std::slice::from_ref(&probe), file, None).unwrap();
+        model.proto
+    };
+    let original = trained();
+    let mut pruned = trained();
+    let report = prune("efficientnet_lite0", &mut pruned, 0.5).unwrap();
+    let names = weight_tensors(original.graph.as_ref().unwrap());
+    assert_eq!(report.len(), names.len());
+    assert!(report.len() > 40, "every conv and the classifier: {}", report.len());
+    for r in &report {
+        let (before, after) = (weights(&original, &r.name), weights(&pruned, &r.name));
+        assert_eq!(before.len(), r.numel, "{}: trained values are float data", r.name);
+        assert_eq!(r.zeroed, count_to_prune(0.5, r.numel));
+        // Trained weights have few exact zeros: the zeros are the pruned ones (and any the file had).
+        let zeros = after.iter().filter(|v| **v == 0.0).count();
+        let had = before.iter().filter(|v| **v == 0.0).count();
+        assert!(zeros >= r.zeroed && zeros <= r.zeroed + had, "{}: {zeros} zeros for {} pruned", r.name, r.zeroed);
+        assert!(before.iter().zip(&after).all(|(b, a)| *a == 0.0 || a == b), "{}: kept weights unchanged", r.name);
+    }
+    let pre = arch.preprocess();
+    let img = idlab::stimuli::resize_crop(&idlab::stimuli::decode_rgb("0.png", common::STIMULI[0]).unwrap(), pre.size);
+    let input = pre.normalise(&img);
+    let s = pre.size as usize;
+    let run = |proto: ModelProto| Recorder::new("efficientnet_lite0", proto, &[probe.tensor.clone()], [1, 3, s, s]).unwrap().run(&input).unwrap().remove(0);
+    let (a, b) = (run(original), run(pruned));
+    assert!(b.iter().all(|v| v.is_finite()));
+    assert_ne!(a, b);
 }

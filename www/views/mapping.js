@@ -1,6 +1,7 @@
-// Linear vs nonlinear mapping (NRP scores, seed 002): per target column, the held-out mean
-// absolute error of the MLP (solid) and of ridge regression on the same splits (dashed) over each
-// source's layers, one colour per source; R² in the tooltips.
+// Linear vs nonlinear mapping (NRP scores): per target column, the held-out mean absolute error
+// (the NRP paper's headline; lower is better) of the MLP (solid) and of the ridge baseline fitted on
+// its footing (dashed: same standardised features, λ chosen on the same validation images, same
+// held-out images) over each source's layers, one colour per source; R² in the tooltips.
 
 import { esc, formatValue, isNum, layerNames, modelLabel, modelsById } from '../format.js';
 import { PALETTE, baseLayout, draw, figure } from './plot.js';
@@ -49,8 +50,9 @@ function mappingViews(container, result, get, base) {
       });
       const { plot } = figure(sec, {
         caption: `Held-out mean absolute error of predicting ${where} from each source layer: the nonlinear MLP mapping ` +
-          '(NRP; solid lines) and ridge regression on the very same splits and features (dashed), one colour per source. ' +
-          'Lower is better; hover for R². Where the solid line lies below the dashed one, a nonlinear readout predicts better.',
+          '(NRP; solid lines) and a ridge baseline on the same footing (dashed: the same standardised features, its λ chosen ' +
+          'on the same validation images, scored on the same held-out images), one colour per source. ' +
+          'Lower is better; hover for R². Where the solid line lies below the dashed one, the nonlinear readout erred less.',
         filename: `${base}-nrp-${scores[0].target}-${j}-mapping`,
         kind: 'mapping',
       });

@@ -1,9 +1,11 @@
-//! Nonlinear neural response predictor (NRP) of the seed paper: a multilayer
+//! The neural response predictor (NRP) of "Quantifying the Brain Predictivity
+//! of Artificial Neural Networks With Nonlinear Response Mapping" (Front.
+//! Comput. Neurosci. 2021, `../shared/papers/nonlinear-neural-predictivity.txt`): a multilayer
 //! perceptron with two ReLU hidden layers maps one representation X (e.g. a
 //! model layer, rows = images) to another Y (e.g. a brain region's units),
-//! and is scored by held-out R² and MAE per unit, on the same train/test
-//! splits as the ridge regression so the two mappings are compared image for
-//! image.
+//! and is scored by held-out MAE (the headline) and R² per unit, beside a
+//! ridge baseline fitted on the same footing (step 6), so the two mappings
+//! are compared image for image.
 //!
 //! Per split:
 //! 1. Standardise: X and Y columns are z-scored with the mean and population
@@ -20,14 +22,22 @@
 //!    and predict the test images with it (no refit on the validation part).
 //! 5. Score each unit with `sklearn.metrics.r2_score` and
 //!    `sklearn.metrics.mean_absolute_error` (`multioutput='raw_values'`).
+//! 6. The linear baseline on the very same footing ([`ridge_baseline`]): ridge
+//!    regression with an intercept on the same standardised X and Y, fitted on
+//!    the same fit part for every λ of a grid ([`RIDGE_LAMBDAS`] unless given),
+//!    the λ of lowest validation MSE on the same validation images kept (no
+//!    refit), scored on the same test images. A fixed λ on unscaled features
+//!    would be no fair rival to a tuned, standardised MLP.
 //!
-//! `value` is the mean held-out R² (over units, then over splits), i.e. the
-//! mean over splits of `r2_score(y_test, y_pred, multioutput='uniform_average')`.
+//! `value` is the MLP's mean held-out MAE (over units, then over splits), the
+//! NRP paper's headline ("The NRP-error is the mean absolute error between the
+//! predicted firing rates and neural measurements"): lower is better. `r2` is
+//! the mean over splits of `r2_score(y_test, y_pred, multioutput='uniform_average')`.
 //! [`nrp_pooled`] instead scores K folds that hold out every image once on
 //! their pooled predictions (R² and MAE over all n images): the small-run
 //! rule of [`super::splits::plan`], for splits too small to score alone.
 //!
-//! Training is in f32; every run (split × grid point) is seeded by
+//! Training is in f32 (ridge in f64); every run (split × grid point) is seeded by
 //! (`seed`, split, grid point) and independent, and runs are parallel over
 //! rayon, so results do not depend on the thread count. Bits may differ
 //! between CPUs or native and wasm, since the f32 GEMM picks its kernel
@@ -35,6 +45,7 @@
 
 use super::check;
 use super::mlp::{self, Rows, TrainSettings};
+use super::ridge;
 use super::splits::{self, Split};
 use crate::error::{Error, Result};
 use crate::rng::{stream_id, SeededRng};
@@ -86,6 +97,12 @@ impl NrpOptions {
     }
 }
 
+/// The ridge baseline's λ grid when none is given: one value per decade from
+/// 10⁻² to 10⁶. X is standardised, so λ is in units of (images x unit
+/// variance): from almost no shrinkage to almost all, for the hundreds of
+/// images and features the lab's mappings see.
+pub const RIDGE_LAMBDAS: [f64; 9] = [1e-2, 1e-1, 1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6];
+
 /// One trained grid point.
 #[derive(Clone, Debug, Serialize)]
 pub struct GridPoint {
@@ -117,18 +134,37 @@ pub struct NrpSplit {
     /// Units constant over this split's test images: their R² follows
     /// sklearn (1 if predicted exactly, else 0) and is counted here.
     pub constant_test_units: usize,
+    /// The ridge baseline's λ, chosen on this split's validation images.
+    pub ridge_lambda: f64,
+    /// The ridge baseline's validation MSE (standardised units) per λ of the grid.
+    pub ridge_validation_loss: Vec<f64>,
+    /// Mean over units of `ridge_r2_per_unit` / `ridge_mae_per_unit`.
+    pub ridge_r2: f64,
+    pub ridge_mae: f64,
+    pub ridge_r2_per_unit: Vec<f64>,
+    pub ridge_mae_per_unit: Vec<f64>,
 }
 
 /// The NRP's held-out performance over all splits.
 #[derive(Clone, Debug, Serialize)]
 pub struct NrpResult {
-    /// Mean held-out R² (units, then splits).
+    /// The headline: the MLP's mean held-out MAE (units, then splits), in Y's
+    /// units; lower is better. The same number as `mae`.
     pub value: f64,
-    /// Mean held-out MAE (units, then splits), in Y's units.
     pub mae: f64,
+    /// The MLP's mean held-out R² (units, then splits).
+    pub r2: f64,
     /// Per unit, averaged over splits.
     pub r2_per_unit: Vec<f64>,
     pub mae_per_unit: Vec<f64>,
+    /// The ridge baseline's λ grid (each split's choice is in `splits`).
+    pub ridge_lambdas: Vec<f64>,
+    /// The ridge baseline's mean held-out R² and MAE, and per unit, on the same
+    /// splits and pooled alike.
+    pub ridge_r2: f64,
+    pub ridge_mae: f64,
+    pub ridge_r2_per_unit: Vec<f64>,
+    pub ridge_mae_per_unit: Vec<f64>,
     pub splits: Vec<NrpSplit>,
     pub n_stimuli: usize,
     pub n_inputs: usize,
@@ -215,8 +251,17 @@ fn check_options(o: &NrpOptions) -> Result<()> {
     Ok(())
 }
 
+fn check_lambdas(lambdas: &[f64]) -> Result<()> {
+    if lambdas.is_empty() {
+        return Err(Error::Input("NRP options: the ridge baseline needs at least one λ".into()));
+    }
+    lambdas.iter().try_for_each(|&l| ridge::check_lambda(l))
+}
+
 /// One split's data, standardised and split into fit / validation parts.
 struct Prepared {
+    fit: Vec<usize>,
+    val: Vec<usize>,
     x_fit: Rows,
     y_fit: Rows,
     x_val: Rows,
@@ -247,8 +292,11 @@ fn standardised(m: &DMatrix<f64>, rows: &[usize], mu: &[f64], sd: &[f64]) -> Row
     Rows { data, nrows: rows.len(), ncols: p }
 }
 
-fn prepare(x: &DMatrix<f64>, y: &DMatrix<f64>, split: &Split, i: usize, o: &NrpOptions) -> Result<Prepared> {
-    let n_train = split.train.len();
+/// Split `i`'s training images into the part the mappings are fitted on and
+/// the validation part that stops the MLP early and chooses its grid point and
+/// ridge's λ (a seeded shuffle; both parts sorted), as `(fit, validation)`.
+pub fn validation_part(train: &[usize], i: usize, o: &NrpOptions) -> Result<(Vec<usize>, Vec<usize>)> {
+    let n_train = train.len();
     let n_val = ((n_train as f64) * o.validation_fraction).round() as usize;
     if n_val < 2 || n_train < n_val + 2 {
         return Err(Error::Input(format!(
@@ -257,7 +305,7 @@ fn prepare(x: &DMatrix<f64>, y: &DMatrix<f64>, split: &Split, i: usize, o: &NrpO
             o.validation_fraction * 100.0
         )));
     }
-    let mut order = split.train.clone();
+    let mut order = train.to_vec();
     let mut rng = SeededRng::new(o.seed, stream_id(&format!("nrp/validation/{i}")));
     for j in (1..n_train).rev() {
         let r = (rng.unit_f32() as f64 * (j + 1) as f64) as usize;
@@ -266,6 +314,11 @@ fn prepare(x: &DMatrix<f64>, y: &DMatrix<f64>, split: &Split, i: usize, o: &NrpO
     let (mut val, mut fit) = (order[..n_val].to_vec(), order[n_val..].to_vec());
     val.sort_unstable();
     fit.sort_unstable();
+    Ok((fit, val))
+}
+
+fn prepare(x: &DMatrix<f64>, y: &DMatrix<f64>, split: &Split, i: usize, o: &NrpOptions) -> Result<Prepared> {
+    let (fit, val) = validation_part(&split.train, i, o)?;
     let (x_mu, x_sd) = scaler(x, &split.train);
     let (y_mean, y_scale) = scaler(y, &split.train);
     Ok(Prepared {
@@ -276,7 +329,68 @@ fn prepare(x: &DMatrix<f64>, y: &DMatrix<f64>, split: &Split, i: usize, o: &NrpO
         x_test: standardised(x, &split.test, &x_mu, &x_sd),
         y_mean,
         y_scale,
+        fit,
+        val,
     })
+}
+
+/// The linear baseline of one split, fitted as the MLP is.
+#[derive(Clone, Debug)]
+pub struct RidgeBaseline {
+    /// The λ of lowest validation MSE (the first of the grid on ties).
+    pub lambda: f64,
+    /// Validation MSE per λ, over the validation images and units of the
+    /// standardised Y (the loss the MLP's grid is chosen by).
+    pub validation_loss: Vec<f64>,
+    /// The `test` rows' predictions at `lambda`, in Y's units.
+    pub prediction: DMatrix<f64>,
+}
+
+/// Ridge regression as the MLP's rival, on its footing: X and Y standardised
+/// with the `train` rows' column means and population sds (a constant column
+/// keeps scale 1), `Ridge(alpha=λ, fit_intercept=True)` fitted on the `fit`
+/// rows for every λ of `lambdas`, the λ of lowest validation MSE on the `val`
+/// rows kept, and the `test` rows predicted with that fit (not refitted on
+/// the validation rows, as the MLP is not), mapped back to Y's units. As
+/// scikit-learn's `StandardScaler` + `Ridge` (checked in `crate/tests/metrics_nrp.rs`).
+pub fn ridge_baseline(
+    x: &DMatrix<f64>,
+    y: &DMatrix<f64>,
+    train: &[usize],
+    fit: &[usize],
+    val: &[usize],
+    test: &[usize],
+    lambdas: &[f64],
+) -> Result<RidgeBaseline> {
+    check::pair(x, y, 4, "the ridge baseline")?;
+    check_lambdas(lambdas)?;
+    let (x_mu, x_sd) = scaler(x, train);
+    let (y_mu, y_sd) = scaler(y, train);
+    let xs = DMatrix::from_fn(x.nrows(), x.ncols(), |i, j| (x[(i, j)] - x_mu[j]) / x_sd[j]);
+    let ys = DMatrix::from_fn(y.nrows(), y.ncols(), |i, j| (y[(i, j)] - y_mu[j]) / y_sd[j]);
+    // One decomposition predicts the validation and the test rows for every λ.
+    let held: Vec<usize> = val.iter().chain(test).copied().collect();
+    let model = ridge::fit_split(&xs, &ys, fit, &held, None)?;
+    let n_val = val.len();
+    let mut validation_loss = Vec::with_capacity(lambdas.len());
+    let mut best: Option<(usize, DMatrix<f64>)> = None;
+    for (g, &l) in lambdas.iter().enumerate() {
+        let pred = model.predict(l)?;
+        let mut sse = 0.0;
+        for (r, &i) in val.iter().enumerate() {
+            for c in 0..ys.ncols() {
+                sse += (pred[(r, c)] - ys[(i, c)]).powi(2);
+            }
+        }
+        let loss = sse / (n_val * ys.ncols()) as f64;
+        if best.as_ref().map_or(true, |(b, _)| loss < validation_loss[*b]) {
+            best = Some((g, pred));
+        }
+        validation_loss.push(loss);
+    }
+    let (g, pred) = best.expect("at least one λ");
+    let prediction = DMatrix::from_fn(test.len(), y.ncols(), |r, c| pred[(n_val + r, c)] * y_sd[c] + y_mu[c]);
+    Ok(RidgeBaseline { lambda: lambdas[g], validation_loss, prediction })
 }
 
 /// One split's outcome: test predictions in Y's units, the grid, the index
@@ -287,13 +401,19 @@ struct SplitFit {
     best: usize,
     n_fit: usize,
     n_validation: usize,
+    ridge: RidgeBaseline,
 }
 
 /// Trains every grid point of every split (in parallel, one run per task)
 /// and picks each split's best.
-fn fit_splits(x: &DMatrix<f64>, y: &DMatrix<f64>, splits: &[Split], o: &NrpOptions) -> Result<Vec<SplitFit>> {
+fn fit_splits(x: &DMatrix<f64>, y: &DMatrix<f64>, splits: &[Split], o: &NrpOptions, lambdas: &[f64]) -> Result<Vec<SplitFit>> {
     let prepared: Vec<Prepared> =
         splits.iter().enumerate().map(|(i, s)| prepare(x, y, s, i, o)).collect::<Result<_>>()?;
+    let ridges: Vec<RidgeBaseline> = prepared
+        .par_iter()
+        .zip(splits)
+        .map(|(p, s)| ridge_baseline(x, y, &s.train, &p.fit, &p.val, &s.test, lambdas))
+        .collect::<Result<_>>()?;
     let grid: Vec<(Vec<usize>, f64)> =
         o.hidden_sizes.iter().flat_map(|h| o.learning_rates.iter().map(move |&lr| (h.clone(), lr))).collect();
     let jobs: Vec<(usize, usize)> =
@@ -317,7 +437,8 @@ fn fit_splits(x: &DMatrix<f64>, y: &DMatrix<f64>, splits: &[Split], o: &NrpOptio
     Ok(trained
         .chunks(grid.len())
         .zip(&prepared)
-        .map(|(runs, p)| {
+        .zip(ridges)
+        .map(|((runs, p), ridge)| {
             let points: Vec<GridPoint> = runs
                 .iter()
                 .zip(&grid)
@@ -345,26 +466,40 @@ fn fit_splits(x: &DMatrix<f64>, y: &DMatrix<f64>, splits: &[Split], o: &NrpOptio
                 best,
                 n_fit: p.x_fit.nrows,
                 n_validation: p.x_val.nrows,
+                ridge,
             }
         })
         .collect())
 }
 
-/// The NRP's held-out R² and MAE over the given splits (rows = stimuli).
+/// The NRP's held-out MAE and R² over the given splits (rows = stimuli),
+/// with the ridge baseline on [`RIDGE_LAMBDAS`].
 pub fn nrp(x: &DMatrix<f64>, y: &DMatrix<f64>, splits: &[Split], o: &NrpOptions) -> Result<NrpResult> {
-    score(x, y, splits, o, false)
+    nrp_with_lambdas(x, y, splits, o, &RIDGE_LAMBDAS, false)
 }
 
 /// The NRP on K folds that hold out every stimulus once, scored over the
 /// pooled held-out predictions (R² and MAE per unit over all n images).
 pub fn nrp_pooled(x: &DMatrix<f64>, y: &DMatrix<f64>, folds: &[Split], o: &NrpOptions) -> Result<NrpResult> {
-    if !splits::is_partition(folds, x.nrows()) {
-        return Err(Error::Input("the NRP: pooled folds must hold out every stimulus exactly once".into()));
-    }
-    score(x, y, folds, o, true)
+    nrp_with_lambdas(x, y, folds, o, &RIDGE_LAMBDAS, true)
 }
 
-fn score(x: &DMatrix<f64>, y: &DMatrix<f64>, splits: &[Split], o: &NrpOptions, pooled: bool) -> Result<NrpResult> {
+/// [`nrp`] (or, `pooled`, [`nrp_pooled`]) with the ridge baseline's λ grid given.
+pub fn nrp_with_lambdas(
+    x: &DMatrix<f64>,
+    y: &DMatrix<f64>,
+    splits: &[Split],
+    o: &NrpOptions,
+    lambdas: &[f64],
+    pooled: bool,
+) -> Result<NrpResult> {
+    if pooled && !splits::is_partition(splits, x.nrows()) {
+        return Err(Error::Input("the NRP: pooled folds must hold out every stimulus exactly once".into()));
+    }
+    score(x, y, splits, o, lambdas, pooled)
+}
+
+fn score(x: &DMatrix<f64>, y: &DMatrix<f64>, splits: &[Split], o: &NrpOptions, lambdas: &[f64], pooled: bool) -> Result<NrpResult> {
     check::pair(x, y, 6, "the NRP")?;
     if x.ncols() == 0 || y.ncols() == 0 {
         return Err(Error::Input(format!(
@@ -374,20 +509,26 @@ fn score(x: &DMatrix<f64>, y: &DMatrix<f64>, splits: &[Split], o: &NrpOptions, p
         )));
     }
     check_options(o)?;
+    check_lambdas(lambdas)?;
     splits::validate(splits, x.nrows())?;
-    let fits = fit_splits(x, y, splits, o)?;
-    // Pooled folds: R² and MAE per unit over all n held-out predictions.
+    let fits = fit_splits(x, y, splits, o, lambdas)?;
+    // Pooled folds: R² and MAE per unit over all n held-out predictions, both mappings alike.
     let pooled_units = pooled.then(|| {
-        let all = splits::pool(splits, fits.iter().map(|f| &f.prediction), y.nrows(), y.ncols());
-        (r2_per_unit(y, &all).0, mae_per_unit(y, &all))
+        let units = |all: DMatrix<f64>| (r2_per_unit(y, &all).0, mae_per_unit(y, &all));
+        (
+            units(splits::pool(splits, fits.iter().map(|f| &f.prediction), y.nrows(), y.ncols())),
+            units(splits::pool(splits, fits.iter().map(|f| &f.ridge.prediction), y.nrows(), y.ncols())),
+        )
     });
     let results: Vec<NrpSplit> = fits
         .into_iter()
         .zip(splits)
-        .map(|(SplitFit { prediction: pred, grid, best, n_fit, n_validation: n_val }, s)| {
+        .map(|(SplitFit { prediction: pred, grid, best, n_fit, n_validation: n_val, ridge }, s)| {
             let y_test = DMatrix::from_fn(s.test.len(), y.ncols(), |r, c| y[(s.test[r], c)]);
             let (r2u, constant) = r2_per_unit(&y_test, &pred);
             let maeu = mae_per_unit(&y_test, &pred);
+            let ridge_r2u = r2_per_unit(&y_test, &ridge.prediction).0;
+            let ridge_maeu = mae_per_unit(&y_test, &ridge.prediction);
             NrpSplit {
                 n_fit,
                 n_validation: n_val,
@@ -399,6 +540,12 @@ fn score(x: &DMatrix<f64>, y: &DMatrix<f64>, splits: &[Split], o: &NrpOptions, p
                 r2_per_unit: r2u,
                 mae_per_unit: maeu,
                 constant_test_units: constant,
+                ridge_lambda: ridge.lambda,
+                ridge_validation_loss: ridge.validation_loss,
+                ridge_r2: mean(&ridge_r2u),
+                ridge_mae: mean(&ridge_maeu),
+                ridge_r2_per_unit: ridge_r2u,
+                ridge_mae_per_unit: ridge_maeu,
             }
         })
         .collect();
@@ -406,18 +553,26 @@ fn score(x: &DMatrix<f64>, y: &DMatrix<f64>, splits: &[Split], o: &NrpOptions, p
     let per_unit = |f: fn(&NrpSplit) -> &Vec<f64>| -> Vec<f64> {
         (0..y.ncols()).map(|j| results.iter().map(|r| f(r)[j]).sum::<f64>() / k).collect()
     };
-    let (value, mae, r2u, maeu) = match pooled_units {
-        Some((r2u, maeu)) => (mean(&r2u), mean(&maeu), r2u, maeu),
-        None => {
-            let m = |f: fn(&NrpSplit) -> f64| results.iter().map(f).sum::<f64>() / k;
-            (m(|r| r.r2), m(|r| r.mae), per_unit(|r| &r.r2_per_unit), per_unit(|r| &r.mae_per_unit))
-        }
+    let ((r2u, maeu), (ridge_r2u, ridge_maeu)) = match pooled_units {
+        Some(both) => both,
+        None => (
+            (per_unit(|r| &r.r2_per_unit), per_unit(|r| &r.mae_per_unit)),
+            (per_unit(|r| &r.ridge_r2_per_unit), per_unit(|r| &r.ridge_mae_per_unit)),
+        ),
     };
+    // Means over units of the per-unit means over splits: the means over splits of the split means.
+    let (r2, mae) = (mean(&r2u), mean(&maeu));
     Ok(NrpResult {
-        value,
+        value: mae,
         mae,
+        r2,
         r2_per_unit: r2u,
         mae_per_unit: maeu,
+        ridge_lambdas: lambdas.to_vec(),
+        ridge_r2: mean(&ridge_r2u),
+        ridge_mae: mean(&ridge_maeu),
+        ridge_r2_per_unit: ridge_r2u,
+        ridge_mae_per_unit: ridge_maeu,
         n_stimuli: x.nrows(),
         n_inputs: x.ncols(),
         n_outputs: y.ncols(),
@@ -456,8 +611,8 @@ pub fn nrp_fit_predict(
     });
     let y = DMatrix::from_fn(n1 + n2, y_train.ncols(), |r, c| if r < n1 { y_train[(r, c)] } else { 0.0 });
     let split = Split { train: (0..n1).collect(), test: (n1..n1 + n2).collect() };
-    let SplitFit { prediction, grid, best, n_fit, n_validation } =
-        fit_splits(&x, &y, &[split], o)?.pop().unwrap();
+    let SplitFit { prediction, grid, best, n_fit, n_validation, .. } =
+        fit_splits(&x, &y, &[split], o, &RIDGE_LAMBDAS)?.pop().expect("one split, one fit");
     Ok(NrpFit { prediction, chosen: grid[best].clone(), grid, n_fit, n_validation })
 }
 
@@ -508,9 +663,41 @@ mod tests {
         let splits = random_splits(240, 1, 0.2, 3).unwrap();
         let r = nrp(&x, &y, &splits, &small()).unwrap();
         let lin = linear_baseline(&x, &y, &splits[0]);
-        assert!(r.value > 0.8 && lin < 0.3, "NRP {} vs linear {lin}", r.value);
+        assert!(r.r2 > 0.8 && lin < 0.3, "NRP {} vs linear {lin}", r.r2);
+        // The tuned ridge baseline cannot fit it either; the headline is the MLP's MAE.
+        assert!(r.ridge_r2 < 0.3 && r.mae < r.ridge_mae, "{} {} {}", r.ridge_r2, r.mae, r.ridge_mae);
+        assert_eq!(r.value, r.mae);
         assert_eq!(r.splits[0].grid.len(), 2);
         assert_eq!((r.splits[0].n_fit + r.splits[0].n_validation, r.splits[0].n_test), (192, 48));
+    }
+
+    /// A linear target: the baseline predicts it almost exactly, with a small
+    /// λ chosen on the validation images, and scores what `ridge_baseline`
+    /// gives on the same fit / validation parts.
+    #[test]
+    fn ridge_baseline_fits_a_linear_target_on_the_mlps_parts() {
+        let x = normal(120, 5, 30);
+        let y = DMatrix::from_fn(120, 2, |i, j| 3.0 * x[(i, j)] - x[(i, 4)] + 10.0 + 0.01 * x[(i, 2 + j)]);
+        let splits = random_splits(120, 2, 0.2, 4).unwrap();
+        let mut o = small();
+        o.max_epochs = 5;
+        let r = nrp(&x, &y, &splits, &o).unwrap();
+        assert!(r.ridge_r2 > 0.999, "{}", r.ridge_r2);
+        assert_eq!(r.ridge_lambdas, RIDGE_LAMBDAS);
+        for (i, (s, got)) in splits.iter().zip(&r.splits).enumerate() {
+            let (fit, val) = validation_part(&s.train, i, &o).unwrap();
+            assert_eq!((fit.len(), val.len()), (got.n_fit, got.n_validation));
+            let b = ridge_baseline(&x, &y, &s.train, &fit, &val, &s.test, &RIDGE_LAMBDAS).unwrap();
+            assert_eq!(b.lambda, got.ridge_lambda);
+            assert!(b.lambda <= 1.0, "{}", b.lambda);
+            assert_eq!(b.validation_loss, got.ridge_validation_loss);
+            let y_test = DMatrix::from_fn(s.test.len(), 2, |r, c| y[(s.test[r], c)]);
+            assert_eq!(mae_per_unit(&y_test, &b.prediction), got.ridge_mae_per_unit);
+        }
+        let e = nrp_with_lambdas(&x, &y, &splits, &o, &[], false).unwrap_err().to_string();
+        assert!(e.contains("at least one λ"), "{e}");
+        let e = nrp_with_lambdas(&x, &y, &splits, &o, &[1.0, -1.0], false).unwrap_err().to_string();
+        assert!(e.contains("must be positive"), "{e}");
     }
 
     /// Y = X is learned almost exactly.
@@ -535,8 +722,14 @@ mod tests {
         o.hidden_sizes = vec![vec![8, 8], vec![16, 4]];
         let run = |threads: usize, o: &NrpOptions| {
             let r = crate::testing::in_pool(threads, || nrp(&x, &y, &splits, o)).unwrap();
-            let mut bits: Vec<u64> =
-                r.r2_per_unit.iter().chain(&r.mae_per_unit).map(|v| v.to_bits()).collect();
+            let mut bits: Vec<u64> = r
+                .r2_per_unit
+                .iter()
+                .chain(&r.mae_per_unit)
+                .chain(&r.ridge_r2_per_unit)
+                .chain(&r.ridge_mae_per_unit)
+                .map(|v| v.to_bits())
+                .collect();
             bits.extend(r.splits.iter().flat_map(|s| s.grid.iter().map(|g| g.validation_loss.to_bits())));
             bits
         };

@@ -10,8 +10,10 @@
 //! biases, batch-norm parameters and embeddings are untouched. Where |w| ties
 //! at the threshold, the entries of lower flat index (C order, as stored) are
 //! pruned first, so the result is deterministic (torch's `topk` leaves the
-//! order of ties unspecified). Cowley et al. (2023) prune their V4 models
-//! this way before asking how much predictivity survives.
+//! order of ties unspecified). The NRP paper (preset 6) pruned trained
+//! ResNet50 with the algorithms it cites (Zmora et al., 2019), whose schedule
+//! it does not give; this one-shot pruning with no retraining is the lab's
+//! plain stand-in, applied after any trained weights are loaded.
 //!
 //! A weight tensor is the initializer that a `Conv` (input W), a `Gemm`
 //! (input B) or a `MatMul` (either input) reads, directly or through layout
