@@ -408,7 +408,7 @@ test('many identifiability entries: one shown at a time, chosen from a menu', as
   assert.deepEqual(env.problems, []);
 });
 
-test('specificity: same-layer predictivity bars and the MDS by layer, silhouette in the title', async () => {
+test('specificity: same-layer identification bars and the MDS by layer, silhouette in the title', async () => {
   const SPEC = readFixture('specificity-small');
   const out = await env.page.evaluate(async (result) => {
     const box = document.createElement('div');
@@ -445,7 +445,7 @@ test('specificity: same-layer predictivity bars and the MDS by layer, silhouette
   assert.deepEqual(rsaBars.data[0].y, [1, 1, 1]);
   assert.deepEqual(smBars.data[0].y, [...sm.same_layer.layers.map((l) => l.fraction), sm.same_layer.fraction]);
   assert.deepEqual(smBars.data[0].color, ['#9aa1ad', '#9aa1ad', '#0072b2'], 'the overall bar is blue');
-  assert.match(smBars.title, /Soft matching \(without noise\): same-layer predictivity/);
+  assert.match(smBars.title, /Soft matching \(without noise\): same-layer identification rate/);
   assert.match(smBars.caption, /the smallest distance/);
   assert.match(rsaBars.caption, /the highest score/);
   // The scatter: one trace per layer, the fixture's coordinates, the silhouette in the title.
@@ -455,7 +455,7 @@ test('specificity: same-layer predictivity bars and the MDS by layer, silhouette
   assert.deepEqual(mds.data[1].y, [pop.mds[1][1], pop.mds[3][1]]);
   assert.match(mds.title, new RegExp(`silhouette ${pop.silhouette.toFixed(4)}`));
   assert.match(mds.caption, /features\.0:pre 0\.0911, features\.0 -0\.0116/);
-  assert.match(out.summaries[1], /Soft matching \(without noise\): same-layer predictivity 0\.7500 \(.* 3 of 4 cases\).*lower is more similar/);
+  assert.match(out.summaries[1], /Soft matching \(without noise\): same-layer identification rate 0\.7500 \(.* 3 of 4 cases\)/);
   assert.doesNotMatch(out.summaries[1], /silhouette/);
   const tip = await hoverText('#specificity figure[data-kind="specificity-bars"] .js-plotly-plot[data-metric="soft-matching"]', [{ curveNumber: 0, pointNumber: 0 }]);
   assert.match(tip, /0\.5000 \(1 of 2\)/);

@@ -1,14 +1,19 @@
 //! Seeded Poisson-like noise on responses, to ask how robust a score is to
 //! trial-to-trial variability of the kind neurons show.
 //!
-//! Model: r' = r + sqrt(gain · max(r, 0)) · ε, ε ~ N(0, 1) independent per
-//! cell. The mean is unchanged and the variance is gain · r for positive
+//! Model: r' = r + sqrt(gain · |r|) · ε, ε ~ N(0, 1) independent per cell.
+//! The mean is unchanged and the variance is gain · r for positive
 //! responses: spike counts are roughly Poisson (variance = mean, a Fano
 //! factor of 1) and cortical Fano factors vary around 1, hence the `gain`
 //! (the Fano factor, in the responses' units). The Gaussian form keeps responses
-//! continuous and works for any scale, unlike drawing integer counts; cells
-//! with r ≤ 0 (e.g. centred model activations) get no noise, since a
-//! negative rate has no Poisson variance.
+//! continuous and works for any scale, unlike drawing integer counts.
+//! Responses below 0 (pre-activations, a `:pre` layer) have no Poisson
+//! variance; rather than leave them noiseless (which kept half of a `:pre`
+//! layer clean beside its noisy post-activation twin), they follow the
+//! stated rule variance = gain · |r|: the noise scales with the response's
+//! magnitude on either side of 0 ([`NEGATIVE_RULE`]). Thobani et al. add
+//! Poisson-like noise to softplus (positive) responses and give no rule for
+//! pre-activations; this one is this crate's.
 //!
 //! Two ways to draw: [`poisson_like_noise`] draws a whole matrix from one
 //! stream; the experiment engine, which sees a model's activations one image
@@ -37,9 +42,12 @@ pub fn poisson_like_noise(r: &DMatrix<f64>, gain: f64, seed: u64) -> Result<DMat
     Ok(out)
 }
 
-/// r + sqrt(gain · max(r, 0)) · ε.
+/// How responses below 0 get noise, as results and presets say it.
+pub const NEGATIVE_RULE: &str = "variance = gain x |response|: responses below 0 (pre-activations) get noise by their magnitude";
+
+/// r + sqrt(gain · |r|) · ε.
 fn noisy(r: f64, gain: f64, e: f64) -> f64 {
-    r + (gain * r.max(0.0)).sqrt() * e
+    r + (gain * r.abs()).sqrt() * e
 }
 
 /// The stream of row (image) `row` of layer `layer`: "stats/noise/LAYER/ROW" of `seed`.
@@ -89,18 +97,18 @@ mod tests {
         (m, x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n - 1.0))
     }
 
-    /// Mean kept, variance gain · r, for several rates and gains.
+    /// Mean kept, variance gain · |r|, for several rates (negative ones too) and gains.
     #[test]
     fn variance_is_gain_times_mean() {
-        for (rate, gain) in [(4.0, 0.5), (20.0, 1.0), (0.3, 2.0)] {
+        for (rate, gain) in [(4.0, 0.5), (20.0, 1.0), (0.3, 2.0), (-5.0, 1.0)] {
             let r = DMatrix::from_element(200, 200, rate);
             let x = poisson_like_noise(&r, gain, 7).unwrap();
             let (m, v) = moments(x.as_slice());
-            let se_m = (gain * rate / 40_000.0f64).sqrt();
+            let se_m = (gain * f64::abs(rate) / 40_000.0f64).sqrt();
             assert!((m - rate).abs() < 4.0 * se_m, "rate {rate}: mean {m}");
             // sd of a sample variance of normals ≈ var · sqrt(2 / n).
             assert!(
-                (v / (gain * rate) - 1.0).abs() < 4.0 * (2.0f64 / 40_000.0).sqrt(),
+                (v / (gain * f64::abs(rate)) - 1.0).abs() < 4.0 * (2.0f64 / 40_000.0).sqrt(),
                 "rate {rate} gain {gain}: var {v}"
             );
         }
@@ -126,11 +134,18 @@ mod tests {
         assert_eq!(a, poisson_like_noise(&r, 1.0, 1).unwrap());
         assert_ne!(a, poisson_like_noise(&r, 1.0, 2).unwrap());
         assert_eq!(poisson_like_noise(&r, 0.0, 1).unwrap(), r);
+        // Zero stays zero; negative cells get noise too.
         for (x, y) in a.iter().zip(r.iter()) {
-            if *y <= 0.0 {
+            if *y == 0.0 {
                 assert_eq!(x, y);
+            } else {
+                assert_ne!(x, y);
             }
         }
+        // A response of -r gets the noise of +r with the same draw, mirrored in scale only.
+        let m = DMatrix::from_element(1, 1, 3.0);
+        let (p, q) = (poisson_like_noise(&m, 0.5, 9).unwrap()[(0, 0)], poisson_like_noise(&(-&m), 0.5, 9).unwrap()[(0, 0)]);
+        assert!(((p - 3.0) - (q + 3.0)).abs() < 1e-15, "{p} {q}");
         assert!(poisson_like_noise(&r, -1.0, 1).is_err());
         assert!(poisson_like_noise(&r, f64::NAN, 1).is_err());
     }

@@ -1,17 +1,26 @@
-//! Predictivity vs specificity (Thobani et al., "Inter-animal transforms as a
-//! guide to model-brain comparison"): a population of models of one
-//! architecture (seeds standing in for animals) is compared with itself, and a
-//! metric is judged by two things:
+//! Predictivity vs specificity (Thobani et al., "Predictivity and
+//! specificity for model-brain alignment methods"): a population of models
+//! of one architecture (seeds standing in for animals) is compared with
+//! itself, and a metric is judged by two things:
 //!
-//! - *same-layer predictivity*: for each target model and layer, does the
-//!   best-scoring layer of another model (the largest score, the smallest
-//!   distance) have the same name? As a fraction over (source, target) pairs,
-//!   per target layer and overall, beside the mean score of the same layer and
-//!   of the other layers;
+//! - *predictivity*, for a metric that is a mapping (ridge regression, soft
+//!   matching used as a predictive model): the held-out R² of mapping one
+//!   model's layer to the same layer of another model (the score table's
+//!   `detail.r2`), per target layer as the mean over (source, target) pairs,
+//!   and overall as the mean over layers (the paper's Fig. 1A and 1B). A
+//!   metric without a mapping (RSA, CKA) has none, as in the paper;
 //! - *specificity*: in a dissimilarity matrix over every (model, layer) of the
-//!   population, do a layer's copies in different models cluster apart from
-//!   the other layers? The silhouette score with labels = layer names (overall
-//!   and per layer) and a classical MDS to two dimensions for the picture.
+//!   population (1 - similarity, the similarity being the held-out R² for a
+//!   mapping and the metric's score otherwise, a distance as it is), do a
+//!   layer's copies in different models cluster apart from the other
+//!   layers? The silhouette with labels = layer names (overall and per
+//!   layer; the paper's Fig. 1C), with 1 - score² beside it for a similarity
+//!   without R² (the paper's "squared RSA scores"), and a classical MDS to two
+//!   dimensions for the picture (Fig. 1D).
+//!
+//! Beside them, a separately named extra: the *same-layer identification
+//! rate* (`same_layer`): how often the best source layer of another model
+//! (by the same numbers the population reads) has the target layer's name.
 //!
 //! Pure functions of the score tables: [`from_run`] calls [`analyse`] once
 //! per metric and group of targets (targets without noise, and those of each
@@ -50,8 +59,21 @@ pub struct Specificity {
     pub targets: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub noise_gain: Option<f64>,
+    /// With noisy targets: how the noise treats responses below 0
+    /// (`crate::stats::noise::NEGATIVE_RULE`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noise_rule: Option<String>,
     /// The (source id, target id) pairs of the same architecture and different models.
     pub pairs: Vec<[String; 2]>,
+    /// Held-out R² of the metric as a mapping; absent for a metric without
+    /// one (RSA, CKA) or whose tables hold no R².
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predictivity: Option<Predictivity>,
+    /// The numbers the identification rate and the population read:
+    /// `held-out R²` (a mapping), `score` (a similarity) or `distance`.
+    #[serde(default)]
+    pub basis: String,
+    /// The same-layer identification rate (an extra, not the paper's predictivity).
     pub same_layer: SameLayer,
     /// Absent when a score it needs is undefined (the reason is in the warnings).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -61,7 +83,30 @@ pub struct Specificity {
     pub set: Option<usize>,
 }
 
-/// Same-layer predictivity over all target layers, and per target layer.
+/// Thobani et al.'s same-layer predictivity: held-out R² of a layer of one
+/// model predicted from the same layer of another.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Predictivity {
+    /// Overall: the mean over target layers of `layers[].same` (layers
+    /// without a defined value left out).
+    pub same_layer: Option<f64>,
+    pub layers: Vec<LayerR2>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct LayerR2 {
+    pub layer: String,
+    /// Mean over (source, target) pairs of the R² from the same source layer.
+    pub same: Option<f64>,
+    /// The pairs with a defined R² there.
+    pub pairs: usize,
+    /// Mean R² from the other source layers, and the largest such mean over
+    /// one other source layer (the best other layer on average).
+    pub other_mean: Option<f64>,
+    pub best_other: Option<LayerValue>,
+}
+
+/// The same-layer identification rate over all target layers, and per target layer.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct SameLayer {
     /// Share of (pair, target layer) cases whose best source layer has the
@@ -75,6 +120,7 @@ pub struct SameLayer {
     pub layers: Vec<LayerPredictivity>,
 }
 
+/// One target layer's identification rate (the name is the result's, kept for readers of older results).
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct LayerPredictivity {
     pub layer: String,
@@ -99,6 +145,10 @@ pub struct Population {
     /// or more than n - 1 layers.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub silhouette: Option<f64>,
+    /// A similarity without R² (RSA, CKA): the silhouette on 1 - score²
+    /// (both directions' mean score, squared), the paper's squared RSA.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub silhouette_squared: Option<f64>,
     /// Mean silhouette of each layer's points.
     pub silhouette_per_layer: Vec<LayerValue>,
     /// Classical MDS coordinates, one [x, y] per point.
@@ -125,21 +175,34 @@ fn mean(v: &[f64]) -> Option<f64> {
     (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
 }
 
+/// The metric being analysed: its name, direction and the noise of the group.
+pub struct Group<'a> {
+    pub metric: &'a str,
+    pub higher_is_better: bool,
+    /// `without noise` or `noisy (gain g)`, and g.
+    pub targets: &'a str,
+    pub noise_gain: Option<f64>,
+}
+
 /// The analysis of one metric over `sources` x `targets` (zoo members; the
 /// group's targets only); `table(s, t)` gives the score table of source index s
-/// against target index t. Returns the analysis and warnings for what could
-/// not be computed.
-pub fn analyse(
-    metric: &str,
-    higher_is_better: bool,
-    group: (&str, Option<f64>),
-    sources: &[Member],
-    targets: &[Member],
-    table: &Tables<'_>,
-) -> (Specificity, Vec<String>) {
-    let better = |a: f64, b: f64| if higher_is_better { a > b } else { a < b };
+/// against target index t, `r2(s, t)` its held-out R² table where the metric
+/// is a mapping (None otherwise). Returns the analysis and warnings for what
+/// could not be computed.
+pub fn analyse<'a>(group: &Group<'_>, sources: &[Member], targets: &[Member], table: &Tables<'a>, r2: &Tables<'a>) -> (Specificity, Vec<String>) {
+    let metric = group.metric;
     let mut warnings = Vec::new();
-    let mut pairs = Vec::new();
+    let pairs: Vec<(usize, usize)> = sources
+        .iter()
+        .enumerate()
+        .flat_map(|(si, s)| targets.iter().enumerate().filter(move |(_, t)| s.arch == t.arch && s.model != t.model).map(move |(ti, _)| (si, ti)))
+        .filter(|&(si, ti)| table(si, ti).is_some())
+        .collect();
+    // A mapping: some pair has an R² table with a defined value. Its R² is
+    // the similarity everything below reads.
+    let mapping = pairs.iter().any(|&(si, ti)| r2(si, ti).is_some_and(|t| t.iter().flatten().any(Option::is_some)));
+    let (basis, higher): (&Tables<'a>, bool) = if mapping { (r2, true) } else { (table, group.higher_is_better) };
+    let basis_name = if mapping { "held-out R²" } else if higher { "score" } else { "distance" };
     // Target layer names in order of first appearance.
     let mut layer_order: Vec<String> = Vec::new();
     for t in targets {
@@ -149,81 +212,34 @@ pub fn analyse(
             }
         }
     }
-    let mut per: Vec<(usize, usize, Vec<f64>, Vec<f64>)> = vec![(0, 0, Vec::new(), Vec::new()); layer_order.len()];
-    for (si, s) in sources.iter().enumerate() {
-        for (ti, t) in targets.iter().enumerate() {
-            if s.arch != t.arch || s.model == t.model {
-                continue;
-            }
-            let Some(values) = table(si, ti) else { continue };
-            pairs.push([s.id.clone(), t.id.clone()]);
-            for (j, layer) in t.layers.iter().enumerate() {
-                let Some(same) = s.layers.iter().position(|l| l == layer) else { continue };
-                let slot = &mut per[layer_order.iter().position(|l| l == layer).expect("listed")];
-                // The best source layer: first of the largest (smallest for a distance) defined scores.
-                let mut best: Option<(usize, f64)> = None;
-                for (i, row) in values.iter().enumerate() {
-                    if let Some(v) = row[j] {
-                        if best.is_none_or(|(_, b)| better(v, b)) {
-                            best = Some((i, v));
-                        }
-                        if i == same {
-                            slot.2.push(v);
-                        } else {
-                            slot.3.push(v);
-                        }
-                    }
-                }
-                if let Some((i, _)) = best {
-                    slot.1 += 1;
-                    if i == same {
-                        slot.0 += 1;
-                    }
-                }
-            }
-        }
-    }
-    let layers: Vec<LayerPredictivity> = layer_order
-        .iter()
-        .zip(&per)
-        .map(|(layer, (hits, cases, same, other))| LayerPredictivity {
-            layer: layer.clone(),
-            fraction: (*cases > 0).then(|| *hits as f64 / *cases as f64),
-            hits: *hits,
-            cases: *cases,
-            same_mean: mean(same),
-            other_mean: mean(other),
-        })
-        .collect();
-    let (hits, cases) = per.iter().fold((0, 0), |(h, c), p| (h + p.0, c + p.1));
-    let all = |k: usize| -> Vec<f64> { per.iter().flat_map(|p| if k == 0 { p.2.clone() } else { p.3.clone() }).collect() };
-    let same_layer = SameLayer {
-        fraction: (cases > 0).then(|| hits as f64 / cases as f64),
-        hits,
-        cases,
-        same_mean: mean(&all(0)),
-        other_mean: mean(&all(1)),
-        layers,
-    };
+    let (same_layer, predictivity) = same_layer(&layer_order, higher, sources, targets, &pairs, basis);
     if pairs.is_empty() {
         warnings.push(format!(
             "specificity of {metric} ({}): no pair of a source and a target of the same architecture and different seeds",
-            group.0
+            group.targets
         ));
     }
-    let population = match population(higher_is_better, sources, targets, table) {
+    let to_d = |v: f64| if higher { 1.0 - v } else { v };
+    let mut population = match population(&to_d, sources, targets, basis) {
         Ok(p) => p,
         Err(why) => {
-            warnings.push(format!("specificity of {metric} ({}): {why}", group.0));
+            warnings.push(format!("specificity of {metric} ({}): {why}", group.targets));
             None
         }
     };
+    // The paper's squared RSA scores: a similarity read as it is (not R²).
+    if let Some(p) = population.as_mut().filter(|_| higher && !mapping) {
+        p.silhouette_squared = self::population(&|v: f64| 1.0 - v * v, sources, targets, basis).ok().flatten().and_then(|q| q.silhouette);
+    }
     let result = Specificity {
         metric: metric.into(),
-        better: if higher_is_better { "higher" } else { "lower" },
-        targets: group.0.into(),
-        noise_gain: group.1,
-        pairs,
+        better: if group.higher_is_better { "higher" } else { "lower" },
+        targets: group.targets.into(),
+        noise_gain: group.noise_gain,
+        noise_rule: group.noise_gain.map(|_| crate::stats::noise::NEGATIVE_RULE.to_string()),
+        pairs: pairs.iter().map(|&(si, ti)| [sources[si].id.clone(), targets[ti].id.clone()]).collect(),
+        predictivity: mapping.then_some(predictivity),
+        basis: basis_name.into(),
         same_layer,
         population,
         set: None,
@@ -231,9 +247,104 @@ pub fn analyse(
     (result, warnings)
 }
 
+/// The identification rate and, on R² tables, the predictivity, over the
+/// pairs, per target layer in `layer_order`.
+fn same_layer(
+    layer_order: &[String],
+    higher: bool,
+    sources: &[Member],
+    targets: &[Member],
+    pairs: &[(usize, usize)],
+    table: &Tables<'_>,
+) -> (SameLayer, Predictivity) {
+    let better = |a: f64, b: f64| if higher { a > b } else { a < b };
+    #[derive(Clone, Default)]
+    struct Slot {
+        hits: usize,
+        cases: usize,
+        same: Vec<f64>,
+        other: Vec<f64>,
+        /// Per source layer name: its values against this target layer.
+        by_source: Vec<(String, Vec<f64>)>,
+    }
+    let mut per: Vec<Slot> = vec![Slot::default(); layer_order.len()];
+    for &(si, ti) in pairs {
+        let (s, t) = (&sources[si], &targets[ti]);
+        let Some(values) = table(si, ti) else { continue };
+        for (j, layer) in t.layers.iter().enumerate() {
+            let Some(same) = s.layers.iter().position(|l| l == layer) else { continue };
+            let slot = &mut per[layer_order.iter().position(|l| l == layer).expect("listed")];
+            // The best source layer: first of the largest (smallest for a distance) defined scores.
+            let mut best: Option<(usize, f64)> = None;
+            for (i, row) in values.iter().enumerate() {
+                let Some(v) = row.get(j).copied().flatten() else { continue };
+                if best.is_none_or(|(_, b)| better(v, b)) {
+                    best = Some((i, v));
+                }
+                if i == same {
+                    slot.same.push(v);
+                } else {
+                    slot.other.push(v);
+                    let name = &s.layers[i];
+                    match slot.by_source.iter_mut().find(|(l, _)| l == name) {
+                        Some((_, vs)) => vs.push(v),
+                        None => slot.by_source.push((name.clone(), vec![v])),
+                    }
+                }
+            }
+            if let Some((i, _)) = best {
+                slot.cases += 1;
+                if i == same {
+                    slot.hits += 1;
+                }
+            }
+        }
+    }
+    let layers: Vec<LayerPredictivity> = layer_order
+        .iter()
+        .zip(&per)
+        .map(|(layer, p)| LayerPredictivity {
+            layer: layer.clone(),
+            fraction: (p.cases > 0).then(|| p.hits as f64 / p.cases as f64),
+            hits: p.hits,
+            cases: p.cases,
+            same_mean: mean(&p.same),
+            other_mean: mean(&p.other),
+        })
+        .collect();
+    let (hits, cases) = per.iter().fold((0, 0), |(h, c), p| (h + p.hits, c + p.cases));
+    let all = |f: fn(&Slot) -> &Vec<f64>| -> Vec<f64> { per.iter().flat_map(|p| f(p).iter().copied()).collect() };
+    let identification = SameLayer {
+        fraction: (cases > 0).then(|| hits as f64 / cases as f64),
+        hits,
+        cases,
+        same_mean: mean(&all(|p| &p.same)),
+        other_mean: mean(&all(|p| &p.other)),
+        layers,
+    };
+    let r2_layers: Vec<LayerR2> = layer_order
+        .iter()
+        .zip(&per)
+        .map(|(layer, p)| LayerR2 {
+            layer: layer.clone(),
+            same: mean(&p.same),
+            pairs: p.same.len(),
+            other_mean: mean(&p.other),
+            best_other: p
+                .by_source
+                .iter()
+                .filter_map(|(l, vs)| mean(vs).map(|v| LayerValue { layer: l.clone(), value: v }))
+                .fold(None, |b: Option<LayerValue>, x| if b.as_ref().is_none_or(|b| x.value > b.value) { Some(x) } else { b }),
+        })
+        .collect();
+    let defined: Vec<f64> = r2_layers.iter().filter_map(|l| l.same).collect();
+    (identification, Predictivity { same_layer: mean(&defined), layers: r2_layers })
+}
+
 /// The dissimilarity matrix over the targets that are also sources (the same
-/// model), its silhouette by layer and MDS; None with fewer than two such models.
-fn population(higher: bool, sources: &[Member], targets: &[Member], table: &Tables<'_>) -> Result<Option<Population>, String> {
+/// model), `to_d` of each score, its silhouette by layer and MDS; None with
+/// fewer than two such models.
+fn population(to_d: &dyn Fn(f64) -> f64, sources: &[Member], targets: &[Member], table: &Tables<'_>) -> Result<Option<Population>, String> {
     // Each target with the first source of the same model.
     let members: Vec<(usize, usize)> =
         targets.iter().enumerate().filter_map(|(ti, t)| sources.iter().position(|s| s.model == t.model).map(|si| (si, ti))).collect();
@@ -252,12 +363,11 @@ fn population(higher: bool, sources: &[Member], targets: &[Member], table: &Tabl
         }
     }
     let n = points.len();
-    let to_d = |v: f64| if higher { 1.0 - v } else { v };
     // Score of point a's source layer against point b's target layer.
     let cell = |a: usize, b: usize| -> Result<f64, String> {
         let ((ma, _, ia), (mb, jb, _)) = (index[a], index[b]);
         let (si, ti) = (members[ma].0, members[mb].1);
-        table(si, ti).and_then(|t| t[ia][jb]).ok_or_else(|| {
+        table(si, ti).and_then(|t| t.get(ia)?.get(jb).copied().flatten()).ok_or_else(|| {
             format!(
                 "no dissimilarity matrix: the score of {} {} against {} {} is undefined",
                 sources[si].label, points[a].layer, targets[ti].label, points[b].layer
@@ -300,6 +410,7 @@ fn population(higher: bool, sources: &[Member], targets: &[Member], table: &Tabl
         points,
         dissimilarity: d,
         silhouette,
+        silhouette_squared: None,
         silhouette_per_layer: per_layer,
         mds: mds.coords.iter().map(|c| [c[0], c.get(1).copied().unwrap_or(0.0)]).collect(),
         mds_explained: mds.value,
@@ -349,11 +460,15 @@ pub(crate) fn from_run(run: &Finished<'_>) -> (Vec<Specificity>, Vec<String>) {
                 .collect();
             let target_members: Vec<Member> = targets.iter().map(|(_, m)| m.clone()).collect();
             let table = |s: usize, t: usize| run.table(k, sources[s].0, targets[t].0).map(|x| x.values.as_slice());
+            let r2 = |s: usize, t: usize| {
+                run.table(k, sources[s].0, targets[t].0).and_then(|x| x.detail.as_ref()?.get("r2")).map(|v| v.as_slice())
+            };
             let label = match gain {
                 None => "without noise".to_string(),
                 Some(g) => format!("noisy (gain {g})"),
             };
-            let (result, found) = analyse(name, metric.higher_is_better(), (&label, *gain), &source_members, &target_members, &table);
+            let group = Group { metric: name, higher_is_better: metric.higher_is_better(), targets: &label, noise_gain: *gain };
+            let (result, found) = analyse(&group, &source_members, &target_members, &table, &r2);
             out.push(result);
             warnings.extend(found);
         }
@@ -367,6 +482,14 @@ pub(crate) fn from_run(run: &Finished<'_>) -> (Vec<Specificity>, Vec<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn group(metric: &str, higher_is_better: bool) -> Group<'_> {
+        Group { metric, higher_is_better, targets: "without noise", noise_gain: None }
+    }
+
+    fn none<'a>(_: usize, _: usize) -> Option<&'a [Vec<Option<f64>>]> {
+        None
+    }
 
     fn member(id: &str, seed: u32) -> Member {
         Member {
@@ -415,8 +538,9 @@ mod tests {
             })
             .collect();
         let get = |s: usize, t: usize| Some(tables[s][t].as_slice());
-        let (r, warnings) = analyse("cka", true, ("without noise", None), &sources, &targets, &get);
+        let (r, warnings) = analyse(&group("cka", true), &sources, &targets, &get, &none);
         assert!(warnings.is_empty(), "{warnings:?}");
+        assert!(r.predictivity.is_none() && r.basis == "score" && r.noise_rule.is_none());
         assert_eq!(r.pairs.len(), 6, "3 x 3 minus the 3 models with themselves");
         // 6 pairs x 2 layers = 12 cases; one miss (s0 -> t2, layer a).
         assert_eq!((r.same_layer.hits, r.same_layer.cases), (11, 12));
@@ -444,7 +568,7 @@ mod tests {
         let dist: Vec<Vec<Vec<Vec<Option<f64>>>>> =
             tables.iter().map(|s| s.iter().map(|t| t.iter().map(|r| r.iter().map(|v| v.map(|v| 1.0 - v)).collect()).collect()).collect()).collect();
         let get = |s: usize, t: usize| Some(dist[s][t].as_slice());
-        let (d, _) = analyse("soft-matching", false, ("without noise", None), &sources, &targets, &get);
+        let (d, _) = analyse(&group("soft-matching", false), &sources, &targets, &get, &none);
         assert_eq!((d.better, d.same_layer.hits), ("lower", 11));
         let pd = d.population.unwrap();
         for (x, y) in pd.dissimilarity.iter().flatten().zip(p.dissimilarity.iter().flatten()) {
@@ -452,9 +576,77 @@ mod tests {
         }
         // An undefined score: no population, a warning that names it.
         let get = |s: usize, t: usize| if (s, t) == (1, 2) { None } else { Some(tables[s][t].as_slice()) };
-        let (u, w) = analyse("cka", true, ("without noise", None), &sources, &targets, &get);
+        let (u, w) = analyse(&group("cka", true), &sources, &targets, &get, &none);
         assert!(u.population.is_none() && w[0].contains("undefined"), "{w:?}");
         assert_eq!(u.pairs.len(), 5);
+    }
+
+    /// A mapping: the R² tables, not the distance, are what predictivity,
+    /// identification and the population read; RSA-like similarities get the
+    /// squared-score silhouette; noisy groups say the noise rule.
+    #[test]
+    fn r2_tables_drive_predictivity_and_population() {
+        let sources: Vec<Member> = (0..3).map(|k| member(&format!("s{k}"), k)).collect();
+        let targets: Vec<Member> = (0..3).map(|k| member(&format!("t{k}"), k)).collect();
+        // R² of source layer i -> target layer j: 0.8 same layer (0.6 into t2's b), 0.3 across layers, 1 for a model with itself.
+        let r2: Vec<Vec<Vec<Vec<Option<f64>>>>> = (0..3)
+            .map(|s| {
+                (0..3)
+                    .map(|t| {
+                        (0..2)
+                            .map(|i| {
+                                (0..2)
+                                    .map(|j| {
+                                        Some(if s == t && i == j {
+                                            1.0
+                                        } else if i != j {
+                                            0.3
+                                        } else if t == 2 && j == 1 {
+                                            0.6
+                                        } else {
+                                            0.8
+                                        })
+                                    })
+                                    .collect()
+                            })
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect();
+        // A distance that would pick the other layer everywhere: never read once R² is there.
+        let dist: Vec<Vec<Vec<Option<f64>>>> = vec![vec![vec![Some(1.0), Some(0.0)], vec![Some(0.0), Some(1.0)]]; 9];
+        let get = |s: usize, t: usize| Some(dist[3 * s + t].as_slice());
+        let get_r2 = |s: usize, t: usize| Some(r2[s][t].as_slice());
+        let g = Group { metric: "soft-matching", higher_is_better: false, targets: "noisy (gain 0.1)", noise_gain: Some(0.1) };
+        let (r, w) = analyse(&g, &sources, &targets, &get, &get_r2);
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!((r.basis.as_str(), r.better), ("held-out R²", "lower"));
+        assert!(r.noise_rule.as_deref().unwrap().contains("|response|"));
+        assert_eq!((r.same_layer.hits, r.same_layer.cases), (12, 12));
+        let p = r.predictivity.as_ref().unwrap();
+        let (a, b) = (&p.layers[0], &p.layers[1]);
+        assert_eq!((a.pairs, b.pairs), (6, 6));
+        assert!((a.same.unwrap() - 0.8).abs() < 1e-15);
+        // Layer b: pairs into t2 (s0, s1) at 0.6, the other four at 0.8.
+        assert!((b.same.unwrap() - (4.0 * 0.8 + 2.0 * 0.6) / 6.0).abs() < 1e-15);
+        assert!((p.same_layer.unwrap() - (0.8 + (4.0 * 0.8 + 1.2) / 6.0) / 2.0).abs() < 1e-15);
+        assert_eq!(a.best_other.as_ref().unwrap().layer, "b");
+        assert!((a.other_mean.unwrap() - 0.3).abs() < 1e-15);
+        let pop = r.population.unwrap();
+        // t0.a and t1.a: 1 - mean(0.8, 0.8); t0.b and t2.b: 1 - mean(0.6 (s0 -> t2), 0.8 (s2 -> t0)).
+        assert!((pop.dissimilarity[0][2] - 0.2).abs() < 1e-15);
+        assert!((pop.dissimilarity[1][5] - 0.3).abs() < 1e-15);
+        assert!(pop.silhouette_squared.is_none(), "R² is not squared again");
+
+        // A similarity without R²: the silhouette on 1 - score² equals that of the squared tables.
+        let squared: Vec<Vec<Vec<Vec<Option<f64>>>>> =
+            r2.iter().map(|s| s.iter().map(|t| t.iter().map(|r| r.iter().map(|v| v.map(|v| v * v)).collect()).collect()).collect()).collect();
+        let (plain, _) = analyse(&group("rsa", true), &sources, &targets, &|s, t| Some(r2[s][t].as_slice()), &none);
+        let (sq, _) = analyse(&group("rsa", true), &sources, &targets, &|s, t| Some(squared[s][t].as_slice()), &none);
+        let (x, y) = (plain.population.unwrap().silhouette_squared.unwrap(), sq.population.unwrap().silhouette.unwrap());
+        assert!((x - y).abs() < 1e-15, "{x} {y}");
+        assert!(plain.predictivity.is_none());
     }
 
     /// sklearn 1.9.1 (/work/fixpy): `silhouette_score(D, [0, 1, 0, 1, 0, 1], metric='precomputed')`.

@@ -65,6 +65,14 @@ impl ExperimentMetric for Regression {
             Err(refusal) => return Some(Ok(refusal)),
         };
         let opts = RegressionOptions { projection_dim: x.ncols(), max_units: y.ncols(), ..p.regression_options() };
-        Some(regression(x, y, &opts).map(|r| Cell { value: Some(r.value), standard_error: r.standard_error, warnings: r.warnings, ..Default::default() }))
+        // `detail.r2`: the held-out R² per unit (mean over splits), its median over units: ridge's
+        // predictivity as the predictivity vs specificity analysis reads it (Thobani et al.).
+        Some(regression(x, y, &opts).map(|r| Cell {
+            value: Some(r.value),
+            standard_error: r.standard_error,
+            detail: vec![("r2", crate::metrics::soft_matching::median_of_defined(&r.unit_r2))],
+            warnings: r.warnings,
+            ..Default::default()
+        }))
     }
 }

@@ -1,11 +1,15 @@
-//! Soft matching (optimal transport between units): a distance.
+//! Soft matching (optimal transport between units): a distance, and, beside
+//! it (the score table's `detail.r2`), the held-out R² of soft matching used
+//! as a predictive model on the same splits as ridge regression with the same
+//! `folds`, `test_fraction` and `seed` (Thobani et al.'s predictivity).
 
 use super::ExperimentMetric;
 use crate::error::{Error, Result};
 use crate::experiment::session::{Cell, LayerData, Role};
 use crate::metrics::registry::MetricParams;
 use crate::metrics::regression::target_units;
-use crate::metrics::soft_matching::soft_matching;
+use crate::metrics::soft_matching::{soft_matching, soft_matching_predictivity};
+use crate::metrics::splits;
 use crate::sinks::Keep;
 
 /// The most units per side soft matching keeps in an experiment: the exact
@@ -20,7 +24,7 @@ impl ExperimentMetric for SoftMatching {
     }
 
     fn reads(&self) -> &'static [&'static str] {
-        &["max_units", "seed"]
+        &["max_units", "seed", "folds", "test_fraction", "splits"]
     }
 
     /// The exact transport solver takes at most `transport::MAX_CELLS` =
@@ -43,9 +47,32 @@ impl ExperimentMetric for SoftMatching {
         Ok(Some(Keep::Units(target_units(units, p.max_units, p.seed))))
     }
 
-    fn score(&self, k: usize, _p: &MetricParams, src: &LayerData, tgt: &LayerData) -> Option<Result<Cell>> {
+    fn score(&self, k: usize, p: &MetricParams, src: &LayerData, tgt: &LayerData) -> Option<Result<Cell>> {
         // Both sinks kept at most max_units units (the seeded subset of `target_units`).
         let (x, y) = (src.features.get(k)?.as_ref()?, tgt.features.get(k)?.as_ref()?);
-        Some(soft_matching(x, y).map(|r| Cell::value(r.value)))
+        let distance = match soft_matching(x, y) {
+            Ok(r) => r.value,
+            Err(e) => return Some(Err(e)),
+        };
+        // Held-out R² on ridge's splits; too few images for a held-out score
+        // leaves it undefined with the reason, the distance still stands.
+        let mut warnings = Vec::new();
+        let r2 = match splits::plan(x.nrows(), p.folds, p.test_fraction, p.seed, p.splits.as_deref(), "soft-matching predictivity") {
+            Ok(plan) => {
+                warnings.extend(plan.warning.clone());
+                match soft_matching_predictivity(x, y, &plan) {
+                    Ok(r) => Some(r.r2),
+                    Err(e) => {
+                        warnings.push(e.to_string());
+                        None
+                    }
+                }
+            }
+            Err(e) => {
+                warnings.push(e.to_string());
+                None
+            }
+        };
+        Some(Ok(Cell { value: Some(distance), detail: vec![("r2", r2)], warnings, ..Default::default() }))
     }
 }
