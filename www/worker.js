@@ -54,8 +54,9 @@ const cancelledEarly = new Set(); // classify jobs cancelled before their reques
 
 // What the page asks the core to compute (crate/src/wasm.rs), so that it exists once, in Rust:
 // the result's CSV and report (the bytes `idlab run` writes), the spec's upgrade, what a spec
-// needs before it runs (files, stimulus sets and their sizes) and the memory it will take.
-const CORE_FUNCTIONS = new Set(['tidy_csv', 'report_text', 'upgrade_spec', 'spec_inputs', 'estimate_memory']);
+// needs before it runs (files, stimulus sets and their sizes), the memory it will take, and a
+// spec's variant on the catalogue's trained weights.
+const CORE_FUNCTIONS = new Set(['tidy_csv', 'report_text', 'upgrade_spec', 'spec_inputs', 'estimate_memory', 'trained_variant']);
 
 const initialised = init();
 initialised.catch((err) => {

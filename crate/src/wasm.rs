@@ -70,6 +70,16 @@ pub fn upgrade_spec(spec: JsValue) -> Result<JsValue, JsError> {
     to_js(&crate::experiment::upgrade_spec(value).map_err(js_err)?)
 }
 
+/// The spec on trained weights (see [`crate::experiment::trained_variant`]):
+/// `{spec, notes}`, the variant and one sentence per architecture saying which
+/// catalogue entry its sides got. Throws when no side can change, saying why.
+#[wasm_bindgen]
+pub fn trained_variant(spec: JsValue) -> Result<JsValue, JsError> {
+    let spec = crate::experiment::Spec::from_json(&json_text(&spec, "spec")?).map_err(js_err)?;
+    let (spec, notes) = crate::experiment::trained_variant(&spec).map_err(js_err)?;
+    to_js(&serde_json::json!({ "spec": spec, "notes": notes }))
+}
+
 /// What a spec needs before it runs, from the functions the run itself uses:
 /// `{stimuli: {set, n, all, paths}, sets: [{set, n, all}], models, weights, data, datasets}`.
 /// `stimuli` is the spec's first set (`set` its display name, `n` the images

@@ -44,6 +44,12 @@ export const ui = {
   useResponses: $('use-responses'),
   useRdms: $('use-rdms'),
   keepExports: $('keep-exports'),
+  // "Run on trained weights" beside the preset menu (trained.js).
+  trainedBox: $('trained-variant'),
+  trainedRun: $('trained-run'),
+  trainedBack: $('trained-back'),
+  trainedNote: $('trained-note'),
+  trainedSides: $('trained-sides'),
 };
 
 /** The two sides of the form, each a clone of the same template (see form.js). */

@@ -7,6 +7,7 @@ import { state } from './state.js';
 import { showSpec, EXPORT_ALL } from './form.js';
 import { specFromLink } from './permalink.js';
 import { upgraded } from './core.js';
+import { offerTrained } from './trained.js';
 
 const PRESET_URL = 'presets/alexnet-seeds-cka.json';
 const PRESETS_INDEX_URL = 'presets/index.json';
@@ -28,6 +29,7 @@ export async function loadPreset() {
   // The default preset is what the About text compares with; a permalink's spec is its own.
   state.presetSpec = spec === state.defaultSpec ? state.defaultPreset : null;
   showSpec(spec);
+  offerTrained(spec);
   return spec;
 }
 
@@ -57,6 +59,7 @@ async function choosePreset() {
     const option = ui.preset.selectedOptions[0];
     state.presetSpec = { spec, title: option ? option.textContent : file };
     showSpec(spec);
+    offerTrained(spec);
     clearError();
   } catch (err) {
     showError(`Could not load the preset ${file}: ${err.message}`);

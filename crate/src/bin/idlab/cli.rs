@@ -33,6 +33,15 @@ enum Command {
         /// Print no progress.
         #[arg(short, long)]
         quiet: bool,
+        /// Run the spec on trained weights: every seeded zoo model whose architecture has an
+        /// entry in models/weights.json gets it (shipped files from the site, public ones
+        /// fetched; the spec's name and this_run say which). The seeded spec is the default.
+        #[arg(long)]
+        trained: bool,
+        /// With --trained: your own file for a catalogue entry or architecture, in place of its
+        /// download, as ID=PATH or ARCH=PATH (e.g. alexnet=alexnet-owt-7be5be79.pth); repeatable.
+        #[arg(long = "trained-file", value_name = "ID=PATH", requires = "trained")]
+        trained_files: Vec<String>,
     },
     /// List the model zoo: architectures, parameter counts and recorded layers.
     Zoo {
@@ -139,7 +148,9 @@ pub fn main() -> ExitCode {
     }
     idlab::runtime::use_thread_pool();
     let outcome = match cli.command {
-        Command::Run { spec, out, site, quiet } => run::run(&spec, &out, site, quiet),
+        Command::Run { spec, out, site, quiet, trained, trained_files } => {
+            run::run(&spec, &out, site, quiet, trained.then_some(trained_files.as_slice()))
+        }
         Command::Zoo { json } => zoo::list(json),
         Command::Export { arch, seed, out } => zoo::export(&arch, seed, &out),
         Command::Activations { model, weights, stimuli, layers, out, save_input, mean, std, channels } => {

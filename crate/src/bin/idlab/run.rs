@@ -1,6 +1,8 @@
 //! `idlab run`: a spec file in, result files (and the spec's export) out, progress on stderr.
 
-use idlab::experiment::{output, Experiment, Spec};
+use idlab::experiment::{output, trained_variant, Experiment, Spec, WeightsSpec};
+use idlab::weights::catalogue;
+use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -42,10 +44,79 @@ pub fn fetch(url: &str, quiet: bool) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
-pub fn run(spec_path: &Path, out: &Path, site: Option<PathBuf>, quiet: bool) -> Result<(), String> {
+/// The spec on trained weights (`--trained`): the core's variant, with the
+/// user's files (`ID=PATH` or `ARCH=PATH`) in place of downloads, and each
+/// public file the catalogue has no sha256 for fetched now and given its own
+/// (kept in `fetched`, so the run does not download it again).
+fn on_trained_weights(spec: &Spec, files: &[String], quiet: bool, fetched: &mut HashMap<String, Vec<u8>>) -> Result<Spec, String> {
+    let (mut spec, notes) = trained_variant(spec).map_err(|e| e.to_string())?;
+    let mut own: Vec<(String, PathBuf, bool)> = Vec::new(); // (key, path, used)
+    for f in files {
+        let Some((key, path)) = f.split_once('=').filter(|(k, p)| !k.is_empty() && !p.is_empty()) else {
+            return Err(format!("--trained-file takes ID=PATH or ARCH=PATH (e.g. alexnet=alexnet-owt-7be5be79.pth), got \"{f}\""));
+        };
+        let known = catalogue::entries().iter().any(|e| e.arch.is_some() && (e.id == key || e.arch.as_deref() == Some(key)));
+        if !known {
+            let ids: Vec<&str> = catalogue::entries().iter().filter(|e| e.arch.is_some()).map(|e| e.id.as_str()).collect();
+            return Err(format!("--trained-file {f}: \"{key}\" is neither an id nor an architecture of models/weights.json ({})", ids.join(", ")));
+        }
+        let path = PathBuf::from(path);
+        let path = if path.is_absolute() { path } else { std::env::current_dir().map_err(|e| format!("--trained-file {f}: {e}"))?.join(path) };
+        own.push((key.to_string(), path, false));
+    }
+    for m in spec.sources.iter_mut().chain(spec.targets.iter_mut()) {
+        let (Some(arch), Some(w)) = (m.arch.clone(), m.weights.as_mut()) else { continue };
+        let Some(url) = w.url.clone() else { continue };
+        let entry = catalogue::by_url(&url);
+        let id = entry.map(|e| e.id.clone());
+        // An id names one entry; an architecture every entry of it.
+        let pick = own.iter().position(|(k, _, _)| Some(k) == id.as_ref()).or_else(|| own.iter().position(|(k, _, _)| *k == arch));
+        if let Some(i) = pick {
+            own[i].2 = true;
+            // The entry's input normalisation goes with the file (timm's augreg ViT: 0.5, 0.5).
+            let (mean, std) = (w.mean.or(entry.and_then(|e| e.mean)), w.std.or(entry.and_then(|e| e.std)));
+            *w = WeightsSpec { file: Some(own[i].1.to_string_lossy().into_owned()), mean, std, ..Default::default() };
+            continue;
+        }
+        if w.sha256.is_none() {
+            if !fetched.contains_key(&url) {
+                let bytes = fetch(&url, quiet).map_err(|e| {
+                    format!("{e} (trained weights for {arch}; give your own copy with --trained-file {}=PATH)", id.as_deref().unwrap_or(&arch))
+                })?;
+                if !quiet {
+                    eprintln!("idlab: {url}: sha256 {} (the file's own: the catalogue has none to check it against)", sha256_hex(&bytes));
+                }
+                fetched.insert(url.clone(), bytes);
+            }
+            w.sha256 = Some(sha256_hex(&fetched[&url]));
+        }
+    }
+    if let Some((key, path, _)) = own.iter().find(|(_, _, used)| !used) {
+        return Err(format!("--trained-file {key}={}: no side of this spec runs on those weights", path.display()));
+    }
+    if !quiet {
+        for n in &notes {
+            eprintln!("idlab: trained weights: {n}");
+        }
+    }
+    spec.validate().map_err(|e| e.to_string())?;
+    Ok(spec)
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Runs the spec file (on trained weights with `trained`: the `--trained-file` values).
+pub fn run(spec_path: &Path, out: &Path, site: Option<PathBuf>, quiet: bool, trained: Option<&[String]>) -> Result<(), String> {
     let text = std::fs::read_to_string(spec_path)
         .map_err(|e| format!("cannot read spec {}: {e}", spec_path.display()))?;
-    let spec = Spec::from_json(&text).map_err(|e| format!("{}: {e}", spec_path.display()))?;
+    let mut spec = Spec::from_json(&text).map_err(|e| format!("{}: {e}", spec_path.display()))?;
+    let mut fetched: HashMap<String, Vec<u8>> = HashMap::new();
+    if let Some(files) = trained {
+        spec = on_trained_weights(&spec, files, quiet, &mut fetched).map_err(|e| format!("{} --trained: {e}", spec_path.display()))?;
+    }
     let site = site_dir(site);
     let start = Instant::now();
     let mut session = Experiment::new(spec).map_err(|e| e.to_string())?;
@@ -67,7 +138,10 @@ pub fn run(spec_path: &Path, out: &Path, site: Option<PathBuf>, quiet: bool) -> 
                 let path = shipped_path(&site, &need.name);
                 std::fs::read(&path).map_err(|e| format!("cannot read shipped weights {}: {e}", path.display()))?
             }
-            _ => fetch(&need.name, quiet)?,
+            _ => match fetched.remove(&need.name) {
+                Some(bytes) => bytes,
+                None => fetch(&need.name, quiet)?,
+            },
         };
         session.add_weights(&need.name, bytes).map_err(|e| e.to_string())?;
     }
