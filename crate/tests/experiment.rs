@@ -76,7 +76,9 @@ fn identifiability_names_the_correct_source() {
         "targets": [{"arch": "alexnet", "seed": 1, "layers": ["features.2", "features.12", "classifier.4"]}],
         "metrics": [{"name": "cka"}, {"name": "soft-matching", "params": {"max_units": 30}}]
     });
-    let r = run(&spec, &[]);
+    // Six images are too few for soft matching's held-out R² (its predictivity), not for its distance.
+    let r = common::site::run_unchecked(&spec, &[]);
+    assert!(r.warnings.iter().all(|w| w.contains("soft-matching predictivity: 6 stimuli are too few")), "{:?}", r.warnings);
     assert_eq!(r.identifiability.len(), 2);
     // A distance: each source's best layer is its smallest value, the index turned so positive means the correct one is closer.
     let sm = &r.identifiability[1];
@@ -224,8 +226,8 @@ fn presets_are_valid_and_listed() {
     assert_eq!(sorted, files, "index.json lists every preset once");
     for f in files {
         let spec = Spec::from_json(&std::fs::read_to_string(dir.join(&f)).unwrap()).unwrap_or_else(|e| panic!("{f}: {e}"));
+        // The texts' parts (paper, this_run) are checked in preset_texts.rs.
         assert!(spec.name.is_some() && spec.figure.is_some() && spec.about.is_some(), "{f} says what it reproduces");
-        assert!(spec.about.as_ref().unwrap().contains("seeded"), "{f} says its weights are seeded, not trained");
     }
 }
 
@@ -249,10 +251,24 @@ fn files_named_twice_are_asked_for_once() {
 
 /// Preset 4 (convolution vs attention), reduced: the class comparison is the
 /// score tables' best per architecture, the target's own architecture left
-/// out, and Welch's test on the two classes.
+/// out, Welch's test on the two classes with Hedges' g and the test's power
+/// beside it, the class sizes beside the paper's, and the findings sentence.
+/// The full preset fits a tab by the page's own estimate.
 #[test]
 fn preset_4_compares_classes_from_the_score_tables() {
-    let mut spec: Value = serde_json::from_slice(&std::fs::read(site().join("presets/convolution-vs-attention.json")).unwrap()).unwrap();
+    let full: Value = serde_json::from_slice(&std::fs::read(site().join("presets/convolution-vs-attention.json")).unwrap()).unwrap();
+    // Every model of the full preset within the tab's 3.5 GB (www/zoo.js's TAB_LIMIT_BYTES), and
+    // every zoo transformer a source.
+    let est = idlab::experiment::memory::estimate(&serde_json::from_value(full.clone()).unwrap(), &Default::default()).unwrap();
+    for m in &est.models {
+        assert!(m.total <= 7 << 29, "{} ({}) needs {:.2} GiB", m.id, m.arch, m.total as f64 / (1u64 << 30) as f64);
+    }
+    eprintln!("preset 4's estimated peak: {:.2} GiB", est.total as f64 / (1u64 << 30) as f64);
+    let archs: Vec<&str> = full["sources"].as_array().unwrap().iter().map(|s| s["arch"].as_str().unwrap()).collect();
+    for a in zoo::Arch::ALL.iter().filter(|a| a.family() == zoo::Family::Transformer) {
+        assert!(archs.contains(&a.name()), "{} is not a source", a.name());
+    }
+    let mut spec = full.clone();
     spec["stimuli"]["limit"] = json!(6);
     spec["targets"] = json!([
         {"arch": "vgg13", "seed": 1, "layers": ["classifier.0", "classifier.3"]},
@@ -267,13 +283,18 @@ fn preset_4_compares_classes_from_the_score_tables() {
         {"arch": "vit_b_16", "seed": 0, "layers": ["encoder.layers.encoder_layer_11"]}
     ]);
     let r = run(&spec, &[]);
-    assert_eq!(r.class_comparison.len(), 2, "one comparison per model target");
+    assert_eq!(r.class_comparison.len(), 4, "one comparison per metric and model target");
+    let cka: Vec<_> = r.class_comparison.iter().filter(|c| c.metric == "cka").collect();
+    assert_eq!(cka.len(), 2);
     let best = |s: &str, t: &str, j: usize| {
         r.values("cka", s, t).unwrap().iter().map(|row| row[j].unwrap()).fold(f64::NEG_INFINITY, f64::max)
     };
     // VGG13 target: vgg13 seed 0 (s3) is left out; three convolutional and two attention architectures remain.
-    let c = &r.class_comparison[0];
+    let c = cka[0];
     assert_eq!((c.target.as_str(), c.excluded_arch.as_deref(), c.alpha), ("t0", Some("vgg13"), 0.01));
+    // The paper's 12 CNNs less VGG13 (the target's own), and its 8 ViTs.
+    let sizes: Vec<(usize, Option<usize>)> = c.classes.iter().map(|k| (k.n, k.paper_n)).collect();
+    assert_eq!(sizes, [(3, Some(11)), (2, Some(8))]);
     for (j, layer) in c.layers.iter().enumerate() {
         // In the comparison's (alphabetical) order: alexnet, resnet18, vgg11.
         let conv: Vec<f64> = ["s0", "s2", "s1"].iter().map(|s| best(s, "t0", j)).collect();
@@ -285,21 +306,38 @@ fn preset_4_compares_classes_from_the_score_tables() {
         assert_eq!(layer.significant, w.p_value < 0.01);
         let mean = conv.iter().sum::<f64>() / 3.0;
         close(layer.groups[0].mean.unwrap(), mean, "class mean");
+        let g = idlab::stats::effect::hedges_g(&conv, &attn, 0.95).unwrap();
+        assert_eq!(layer.effect.as_ref(), Some(&g));
+        let power = idlab::stats::effect::welch_power(3, 2, 1.0, 0.01).unwrap();
+        assert_eq!((layer.power, layer.low_power), (Some(power), true), "3 vs 2 architectures cannot detect one sd");
     }
     // ViT-B/32 target: only ViT-B/16 is left in the attention class, so there is no test, and the note says why.
-    let v = &r.class_comparison[1].layers[0];
-    assert_eq!((v.groups[1].n, v.t, v.significant), (1, None, false));
+    let v = &cka[1].layers[0];
+    assert_eq!((v.groups[1].n, v.t, v.significant, v.power, v.low_power), (1, None, false, None, false));
     assert!(v.note.as_deref().unwrap().contains("at least 2 values"), "{:?}", v.note);
+    assert_eq!(cka[1].classes[1].paper_n, Some(7), "the paper's 8 ViTs less the target's own");
+    // The findings say it, computed: one sentence per comparison (`run` returns the session's
+    // result, whose findings `Experiment::result` fills; computed here as it does).
+    let findings = idlab::experiment::findings::findings(&r);
+    let f: Vec<&String> = findings.iter().filter(|s| s.contains("Welch's t-test") && s.contains("by linear CKA:")).collect();
+    assert_eq!(f.len(), 2, "{findings:?}");
+    assert_eq!(findings.iter().filter(|s| s.contains("Welch's t-test")).count(), 4);
+    eprintln!("{}", findings.join("\n"));
+    assert!(f[0].starts_with("Target ") && f[0].contains("convolution (3 architectures; the paper's 11)"), "{}", f[0]);
+    assert!(f[0].contains("2 of 2 tests have power below 0.5"), "{}", f[0]);
+    assert!(f[1].contains("no layer could be tested"), "{}", f[1]);
 }
 
 /// Preset 7 reduced (3 seeds, 3 layers with a `:pre`, 10 images, few units):
 /// soft matching cells are the metric on the seeded unit subsets; noisy
 /// targets are the metric on the activations with the per-image noise drawn
-/// on the full matrix; gain 0 changes nothing; the specificity numbers follow
-/// from the score tables.
+/// on the full matrix; gain 0 changes nothing; soft matching's held-out R²
+/// (`detail.r2`) is `soft_matching_predictivity` on the same folds; the
+/// specificity numbers follow from the tables they read (R² for a mapping).
 #[test]
 fn predictivity_specificity_reduced_preset() {
-    use idlab::metrics::soft_matching::soft_matching;
+    use idlab::metrics::soft_matching::{soft_matching, soft_matching_predictivity};
+    use idlab::metrics::splits;
     use idlab::stats::noise::poisson_like_noise_by_row;
     // 10 images: the fewest regression scores (pooled over 2 folds).
     let n = 10;
@@ -318,6 +356,11 @@ fn predictivity_specificity_reduced_preset() {
         {"name": "rsa", "params": {"permutations": 0}}
     ]);
     let r = run(&spec, &[]);
+    // A cell of the held-out R² table beside soft matching's values.
+    let detail = |r: &ExperimentResult, metric: &str, source: &str, target: &str, i: usize, j: usize| -> f64 {
+        let score = r.scores.iter().find(|s| s.metric == metric && s.source == source && s.target == target).unwrap();
+        score.detail.as_ref().unwrap()["r2"][i][j].unwrap()
+    };
     assert!(r.identifiability.is_empty(), "one architecture: nothing to identify");
     assert_eq!(r.models.iter().find(|m| m.id == "t3").unwrap().label, "alexnet seed 0, noisy (gain 0.1)");
     assert_eq!(r.models.iter().find(|m| m.id == "t3").unwrap().noise.unwrap().gain, 0.1);
@@ -330,6 +373,10 @@ fn predictivity_specificity_reduced_preset() {
         for (j, b) in layers.iter().enumerate() {
             let direct = soft_matching(&subset(&x[i]), &subset(&y[j])).unwrap().value;
             close(value(&r, "soft-matching", "s0", "t1", i, j), direct, &format!("soft matching {a} {b}"));
+            // 10 images at 10% held out: 5 folds pooled, the seed's folds.
+            let plan = splits::plan(n, 10, 0.1, 3, None, "soft-matching").unwrap();
+            let r2 = soft_matching_predictivity(&subset(&x[i]), &subset(&y[j]), &plan).unwrap().r2;
+            close(detail(&r, "soft-matching", "s0", "t1", i, j), r2, &format!("soft matching R² {a} {b}"));
             // The noisy seed 1 (t4, noise seed 1): the same per-image draws applied to the full matrix, rounded to f32.
             let noisy = poisson_like_noise_by_row(&y[j], 0.1, 1, b).unwrap().map(|v| v as f32 as f64);
             let direct = soft_matching(&subset(&x[i]), &subset(&noisy)).unwrap().value;
@@ -347,29 +394,54 @@ fn predictivity_specificity_reduced_preset() {
 
     // Specificity: 3 metrics x (without noise, then the gains in spec order) groups.
     assert_eq!(r.specificity.len(), 9);
+    // Findings (the runner fills them; a session's result does not): one predictivity
+    // sentence per mapping and group, the silhouettes, the noise rule.
+    let findings = idlab::experiment::findings::findings(&r);
+    assert!(findings.iter().any(|f| f.starts_with("By soft matching (without noise), a layer was predicted best")), "{findings:?}");
+    assert!(findings.iter().any(|f| f.starts_with("Silhouette by layer over the population (noisy (gain 0.1);")));
+    assert!(findings.iter().any(|f| f.contains("|response|")));
     let groups: Vec<&str> = r.specificity[..3].iter().map(|s| s.targets.as_str()).collect();
     assert_eq!(groups, ["without noise", "noisy (gain 0.1)", "noisy (gain 0)"]);
+    assert!(r.specificity.iter().filter(|s| s.noise_gain.is_some()).all(|s| s.noise_rule.as_deref().is_some_and(|t| t.contains("|response|"))));
     for sp in r.specificity.iter().filter(|s| s.targets == "without noise") {
-        let higher = sp.better == "higher";
+        // A mapping reads its held-out R² (soft matching here; ridge once its tables carry `r2`); RSA its score.
+        let mapping = sp.basis == "held-out R²";
+        assert_eq!(mapping, sp.predictivity.is_some(), "{}", sp.metric);
+        assert!(sp.metric != "rsa" || (!mapping && sp.population.as_ref().unwrap().silhouette_squared.is_some()));
+        assert!(sp.metric != "soft-matching" || mapping);
+        let table = |s: &str, t: &str| -> Vec<Vec<Option<f64>>> {
+            let score = r.scores.iter().find(|x| x.metric == sp.metric && x.source == s && x.target == t).unwrap();
+            if mapping { score.detail.as_ref().unwrap()["r2"].clone() } else { score.values.clone() }
+        };
+        let higher = mapping || sp.better == "higher";
         assert_eq!(sp.pairs.len(), 6, "3 x 3 seeds, not with themselves");
-        // Recompute same-layer predictivity from the tables.
+        // Recompute the identification rate and the same-layer R² from the tables.
         let (mut hits, mut cases) = (0, 0);
+        let mut same = vec![Vec::new(); layers.len()];
         for [s, t] in &sp.pairs {
-            let v = r.values(&sp.metric, s, t).unwrap();
+            let v = table(s, t);
             for j in 0..layers.len() {
                 let col: Vec<f64> = v.iter().map(|row| row[j].unwrap()).collect();
                 let best = (0..col.len()).fold(0, |b, i| if (higher && col[i] > col[b]) || (!higher && col[i] < col[b]) { i } else { b });
                 cases += 1;
                 hits += (best == j) as usize;
+                same[j].push(col[j]);
             }
         }
         assert_eq!((sp.same_layer.hits, sp.same_layer.cases), (hits, cases), "{}", sp.metric);
+        if let Some(p) = &sp.predictivity {
+            let per: Vec<f64> = same.iter().map(|v| v.iter().sum::<f64>() / v.len() as f64).collect();
+            for (l, want) in p.layers.iter().zip(&per) {
+                close(l.same.unwrap(), *want, &format!("{} same-layer R² {}", sp.metric, l.layer));
+            }
+            close(p.same_layer.unwrap(), per.iter().sum::<f64>() / per.len() as f64, "overall same-layer R²");
+        }
         // One dissimilarity: t0's features.0:pre against t1's features.5, from s0 -> t1 and s1 -> t0.
         let p = sp.population.as_ref().unwrap();
         assert_eq!(p.points.len(), 9);
         let (a, b) = (0, 3 + 2);
         assert_eq!((p.points[a].model.as_str(), p.points[b].model.as_str(), p.points[b].layer.as_str()), ("t0", "t1", "features.5"));
-        let (f, g) = (value(&r, &sp.metric, "s0", "t1", 0, 2), value(&r, &sp.metric, "s1", "t0", 2, 0));
+        let (f, g) = (table("s0", "t1")[0][2].unwrap(), table("s1", "t0")[2][0].unwrap());
         let want = if higher { 1.0 - 0.5 * (f + g) } else { 0.5 * (f + g) };
         close(p.dissimilarity[a][b], want, &format!("{} dissimilarity", sp.metric));
         assert!(p.silhouette.is_some_and(|s| (-1.0..=1.0).contains(&s)) && p.silhouette_per_layer.len() == 3);
@@ -429,9 +501,9 @@ fn reduced_preset_6(n: usize, layers: &[&str]) -> Value {
 }
 
 /// Preset 6, reduced: finite MLP and ridge error tables for every source and
-/// layer, and nrp's ridge columns equal to ridge regression called directly
-/// on the same (pruned, projected) features and splits; the MLP's equal
-/// `nrp::nrp` on those features.
+/// layer, nrp's value the MLP's MAE, and its MLP and ridge-baseline columns
+/// equal to `nrp::nrp_pooled` called directly on the same (pruned,
+/// projected) features and splits.
 #[test]
 fn preset_6_reduced_gives_mlp_and_ridge_errors() {
     use idlab::metrics::nrp::{self, NrpOptions};
@@ -450,9 +522,9 @@ fn preset_6_reduced_gives_mlp_and_ridge_errors() {
             assert_eq!((table.len(), table[0].len()), (2, 1), "{name}");
             assert!(table.iter().flatten().all(|v| v.is_some_and(f64::is_finite)), "{s} {name}: {table:?}");
         }
-        assert_eq!(&detail["mlp_r2"], &score.values, "nrp's value is the MLP's R²");
+        assert_eq!(&detail["mlp_mae"], &score.values, "nrp's value is the MLP's MAE");
         assert!(detail["mlp_mae"].iter().chain(&detail["ridge_mae"]).flatten().all(|v| v.unwrap() > 0.0));
-        assert!(r.scores.iter().any(|x| x.metric == "regression" && x.source == s && x.detail.is_none()));
+        assert!(r.scores.iter().any(|x| x.metric == "regression" && x.source == s && !x.detail.as_ref().is_some_and(|d| d.contains_key("mlp_mae"))));
     }
     // The pruned source's features, recomputed: AlexNet seed 0 pruned by half, the V4 rows.
     let table = idlab::data::read_table("r.npy", &std::fs::read(site().join("data/cowley-v4/responses.npy")).unwrap(), None).unwrap();
@@ -472,21 +544,14 @@ fn preset_6_reduced_gives_mlp_and_ridge_errors() {
     let detail = score.detail.as_ref().unwrap();
     for (l, layer) in layers.iter().enumerate() {
         let x = matrix(&outs[l]);
-        let ridge = regression::regression(
-            &x,
-            &y,
-            &regression::RegressionOptions { splits: Some(splits.clone()), pooled: true, projection_dim: 32, max_units: 33, ..Default::default() },
-        )
-        .unwrap();
-        let mae = ridge.unit_mae.iter().sum::<f64>() / 33.0;
-        let r2: Vec<f64> = ridge.unit_r2.iter().flatten().copied().collect();
-        close(detail["ridge_mae"][l][0].unwrap(), mae, &format!("ridge MAE {layer}"));
-        close(detail["ridge_r2"][l][0].unwrap(), r2.iter().sum::<f64>() / r2.len() as f64, &format!("ridge R² {layer}"));
         let projected = SparseProjection::new(x.ncols(), 32, 0).unwrap().apply(&x).unwrap();
         let o = NrpOptions { hidden_sizes: vec![vec![8, 8]], learning_rates: vec![1e-2], max_epochs: 20, validation_fraction: 0.2, ..NrpOptions::quick() };
         let mlp = nrp::nrp_pooled(&projected, &y, &splits, &o).unwrap();
         let near = |a: f64, b: f64| (a - b).abs() <= 1e-6 * b.abs().max(1e-3);
         assert!(near(detail["mlp_mae"][l][0].unwrap(), mlp.mae), "MLP MAE {layer}: {:?} vs {}", detail["mlp_mae"][l][0], mlp.mae);
-        assert!(near(detail["mlp_r2"][l][0].unwrap(), mlp.value), "MLP R² {layer}: {:?} vs {}", detail["mlp_r2"][l][0], mlp.value);
+        assert!(near(detail["mlp_r2"][l][0].unwrap(), mlp.r2), "MLP R² {layer}: {:?} vs {}", detail["mlp_r2"][l][0], mlp.r2);
+        // The ridge baseline: same standardised features, λ from nrp::RIDGE_LAMBDAS on the MLP's validation images.
+        close(detail["ridge_mae"][l][0].unwrap(), mlp.ridge_mae, &format!("ridge MAE {layer}"));
+        close(detail["ridge_r2"][l][0].unwrap(), mlp.ridge_r2, &format!("ridge R² {layer}"));
     }
 }

@@ -48,9 +48,9 @@ export const METRIC_HELP = {
   },
   nrp: {
     name: 'NRP',
-    means: 'Nonlinear neural predictivity: a small MLP maps the source layer to the target\'s responses; the number is its held-out R², with ridge regression\'s error on the same splits beside it.',
-    better: 'Higher is more similar.',
-    range: 'At most 1; 0 is no better than predicting the mean, below 0 worse than that.',
+    means: 'Nonlinear neural predictivity: a small MLP maps the source layer to the target\'s responses; the number is its held-out mean absolute error (the paper\'s NRP error), with its R² and a fairly fitted ridge baseline (same standardised inputs, λ chosen on the same validation images) on the same splits beside it.',
+    better: 'Lower is better (an error).',
+    range: '0 and up, in the target\'s units.',
   },
 };
 
@@ -69,10 +69,11 @@ export const VIEW_HELP = {
   'identifiability-depth': 'Every layer of every source against the chosen target layer, over relative depth (0 = input side, 1 = output side), so networks of different depth share the axis.',
   'rdm-bars': 'One bar per source layer: its score against the neural RDMs, the mean over subjects with the standard error. The grey band is the noise ceiling; ★ marks p < 0.05.',
   classes: 'Each class of architectures\' mean ± sd per target layer; ★ where Welch\'s t-test finds the classes differ (p < 0.05).',
-  mapping: 'Held-out mean absolute error of the MLP (solid) and of ridge (dashed) on the same splits, per source layer: lower is better.',
+  mapping: 'Held-out mean absolute error of the MLP (solid) and of its ridge baseline (dashed; same standardised inputs, λ chosen on the MLP\'s validation images) on the same splits, per source layer: lower is better.',
   pruning: 'Each metric\'s score as the model is pruned to growing sparsity, a line per layer: flat lines mean the pruned weights did not matter.',
   'stimulus-sets': 'The mean identifiability index per stimulus set and target: which images tell the architectures apart best.',
-  'specificity-bars': 'Same-layer predictivity: how often a layer is best predicted by the same layer of another member of the population.',
+  'specificity-bars': 'Same-layer identification rate: how often a layer\'s best match in another member of the population is the layer of the same name.',
+  'predictivity-bars': 'Same-layer predictivity: the held-out R² of each target layer predicted from the same layer of another member of the population (mapping metrics only), beside its best other layer.',
   mds: 'Classical multidimensional scaling of the dissimilarities: nearby points are represented alike.',
   rdm: 'A representational dissimilarity matrix: how different the representation of every pair of images is (row vs column).',
   bars: 'One bar per item; hover a bar for its exact value.',
@@ -97,7 +98,7 @@ export const GLOSSARY = [
 export const CITATIONS = [
   'Han, Poggio & Cheung (2023). System identification of neural systems: if we got it right, would we know? ICML. (Presets 1 to 4.)',
   'Truzzi & Cusack. Convolutional neural networks as a model of visual activity in the brain: greater contribution of architecture than learned weights. NeurIPS 2020 workshop. (Preset 5.)',
-  'Cowley et al. (2023). Compact deep neural network models of visual cortex. bioRxiv; and the nonlinear neural predictivity (NRP) MLP mapping. (Preset 6.)',
+  'Quantifying the brain predictivity of artificial neural networks with nonlinear response mapping (Frontiers in Computational Neuroscience, 2021): an MLP (the NRP network) from a network\'s activations to IT and V4 recordings, scored by mean absolute error, with pruned networks. Preset 6 runs it on the macaque V4 data of Cowley et al. (2023), a stand-in for the paper\'s own data. (Preset 6.)',
   'Thobani, Sagastuy-Brena, Nayebi, Cao & Yamins. Predictivity and specificity for model-brain alignment methods. (Preset 7.)',
 ];
 
