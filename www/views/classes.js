@@ -42,10 +42,10 @@ function classView(container, result, entry, get, base) {
     `layers of ${modelLabel(tgt)}` + (entry.excluded_arch ? `; ${entry.excluded_arch}, the target's own architecture, is left out.` : '.');
   const sizes = (entry.classes ?? []).map((c) =>
     `${c.name}: ${c.n} architecture${c.n === 1 ? '' : 's'}` + (Number.isInteger(c.paper_n) ? ` (the paper: ${c.paper_n})` : ''));
-  const low = layers.filter((l) => l.low_power).length;
+  const lowPower = layers.filter((l) => l.low_power).length;
   if (sizes.length) line.textContent += ` Class sizes: ${sizes.join('; ')}.`;
-  if (low) {
-    line.textContent += ` ${low} of ${layers.length} tests have power below ${entry.low_power_below ?? 0.5} to detect a difference of ` +
+  if (lowPower) {
+    line.textContent += ` ${lowPower} of ${layers.length} tests have power below ${entry.low_power_below ?? 0.5} to detect a difference of ` +
       `${entry.power_d ?? 1} sd (⚠): there a missing ★ says little.`;
   }
   sec.append(line);

@@ -18,9 +18,12 @@ const ALPHA: f64 = 0.05;
 /// The sentences this analysis contributes; none when `r` holds no RSA score.
 pub(super) fn sentences(r: &ExperimentResult) -> Vec<String> {
     let mut out = Vec::new();
-    // One group per (target, stimulus set), sources in result order.
+    // One group per (target, stimulus set), sources in result order. Only recorded data
+    // (RDMs, responses, shipped datasets): a model target's layers are the identifiability
+    // and specificity analyses' to speak of, and a best cell over its layers says little.
+    let data = |id: &str| r.model(id).is_some_and(|m| matches!(m.kind, "rdms" | "responses" | "dataset"));
     let mut groups: Vec<(&str, Option<usize>, Vec<&Score>)> = Vec::new();
-    for s in r.scores.iter().filter(|s| s.metric == "rsa") {
+    for s in r.scores.iter().filter(|s| s.metric == "rsa" && data(&s.target)) {
         match groups.iter_mut().find(|g| g.0 == s.target && g.1 == s.set) {
             Some(g) => g.2.push(s),
             None => groups.push((&s.target, s.set, vec![s])),
