@@ -5,6 +5,7 @@
 
 mod classes;
 mod identify;
+mod layers;
 mod nrp;
 mod rsa;
 mod specificity;
@@ -16,6 +17,7 @@ use super::result::ExperimentResult;
 pub fn findings(r: &ExperimentResult) -> Vec<String> {
     let mut out = weights::sentences(r);
     out.extend(identify::sentences(r));
+    out.extend(layers::sentences(r));
     out.extend(classes::sentences(r));
     out.extend(rsa::sentences(r));
     out.extend(nrp::sentences(r));
