@@ -24,6 +24,10 @@ if (!results) {
   process.exit(2);
 }
 
+/** JSON with object keys sorted: the result's spec (written by the core) against the preset file. */
+const canonical = (v) => (Array.isArray(v) ? `[${v.map(canonical).join(',')}]`
+  : v && typeof v === 'object' ? `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(',')}}`
+    : JSON.stringify(v));
 const cell = (s) => String(s).replace(/\s+/g, ' ').replace(/\|/g, '\\|').trim();
 const index = JSON.parse(fs.readFileSync(path.join(ROOT, 'www/presets/index.json'), 'utf8'));
 const rows = [];
@@ -37,7 +41,7 @@ for (const { file, title } of index.presets) {
     const r = JSON.parse(fs.readFileSync(resultFile, 'utf8'));
     version = r.idlab_version;
     // A result of a reduced copy of the preset (fewer images) says so: its numbers are not the full preset's.
-    const reduced = JSON.stringify(r.spec.stimuli) !== JSON.stringify(spec.stimuli) || JSON.stringify(r.spec.sources) !== JSON.stringify(spec.sources);
+    const reduced = canonical(r.spec.stimuli) !== canonical(spec.stimuli) || canonical(r.spec.sources) !== canonical(spec.sources);
     const sets = r.stimulus_sets && r.stimulus_sets.length ? ` per set (${r.stimulus_sets.map((s) => s.name).join(', ')})` : '';
     const size = `${reduced ? 'REDUCED run, not the full preset: ' : ''}${r.n_stimuli} images${sets}, ${Math.round(r.seconds)} s natively`;
     // The first findings word for word; a long list is cut with a count (the result has them all).
