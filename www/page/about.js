@@ -3,7 +3,7 @@
 // images, a model or uploads their own, it says what differs from the preset instead, so the
 // paper's words are never read as a description of a different run.
 
-import { ui } from './dom.js';
+import { ui, slotAfter, titledList } from './dom.js';
 import { state } from './state.js';
 
 // Keys that do not change what runs (the name follows the form; the texts describe it; export only keeps files).
@@ -122,22 +122,6 @@ export function showAbout(spec, sizeOf) {
   presetTexts(source, changed.length > 0);
 }
 
-/** A heading and a list of text items (never HTML: the texts are data). */
-function textList(title, items) {
-  const box = document.createElement('div');
-  const h = document.createElement('h3');
-  h.textContent = title;
-  const ul = document.createElement('ul');
-  for (const item of items) {
-    const li = document.createElement('li');
-    if (typeof item === 'string') li.textContent = item;
-    else li.append(...item);
-    ul.append(li);
-  }
-  box.append(h, ul);
-  return box;
-}
-
 /**
  * The preset's texts in their parts, under the About line: "The paper" (each claim, its
  * verbatim quote and where it stands) and "This run" (how the run differs from the paper).
@@ -145,23 +129,17 @@ function textList(title, items) {
  * longer describes what runs. "What this run found" is the result's (result.js).
  */
 function presetTexts(spec, changed) {
-  let box = document.getElementById('preset-texts');
-  if (!box) {
-    box = document.createElement('div');
-    box.id = 'preset-texts';
-    box.className = 'preset-texts about';
-    ui.about.after(box);
-  }
+  const box = slotAfter(ui.about, 'div', 'preset-texts', 'preset-texts about');
   box.replaceChildren();
   const claims = Array.isArray(spec && spec.paper) ? spec.paper : [];
   if (claims.length) {
-    box.append(textList(changed ? "The preset's paper" : 'The paper', claims.map((c) => {
+    box.append(titledList(changed ? "The preset's paper" : 'The paper', claims.map((c) => {
       const q = document.createElement('q');
       q.textContent = String(c.quote ?? '').split(/\s+/).join(' ').trim();
       return [`${c.claim} `, q, ` (${c.where})`];
     })));
   }
   const lines = !changed && Array.isArray(spec && spec.this_run) ? spec.this_run : [];
-  if (lines.length) box.append(textList('This run', lines));
+  if (lines.length) box.append(titledList('This run', lines));
   box.hidden = box.childElementCount === 0;
 }

@@ -136,3 +136,31 @@ export function dropZone(zone, onDrop) {
     onDrop(event);
   });
 }
+
+/** The element `id`, made once as a `tag` of class `className` right after `anchor`: a slot the page fills. */
+export function slotAfter(anchor, tag, id, className) {
+  let box = $(id);
+  if (!box) {
+    box = document.createElement(tag);
+    box.id = id;
+    box.className = className;
+    anchor.after(box);
+  }
+  return box;
+}
+
+/** A heading and a list of text items (an item may be a list of nodes and strings; never HTML). */
+export function titledList(title, items) {
+  const box = document.createElement('div');
+  const h = document.createElement('h3');
+  h.textContent = title;
+  const ul = document.createElement('ul');
+  for (const item of items) {
+    const li = document.createElement('li');
+    if (typeof item === 'string') li.textContent = item;
+    else li.append(...item);
+    ul.append(li);
+  }
+  box.append(h, ul);
+  return box;
+}

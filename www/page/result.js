@@ -3,7 +3,7 @@
 // the scores, help on the metrics, the full views when there is more, and the export buttons.
 // The drawing is the views' (views/overview.js, views/index.js); this only places it in the page.
 
-import { ui, showError } from './dom.js';
+import { ui, showError, slotAfter, titledList } from './dom.js';
 import { state } from './state.js';
 import { renderResult as renderViews } from '../views/index.js';
 import { summaryText, overviewIsAll, overviewChooser, pairName, renderOverview, scoreTable } from '../views/overview.js';
@@ -16,14 +16,7 @@ import { slug } from '../format.js';
 
 /** The page's own slot under the summary line: the pair menu, warnings, help, overview downloads. */
 function extras() {
-  let box = document.getElementById('result-extras');
-  if (!box) {
-    box = document.createElement('div');
-    box.id = 'result-extras';
-    box.className = 'result-extras';
-    ui.summary.after(box);
-  }
-  return box;
+  return slotAfter(ui.summary, 'div', 'result-extras', 'result-extras');
 }
 
 /** "Jump to result" at the top of the page once a result exists (the form is long on a phone). */
@@ -62,23 +55,9 @@ function showPair(result, score, notes) {
  * (crate/src/experiment/findings), the same list `idlab run`'s report prints.
  */
 function findingsList(result) {
-  let box = document.getElementById('findings');
-  if (!box) {
-    box = document.createElement('section');
-    box.id = 'findings';
-    box.className = 'findings';
-    ui.summary.after(box);
-  }
+  const box = slotAfter(ui.summary, 'section', 'findings', 'findings');
   const items = Array.isArray(result.findings) ? result.findings : [];
-  const h = document.createElement('h3');
-  h.textContent = 'What this run found';
-  const ul = document.createElement('ul');
-  for (const f of items) {
-    const li = document.createElement('li');
-    li.textContent = f;
-    ul.append(li);
-  }
-  box.replaceChildren(h, ul);
+  box.replaceChildren(titledList('What this run found', items));
   box.hidden = items.length === 0;
 }
 
