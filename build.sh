@@ -112,7 +112,7 @@ site() {
     say "assembling dist/"
     mkdir -p dist/vendor
     # The site sources, without npm's files (rsync is not on every machine: use tar).
-    tar -C www --exclude=node_modules --exclude=package.json --exclude=package-lock.json -cf - . \
+    tar -C www --exclude=node_modules --exclude=package.json --exclude=package-lock.json --exclude=./build -cf - . \
         | tar -C dist -xf -
     cp www/node_modules/plotly.js-dist-min/plotly.min.js dist/vendor/plotly.min.js
     mkdir -p dist/models && cp models/zoo.json dist/models/zoo.json
@@ -122,6 +122,11 @@ site() {
     if [ -d models/trained ]; then cp -R models/trained dist/models/trained; fi
     # The documentation the page's help links to, served beside it.
     cp README.md BENCHMARKS.md dist/
+    # Generated pages (www/build/, node): a page per paper from the presets' texts, the index,
+    # README and BENCHMARKS as HTML. Then the service worker's precache list and version, over
+    # every file above (so it runs last).
+    if [ -f www/build/papers.mjs ]; then node www/build/papers.mjs dist; fi
+    if [ -f www/build/precache.mjs ]; then node www/build/precache.mjs dist; fi
 }
 
 build() {
