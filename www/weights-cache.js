@@ -109,9 +109,13 @@ export async function getWeights({ name, url, sha256, expected }, { signal, onPr
   return { bytes, from: 'network', kept, sha256: got || want || null };
 }
 
-/** Downloads `url` (relative to this script's location) with progress; rejects naming the URL. */
+// The site's root (this script lies there): a relative URL is a site path, also for a worker
+// started from a blob trampoline on another origin, whose location is a blob: URL.
+const SITE = new URL('./', import.meta.url);
+
+/** Downloads `url` (relative to the site's root, where this script lies) with progress; rejects naming the URL. */
 async function download(url, { signal, onProgress, expected }) {
-  const resolved = new URL(url, globalThis.location ? globalThis.location.href : undefined);
+  const resolved = new URL(url, SITE);
   let resp;
   try {
     resp = await fetch(resolved, { signal });

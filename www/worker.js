@@ -36,12 +36,16 @@
 //                 a classify request's progress as {type: 'weights-progress', id, name, loaded, total, classify?:
 //                   {done, total, image, top}} and its answer as {type: 'core-result', id, value: {label, imagenet,
 //                   images: [{image, top: [{index, label, p}]}], cancelled}} / {type: 'core-error', id, message}
-// Requests (inspect, fetch-model, unzip, metric, core, fetch-weights, weights-cache) are answered by id: www/page/worker-client.js's `call`.
+// Requests (inspect, fetch-model, unzip, metric, core, fetch-weights, weights-cache) are answered by id: www/page/worker-link.js's `call`.
 // A core request does not wait for a run: it is answered between two of the run's steps.
 // `fatal: true` means the wasm instance trapped and must not be used again:
 // the page terminates this worker and starts a new one.
 
 import { getWeights, listCache, clearCache } from './weights-cache.js';
+
+// The site's root: where this script lies, not self.location (a worker started from a blob
+// trampoline on another page's origin has a blob: location). Site paths resolve against it.
+const SITE = new URL('./', import.meta.url);
 
 let wasm = null;          // the imported pkg module
 let wasmMemory = null;    // its WebAssembly.Memory (for the memory reported with results)
@@ -200,7 +204,7 @@ async function inspectOne(msg) {
       const url = String(msg.url || '').trim();
       let resolved;
       try {
-        resolved = new URL(url, self.location.href);
+        resolved = new URL(url, SITE);
       } catch {
         throw new Error(`Could not fetch the model: "${url}" is not a URL`);
       }
@@ -530,7 +534,7 @@ async function runOne(id, spec, models, data, uploaded, weights) {
 }
 
 async function fetchBytes(path, signal, what = 'stimulus') {
-  const url = new URL('./' + path.replace(/^\/+/, ''), self.location.href);
+  const url = new URL('./' + path.replace(/^\/+/, ''), SITE);
   let resp;
   try {
     resp = await fetch(url, { signal });

@@ -1,15 +1,13 @@
-// The page's side of the conversation with the compute worker (worker.js): starting
-// and restarting it, the build line, request/reply calls (inspection, unzip, metric, and
-// `core`: what the page asks the Rust core to compute), and handing a run's messages to
-// whoever handles runs (status.js). Without the page's elements (a view on a page of its
-// own) it still works: it only has no build line to write.
+// The page's side of the conversation with the compute worker (worker.js): the build line,
+// #error, and handing a run's messages to whoever handles runs (status.js). The worker itself,
+// its start and restart and the request/reply calls are worker-link.js's (DOM-free, shared with
+// the embed). Without the page's elements (a view on a page of its own) it still works: it only
+// has no build line to write.
 
 import { ui, showError } from './dom.js';
 import { singleThreadNote } from '../help/texts.js';
+import { createWorkerLink } from './worker-link.js';
 
-let worker = null;      // {worker, ready, info, failed}
-const requests = new Map(); // request id -> {entry (the worker asked), resolve, reject}
-let requestCounter = 0;
 // Set by status.js: the run in progress hears its messages, and is failed when the worker does.
 let runs = {
   message() {},
@@ -17,49 +15,52 @@ let runs = {
   fail() { return false; },
 };
 
+const link = createWorkerLink('worker.js', {
+  ready(entry, msg) {
+    setBuild(buildText(entry.info) + (msg.note ? ` (${msg.note})` : ''));
+  },
+  initError(entry, message) {
+    setBuild('Build: unavailable');
+    showError(message);
+    runs.fail(entry, message, { shown: true });
+  },
+  crash(entry, message) {
+    if (!entry.info) setBuild('Build: unavailable');
+    if (!runs.fail(entry, message, { restart: Boolean(entry.info) })) {
+      showError(message);
+      if (entry.info) restartWorker();
+    }
+  },
+  weights(msg) {
+    for (const listener of weightsListeners) listener(msg);
+  },
+  run(msg) {
+    runs.message(msg);
+  },
+});
+
 /** Who hears run messages ({message(msg), fail(entry, message, opts)}). */
 export function handleRuns(handler) {
   runs = handler;
 }
 
 export function startWorker() {
-  const entry = { worker: new Worker('worker.js', { type: 'module' }), info: null, failed: null };
-  entry.ready = new Promise((resolve, reject) => {
-    entry.resolveReady = resolve;
-    entry.rejectReady = reject;
-  });
-  entry.ready.catch(() => {}); // failures are shown in #error; callers that await it still see the rejection
-  entry.worker.onmessage = (event) => onWorkerMessage(entry, event.data);
-  entry.worker.onerror = (event) => onWorkerCrash(entry, event);
-  entry.worker.onmessageerror = () => onWorkerCrash(entry, { message: 'a message from the worker could not be read' });
-  worker = entry;
+  const entry = link.start();
   setBuild('Build: loading…');
   return entry;
 }
 
 /** The worker, started afresh when there is none or the last one failed. */
 export function ensureWorker() {
-  if (!worker || worker.failed) {
-    if (worker) stop(worker);
-    startWorker();
-  }
-  return worker;
+  const before = link.current;
+  const entry = link.ensure();
+  if (entry !== before) setBuild('Build: loading…');
+  return entry;
 }
 
 export function restartWorker() {
-  if (worker) stop(worker);
-  worker = null;
-  startWorker();
-}
-
-/** Terminates a worker; the requests it had not answered are rejected (they can be asked again). */
-function stop(entry) {
-  entry.worker.terminate();
-  for (const [id, request] of requests) {
-    if (request.entry !== entry) continue;
-    requests.delete(id);
-    request.reject(new Error('The compute worker was restarted before it answered; try again.'));
-  }
+  link.restart();
+  setBuild('Build: loading…');
 }
 
 /**
@@ -67,12 +68,10 @@ function stop(entry) {
  * resolves with its reply (a metric's result object), rejects with its error message.
  */
 export function call(message, transfer = [], { onEvent } = {}) {
-  const entry = ensureWorker();
-  const id = `request-${++requestCounter}`;
-  return entry.ready.then(() => new Promise((resolve, reject) => {
-    requests.set(id, { entry, resolve, reject, onEvent });
-    entry.worker.postMessage({ ...message, id }, transfer);
-  }));
+  const before = link.current;
+  const reply = link.call(message, transfer, { onEvent });
+  if (link.current !== before) setBuild('Build: loading…');
+  return reply;
 }
 
 // Who hears a run's weights events ('weights-error': a file the core refused; 'weights-loaded').
@@ -91,17 +90,16 @@ export function onWeightsEvent(handler) {
  */
 export function fetchWeights(params, onProgress) {
   let cancelled = false;
-  const before = requestCounter;
+  const id = link.nextId(); // call() numbers this request synchronously
   const promise = call({ type: 'fetch-weights', ...params }, [], {
     onEvent: (msg) => { if (onProgress && msg.type === 'weights-progress') onProgress(msg); },
   });
-  const id = `request-${before + 1}`; // call() numbered this request synchronously
   return {
     promise,
     cancel() {
       if (cancelled) return;
       cancelled = true;
-      if (worker) worker.worker.postMessage({ type: 'cancel-fetch', target: id });
+      if (link.current) link.current.worker.postMessage({ type: 'cancel-fetch', target: id });
     },
   };
 }
@@ -145,81 +143,20 @@ export function metric(name, x, y, params) {
     [xs.buffer, ys.buffer]);
 }
 
-function onWorkerMessage(entry, msg) {
-  if (entry !== worker) return; // a message from a worker we already replaced
-  switch (msg.type) {
-    case 'ready': {
-      entry.info = { flavor: msg.flavor, threads: msg.threads, version: msg.version };
-      setBuild(buildText(entry.info) + (msg.note ? ` (${msg.note})` : ''));
-      entry.resolveReady({ flavor: msg.flavor, threads: msg.threads });
-      return;
-    }
-    case 'init-error': {
-      entry.failed = msg.message;
-      setBuild('Build: unavailable');
-      showError(msg.message);
-      entry.rejectReady(new Error(msg.message));
-      runs.fail(entry, msg.message, { shown: true });
-      return;
-    }
-    case 'inspection':
-    case 'inspect-error':
-    case 'unzipped':
-    case 'unzip-error':
-    case 'metric-result':
-    case 'metric-error':
-    case 'core-result':
-    case 'core-error':
-    case 'weights-fetched':
-    case 'weights-fetch-error':
-    case 'weights-cache-result':
-    case 'weights-cache-error': {
-      const request = requests.get(msg.id);
-      if (!request) return;
-      requests.delete(msg.id);
-      if (msg.type.endsWith('-error')) request.reject(new Error(msg.message));
-      else request.resolve(msg.type === 'metric-result' ? msg.result : msg);
-      return;
-    }
-    case 'weights-progress': {
-      const request = requests.get(msg.id);
-      if (request && request.onEvent) request.onEvent(msg);
-      return;
-    }
-    case 'weights-error':
-    case 'weights-loaded':
-      for (const listener of weightsListeners) listener(msg);
-      return;
-    default:
-      runs.message(msg);
-  }
-}
-
-// An uncaught error inside the worker, or the worker script failed to load.
-function onWorkerCrash(entry, event) {
-  if (event && typeof event.preventDefault === 'function') event.preventDefault();
-  if (entry !== worker) return;
-  const detail = event && event.message ? event.message : 'it could not be loaded or stopped unexpectedly';
-  const message = `The compute worker failed: ${detail}`;
-  if (!entry.info) {
-    // It never became ready: do not loop; the next Run starts a fresh one.
-    entry.failed = message;
-    setBuild('Build: unavailable');
-    entry.rejectReady(new Error(message));
-  }
-  if (!runs.fail(entry, message, { restart: Boolean(entry.info) })) {
-    showError(message);
-    if (entry.info) restartWorker();
-  }
-}
-
 function setBuild(text) {
   if (ui.build) ui.build.textContent = text;
 }
 
+// How the page came to be isolated, or why not, is isolation.js's `window.idlabIsolation` (absent
+// on a page that does not include it, such as an embed's host).
 function buildText(info) {
+  const isolation = globalThis.idlabIsolation;
   if (info.flavor === 'threads') {
-    return `Build: threaded (${info.threads} thread${info.threads === 1 ? '' : 's'})`;
+    const how = isolation && isolation.how === 'service-worker'
+      ? '; cross-origin isolated by the site\'s service worker, as this host sends no COOP/COEP headers' : '';
+    return `Build: threaded (${info.threads} thread${info.threads === 1 ? '' : 's'})${how}`;
   }
-  return globalThis.crossOriginIsolated ? 'Build: single-threaded' : `Build: ${singleThreadNote(navigator.hardwareConcurrency)}`;
+  return globalThis.crossOriginIsolated
+    ? 'Build: single-threaded'
+    : `Build: ${singleThreadNote(navigator.hardwareConcurrency, isolation && isolation.why)}`;
 }
