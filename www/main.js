@@ -4,7 +4,7 @@
 
 import { ui, showError } from './page/dom.js';
 import { state, userFiles, userWeights } from './page/state.js';
-import { startWorker, ensureWorker, metric, core, weightsCache } from './page/worker-client.js';
+import { ensureWorker, metric, core, weightsCache } from './page/worker-client.js';
 import { cancel, running } from './page/status.js';
 import { run, runFromTextarea } from './page/run.js';
 import { buildSides, wireForm, loadZoo, learnSetSizes, settled } from './page/form.js';
@@ -17,6 +17,7 @@ import { checkFits } from './zoo.js';
 import { setLoaded } from './page/run-gate.js';
 import { refreshKept } from './page/weights.js';
 import { wireClassify, checkSide, cancelCheck, classifyResults } from './page/classify.js';
+import { isolation, fillOfflineAfter } from './isolation.js';
 
 buildSides(); // before anything looks up a side's elements
 
@@ -33,10 +34,19 @@ wireUploads();
 wirePermalink();
 wireClassify();
 
+// The worker starts once the page knows whether it is cross-origin isolated (isolation.js): the
+// worker picks the threaded build only then, and a page about to reload once for isolation
+// (isolation never settles) downloads no wasm. What needs the worker (the preset's upgrade,
+// the zoo) waits with it; the page itself is drawn meanwhile.
+const started = isolation.then(() => ensureWorker()); // ensure: a request made meanwhile may have started it
+fillOfflineAfter(started.then((entry) => entry.ready)); // the offline cache's large downloads wait for the worker's own
+
 window.idlab = {
   get ready() {
-    return ensureWorker().ready;
+    return started.then(() => ensureWorker().ready);
   },
+  /** {isolated, how: 'headers' | 'service-worker' | null, why}: see isolation.js. */
+  isolation,
   run,
   cancel,
   get lastResult() { return state.lastResult; },
@@ -83,10 +93,9 @@ window.idlab = {
   get classifyResults() { return classifyResults; },
 };
 
-startWorker();
-loadPresetMenu();
-state.zooReady = loadZoo();
-Promise.all([loadPreset(), state.zooReady]).then(([spec]) => spec).then(
+state.zooReady = started.then(() => loadZoo());
+started.then(() => loadPresetMenu());
+Promise.all([started.then(() => loadPreset()), state.zooReady]).then(([spec]) => spec).then(
   (spec) => {
     setLoaded();
     const autorun = new URLSearchParams(location.search).get('autorun') !== '0';

@@ -147,9 +147,12 @@ export async function launchBrowser() {
  * Open a page and record everything that went wrong in it: console errors (the page's
  * and its workers'), uncaught page errors, failed requests and HTTP errors.
  * Returns {page, problems} where problems is a live array of strings.
+ * Service workers are blocked unless `serviceWorkers: 'allow'`: the site's worker (www/sw.js)
+ * would make a page on a header-less server cross-origin isolated and reload it, and these tests
+ * choose the build by the server's headers; tests/e2e/site.test.mjs tests the service worker.
  */
-export async function openPage(browser, url) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+export async function openPage(browser, url, { serviceWorkers = 'block' } = {}) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 1000 }, serviceWorkers });
   const page = await context.newPage();
   const problems = [];
   const seen = new WeakSet();

@@ -17,7 +17,7 @@ function originOf(url) {
 }
 
 test('a run sends nothing anywhere, offers no sharing, and its result reads at 390 px', { timeout: LONG_MS }, async () => {
-  const context = await env.browser.newContext({ viewport: { width: 1280, height: 1000 } });
+  const context = await env.browser.newContext({ viewport: { width: 1280, height: 1000 }, serviceWorkers: 'block' });
   const requests = [];
   context.on('request', (req) => requests.push(req.url()));
   const page = await context.newPage();
@@ -71,9 +71,9 @@ test('a run sends nothing anywhere, offers no sharing, and its result reads at 3
     assert.match(pairs.help, /centred kernel alignment/);
 
     // The help panel links the documentation, served beside the page (same origin).
-    const docs = await page.evaluate(async () => Promise.all([...document.querySelectorAll('#help-panel a[href$=".md"]')]
+    const docs = await page.evaluate(async () => Promise.all([...document.querySelectorAll('#help-panel a[href$=".html"]')]
       .map(async (a) => ({ href: a.getAttribute('href'), ok: (await fetch(a.href)).ok }))));
-    assert.deepEqual(docs, [{ href: 'README.md', ok: true }, { href: 'BENCHMARKS.md', ok: true }]);
+    assert.deepEqual(docs, [{ href: 'readme.html', ok: true }, { href: 'benchmarks.html', ok: true }, { href: 'papers/index.html', ok: true }]);
 
     // On a phone: the title in view, not under the mode bar; the result one tap away.
     await page.setViewportSize({ width: 390, height: 844 });

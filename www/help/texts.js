@@ -102,9 +102,16 @@ export const CITATIONS = [
   'Thobani, Sagastuy-Brena, Nayebi, Cao & Yamins. Predictivity and specificity for model-brain alignment methods. (Preset 7.)',
 ];
 
-/** Why the page runs single-threaded, and what it costs, given the machine's core count. */
-export function singleThreadNote(cores) {
+/**
+ * Why the page runs single-threaded, and what it costs, given the machine's core count. `why`
+ * is isolation.js's reason when the site's service worker could not isolate the page either
+ * (e.g. "service workers are blocked here").
+ */
+export function singleThreadNote(cores, why) {
   const n = Math.max(1, Math.min(Number(cores) || 1, 8));
-  return 'single-threaded: this host does not send the cross-origin isolation headers (COOP/COEP), so the tab cannot share memory between threads' +
+  const reason = why
+    ? `this host does not send the cross-origin isolation headers (COOP/COEP) and ${why}`
+    : 'this host does not send the cross-origin isolation headers (COOP/COEP)';
+  return `single-threaded: ${reason}, so the tab cannot share memory between threads` +
     (n > 1 ? `; runs take up to about ${n}× longer than threaded on this ${n}-core machine` : '');
 }
