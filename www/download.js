@@ -8,9 +8,8 @@ export function download(filename, data, mime = 'application/octet-stream') {
   const a = document.createElement('a');
   a.href = url;
   a.download = filename;
-  a.style.display = 'none';
-  document.body.append(a);
+  // Clicked without being put into the document: a figure embedded in another site's page must
+  // not add anything to that page's body.
   a.click();
-  a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 30000);
 }

@@ -39,7 +39,7 @@ async function measure(browser, isolation) {
           metric: 'cka',
         };
         const outcome = await page.evaluate(async (s) => {
-          const refused = window.idlab.preflight(s);
+          const refused = await window.idlab.preflight(s);
           if (refused) return { refused };
           try {
             await window.idlab.run(s);
