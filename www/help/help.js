@@ -61,7 +61,7 @@ export function renderHelpPanel(container) {
   d.append(heading('Papers the presets reproduce'), papers);
   const src = document.createElement('p');
   src.append('Documentation, served with the page: ');
-  const docs = [['README.md', 'README.md'], ['BENCHMARKS.md', 'BENCHMARKS.md']];
+  const docs = [['readme.html', 'README'], ['benchmarks.html', 'BENCHMARKS'], ['papers/index.html', 'the papers\' pages']];
   for (const [href, text] of docs) {
     const a = document.createElement('a');
     a.href = href;

@@ -132,7 +132,7 @@ enum Command {
         /// Port (0 picks a free one; the URL is printed).
         #[arg(long, default_value_t = 8080)]
         port: u16,
-        /// Leave out the cross-origin isolation headers (the page then runs single-threaded).
+        /// Leave out the cross-origin isolation headers (as a plain static host would: the site's service worker then isolates the page, or it runs single-threaded where service workers are blocked).
         #[arg(long)]
         no_isolation: bool,
     },
