@@ -259,11 +259,13 @@ test("on a cross-origin isolated page of the lab's origin: threaded; run() and c
       assert.deepEqual(outcome, { value: null, events: [], status: 'Cancelled.', run: true });
 
       // theme="auto" (the default) follows the reader's prefers-color-scheme, live.
-      const dark = () => figure.evaluate((el) => el.shadowRoot.querySelector('.frame').classList.contains('dark'));
+      // (The media query's change event is asynchronous: wait for the frame to follow it.)
+      const dark = (want) => page.waitForFunction((w) => document.querySelector('idlab-figure').shadowRoot
+        .querySelector('.frame').classList.contains('dark') === w, want, { timeout: 5000 });
       await page.emulateMedia({ colorScheme: 'dark' });
-      assert.equal(await dark(), true);
+      await dark(true);
       await page.emulateMedia({ colorScheme: 'light' });
-      assert.equal(await dark(), false);
+      await dark(false);
       assert.deepEqual(problems, []);
     } finally {
       await context.close();
