@@ -112,9 +112,12 @@ site() {
     say "assembling dist/"
     mkdir -p dist/vendor
     # The site sources, without npm's files (rsync is not on every machine: use tar).
-    tar -C www --exclude=node_modules --exclude=package.json --exclude=package-lock.json --exclude=./build -cf - . \
+    tar -C www --exclude=node_modules --exclude=package.json --exclude=package-lock.json --exclude=./build --exclude=./assignments -cf - . \
         | tar -C dist -xf -
     cp www/node_modules/plotly.js-dist-min/plotly.min.js dist/vendor/plotly.min.js
+    # The assignment page's Markdown: rendered by marked, sanitised by DOMPurify (ES modules).
+    cp www/node_modules/marked/lib/marked.esm.js dist/vendor/marked.esm.js
+    cp www/node_modules/dompurify/dist/purify.es.mjs dist/vendor/purify.es.mjs
     mkdir -p dist/models && cp models/zoo.json dist/models/zoo.json
     # The catalogue of trained weights and the trained files the site ships (the page fetches them).
     if [ -f models/weights.json ]; then cp models/weights.json dist/models/weights.json; fi
@@ -126,6 +129,16 @@ site() {
     # README and BENCHMARKS as HTML. Then the service worker's precache list and version, over
     # every file above (so it runs last).
     if [ -f www/build/papers.mjs ]; then node www/build/papers.mjs dist; fi
+    # The example assignments: each folder of www/assignments/ packed by the CLI (hashes and all).
+    rm -rf dist/assignments
+    if [ -d www/assignments ] && [ -x target/release/idlab ]; then
+        mkdir -p dist/assignments
+        local a
+        for a in www/assignments/*/; do
+            a=${a%/}
+            target/release/idlab assignment pack "$a" -o "dist/assignments/$(basename "$a").idlab.zip"
+        done
+    fi
     if [ -f www/build/precache.mjs ]; then node www/build/precache.mjs dist; fi
 }
 
