@@ -10,6 +10,8 @@
 
 /// The top classes a model gives each image (`idlab classify` and the page's top-5 check).
 pub mod classify;
+/// Course assignments as one `.idlab.zip`: open and validate, check answers, report, grade, draft, pack.
+pub mod assignment;
 /// The user's own data files (.npy, .npz, .csv, .mat tables; zips of stimuli), matched to the stimuli.
 pub mod data;
 pub mod error;

@@ -322,3 +322,122 @@ impl Classifier {
         to_js(&self.inner.classify(name, bytes, k).map_err(js_err)?)
     }
 }
+
+// Course assignments (crate::assignment): the page's student and author modes.
+
+/// A JS value as serde_json, through its JSON text.
+fn json_value(value: &JsValue, what: &str) -> Result<serde_json::Value, JsError> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(serde_json::Value::Null);
+    }
+    serde_json::from_str(&json_text(value, what)?).map_err(|e| JsError::new(&format!("invalid {what}: {e}")))
+}
+
+/// A JS object as a JSON map (undefined or null: empty).
+fn json_map(value: &JsValue, what: &str) -> Result<serde_json::Map<String, serde_json::Value>, JsError> {
+    match json_value(value, what)? {
+        serde_json::Value::Null => Ok(Default::default()),
+        serde_json::Value::Object(m) => Ok(m),
+        _ => Err(JsError::new(&format!("invalid {what}: not an object"))),
+    }
+}
+
+fn manifest_of(value: &JsValue) -> Result<crate::assignment::Manifest, JsError> {
+    crate::assignment::open::parse_manifest(json_value(value, "manifest")?).map_err(js_err)
+}
+
+/// Opens an assignment's `.idlab.zip` bytes, checking everything before
+/// anything runs: `{manifest, sha256, instructions, specs: {stepId: spec},
+/// files: [{path, name, bytes: Uint8Array}]}` (the data files, handed to a
+/// run by `name`). Throws the problem (not an assignment, newer version,
+/// altered or unlisted file, invalid spec, unsafe Markdown...).
+#[wasm_bindgen]
+pub fn assignment_open(bytes: &[u8]) -> Result<JsValue, JsError> {
+    let opened = crate::assignment::open(bytes).map_err(js_err)?;
+    let out = to_js(&serde_json::json!({
+        "manifest": opened.manifest,
+        "sha256": opened.sha256,
+        "instructions": opened.instructions,
+        "specs": opened.specs,
+    }))?;
+    let files = js_sys::Array::new();
+    for f in &opened.files {
+        let o = js_sys::Object::new();
+        let set = |k: &str, v: &JsValue| js_sys::Reflect::set(&o, &JsValue::from_str(k), v).map(|_| ()).map_err(|_| JsError::new("cannot build the files list"));
+        set("path", &JsValue::from_str(&f.path))?;
+        set("name", &JsValue::from_str(&f.name))?;
+        set("bytes", &js_sys::Uint8Array::from(f.bytes.as_slice()).into())?;
+        files.push(&o);
+    }
+    js_sys::Reflect::set(&out, &JsValue::from_str("files"), &files).map_err(|_| JsError::new("cannot build the files list"))?;
+    Ok(out)
+}
+
+/// Checks a student's answer to a question step: `{correct: bool | null
+/// (text), off_by, hint (when wrong), expected (only when the author reveals
+/// it)}`; `results` maps run step ids to their result documents.
+#[wasm_bindgen]
+pub fn assignment_check(manifest: JsValue, step_id: &str, answer: JsValue, results: JsValue) -> Result<JsValue, JsError> {
+    let manifest = manifest_of(&manifest)?;
+    let answer = json_value(&answer, "answer")?;
+    let results = json_map(&results, "results")?;
+    to_js(&crate::assignment::check_answer(&manifest, step_id, &answer, &results).map_err(js_err)?)
+}
+
+/// The hand-in report: `{json, html}` (the core fills the lab's version and
+/// build, the time, every check and `content_sha256`).
+#[wasm_bindgen]
+pub fn assignment_report(manifest: JsValue, sha256: &str, student: JsValue, answers: JsValue, results: JsValue, specs: JsValue) -> Result<JsValue, JsError> {
+    let manifest = manifest_of(&manifest)?;
+    let student = json_value(&student, "student")?;
+    let created = String::from(js_sys::Date::new_0().to_iso_string());
+    let lab = crate::assignment::report::Lab { version: env!("CARGO_PKG_VERSION"), build: FLAVOR };
+    let (json, html) = crate::assignment::report(
+        &manifest,
+        sha256,
+        &student,
+        &json_map(&answers, "answers")?,
+        &json_map(&results, "results")?,
+        &json_map(&specs, "specs")?,
+        lab,
+        &created,
+    )
+    .map_err(js_err)?;
+    to_js(&serde_json::json!({ "json": json, "html": html }))
+}
+
+/// A first draft of an assignment from a spec and its result:
+/// `{manifest, files: {path: text}, notes: {stepId: text}}`, one numeric
+/// question per JSON Pointer in `paths`.
+#[wasm_bindgen]
+pub fn assignment_draft(spec: JsValue, result: JsValue, paths: Vec<String>) -> Result<JsValue, JsError> {
+    let spec = json_value(&spec, "spec")?;
+    let result = json_value(&result, "result")?;
+    to_js(&crate::assignment::draft(&spec, &result, &paths).map_err(js_err)?)
+}
+
+/// The `.idlab.zip` bytes of a manifest and its files (`{path: Uint8Array |
+/// string}`), the files list filled with sha256 and sizes, validated as
+/// `assignment_open` would.
+#[wasm_bindgen]
+pub fn assignment_pack(manifest: JsValue, files: JsValue) -> Result<Vec<u8>, JsError> {
+    let manifest = json_value(&manifest, "manifest")?;
+    let mut map = std::collections::BTreeMap::new();
+    let files: js_sys::Object = files.dyn_into().map_err(|_| JsError::new("invalid files: not an object"))?;
+    for entry in js_sys::Object::entries(&files).iter() {
+        let pair: js_sys::Array = entry.into();
+        let path = pair.get(0).as_string().unwrap_or_default();
+        let value = pair.get(1);
+        let bytes = if let Some(text) = value.as_string() {
+            text.into_bytes()
+        } else if value.is_instance_of::<js_sys::Uint8Array>() {
+            js_sys::Uint8Array::from(value).to_vec()
+        } else if value.is_instance_of::<js_sys::ArrayBuffer>() {
+            js_sys::Uint8Array::new(&value).to_vec()
+        } else {
+            return Err(JsError::new(&format!("files[\"{path}\"] is neither text nor a Uint8Array")));
+        };
+        map.insert(path, bytes);
+    }
+    crate::assignment::pack(manifest, &map).map_err(js_err)
+}

@@ -1,6 +1,6 @@
 //! Command-line arguments and dispatch.
 
-use crate::{activations, inspect, metric, rdm, run, serve, zoo};
+use crate::{activations, assignment, inspect, metric, rdm, run, serve, zoo};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -124,6 +124,9 @@ enum Command {
     /// Print the top classes a model gives each image (a zoo architecture, seeded or with
     /// --weights, or a .onnx or .tflite file), as text or JSON.
     Classify(crate::classify::Args),
+    /// Course assignments (.idlab.zip): check one, grade students' reports, pack a folder.
+    #[command(subcommand)]
+    Assignment(assignment::Command),
     /// Serve the built site (dist/) on loopback with the headers threads need (COOP/COEP).
     Serve {
         /// Folder to serve.
@@ -148,6 +151,15 @@ pub fn main() -> ExitCode {
     }
     idlab::runtime::use_thread_pool();
     let outcome = match cli.command {
+        Command::Assignment(command) => {
+            return match assignment::run(command, true) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err((e, code)) => {
+                    eprintln!("idlab: {e}");
+                    ExitCode::from(code)
+                }
+            };
+        }
         Command::Run { spec, out, site, quiet, trained, trained_files } => {
             run::run(&spec, &out, site, quiet, trained.then_some(trained_files.as_slice()))
         }

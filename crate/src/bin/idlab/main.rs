@@ -4,6 +4,8 @@
 #[cfg(not(target_arch = "wasm32"))]
 mod activations;
 #[cfg(not(target_arch = "wasm32"))]
+mod assignment;
+#[cfg(not(target_arch = "wasm32"))]
 mod classify;
 #[cfg(not(target_arch = "wasm32"))]
 mod cli;
