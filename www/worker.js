@@ -60,7 +60,10 @@ const cancelledEarly = new Set(); // classify jobs cancelled before their reques
 // the result's CSV and report (the bytes `idlab run` writes), the spec's upgrade, what a spec
 // needs before it runs (files, stimulus sets and their sizes), the memory it will take, and a
 // spec's variant on the catalogue's trained weights.
-const CORE_FUNCTIONS = new Set(['tidy_csv', 'report_text', 'upgrade_spec', 'spec_inputs', 'estimate_memory', 'trained_variant']);
+// The assignment_* functions open, check, report on, draft and pack course assignments
+// (crate/src/assignment/); their bytes (a zip, its data files) stay Uint8Arrays both ways.
+const CORE_FUNCTIONS = new Set(['tidy_csv', 'report_text', 'upgrade_spec', 'spec_inputs', 'estimate_memory', 'trained_variant',
+  'assignment_open', 'assignment_check', 'assignment_report', 'assignment_draft', 'assignment_pack']);
 
 const initialised = init();
 initialised.catch((err) => {
@@ -186,7 +189,7 @@ async function coreOne(msg) {
     if (poisoned) throw new Error('The WebAssembly module crashed earlier; reload the page.');
     const name = String(msg.name);
     if (!CORE_FUNCTIONS.has(name)) throw new Error(`Unknown core function: ${name}`);
-    const value = plain(wasm[name](...(Array.isArray(msg.args) ? msg.args : [])));
+    const value = plain(wasm[name](...(Array.isArray(msg.args) ? msg.args : [])), name.startsWith('assignment_'));
     self.postMessage({ type: 'core-result', id: msg.id, value });
   } catch (err) {
     self.postMessage({ type: 'core-error', id: msg.id, message: failure(err).message });
@@ -590,21 +593,23 @@ function describe(err) {
 }
 
 // Turn whatever the bindings return (Maps from serde-wasm-bindgen, typed arrays)
-// into plain JSON-like data, so the page can JSON.stringify it.
-function plain(value) {
+// into plain JSON-like data, so the page can JSON.stringify it; with `keepBytes`, a Uint8Array
+// (a file's bytes) stays one.
+function plain(value, keepBytes = false) {
   if (value instanceof Map) {
     const obj = {};
-    for (const [k, v] of value) obj[String(k)] = plain(v);
+    for (const [k, v] of value) obj[String(k)] = plain(v, keepBytes);
     return obj;
   }
+  if (keepBytes && value instanceof Uint8Array) return value;
   if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
     return Array.from(value, (x) => (typeof x === 'bigint' ? Number(x) : x));
   }
-  if (Array.isArray(value)) return value.map(plain);
+  if (Array.isArray(value)) return value.map((v) => plain(v, keepBytes));
   if (typeof value === 'bigint') return Number(value);
   if (value && typeof value === 'object') {
     const obj = {};
-    for (const [k, v] of Object.entries(value)) obj[k] = plain(v);
+    for (const [k, v] of Object.entries(value)) obj[k] = plain(v, keepBytes);
     return obj;
   }
   return value;

@@ -1,0 +1,55 @@
+// Where an assignment's bytes come from: the file picker, a file dropped on the page, the
+// page's `?assignment=URL` (relative to the page), or the file opened last (a reload resumes).
+// The core opens them (assignment_open); a file it refuses shows its message and nothing runs.
+
+import { core } from './compute.js';
+import { keepLastFile, lastFile } from './progress-store.js';
+
+/** The bytes at `url` (relative to this page), or an error naming the URL. */
+export async function fetchAssignment(url) {
+  const resolved = new URL(url, location.href);
+  let resp;
+  try {
+    resp = await fetch(resolved);
+  } catch (err) {
+    throw new Error(`Could not fetch the assignment ${url}: ${err.message}`);
+  }
+  if (!resp.ok) throw new Error(`Could not fetch the assignment ${url}: HTTP ${resp.status} ${resp.statusText}`.trim());
+  return { name: decodeURIComponent(resolved.pathname.split('/').pop() || 'assignment.idlab.zip'), bytes: new Uint8Array(await resp.arrayBuffer()) };
+}
+
+/** assignment_open's value for `bytes`; kept as the last file only when the core accepts it. */
+export async function openBytes(name, bytes) {
+  const opened = await core('assignment_open', bytes);
+  await keepLastFile(name, bytes);
+  return opened;
+}
+
+/** {name, bytes} to open when the page loads: `?assignment=URL`, else the last file, else null. */
+export async function initialFile() {
+  const url = new URLSearchParams(location.search).get('assignment');
+  if (url) return fetchAssignment(url);
+  const last = await lastFile();
+  return last && last.bytes ? { name: last.name, bytes: new Uint8Array(last.bytes) } : null;
+}
+
+/** Calls onFile({name, bytes}) for a file chosen in `input` or dropped on `zone`. */
+export function wireOpen(input, zone, onFile) {
+  const take = async (file) => {
+    if (file) onFile({ name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) });
+  };
+  input.addEventListener('change', () => {
+    take(input.files && input.files[0]);
+    input.value = '';
+  });
+  zone.addEventListener('dragover', (event) => {
+    event.preventDefault();
+    zone.classList.add('over');
+  });
+  zone.addEventListener('dragleave', () => zone.classList.remove('over'));
+  zone.addEventListener('drop', (event) => {
+    event.preventDefault();
+    zone.classList.remove('over');
+    take(event.dataTransfer && event.dataTransfer.files[0]);
+  });
+}
