@@ -60,6 +60,16 @@ export function esc(s) {
 export const sentence = (s) => s.charAt(0).toUpperCase() + s.slice(1);
 
 /** Display names of the metrics (registry names as keys); others are shown as they are. */
+/** What a run's progress stage (the core's `progress.stage`) is called on the page and in a figure. */
+export const STAGE_NAMES = {
+  'loading weights': 'Loading trained weights',
+  'loading stimuli': 'Loading stimuli',
+  building: 'Building models',
+  recording: 'Recording activations',
+  comparing: 'Comparing layers',
+  done: 'Finishing',
+};
+
 export const METRIC_NAMES = {
   cka: 'linear CKA',
   'cka-debiased': 'debiased CKA',

@@ -1,15 +1,7 @@
 // One line about a spec (what it compares, with which metrics, on how many images) and the words
 // for a run's progress: what a run step shows before and while it runs.
 
-import { metricName, formatSeconds } from '../format.js';
-
-const STAGES = {
-  'loading stimuli': 'Loading images',
-  'loading weights': 'Loading weights',
-  recording: 'Recording activations',
-  comparing: 'Comparing layers',
-  done: 'Finishing',
-};
+import { metricName, formatSeconds, STAGE_NAMES } from '../format.js';
 
 function sideLabel(m) {
   if (!m || typeof m !== 'object') return 'a model';
@@ -33,7 +25,7 @@ export function specSummary(spec) {
 
 /** A progress message as one line ("Recording activations: 4 / 8 images recorded, step 3 / 9"). */
 export function progressText(p, elapsedSeconds) {
-  const stage = STAGES[p.stage] || p.stage || 'Working';
+  const stage = STAGE_NAMES[p.stage] || p.stage || 'Working';
   let text = stage;
   if (p.label) text += ` (${p.label})`;
   if (p.stage === 'loading weights') return text;

@@ -10,16 +10,7 @@ import { specFromAttributes } from './spec-source.js';
 import { parseViews } from './view-names.js';
 import { baseSheets, plotlyStyles, syncPlotlyStyles } from './styles.js';
 import { estimateSeconds, TIMING_SOURCE } from './timings.js';
-import { formatBytes, formatSeconds, metricName } from '../format.js';
-
-const STAGES = {
-  'loading weights': 'Loading trained weights',
-  'loading stimuli': 'Loading stimuli',
-  building: 'Building models',
-  recording: 'Recording activations',
-  comparing: 'Comparing layers',
-  done: 'Finishing',
-};
+import { formatBytes, formatSeconds, metricName, STAGE_NAMES } from '../format.js';
 
 /** "alexnet seed 0", a dataset's name, a user's file: how the summary names one side of a spec. */
 function sideLabel(m) {
@@ -316,7 +307,7 @@ export class FigureController {
       this.progress.max = total;
       this.progress.value = Math.min(Number(p.done) || 0, total);
     }
-    const stage = STAGES[p.stage] || p.stage || '';
+    const stage = STAGE_NAMES[p.stage] || p.stage || '';
     this.statusEl.textContent = `${stage}${p.label ? ` ${p.label}` : ''}${total ? `: ${p.done} of ${total}` : ''}`;
     this.el.dispatchEvent(new CustomEvent('idlab-progress', {
       detail: { stage: p.stage, label: p.label, done: p.done, total: p.total }, bubbles: true, composed: true,

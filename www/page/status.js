@@ -7,19 +7,10 @@ import { ui, setStatus, announce, showError, clearError } from './dom.js';
 import { state } from './state.js';
 import { ensureWorker, restartWorker, handleRuns } from './worker-client.js';
 import { renderResult } from './result.js';
-import { formatSeconds } from '../format.js';
+import { formatSeconds, STAGE_NAMES } from '../format.js';
 
 const CANCEL_GRACE_MS = 5000;   // after this, a cancel that was not acknowledged terminates the worker
 const STALL_MS = 120000;        // no message from a running worker for this long: it is stuck (e.g. a thread crashed)
-
-const STAGE_NAMES = {
-  'loading weights': 'Loading trained weights',
-  'loading stimuli': 'Loading stimuli',
-  building: 'Building models',
-  recording: 'Recording activations',
-  comparing: 'Comparing layers',
-  done: 'Finishing',
-};
 
 let active = null;      // the run in progress, see beginRun()
 let runCounter = 0;
