@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DIST } from './helpers.mjs';
+import { DIST, ROOT } from './helpers.mjs';
 
 /** External URLs the site may link to (none today: the site is self-contained). */
 const ALLOWED_EXTERNAL = new Set([]);
@@ -115,7 +115,7 @@ test('the links the lab\'s scripts insert resolve', () => {
   }
 });
 
-test('the generated pages are there: a page per paper, the index, README and BENCHMARKS', () => {
+test('the generated pages are there: a page per paper, the index, README, BENCHMARKS and the example assignments', () => {
   const presets = JSON.parse(fs.readFileSync(path.join(DIST, 'presets/index.json'), 'utf8')).presets;
   const stems = new Set(presets.map((p) => JSON.parse(fs.readFileSync(path.join(DIST, 'presets', p.file), 'utf8')).paper_file)
     .filter(Boolean).map((f) => f.replace(/\.txt$/, '')));
@@ -128,6 +128,13 @@ test('the generated pages are there: a page per paper, the index, README and BEN
   for (const page of ['readme.html', 'benchmarks.html', 'index.html']) assert.ok(linksOf(index).includes(`../${page}`), `the index links ${page}`);
   const lab = fs.readFileSync(path.join(DIST, 'index.html'), 'utf8');
   assert.ok(linksOf(lab).includes('papers/index.html'), 'the lab links the site index');
+  // The example assignments: each packed into dist/assignments/ and opened from the index.
+  const examples = fs.readdirSync(path.join(ROOT, 'www/assignments'));
+  assert.ok(examples.length >= 2);
+  for (const name of examples) {
+    assert.ok(fs.existsSync(path.join(DIST, 'assignments', `${name}.idlab.zip`)), `assignments/${name}.idlab.zip`);
+    assert.ok(linksOf(index).includes(`../assignment.html?assignment=${encodeURIComponent(`assignments/${name}.idlab.zip`)}`), `the index opens the ${name} example`);
+  }
 });
 
 test('the link check itself: it catches a missing file, a missing id and an external link', () => {

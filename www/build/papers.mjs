@@ -150,7 +150,17 @@ ${paper.presets.map((p) => presetSection(p, dist, shown)).join('\n')}
 }
 
 /** The site index (papers/index.html). */
-export function indexPage(papers, own, readmeHeadings) {
+/** The example assignments (www/assignments/NAME/assignment.json): {name, title, course}; build.sh packs each into dist/assignments/NAME.idlab.zip. */
+function readAssignments() {
+  const dir = path.join(WWW, 'assignments');
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort().map((name) => {
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, name, 'assignment.json'), 'utf8'));
+    return { name, title: manifest.title || name, course: manifest.course || '' };
+  });
+}
+
+export function indexPage(papers, own, readmeHeadings, assignments = []) {
   const paperItems = papers.map((paper) => {
     const cite = citation(paper.presets) || { title: paper.stem, authors: '' };
     const presets = paper.presets.map((p) => `<li><a href="${esc(paper.stem)}.html#${esc(p.stem)}">${esc(p.spec.name || p.title)}</a></li>`).join('');
@@ -174,7 +184,14 @@ ${paperItems.join('\n')}
 ${ownItems.join('\n')}
     </ul>
     </section>
-    <section aria-labelledby="docs-heading">
+${assignments.length ? `    <section aria-labelledby="assignments-heading">
+    <h2 id="assignments-heading">Course assignments</h2>
+    <p>One file an instructor makes and a student opens, runs, answers and hands in (the README's <a href="../${DOCUMENTS['README.md']}#teach-with-it">Teach with it</a>). The examples:</p>
+    <ul class="own">
+${assignments.map((a) => `      <li><a href="../assignment.html?assignment=${encodeURIComponent(`assignments/${a.name}.idlab.zip`)}">${esc(a.title)}</a></li>`).join('\n')}
+    </ul>
+    </section>
+` : ''}    <section aria-labelledby="docs-heading">
     <h2 id="docs-heading">Documentation</h2>
     <p><a href="../${DOCUMENTS['README.md']}">The README</a>, by section:</p>
     <ul class="docs">
@@ -217,7 +234,7 @@ function main(distArg) {
     const title = file === 'README.md' ? 'README' : 'Benchmarks';
     fs.writeFileSync(path.join(dist, page), documentPage(title, html));
   }
-  fs.writeFileSync(path.join(dist, 'papers', 'index.html'), indexPage(papers, own, readmeHeadings));
+  fs.writeFileSync(path.join(dist, 'papers', 'index.html'), indexPage(papers, own, readmeHeadings, readAssignments()));
   console.log(`papers.mjs: ${papers.length} paper pages, the index, ${Object.values(DOCUMENTS).join(' and ')}`);
 }
 
