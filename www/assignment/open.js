@@ -4,6 +4,7 @@
 
 import { core } from './compute.js';
 import { keepLastFile, lastFile } from './progress-store.js';
+import { dropZone } from '../drop-zone.js';
 
 /** The bytes at `url` (relative to this page), or an error naming the URL. */
 export async function fetchAssignment(url) {
@@ -42,14 +43,5 @@ export function wireOpen(input, zone, onFile) {
     take(input.files && input.files[0]);
     input.value = '';
   });
-  zone.addEventListener('dragover', (event) => {
-    event.preventDefault();
-    zone.classList.add('over');
-  });
-  zone.addEventListener('dragleave', () => zone.classList.remove('over'));
-  zone.addEventListener('drop', (event) => {
-    event.preventDefault();
-    zone.classList.remove('over');
-    take(event.dataTransfer && event.dataTransfer.files[0]);
-  });
+  dropZone(zone, (event) => take(event.dataTransfer && event.dataTransfer.files[0]));
 }

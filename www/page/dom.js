@@ -1,6 +1,8 @@
 // The page's elements by id, and the small helpers every module writes through:
 // the status line, the screen-reader announcement, the error box, the form's note.
 
+export { dropZone } from '../drop-zone.js';
+
 export const $ = (id) => document.getElementById(id);
 
 export const ui = {
@@ -121,20 +123,6 @@ export function readInt(input, min, max) {
   if (ok) input.removeAttribute('aria-invalid');
   else input.setAttribute('aria-invalid', 'true');
   return ok ? v : null;
-}
-
-/** A drop zone: highlighted while something is dragged over it; `onDrop(event)` after preventDefault. */
-export function dropZone(zone, onDrop) {
-  zone.addEventListener('dragover', (event) => {
-    event.preventDefault();
-    zone.classList.add('over');
-  });
-  zone.addEventListener('dragleave', () => zone.classList.remove('over'));
-  zone.addEventListener('drop', (event) => {
-    event.preventDefault();
-    zone.classList.remove('over');
-    onDrop(event);
-  });
 }
 
 /** The element `id`, made once as a `tag` of class `className` right after `anchor`: a slot the page fills. */
