@@ -67,6 +67,17 @@ impl Recorder {
         &self.layers
     }
 
+    /// [`Recorder::run`] with tract's matrix products kept on the calling thread,
+    /// for images already run in parallel across the pool. On the pool, a thread
+    /// waiting for its product's tiles picks up another image's run, which finds
+    /// tract's per-thread scratch space borrowed and panics ("RefCell already
+    /// borrowed", with 2 or more threads). The numbers are the same either way:
+    /// each output tile is computed alone by the same kernel.
+    pub fn run_alone(&self, image: &[f32]) -> Result<Vec<Vec<f32>>> {
+        use tract_linalg::multithread::{multithread_tract_scope, Executor};
+        multithread_tract_scope(Executor::SingleThread, || self.run(image))
+    }
+
     /// Runs one image (CHW f32, already preprocessed) and returns each recorded
     /// layer's output flattened, in the order of `layers`.
     pub fn run(&self, image: &[f32]) -> Result<Vec<Vec<f32>>> {

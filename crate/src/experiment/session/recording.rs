@@ -94,7 +94,13 @@ impl Session {
         let (recorder, sinks) = self.running.as_mut().expect("recorder exists while recording");
         let preprocess = entry.preprocess.as_ref().expect("known once added");
         let recorder = &*recorder;
-        let batch: Vec<Result<Vec<Vec<f32>>>> = self.images[i..end].par_iter().map(|img| recorder.run(&preprocess.normalise(img))).collect();
+        // Several images: one per thread, each computed alone (see `run_alone`);
+        // one image: tract's products use the pool.
+        let batch: Vec<Result<Vec<Vec<f32>>>> = if end - i > 1 {
+            self.images[i..end].par_iter().map(|img| recorder.run_alone(&preprocess.normalise(img))).collect()
+        } else {
+            self.images[i..end].iter().map(|img| recorder.run(&preprocess.normalise(img))).collect()
+        };
         for (k, outputs) in batch.into_iter().enumerate() {
             fold_image(entry, sinks, outputs?, i + k)?;
         }

@@ -1,0 +1,229 @@
+// Determinism across builds: three presets, reduced as the native determinism test reduces
+// them (tests/fixtures/determinism-reduced.json, with the export of every layer's RDM, and of
+// its activations for two), run in the threaded wasm build (cross-origin isolated page), in
+// the single-threaded one (no isolation) and by the native CLI. Each quantity is compared on
+// its own: activations (relative to the layer's largest |value|), RDM entries, each metric's
+// scores and the identifiability index. The two wasm builds run the same simd128 kernels and
+// compute each output tile alone whatever the thread count, so they must agree bit for bit;
+// wasm and native differ where tract's kernels (x86 vs simd128) round differently, within
+// the tolerances below (measured, then rounded up with a margin; the README's "Limits and
+// guarantees" states them).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import {
+  ROOT, useBrowser, withServer, withPage, waitReady, visibleError, runNativeResult, outDir, writeJson,
+} from './helpers.mjs';
+
+/** The presets run here (the native test runs them all): CKA, regression, the identifiability index, RSA. */
+const PRESETS = ['alexnet-seeds-cka', 'identify-architecture', 'random-alexnet-vs-it'];
+/** Those whose activations are exported and compared, as natively (every preset's RDMs are). */
+const ACTIVATIONS = ['alexnet-seeds-cka', 'random-alexnet-vs-it'];
+
+/**
+ * Largest |wasm - native| allowed, per quantity: activations relative to the layer's largest
+ * |value|, the identifiability index relative to max(1, |index|), the rest absolute. Measured
+ * on this test's runs (2026-12-02, x86-64 AVX2 native vs Chromium simd128): activations 7.6e-6,
+ * RDM entries 2.2e-7, CKA 9.1e-8, debiased CKA 8.1e-8, regression r 3.7e-6, RSA 0 (ranks),
+ * index 1.7e-5 (abs, on indices up to 2.8); each bound is that rounded up with a margin of
+ * 5 to 50 for other CPUs' native kernels.
+ */
+const TOLERANCE = {
+  activations: 1e-4,
+  rdm: 1e-5,
+  cka: 1e-6,
+  'cka-debiased': 1e-6,
+  regression: 1e-4,
+  rsa: 1e-6,
+  index: 1e-3,
+};
+
+const REDUCED = JSON.parse(fs.readFileSync(path.join(ROOT, 'tests/fixtures/determinism-reduced.json'), 'utf8')).presets;
+
+/** Preset `name` reduced as crate/tests/determinism.rs reduces it. */
+function reduced(name) {
+  const spec = JSON.parse(fs.readFileSync(path.join(ROOT, 'www/presets', `${name}.json`), 'utf8'));
+  const r = REDUCED[name];
+  spec.name = `${spec.name} (reduced)`;
+  spec.stimuli = { ...spec.stimuli, limit: r.limit };
+  for (const key of ['sources', 'targets', 'layers']) if (r[key]) spec[key] = r[key];
+  if (r.more) spec.more_stimuli = spec.more_stimuli.map((s) => ({ ...s, count: r.more }));
+  spec.export = { activations: ACTIVATIONS.includes(name), rdms: true };
+  return spec;
+}
+
+/** The entries of a .zip (stored or deflated, no zip64) as a Map name -> bytes. */
+function unzip(buf) {
+  let end = buf.length - 22;
+  while (end >= 0 && buf.readUInt32LE(end) !== 0x06054b50) end -= 1;
+  assert.ok(end >= 0, 'a zip end-of-central-directory record');
+  const count = buf.readUInt16LE(end + 10);
+  let at = buf.readUInt32LE(end + 16);
+  const out = new Map();
+  for (let k = 0; k < count; k++) {
+    const method = buf.readUInt16LE(at + 10);
+    const size = buf.readUInt32LE(at + 20);
+    const nameLen = buf.readUInt16LE(at + 28);
+    const skip = nameLen + buf.readUInt16LE(at + 30) + buf.readUInt16LE(at + 32);
+    const local = buf.readUInt32LE(at + 42);
+    const name = buf.toString('utf8', at + 46, at + 46 + nameLen);
+    const data = local + 30 + buf.readUInt16LE(local + 26) + buf.readUInt16LE(local + 28);
+    const raw = buf.subarray(data, data + size);
+    out.set(name, method === 8 ? zlib.inflateRawSync(raw) : Buffer.from(raw));
+    at += 46 + skip;
+  }
+  return out;
+}
+
+/** An .npy file's values (little-endian f4 or f8) as a Float64Array. */
+function npyValues(bytes) {
+  const start = 10 + bytes.readUInt16LE(8);
+  const f4 = bytes.toString('latin1', 10, start).includes("'<f4'");
+  const n = (bytes.length - start) / (f4 ? 4 : 8);
+  const out = new Float64Array(n);
+  for (let k = 0; k < n; k++) out[k] = f4 ? bytes.readFloatLE(start + 4 * k) : bytes.readDoubleLE(start + 8 * k);
+  return out;
+}
+
+/** Every number of two same-shaped JSON values, pairwise; nulls must match. */
+function pairs(a, b, where, out = []) {
+  if (Array.isArray(a)) {
+    assert.ok(Array.isArray(b) && a.length === b.length, `${where}: shapes differ`);
+    a.forEach((v, i) => pairs(v, b[i], `${where}[${i}]`, out));
+  } else if (a === null || b === null || typeof a !== 'number') {
+    assert.equal(a, b, where);
+  } else {
+    out.push([a, b]);
+  }
+  return out;
+}
+
+/**
+ * Max |a - b| per quantity between two runs: {quantity: {max, n, identical}}. Activations are
+ * divided by the layer's largest |value| (in b).
+ */
+function compare(a, b, label) {
+  const out = {};
+  /** Folds values x[i] vs y[i] (arrays or typed arrays), each divided by `scale`, into quantity q. */
+  const add = (q, x, y, scale = 1) => {
+    const o = (out[q] ||= { max: 0, n: 0, identical: 0 });
+    for (let i = 0; i < x.length; i++) {
+      o.max = Math.max(o.max, Math.abs(x[i] - y[i]) / scale);
+      if (x[i] === y[i]) o.identical += 1;
+    }
+    o.n += x.length;
+  };
+  const addPairs = (q, ps) => add(q, ps.map(([x]) => x), ps.map(([, y]) => y));
+  assert.equal(a.result.scores.length, b.result.scores.length, `${label}: score tables`);
+  a.result.scores.forEach((s, k) => {
+    const t = b.result.scores[k];
+    const where = `${label}: ${s.metric} ${s.source}/${s.target}`;
+    assert.deepEqual([s.metric, s.source, s.target], [t.metric, t.source, t.target], where);
+    addPairs(s.metric, pairs(s.values, t.values, where));
+    if (s.per_subject) addPairs(s.metric, pairs(s.per_subject, t.per_subject, `${where} per subject`));
+  });
+  assert.equal(a.result.identifiability.length, b.result.identifiability.length, `${label}: identifiability analyses`);
+  a.result.identifiability.forEach((v, k) => {
+    const w = b.result.identifiability[k];
+    v.layers.forEach((l, i) => {
+      const [x, y] = [l.index, w.layers[i].index];
+      if (x !== null && x !== undefined) add('index', [x], [y], Math.max(1, Math.abs(y)));
+    });
+  });
+  assert.deepEqual([...a.files.keys()], [...b.files.keys()], `${label}: the same export files`);
+  for (const [name, bytes] of a.files) {
+    if (!name.endsWith('.npy')) continue;
+    const x = npyValues(bytes);
+    const y = npyValues(b.files.get(name));
+    assert.equal(x.length, y.length, `${label}: ${name} sizes`);
+    if (name.includes('activations/')) {
+      const scale = y.reduce((m, v) => Math.max(m, Math.abs(v)), 0) || 1;
+      add('activations', x, y, scale);
+    } else if (name.includes('rdms/')) {
+      add('rdm', x, y);
+    }
+  }
+  return out;
+}
+
+/** Runs each spec in one page of `idlab serve` (isolated or not): [{result, files}] and the build's flavour. */
+function runInBrowser(browser, isolation, specs) {
+  return withServer({ isolation }, (server) => withPage(browser, `${server.url}?autorun=0`, async ({ page, problems }) => {
+    let t0 = Date.now();
+    const info = await waitReady(page);
+    const times = [`ready ${((Date.now() - t0) / 1000).toFixed(1)} s`];
+    const runs = [];
+    for (const spec of specs) {
+      t0 = Date.now();
+      const { result, zip } = await page.evaluate(async (s) => {
+        const result = await window.idlab.run(s);
+        const blob = window.idlab.lastExports;
+        const url = await new Promise((resolve) => {
+          const reader = new FileReader();
+          reader.onload = () => resolve(reader.result);
+          reader.readAsDataURL(blob);
+        });
+        return { result, zip: url.slice(url.indexOf(',') + 1) };
+      }, spec);
+      assert.equal(await visibleError(page), null, `${spec.name}: no error shown`);
+      runs.push({ result, files: unzip(Buffer.from(zip, 'base64')) });
+      times.push(`${spec.name.slice(0, 24)} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    }
+    assert.deepEqual(problems, [], 'no console errors, page errors or failed requests');
+    return { flavor: info.flavor, threads: info.threads, runs, times };
+  }));
+}
+
+/** The native run's result and export files, in the zip's order (its exports.json lists them). */
+function nativeFiles(dir) {
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'exports.json'), 'utf8'));
+  return new Map([...manifest.files.map((f) => [f.path, fs.readFileSync(path.join(dir, f.path))]), ['exports.json', fs.readFileSync(path.join(dir, 'exports.json'))]]);
+}
+
+const env = useBrowser();
+
+test('reduced presets: the two wasm builds agree bit for bit, and with native within the stated tolerances', { timeout: 10 * 60 * 1000 }, async (t) => {
+  const dir = outDir('determinism');
+  let t0 = Date.now();
+  const specs = PRESETS.map(reduced);
+  const native = [];
+  for (const [k, spec] of specs.entries()) {
+    const specFile = path.join(dir, `${PRESETS[k]}.spec.json`);
+    writeJson(specFile, spec);
+    const out = path.join(dir, `${PRESETS[k]}-native`);
+    const result = await runNativeResult(specFile, out);
+    native.push({ result, files: nativeFiles(out) });
+  }
+  const seconds = () => { const s = (Date.now() - t0) / 1000; t0 = Date.now(); return s.toFixed(1); };
+  t.diagnostic(`native runs: ${seconds()} s`);
+  const threads = await runInBrowser(env.browser, true, specs);
+  t.diagnostic(`threaded build: ${seconds()} s (${threads.times.join(', ')})`);
+  const single = await runInBrowser(env.browser, false, specs);
+  t.diagnostic(`single-threaded build: ${seconds()} s (${single.times.join(', ')})`);
+  assert.equal(threads.flavor, 'threads', 'the isolated page runs the threaded build');
+  assert.equal(single.flavor, 'single', 'the page without isolation runs the single-threaded build');
+  t.diagnostic(`threaded build on ${threads.threads} threads`);
+
+  const measured = {};
+  PRESETS.forEach((name, k) => {
+    const builds = compare(threads.runs[k], single.runs[k], `${name} threads vs single`);
+    const vsNative = compare(threads.runs[k], native[k], `${name} threads vs native`);
+    const singleVsNative = compare(single.runs[k], native[k], `${name} single vs native`);
+    measured[name] = { threads_vs_single: builds, threads_vs_native: vsNative, single_vs_native: singleVsNative };
+    for (const [q, m] of Object.entries(builds)) {
+      t.diagnostic(`${name} ${q}: threads vs single max |diff| ${m.max.toExponential(2)} (${m.identical} of ${m.n} identical)`);
+      assert.equal(m.max, 0, `${name} ${q}: the threaded and single-threaded builds differ by ${m.max}`);
+    }
+    for (const [which, cmp] of [['threads', vsNative], ['single', singleVsNative]]) {
+      for (const [q, m] of Object.entries(cmp)) {
+        t.diagnostic(`${name} ${q}: ${which} vs native max |diff| ${m.max.toExponential(2)} (${m.identical} of ${m.n} identical)`);
+        assert.ok(q in TOLERANCE, `${name}: no tolerance stated for ${q}`);
+        assert.ok(m.max <= TOLERANCE[q], `${name} ${q}: max |${which} - native| = ${m.max} > ${TOLERANCE[q]}`);
+      }
+    }
+  });
+  writeJson(path.join(dir, 'measured.json'), measured);
+});
