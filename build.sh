@@ -5,6 +5,7 @@
 #   ./build.sh serve [--port N]     build, then serve dist/ on 127.0.0.1 (COOP/COEP on)
 #   ./build.sh test                 build, then run every test (cargo, wasm in Chromium, e2e)
 #   ./build.sh site                 copy www/ into dist/ again (after editing only the page)
+#   ./build.sh fuzz [SECONDS]       run every cargo-fuzz target SECONDS each (default 600; not a test)
 #
 # On a fresh machine it first installs what is missing (wasm32 target, rust-src,
 # wasm-bindgen-cli at the Cargo.lock version, Debian chromium + chromium-driver,
@@ -206,8 +207,14 @@ case "${1:-build}" in
         ;;
     test) run_tests ;;
     presets-table) presets_table ;;
+    fuzz)
+        # cargo-fuzz (installed by the script when missing) over crate/fuzz/'s targets; the
+        # tests replay the corpora it leaves (crate/tests/fuzz_replay.rs), not this.
+        shift
+        exec bash tests/fuzz.sh "$@"
+        ;;
     *)
-        echo "usage: ./build.sh [build | serve [--port N] [--no-isolation] | test | presets-table]" >&2
+        echo "usage: ./build.sh [build | serve [--port N] [--no-isolation] | test | presets-table | fuzz [SECONDS]]" >&2
         exit 2
         ;;
 esac

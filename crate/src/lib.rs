@@ -16,6 +16,9 @@ pub mod assignment;
 pub mod data;
 pub mod error;
 pub mod experiment;
+/// One never-panicking entry per fuzz target (cargo fuzz and the replay test call the same code).
+#[cfg(not(target_arch = "wasm32"))]
+pub mod fuzz;
 pub mod metrics;
 pub mod rng;
 pub mod runtime;

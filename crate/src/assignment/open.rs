@@ -46,8 +46,21 @@ pub fn open(bytes: &[u8]) -> Result<Opened> {
             continue;
         }
         let name = entry.name().to_string();
+        // Bounded as a stimulus zip's entries are: a claimed size is not
+        // allocated before it is checked (found by fuzzing, crate/fuzz/regressions/assignment/).
+        let limit = crate::data::archive::MAX_ENTRY_BYTES;
+        let too_big = || refuse(format!("the assignment's {name} unpacks to more than {} MiB, more than idlab reads from one file", limit >> 20));
+        if entry.size() > limit {
+            return Err(too_big());
+        }
         let mut data = Vec::with_capacity(entry.size() as usize);
-        entry.read_to_end(&mut data).map_err(|e| refuse(format!("the assignment's zip is damaged: {name} cannot be read ({e})")))?;
+        (&mut entry)
+            .take(limit + 1)
+            .read_to_end(&mut data)
+            .map_err(|e| refuse(format!("the assignment's zip is damaged: {name} cannot be read ({e})")))?;
+        if data.len() as u64 > limit {
+            return Err(too_big());
+        }
         entries.insert(name, data);
     }
     let Some(json) = entries.remove("assignment.json") else {

@@ -11,9 +11,55 @@ pub(super) fn read(name: &str, bytes: &[u8]) -> Result<Table> {
     shaped(name.to_string(), shape, data)
 }
 
+/// Deepest bracket nesting a numeric array's header needs (`{'shape': (3, 4)}`
+/// is 2); structured dtypes go a little deeper and are refused later anyway.
+const MAX_HEADER_DEPTH: usize = 4;
+
+/// Refuses, before npyz reads it, a header longer than the file (npyz
+/// allocates the claimed length first: 4 GiB from 4 bytes) or nested deeper
+/// than [`MAX_HEADER_DEPTH`] (its Python-literal parser backtracks
+/// exponentially in the depth: a 118-byte header of `{{{{...` took minutes).
+/// Both found by fuzzing, `crate/fuzz/regressions/npy/`.
+fn check_header(name: &str, bytes: &[u8]) -> Result<()> {
+    if !bytes.starts_with(b"\x93NUMPY") || bytes.len() < 10 {
+        return Ok(()); // npyz says what is wrong
+    }
+    let (len, start): (usize, usize) = match bytes[6] {
+        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
+        _ if bytes.len() >= 12 => (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12),
+        _ => return Ok(()),
+    };
+    // npyz allocates the header's claimed length before reading it.
+    if start.saturating_add(len) > bytes.len() {
+        return Err(Error::Input(format!(
+            "{name}: not a readable .npy file (its header claims {len} bytes; the file has {})",
+            bytes.len()
+        )));
+    }
+    let header = &bytes[start..start + len];
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for &b in header {
+        match b {
+            b'{' | b'[' | b'(' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b'}' | b']' | b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    if deepest > MAX_HEADER_DEPTH {
+        return Err(Error::Input(format!(
+            "{name}: not a readable .npy file (its header nests brackets {deepest} deep; a numeric array's needs {MAX_HEADER_DEPTH} at most)"
+        )));
+    }
+    Ok(())
+}
+
 /// The shape and the values (C order) of an .npy array.
 pub(super) fn array(name: &str, bytes: &[u8]) -> Result<(Vec<usize>, Vec<f64>)> {
     let bad = |e: &dyn std::fmt::Display| Error::Input(format!("{name}: not a readable .npy file ({e})"));
+    check_header(name, bytes)?;
     let npy = NpyFile::new(bytes).map_err(|e| bad(&e))?;
     let shape: Vec<usize> = npy.shape().iter().map(|&d| d as usize).collect();
     let order = npy.order();

@@ -125,6 +125,8 @@ pub fn inspect_proto(file_label: &str, proto: &ModelProto) -> Result<Inspection>
         return Err(fail(format!("{file_label}: the graph is empty (no nodes)")));
     }
     check_external_data(file_label, graph)?;
+    check_names(file_label, graph)?;
+    check_tensor_sizes(file_label, graph)?;
     let (input_name, input_size) = check_input(file_label, graph)?;
     check_ops(file_label, graph)?;
     let preprocess = read_preprocess(file_label, proto, input_size)?;
@@ -138,6 +140,59 @@ pub fn inspect_proto(file_label: &str, proto: &ModelProto) -> Result<Inspection>
     Ok(Inspection { input_name, input_size, layers, outputs, preprocess })
 }
 
+/// Every graph output is an input, an initializer or some node's output
+/// (tract-onnx indexes its name table with them and panics on a missing
+/// one), and every node but a constant has an input: found by fuzzing,
+/// `crate/fuzz/regressions/onnx/`.
+fn check_names(file_label: &str, graph: &pb::GraphProto) -> Result<()> {
+    let defined: std::collections::HashSet<&str> = graph
+        .input
+        .iter()
+        .map(|i| i.name.as_str())
+        .chain(graph.initializer.iter().map(|t| t.name.as_str()))
+        .chain(graph.node.iter().flat_map(|n| n.output.iter().map(|o| o.as_str())))
+        .collect();
+    if let Some(o) = graph.output.iter().find(|o| !defined.contains(o.name.as_str())) {
+        return Err(fail(format!(
+            "{file_label} is not a valid ONNX model: graph output '{}' is computed by no node and is no input",
+            o.name
+        )));
+    }
+    // Some of tract's shape rules (Flatten's) index their first input
+    // without checking that there is one.
+    const NO_INPUTS: &[&str] = &["Constant", "RandomNormal", "RandomUniform"];
+    if let Some(n) = graph.node.iter().find(|n| n.input.iter().all(|i| i.is_empty()) && !NO_INPUTS.contains(&n.op_type.as_str())) {
+        return Err(fail(format!("{file_label} is not a valid ONNX model: node '{}' ({}) has no input", n.name, n.op_type)));
+    }
+    check_window_attributes(file_label, graph)
+}
+
+/// A convolution's or pooling's `kernel_shape`, `strides` and `dilations`
+/// have one value per spatial axis (the weight's rank less 2, when it is an
+/// initializer) and `pads` two: tract's padding code indexes them by axis
+/// and panics on a short list (found by fuzzing, `crate/fuzz/regressions/onnx/`).
+fn check_window_attributes(file_label: &str, graph: &pb::GraphProto) -> Result<()> {
+    const WINDOWED: &[&str] = &["Conv", "ConvTranspose", "ConvInteger", "QLinearConv", "MaxPool", "AveragePool", "LpPool"];
+    let weights: HashMap<&str, usize> = graph.initializer.iter().map(|t| (t.name.as_str(), t.dims.len())).collect();
+    for n in graph.node.iter().filter(|n| WINDOWED.contains(&n.op_type.as_str())) {
+        let list = |name: &str| n.attribute.iter().find(|a| a.name == name).map(|a| a.ints.len());
+        let weight = if n.op_type.starts_with("Conv") { n.input.get(1) } else { None };
+        let mut axes = weight.and_then(|w| weights.get(w.as_str())).map(|r| r.saturating_sub(2));
+        let lists = [("kernel_shape", list("kernel_shape"), 1), ("strides", list("strides"), 1), ("dilations", list("dilations"), 1), ("pads", list("pads"), 2)];
+        for (name, len, per_axis) in lists {
+            let Some(len) = len else { continue };
+            let expected = *axes.get_or_insert(len / per_axis) * per_axis;
+            if len != expected || len == 0 {
+                return Err(fail(format!(
+                    "{file_label} is not a valid ONNX model: node '{}' ({}) has {len} {name} values; its other attributes and weights say {expected}",
+                    n.name, n.op_type
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn check_external_data(file_label: &str, graph: &pb::GraphProto) -> Result<()> {
     let external = pb::tensor_proto::DataLocation::External as i32;
     if let Some(t) = graph.initializer.iter().find(|t| t.data_location == Some(external) || !t.external_data.is_empty()) {
@@ -148,6 +203,43 @@ fn check_external_data(file_label: &str, graph: &pb::GraphProto) -> Result<()> {
              or onnx.save(model, path, save_as_external_data=False))",
             t.name
         )));
+    }
+    Ok(())
+}
+
+/// Refuses a weight whose shape claims more values than the file holds (a
+/// hostile file's 100 GB tensor in 16 bytes), before tract sizes anything by
+/// the shape: the same message natively and in wasm32, where such a shape
+/// would overflow `usize`.
+fn check_tensor_sizes(file_label: &str, graph: &pb::GraphProto) -> Result<()> {
+    use pb::tensor_proto::DataType as T;
+    let constants = graph.node.iter().flat_map(|n| n.attribute.iter().filter_map(|a| a.t.as_ref()));
+    for t in graph.initializer.iter().chain(constants) {
+        let width: u128 = match T::try_from(t.data_type) {
+            Ok(T::Float | T::Int32 | T::Uint32) => 4,
+            Ok(T::Double | T::Int64 | T::Uint64 | T::Complex64) => 8,
+            Ok(T::Int16 | T::Uint16 | T::Float16 | T::Bfloat16) => 2,
+            Ok(T::Int8 | T::Uint8 | T::Bool) => 1,
+            Ok(T::Complex128) => 16,
+            _ => continue, // strings and unknown types: tract's to judge
+        };
+        let claimed = t.dims.iter().try_fold(1u128, |n, &d| u128::try_from(d).ok().and_then(|d| n.checked_mul(d)));
+        let held = if t.raw_data.is_empty() {
+            (t.float_data.len() + t.int32_data.len() + t.int64_data.len() + t.double_data.len() + t.uint64_data.len()) as u128
+        } else {
+            t.raw_data.len() as u128 / width
+        };
+        match claimed {
+            Some(n) if n <= held => {}
+            _ => {
+                let bytes = claimed.map_or("more bytes than can be counted".to_string(), |n| format!("{} bytes", n * width));
+                return Err(fail(format!(
+                    "{file_label}: weight '{}' claims shape {:?} ({bytes}) but the file holds {} values of it; \
+                     the file is damaged or was made to exhaust memory",
+                    t.name, t.dims, held
+                )));
+            }
+        }
     }
     Ok(())
 }
