@@ -57,3 +57,40 @@ export function inPresetOrder(spec) {
   for (const [k, v] of Object.entries(spec)) if (!(k in out)) out[k] = v;
   return out;
 }
+
+/**
+ * The core's limits on a spec's JSON text (crate/src/experiment/spec/upgrade.rs:
+ * MAX_SPEC_BYTES, MAX_SPEC_DEPTH), checked in the page before it parses a spec
+ * from the spec box or a link: the page's own code walks the spec (a 10,000-deep
+ * one overflows the JS stack) and puts it in the address bar. Returns the core's
+ * message for a spec past a limit, null for one within them. One pass over the
+ * text, no recursion.
+ */
+export const MAX_SPEC_BYTES = 1 << 20;
+export const MAX_SPEC_DEPTH = 128;
+
+export function specTextLimit(text) {
+  const bytes = new TextEncoder().encode(text).length;
+  if (bytes > MAX_SPEC_BYTES) {
+    return `the spec is ${(bytes / (1 << 20)).toFixed(1)} MiB of JSON, more than the ${MAX_SPEC_BYTES >> 20} MiB a spec may be`;
+  }
+  let depth = 0;
+  let inString = false;
+  let line = 1;
+  let column = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    column += 1;
+    if (c === '\n') {
+      line += 1;
+      column = 0;
+    } else if (inString) {
+      if (c === '\\') { i += 1; column += 1; } else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '[' || c === '{') {
+      depth += 1;
+      if (depth >= MAX_SPEC_DEPTH) return `the spec's JSON nests ${MAX_SPEC_DEPTH} or more levels deep (line ${line}, column ${column})`;
+    } else if (c === ']' || c === '}') depth -= 1;
+  }
+  return null;
+}

@@ -5,7 +5,7 @@
 // shows (a set's size, the images a spec uses, each model's memory) are the core's, asked
 // through core.js once the spec stops changing.
 
-import { $, ui, SIDES, sideUi, readInt, setFormNote } from './dom.js';
+import { $, ui, SIDES, sideUi, readInt, setFormNote, showError } from './dom.js';
 import { state, userFiles } from './state.js';
 import {
   ONNX_OPTION, onnxChosen, showOnnx, onnxSide, readPreprocess, showPreprocess, showLayers, wireOnnx,
@@ -13,7 +13,7 @@ import {
 import { showMemory, describeLimit } from './memory.js';
 import { updateLink } from './permalink.js';
 import { upgraded, specInputs } from './core.js';
-import { formView, fromFormView } from '../spec.js';
+import { formView, fromFormView, specTextLimit } from '../spec.js';
 import { block, unblock, describeRun } from './run-gate.js';
 import { showAbout as showAboutOf } from './about.js';
 import { ZOO_URL, MIN_IMAGES, parseZoo, groupByFamily, modelLabel } from '../zoo.js';
@@ -449,6 +449,14 @@ export function onFormEdit() {
 export async function onSpecEdit() {
   const text = ui.spec.value;
   let spec;
+  // Past the core's size or depth limit: refused before the page walks it.
+  const limit = specTextLimit(text);
+  if (limit) {
+    ui.spec.setAttribute('aria-invalid', 'true');
+    block('json', `the JSON spec cannot be used: ${limit}`);
+    showError(`The JSON spec cannot be used: ${limit}.`);
+    return;
+  }
   try {
     spec = JSON.parse(text);
   } catch {

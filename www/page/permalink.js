@@ -3,6 +3,7 @@
 
 import { ui, setFormNote } from './dom.js';
 import { upgraded } from './core.js';
+import { specTextLimit } from '../spec.js';
 
 /** The spec a URL fragment carries (upgraded), null when it carries none; rejects naming the problem. */
 export async function specFromLink(hash) {
@@ -10,7 +11,10 @@ export async function specFromLink(hash) {
   if (!m) return null;
   let spec;
   try {
-    spec = JSON.parse(decodeURIComponent(m[1]));
+    const text = decodeURIComponent(m[1]);
+    const limit = specTextLimit(text); // past it, the page's own code must not walk the spec
+    if (limit) throw new Error(limit);
+    spec = JSON.parse(text);
   } catch (err) {
     throw new Error(`The link's spec could not be read (${err.message}); showing the default experiment instead.`);
   }

@@ -8,6 +8,14 @@ use std::io::{Cursor, Read};
 /// The image extensions taken from an archive (compared case-insensitively).
 pub const IMAGE_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "webp", "gif", "bmp"];
 
+/// The most one image of an archive may unpack to: 64 MiB, past any
+/// stimulus photograph (a 61-megapixel camera's PNG is about 40 MB) and far
+/// below what a tab can hold; a zip bomb's entry claims or inflates to GBs.
+pub const MAX_ENTRY_BYTES: u64 = 64 << 20;
+/// The most all images of an archive may unpack to together: 1 GiB (they
+/// are held at once, and a tab's wasm memory is 4 GiB at most).
+pub const MAX_ARCHIVE_BYTES: u64 = 1 << 30;
+
 /// The image entries of a zip as (path inside the archive, bytes), sorted by
 /// path with [`natural_cmp`]. Directories, anything under `__MACOSX/` (Finder's
 /// resource forks) and hidden files or folders (a name starting with '.') are
@@ -18,9 +26,18 @@ pub fn images_in_zip(file: &str, bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>>
         .map_err(|e| Error::Input(format!("{file}: not a readable .zip file ({e})")))?;
     let mut images = Vec::new();
     let mut others = Vec::new();
+    let mut total = 0u64;
     for i in 0..zip.len() {
         let mut entry = zip.by_index(i).map_err(|e| Error::Input(format!("{file}: cannot unpack entry {i} ({e})")))?;
         let path = entry.name().to_string();
+        // A path that climbs out of the archive (`../x.png`, `/etc/x.png`,
+        // `C:\x.png`) is refused, not skipped: whoever made it meant harm or
+        // made a mistake, and either way the set is not what it says.
+        if entry.enclosed_name().is_none() || path.split(['/', '\\']).any(|c| c == "..") {
+            return Err(Error::Input(format!(
+                "{file}: entry {i} has the unsafe path \"{path}\" (it climbs out of the archive); refused"
+            )));
+        }
         if entry.is_dir() || path.split('/').any(|c| c == "__MACOSX" || c.starts_with('.')) {
             continue;
         }
@@ -28,10 +45,31 @@ pub fn images_in_zip(file: &str, bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>>
             others.push(path);
             continue;
         }
+        // Sizes are checked before anything is allocated: first the size the
+        // headers claim, then the bytes inflated (a lying header cannot get
+        // past `take`).
+        let limit = |size: String| {
+            Error::Limit(format!("{file}: {path} unpacks to {size} (a zip bomb?); an image may be at most {} MiB", MAX_ENTRY_BYTES >> 20))
+        };
+        let claimed = entry.size();
+        if claimed > MAX_ENTRY_BYTES {
+            return Err(limit(size_text(claimed)));
+        }
         let mut buf = Vec::with_capacity(entry.size() as usize);
-        entry
+        (&mut entry)
+            .take(MAX_ENTRY_BYTES + 1)
             .read_to_end(&mut buf)
             .map_err(|e| Error::Input(format!("{file}: cannot unpack {path} ({e})")))?;
+        if buf.len() as u64 > MAX_ENTRY_BYTES {
+            return Err(limit(format!("more than {} though its header claims {}", size_text(MAX_ENTRY_BYTES), size_text(claimed))));
+        }
+        total += buf.len() as u64;
+        if total > MAX_ARCHIVE_BYTES {
+            return Err(Error::Limit(format!(
+                "{file}: its images unpack to more than {} GiB together (at {path}); split the set",
+                MAX_ARCHIVE_BYTES >> 30
+            )));
+        }
         images.push((path, buf));
     }
     if images.is_empty() {
@@ -54,6 +92,15 @@ pub fn images_in_zip(file: &str, bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>>
     }
     images.sort_by(|a, b| natural_cmp(&a.0, &b.0));
     Ok(images)
+}
+
+/// A byte count as people read it: "4.0 GiB", "12.5 MiB", "900 bytes".
+fn size_text(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 30 => format!("{:.1} GiB", b as f64 / (1u64 << 30) as f64),
+        b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / (1u64 << 20) as f64),
+        b => format!("{b} bytes"),
+    }
 }
 
 /// The stimulus images among a folder's file names, in the order a zip's

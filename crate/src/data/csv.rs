@@ -5,6 +5,13 @@
 use super::Table;
 use crate::error::{Error, Result};
 
+/// The most columns a .csv table may have: 262,144 (2^18). Spreadsheets
+/// stop at 16,384; the widest response tables people keep as text (voxels
+/// of a whole-brain fMRI at 2 mm, about 230,000) fit. Anything wider is
+/// refused at its first row, with the advice to save it as .npy (binary, read
+/// without parsing a number per cell).
+pub const MAX_COLUMNS: usize = 1 << 18;
+
 /// Reads a .csv table. The first line is a header when none of its cells
 /// after the first is a number or when its first cell is empty (pandas'
 /// index corner); the first column holds row names when its first data cell
@@ -21,6 +28,14 @@ pub(super) fn read(name: &str, bytes: &[u8], finite: bool) -> Result<Table> {
     let mut records = Vec::new();
     for r in reader.records() {
         let r = r.map_err(|e| Error::Input(format!("{name}: not a readable .csv file ({e})")))?;
+        if r.len() > MAX_COLUMNS {
+            let line = r.position().map_or(0, |p| p.line());
+            return Err(Error::Limit(format!(
+                "{name}: row {line} has {} columns, more than the {MAX_COLUMNS} a .csv table may have; save it as .npy \
+                 (numpy.save) instead",
+                r.len()
+            )));
+        }
         // A line of separators only (a spreadsheet's trailing blank rows) is skipped.
         if r.iter().all(str::is_empty) {
             continue;

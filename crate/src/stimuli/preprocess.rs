@@ -94,17 +94,63 @@ impl Preprocess {
     }
 }
 
+/// The most pixels a stimulus may have: 64 megapixels (a 61-megapixel
+/// camera's photograph fits). Every stimulus is scaled to the model's input
+/// (224 pixels) anyway; the limit is there so that a small file claiming
+/// 50,000 x 50,000 pixels (7.5 GB decoded) is refused from its header,
+/// before anything is allocated.
+pub const MAX_IMAGE_PIXELS: u64 = 64_000_000;
+
 /// Step 1: any supported file to 8-bit RGB, with an error that names the file.
 pub fn decode_rgb(file: &str, bytes: &[u8]) -> Result<RgbImage> {
     let err = |reason: String| Error::Image { file: file.into(), reason };
     let format = image::guess_format(bytes).map_err(|_| {
         err("not a PNG, JPEG, GIF, BMP or WebP file (unrecognised header)".into())
     })?;
-    let img = image::load_from_memory_with_format(bytes, format).map_err(|e| err(e.to_string()))?;
+    let reader = |bytes| {
+        let mut r = image::ImageReader::new(std::io::Cursor::new(bytes));
+        r.set_format(format);
+        r
+    };
+    let bomb = |size: String| {
+        Error::Limit(format!(
+            "cannot decode image {file}: its header says {size}, more than the {} megapixels a stimulus may have \
+             (a decompression bomb?); scale it down first",
+            MAX_IMAGE_PIXELS / 1_000_000
+        ))
+    };
+    let (w, h) = match reader(bytes).into_dimensions() {
+        Ok(size) => size,
+        // In wasm32 the decoder's own size arithmetic overflows `usize` for
+        // such a header and it stops there, without the dimensions.
+        Err(image::ImageError::Limits(_)) => return Err(bomb("more pixels than this build can address".into())),
+        Err(e) => return Err(err(e.to_string())),
+    };
+    if u64::from(w) * u64::from(h) > MAX_IMAGE_PIXELS {
+        return Err(bomb(format!("{w} x {h} pixels ({:.0} megapixels)", f64::from(w) * f64::from(h) / 1e6)));
+    }
+    // A JPEG cut short still decodes (the decoder fills the missing rows
+    // with grey): refuse one whose last scan has no end-of-image marker.
+    if format == image::ImageFormat::Jpeg && jpeg_truncated(bytes) {
+        return Err(err("the JPEG file is truncated (its image data ends before the end-of-image marker)".into()));
+    }
+    let img = reader(bytes).decode().map_err(|e| err(e.to_string()))?;
     if img.width() == 0 || img.height() == 0 {
         return Err(err("image has no pixels".into()));
     }
     Ok(img.to_rgb8())
+}
+
+/// True when a JPEG has no end-of-image marker (FF D9) after the start of its
+/// last scan (FF DA); scan data never holds either (an FF in it is stuffed
+/// with 00), and an embedded thumbnail's pair comes before the main scan.
+fn jpeg_truncated(bytes: &[u8]) -> bool {
+    let last = |marker: u8| bytes.windows(2).rposition(|w| w == [0xFF, marker]);
+    match (last(0xDA), last(0xD9)) {
+        (Some(scan), Some(end)) => end < scan,
+        (Some(_), None) => true,
+        _ => false,
+    }
 }
 
 /// Steps 2 and 3.

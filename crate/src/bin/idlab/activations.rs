@@ -39,10 +39,10 @@ fn trained(arch: Arch, file: &Path, probes: &[zoo::Probe]) -> Result<(String, tr
         use sha2::Digest;
         sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect()
     };
-    let (dict, _) = idlab::weights::read(&name, &bytes).map_err(|e| e.to_string())?;
+    let (dict, _) = idlab::weights::read(&name, &bytes).map_err(crate::cli::core)?;
     drop(bytes);
     let mut model = zoo::build(arch, 0);
-    let applied = idlab::weights::apply::apply(&mut model, dict, probes, &name, Some(&sha256)).map_err(|e| e.to_string())?;
+    let applied = idlab::weights::apply::apply(&mut model, dict, probes, &name, Some(&sha256)).map_err(crate::cli::core)?;
     if !applied.extras.is_empty() {
         eprintln!("idlab: {name}: {} tensors of the file were not used (e.g. {})", applied.extras.len(), applied.extras[0].name);
     }
@@ -59,13 +59,13 @@ pub fn run(model: &str, weights: Option<&Path>, stimuli: &Path, layers: Option<S
     let (label, proto, probes, preprocess) = if user_model {
         let bytes = std::fs::read(model).map_err(|e| format!("cannot read {model}: {e}"))?;
         let proto = if model.ends_with(".tflite") {
-            idlab::runtime::tflite::to_onnx(model, &bytes).map_err(|e| e.to_string())?
+            idlab::runtime::tflite::to_onnx(model, &bytes).map_err(crate::cli::core)?
         } else {
-            inspect::decode(model, &bytes).map_err(|e| e.to_string())?
+            inspect::decode(model, &bytes).map_err(crate::cli::core)?
         };
         drop(bytes);
         let Some(names) = requested else {
-            let listed = inspect::inspect_proto(model, &proto).map_err(|e| e.to_string())?;
+            let listed = inspect::inspect_proto(model, &proto).map_err(crate::cli::core)?;
             let few: Vec<&str> = listed.layers.iter().rev().take(5).rev().map(|c| c.tensor.as_str()).collect();
             return Err(format!(
                 "{model}: give --layers (tensor names) for a user model, e.g. {}; `idlab inspect {model}` lists all {}",
@@ -73,7 +73,7 @@ pub fn run(model: &str, weights: Option<&Path>, stimuli: &Path, layers: Option<S
                 listed.layers.len()
             ));
         };
-        let found = prepare_user_model(model, &proto, &names, None).map_err(|e| e.to_string())?;
+        let found = prepare_user_model(model, &proto, &names, None).map_err(crate::cli::core)?;
         let preprocess = norm.apply(found.preprocess);
         let probes: Vec<(String, String)> = found.layers.into_iter().map(|p| (p.label, p.tensor)).collect();
         (model.to_string(), proto, probes, preprocess)
@@ -87,9 +87,9 @@ pub fn run(model: &str, weights: Option<&Path>, stimuli: &Path, layers: Option<S
             (None, Some(_)) => (model, None),
             (None, None) => return Err(format!("--model {model}: expected ARCH:SEED (e.g. alexnet:0), ARCH with --weights FILE, or a .onnx or .tflite file")),
         };
-        let arch = Arch::parse(arch).map_err(|e| e.to_string())?;
+        let arch = Arch::parse(arch).map_err(crate::cli::core)?;
         let labels: Vec<String> = requested.unwrap_or_else(|| arch.layers().into_iter().map(|l| l.name).collect());
-        let probes = labels.iter().map(|l| arch.probe(l)).collect::<Result<Vec<_>, _>>().map_err(|e| e.to_string())?;
+        let probes = labels.iter().map(|l| arch.probe(l)).collect::<Result<Vec<_>, _>>().map_err(crate::cli::core)?;
         let (label, proto) = match (seed, weights) {
             (_, Some(file)) => trained(arch, file, &probes)?,
             (Some(seed), None) => {
@@ -103,13 +103,13 @@ pub fn run(model: &str, weights: Option<&Path>, stimuli: &Path, layers: Option<S
     };
     let size = preprocess.size as usize;
     let tensors: Vec<String> = probes.iter().map(|(_, t)| t.clone()).collect();
-    let recorder = Recorder::new(&label, proto, &tensors, [1, 3, size, size]).map_err(|e| e.to_string())?;
+    let recorder = Recorder::new(&label, proto, &tensors, [1, 3, size, size]).map_err(crate::cli::core)?;
     let images = read_upload(stimuli)?;
     let mut rows: Vec<Vec<f32>> = vec![Vec::new(); probes.len()];
     let mut inputs = Vec::new();
     for (i, (name, bytes)) in images.iter().enumerate() {
-        let x = preprocess.apply(name, bytes).map_err(|e| e.to_string())?;
-        for (acc, out) in rows.iter_mut().zip(recorder.run(&x).map_err(|e| e.to_string())?) {
+        let x = preprocess.apply(name, bytes).map_err(crate::cli::core)?;
+        for (acc, out) in rows.iter_mut().zip(recorder.run(&x).map_err(crate::cli::core)?) {
             acc.extend(out);
         }
         if save_input {

@@ -65,7 +65,7 @@ fn zoo_model(model: &str, weights: Option<&Path>, seed: Option<u64>) -> Result<C
     if weights.is_some() && (seed != 0 || model.contains(':')) {
         return Err("--seed is for a seeded zoo model; --weights replaces every seeded value".into());
     }
-    let arch = Arch::parse(name).map_err(|e| e.to_string())?;
+    let arch = Arch::parse(name).map_err(crate::cli::core)?;
     match weights {
         None => Classifier::zoo(arch, seed),
         Some(path) => {
@@ -74,7 +74,7 @@ fn zoo_model(model: &str, weights: Option<&Path>, seed: Option<u64>) -> Result<C
             Classifier::trained(arch, &file, &bytes)
         }
     }
-    .map_err(|e| e.to_string())
+    .map_err(crate::cli::core)
 }
 
 /// A `.onnx` file, or a `.tflite` one.
@@ -83,7 +83,7 @@ fn file_model(model: &str, weights: Option<&Path>, seed: Option<u64>) -> Result<
         return Err(format!("{model}: --weights and --seed are for a zoo architecture; a model file carries its own weights"));
     }
     let bytes = std::fs::read(model).map_err(|e| format!("cannot read {model}: {e}"))?;
-    Classifier::file(model, &bytes).map_err(|e| e.to_string())
+    Classifier::file(model, &bytes).map_err(crate::cli::core)
 }
 
 pub fn run(args: Args) -> Result<(), String> {
@@ -100,7 +100,7 @@ pub fn run(args: Args) -> Result<(), String> {
     let images = read_upload(&args.stimuli)?;
     let mut out = Vec::with_capacity(images.len());
     for (i, (name, bytes)) in images.iter().enumerate() {
-        let top = classifier.classify(name, bytes, args.top).map_err(|e| e.to_string())?;
+        let top = classifier.classify(name, bytes, args.top).map_err(crate::cli::core)?;
         out.push(Image { image: name.clone(), top });
         eprint!("\ridlab: {label}: image {} of {}", i + 1, images.len());
     }

@@ -4,6 +4,7 @@ use crate::{activations, assignment, inspect, metric, rdm, run, serve, zoo};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 #[derive(Parser)]
 #[command(name = "idlab", version, about = "The identifiability lab: compare vision models' layers with each other and with brains")]
@@ -178,7 +179,21 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("idlab: {e}");
-            ExitCode::FAILURE
+            ExitCode::from(FAILED_WITH.load(Ordering::Relaxed))
         }
     }
+}
+
+/// The exit code `main` ends a failed command with: the kind's code
+/// (`idlab::error::EXIT_CODES`: 3 spec, 4 image, 5 model, 6 input, 7 state,
+/// 8 limit) when the command's error came from the core through [`core`], else
+/// 1, the generic failure (a file the CLI cannot read, a flag it refuses).
+/// The commands keep their `String` errors; this is where the kind survives.
+static FAILED_WITH: AtomicU8 = AtomicU8::new(1);
+
+/// A core error as the message a command fails with, its kind kept for the
+/// exit code: `.map_err(cli::core)?` where the error ends the command.
+pub fn core(e: idlab::Error) -> String {
+    FAILED_WITH.store(e.exit_code(), Ordering::Relaxed);
+    e.to_string()
 }

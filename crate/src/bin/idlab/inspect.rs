@@ -11,10 +11,10 @@ pub fn run(file: &Path, json: bool) -> Result<(), String> {
     let tflite = file.extension().is_some_and(|e| e.eq_ignore_ascii_case("tflite"));
     let i = if tflite {
         // Converted as a run converts it, so the names listed are those a spec's layers take.
-        let proto = idlab::runtime::tflite::to_onnx(&label, &bytes).map_err(|e| e.to_string())?;
-        idlab::runtime::inspect::inspect_proto(&label, &proto).map_err(|e| e.to_string())?
+        let proto = idlab::runtime::tflite::to_onnx(&label, &bytes).map_err(crate::cli::core)?;
+        idlab::runtime::inspect::inspect_proto(&label, &proto).map_err(crate::cli::core)?
     } else {
-        idlab::runtime::inspect(&label, &bytes).map_err(|e| e.to_string())?
+        idlab::runtime::inspect(&label, &bytes).map_err(crate::cli::core)?
     };
     let mut text = String::new();
     if json {

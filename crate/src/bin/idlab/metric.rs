@@ -60,19 +60,19 @@ pub struct MetricArgs {
 }
 
 pub fn run(name: &str, args: MetricArgs) -> Result<(), String> {
-    let metric = MetricName::parse(name).map_err(|e| e.to_string())?;
+    let metric = MetricName::parse(name).map_err(crate::cli::core)?;
     let (xt, yt) = (npy::read_table(&args.x)?, npy::read_table(&args.y)?);
     let x = npy::table_matrix(&xt)?;
     // Two tables that name their rows (.csv name columns) are matched by name:
     // Y's rows are put in X's order. Otherwise rows go by order.
     let y = match (&xt.row_names, &yt.row_names) {
         (Some(names), Some(_)) if yt.shape.len() == 2 => {
-            idlab::data::align::responses(&yt, names).map_err(|e| e.to_string())?
+            idlab::data::align::responses(&yt, names).map_err(crate::cli::core)?
         }
         _ => npy::table_matrix(&yt)?,
     };
     let params = params(&args, x.nrows())?;
-    let mut out = compute(metric, &x, &y, &params).map_err(|e| e.to_string())?;
+    let mut out = compute(metric, &x, &y, &params).map_err(crate::cli::core)?;
     // What the small-run rule did (k-fold instead of tiny splits) is in the JSON's `warnings`, and said here.
     for w in out["warnings"].as_array().into_iter().flatten().filter_map(|w| w.as_str()) {
         eprintln!("warning: {w}");

@@ -16,7 +16,7 @@ pub fn read_table(path: &Path) -> Result<Table, String> {
     let show = file.display().to_string();
     let bytes = std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     data::read_table_unchecked(&show, &bytes, key.as_deref()).map_err(|e| {
-        let e = e.to_string();
+        let e = crate::cli::core(e);
         if key.is_none() && e.contains("; choose one of") {
             format!("{e} (as {show}:KEY)")
         } else {
@@ -52,7 +52,7 @@ pub fn table_matrix(t: &Table) -> Result<DMatrix<f64>, String> {
     if t.shape.len() != 2 {
         return Err(format!("{} has shape {:?}; expected a 2-D matrix (stimuli x units)", t.name, t.shape));
     }
-    t.to_matrix().map_err(|e| e.to_string())
+    t.to_matrix().map_err(crate::cli::core)
 }
 
 /// Writes an f64 matrix as a C-order float64 .npy.

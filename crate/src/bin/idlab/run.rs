@@ -49,7 +49,7 @@ pub fn fetch(url: &str, quiet: bool) -> Result<Vec<u8>, String> {
 /// public file the catalogue has no sha256 for fetched now and given its own
 /// (kept in `fetched`, so the run does not download it again).
 fn on_trained_weights(spec: &Spec, files: &[String], quiet: bool, fetched: &mut HashMap<String, Vec<u8>>) -> Result<Spec, String> {
-    let (mut spec, notes) = trained_variant(spec).map_err(|e| e.to_string())?;
+    let (mut spec, notes) = trained_variant(spec).map_err(crate::cli::core)?;
     let mut own: Vec<(String, PathBuf, bool)> = Vec::new(); // (key, path, used)
     for f in files {
         let Some((key, path)) = f.split_once('=').filter(|(k, p)| !k.is_empty() && !p.is_empty()) else {
@@ -99,7 +99,7 @@ fn on_trained_weights(spec: &Spec, files: &[String], quiet: bool, fetched: &mut 
             eprintln!("idlab: trained weights: {n}");
         }
     }
-    spec.validate().map_err(|e| e.to_string())?;
+    spec.validate().map_err(crate::cli::core)?;
     Ok(spec)
 }
 
@@ -112,20 +112,20 @@ fn sha256_hex(bytes: &[u8]) -> String {
 pub fn run(spec_path: &Path, out: &Path, site: Option<PathBuf>, quiet: bool, trained: Option<&[String]>) -> Result<(), String> {
     let text = std::fs::read_to_string(spec_path)
         .map_err(|e| format!("cannot read spec {}: {e}", spec_path.display()))?;
-    let mut spec = Spec::from_json(&text).map_err(|e| format!("{}: {e}", spec_path.display()))?;
+    let mut spec = Spec::from_json(&text).map_err(|e| format!("{}: {}", spec_path.display(), crate::cli::core(e)))?;
     let mut fetched: HashMap<String, Vec<u8>> = HashMap::new();
     if let Some(files) = trained {
         spec = on_trained_weights(&spec, files, quiet, &mut fetched).map_err(|e| format!("{} --trained: {e}", spec_path.display()))?;
     }
     let site = site_dir(site);
     let start = Instant::now();
-    let mut session = Experiment::new(spec).map_err(|e| e.to_string())?;
+    let mut session = Experiment::new(spec).map_err(crate::cli::core)?;
     // A user model's "onnx" is a path relative to the spec file's folder.
     let spec_dir = spec_path.parent().unwrap_or(Path::new("."));
     for file in session.model_files() {
         let path = spec_dir.join(&file);
         let bytes = std::fs::read(&path).map_err(|e| format!("cannot read model {}: {e}", path.display()))?;
-        session.add_model(&file, bytes).map_err(|e| e.to_string())?;
+        session.add_model(&file, bytes).map_err(crate::cli::core)?;
     }
     // Trained weights: the user's beside the spec, shipped ones in the site, URLs fetched.
     for need in session.weights_needed() {
@@ -143,34 +143,34 @@ pub fn run(spec_path: &Path, out: &Path, site: Option<PathBuf>, quiet: bool, tra
                 None => fetch(&need.name, quiet)?,
             },
         };
-        session.add_weights(&need.name, bytes).map_err(|e| e.to_string())?;
+        session.add_weights(&need.name, bytes).map_err(crate::cli::core)?;
     }
     for rel in session.stimulus_paths() {
         let path = site.join(&rel);
         let bytes = std::fs::read(&path).map_err(|e| format!("cannot read stimulus {}: {e}", path.display()))?;
-        session.add_stimulus(&rel, &bytes).map_err(|e| e.to_string())?;
+        session.add_stimulus(&rel, &bytes).map_err(crate::cli::core)?;
     }
     if let Some(folder) = session.upload_folder().map(str::to_string) {
         for (name, bytes) in crate::upload::read_upload(&spec_dir.join(&folder))? {
-            session.add_stimulus(&name, &bytes).map_err(|e| e.to_string())?;
+            session.add_stimulus(&name, &bytes).map_err(crate::cli::core)?;
         }
     }
     // The user's data files sit beside the spec; shipped datasets in the site.
     for file in session.data_files() {
         let path = spec_dir.join(&file);
         let bytes = std::fs::read(&path).map_err(|e| format!("cannot read data file {}: {e}", path.display()))?;
-        session.add_data(&file, &bytes).map_err(|e| e.to_string())?;
+        session.add_data(&file, &bytes).map_err(crate::cli::core)?;
     }
     for rel in session.dataset_paths() {
         let path = site.join(&rel);
         let bytes = std::fs::read(&path).map_err(|e| format!("cannot read dataset file {}: {e}", path.display()))?;
-        session.add_data(&rel, &bytes).map_err(|e| e.to_string())?;
+        session.add_data(&rel, &bytes).map_err(crate::cli::core)?;
     }
     // On a terminal one line is redrawn each step; in a log, one line per stage.
     let tty = std::io::stderr().is_terminal();
     let mut last_stage = "";
     while !session.is_done() {
-        let p = session.step().map_err(|e| e.to_string())?;
+        let p = session.step().map_err(crate::cli::core)?;
         if quiet || (!tty && p.stage == last_stage && !session.is_done()) {
             continue;
         }
@@ -188,7 +188,7 @@ pub fn run(spec_path: &Path, out: &Path, site: Option<PathBuf>, quiet: bool, tra
     if !quiet && tty {
         eprintln!();
     }
-    let result = session.result("native", start.elapsed().as_secs_f64()).map_err(|e| e.to_string())?;
+    let result = session.result("native", start.elapsed().as_secs_f64()).map_err(crate::cli::core)?;
     std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     let write = |name: &str, bytes: Vec<u8>| {
         let p = out.join(name);

@@ -10,7 +10,7 @@ pub fn read_upload(path: &Path) -> Result<Vec<(String, Vec<u8>)>, String> {
     let show = path.display();
     if path.is_file() {
         let bytes = std::fs::read(path).map_err(|e| format!("cannot read {show}: {e}"))?;
-        return images_in_zip(&show.to_string(), &bytes).map_err(|e| e.to_string());
+        return images_in_zip(&show.to_string(), &bytes).map_err(crate::cli::core);
     }
     let entries = std::fs::read_dir(path).map_err(|e| format!("cannot read the stimulus folder {show}: {e}"))?;
     let names = image_names(

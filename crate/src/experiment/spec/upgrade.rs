@@ -14,10 +14,37 @@ pub fn upgrade(mut value: serde_json::Value) -> Result<serde_json::Value> {
     Ok(value)
 }
 
+/// The most bytes a spec's JSON may have: 1 MiB, about 100 times the largest
+/// preset (11 kB); a spec comes from strangers (permalinks, embeds), and its
+/// text is parsed whole before anything checks it.
+pub const MAX_SPEC_BYTES: usize = 1 << 20;
+
+/// How deep a spec's JSON may nest: serde_json's own recursion limit (128),
+/// which keeps the parser's stack bounded; the deepest preset nests 5.
+const MAX_SPEC_DEPTH: usize = 128;
+
 impl Spec {
     /// Parses and validates a spec from JSON text; a version 1 spec is upgraded.
+    /// Text over [`MAX_SPEC_BYTES`] is refused unread.
     pub fn from_json(text: &str) -> Result<Spec> {
-        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| Error::Spec(e.to_string()))?;
+        if text.len() > MAX_SPEC_BYTES {
+            return Err(Error::Limit(format!(
+                "the spec is {:.1} MiB of JSON, more than the {} MiB a spec may be",
+                text.len() as f64 / (1u64 << 20) as f64,
+                MAX_SPEC_BYTES >> 20
+            )));
+        }
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+            if e.to_string().starts_with("recursion limit exceeded") {
+                Error::Limit(format!(
+                    "the spec's JSON nests {MAX_SPEC_DEPTH} or more levels deep (line {}, column {})",
+                    e.line(),
+                    e.column()
+                ))
+            } else {
+                Error::Spec(e.to_string())
+            }
+        })?;
         let spec: Spec = serde_json::from_value(upgrade(value)?).map_err(|e| Error::Spec(e.to_string()))?;
         spec.validate()?;
         Ok(spec)
