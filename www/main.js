@@ -99,7 +99,7 @@ Promise.all([started.then(() => loadPreset()), state.zooReady]).then(([spec]) =>
   (spec) => {
     setLoaded();
     const autorun = new URLSearchParams(location.search).get('autorun') !== '0';
-    if (autorun) run(spec).catch(() => { /* shown in #error, or cancelled */ });
+    if (autorun && !state.holdAutorun) run(spec).catch(() => { /* shown in #error, or cancelled */ });
     ensureWorker().ready.then(learnSetSizes, () => { /* shown in #error */ });
     ensureWorker().ready.then(refreshKept, () => { /* shown in #error */ });
   },

@@ -92,6 +92,8 @@ fn weights_and_tflite_sides_parse_and_their_errors_say_what_is_wrong() {
         (json!({"weights": {"file": "a.pth"}}), "arch is missing beside weights"),
         (json!({"arch": ARCH, "weights": {"url": "https://x.org/a.pth"}}), "needs its sha256"),
         (json!({"arch": ARCH, "weights": {"url": "ftp://x.org/a.pth", "sha256": h}}), "must start with https://"),
+        (json!({"arch": ARCH, "weights": {"url": "javascript:alert(1)", "sha256": h}}), "must start with https://"),
+        (json!({"arch": ARCH, "weights": {"url": "file:///etc/passwd", "sha256": h}}), "must start with https://"),
         (json!({"arch": ARCH, "weights": {"file": "a.pth", "url": "https://x.org/a.pth"}}), "found file and url"),
         (json!({"arch": ARCH, "weights": {}}), "found none"),
         (json!({"arch": ARCH, "weights": {"file": "a.pth", "sha256": "12"}}), "sha256 must be 64 hex digits"),

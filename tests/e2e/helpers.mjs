@@ -147,6 +147,8 @@ export async function launchBrowser() {
  * Open a page and record everything that went wrong in it: console errors (the page's
  * and its workers'), uncaught page errors, failed requests and HTTP errors.
  * Returns {page, problems} where problems is a live array of strings.
+ * Content-Security-Policy violations (events in every frame, CSP console messages of the page and
+ * its workers) are recorded too: `cspViolations(page)` lists them (tests/e2e/security.test.mjs).
  * Service workers are blocked unless `serviceWorkers: 'allow'`: the site's worker (www/sw.js)
  * would make a page on a header-less server cross-origin isolated and reload it, and these tests
  * choose the build by the server's headers; tests/e2e/site.test.mjs tests the service worker.
@@ -154,11 +156,13 @@ export async function launchBrowser() {
 export async function openPage(browser, url, { serviceWorkers = 'block' } = {}) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 1000 }, serviceWorkers });
   const page = await context.newPage();
+  await recordCsp(page);
   const problems = [];
   const seen = new WeakSet();
   const onConsole = (where) => (msg) => {
     if (seen.has(msg)) return;
     seen.add(msg);
+    if (CSP_MESSAGE.test(msg.text())) cspConsole.get(page).push(`${where}: ${msg.text()}`);
     if (msg.type() === 'error') problems.push(`console error (${where}): ${msg.text()}`);
   };
   page.on('console', onConsole('page'));
@@ -177,6 +181,40 @@ export async function openPage(browser, url, { serviceWorkers = 'block' } = {}) 
   });
   await page.goto(url, { waitUntil: 'load' });
   return { page, context, problems };
+}
+
+// ---------------------------------------------------------------- Content-Security-Policy
+
+/** Console text of a CSP refusal (Chromium: "Refused to ... because it violates the following Content Security Policy directive"). */
+const CSP_MESSAGE = /Content Security Policy|Content-Security-Policy/i;
+/** Per page opened by openPage: the CSP messages its console (and its workers') printed. */
+const cspConsole = new WeakMap();
+
+/** Records every `securitypolicyviolation` of the page's frames in `window.__cspViolations`. */
+async function recordCsp(page) {
+  cspConsole.set(page, []);
+  await page.addInitScript(() => {
+    window.__cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.__cspViolations.push(`${e.effectiveDirective} blocked ${e.blockedURI || '(inline)'} at ${e.sourceFile || e.documentURI}:${e.lineNumber}`);
+    }, true);
+  });
+}
+
+/**
+ * The CSP violations of a page opened by openPage, in all its frames: the
+ * `securitypolicyviolation` events and the console's CSP messages (the page's and its workers').
+ * Tests assert it is empty.
+ */
+export async function cspViolations(page) {
+  const found = [...(cspConsole.get(page) || [])];
+  for (const frame of page.frames()) {
+    try {
+      const events = await frame.evaluate(() => window.__cspViolations || []);
+      found.push(...events.map((e) => `${frame.url()}: ${e}`));
+    } catch { /* a frame gone meanwhile */ }
+  }
+  return found;
 }
 
 /** Wait for window.idlab.ready; returns {flavor, threads}. */

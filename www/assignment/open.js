@@ -5,6 +5,7 @@
 import { core } from './compute.js';
 import { keepLastFile, lastFile } from './progress-store.js';
 import { dropZone } from '../drop-zone.js';
+import { classifyUrl, refusalMessage, askToFetch } from '../url-safety.js';
 
 /** The bytes at `url` (relative to this page), or an error naming the URL. */
 export async function fetchAssignment(url) {
@@ -29,7 +30,16 @@ export async function openBytes(name, bytes) {
 /** {name, bytes} to open when the page loads: `?assignment=URL`, else the last file, else null. */
 export async function initialFile() {
   const url = new URLSearchParams(location.search).get('assignment');
-  if (url) return fetchAssignment(url);
+  if (url) {
+    // A link's assignment on another site is fetched once the reader allows it; one on their own
+    // network, or not http(s), never (url-safety.js).
+    const safety = classifyUrl(url, { page: location.href });
+    if (safety.verdict === 'refuse') throw new Error(refusalMessage([{ url, reason: safety.reason }], 'The link (?assignment=)'));
+    if (safety.verdict === 'ask' && !(await askToFetch([safety], { what: "This link's assignment" }))) {
+      throw new Error(`The assignment at ${safety.host} was not fetched (Cancel). Choose or drop the file instead.`);
+    }
+    return fetchAssignment(url);
+  }
   const last = await lastFile();
   return last && last.bytes ? { name: last.name, bytes: new Uint8Array(last.bytes) } : null;
 }

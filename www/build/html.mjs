@@ -1,6 +1,8 @@
 // HTML text for the generated pages: escaping and the page shell every page shares, so that
 // each page only writes its own content.
 
+import { CSP_META } from './csp.mjs';
+
 /** Text (or an attribute value in double or single quotes) with &, <, >, " and ' escaped. */
 export function esc(value) {
   return String(value)
@@ -21,6 +23,7 @@ export function pageShell({ root, title, description, scripts = [], body, footer
 <html lang="en">
 <head>
   <meta charset="utf-8">
+  ${CSP_META}
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>${esc(title)}</title>
   <meta name="description" content="${esc(description)}">

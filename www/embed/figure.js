@@ -7,6 +7,7 @@
 
 import { LAB, core, runSpec, workerInfo } from './lab-worker.js';
 import { specFromAttributes } from './spec-source.js';
+import { vetSpec, refusalMessage } from '../url-safety.js';
 import { parseViews } from './view-names.js';
 import { baseSheets, plotlyStyles, syncPlotlyStyles } from './styles.js';
 import { estimateSeconds, TIMING_SOURCE } from './timings.js';
@@ -142,6 +143,7 @@ export class FigureController {
     this.area.style.width = this.attr('width') || '100%';
     this.area.style.height = this.attr('height') || '';
     this.spec = null;
+    this.remoteHosts = [];
     this.prepared = null;
     this.clearError();
     this.area.replaceChildren();
@@ -155,6 +157,11 @@ export class FigureController {
         preset: this.attr('preset'), spec: this.attr('spec'), src: this.attr('src'), images: this.attr('images'),
       });
       if (generation !== this.generation) return;
+      // A URL on another site is fetched only once the reader presses "Load from HOST"; one on
+      // their own network, or not http(s), never (url-safety.js).
+      const vetted = vetSpec(spec, { page: location.href, lab: LAB.href });
+      if (vetted.refused.length) throw new Error(refusalMessage(vetted.refused, "This figure's spec"));
+      this.remoteHosts = vetted.hosts;
       this.spec = spec;
       this.nameEl.textContent = spec.name || 'Custom experiment';
       this.summaryEl.textContent = summaryLine(spec, spec.stimuli?.limit);
@@ -166,7 +173,11 @@ export class FigureController {
       return;
     }
     const mode = (this.attr('run') || 'click').trim();
-    if (mode === 'load') {
+    this.runButton.textContent = this.remoteHosts.length ? `Load from ${this.remoteHosts.join(', ')}` : 'Run';
+    if (this.remoteHosts.length) {
+      this.runButton.hidden = false; // never fetched from another site without the reader's click
+      this.whenVisible(() => this.prepare().catch(() => {}));
+    } else if (mode === 'load') {
       this.run();
     } else if (mode === 'visible') {
       this.whenVisible(() => this.run());

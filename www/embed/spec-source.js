@@ -3,6 +3,7 @@
 // (the first N images: stimuli.limit). Every failure is an Error whose message the figure shows.
 
 import { LAB } from './lab-worker.js';
+import { classifyUrl, refusalMessage } from '../url-safety.js';
 
 /** The names of the lab's presets (presets/index.json), without .json. */
 export async function presetNames() {
@@ -28,6 +29,9 @@ export async function specFromAttributes({ preset, spec, src, images }) {
       throw new Error(`The spec attribute is not valid JSON: ${err.message}`);
     }
   } else {
+    // Not from the reader's own network, nor a scheme other than http(s) (url-safety.js).
+    const safety = classifyUrl(src, { page: document.baseURI, lab: LAB.href });
+    if (safety.verdict === 'refuse') throw new Error(refusalMessage([{ url: src, reason: safety.reason }], 'The src attribute'));
     value = await fetchJson(new URL(src, document.baseURI), `the spec ${src}`);
   }
   if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error('The spec is not a JSON object.');

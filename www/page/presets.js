@@ -2,12 +2,14 @@
 // into the form and the spec, and the default experiment the page opens with (unless a
 // permalink carries a spec).
 
-import { ui, showError, clearError } from './dom.js';
+import { ui, showError, clearError, setFormNote } from './dom.js';
 import { state } from './state.js';
 import { showSpec, EXPORT_ALL } from './form.js';
 import { specFromLink } from './permalink.js';
 import { upgraded } from './core.js';
 import { offerTrained } from './trained.js';
+import { vetSpec, notKept, refusalMessage, askToFetch } from '../url-safety.js';
+import { weightsCache } from './worker-client.js';
 
 const PRESET_URL = 'presets/alexnet-seeds-cka.json';
 const PRESETS_INDEX_URL = 'presets/index.json';
@@ -25,6 +27,21 @@ export async function loadPreset() {
     spec = (await specFromLink(location.hash)) || state.defaultSpec;
   } catch (err) {
     showError(err.message);
+    state.holdAutorun = true; // a run of the default would clear the message
+  }
+  // A link's URLs on another site are fetched only once the reader allows it (url-safety.js).
+  if (spec !== state.defaultSpec) {
+    const { refused, ask: remote } = vetSpec(spec, { page: location.href });
+    const listed = remote.length ? await weightsCache('list').catch(() => null) : null;
+    const ask = notKept(remote, (listed && listed.entries) || []);
+    if (refused.length) {
+      showError(`${refusalMessage(refused)} Showing the default experiment instead.`);
+      spec = state.defaultSpec;
+      state.holdAutorun = true; // a run would clear the message
+    } else if (ask.length && !(await askToFetch(ask))) {
+      state.holdAutorun = true; // shown, not run: Run fetches, as the reader's own choice
+      setFormNote(`Not run: this link's experiment fetches files from ${[...new Set(ask.map((a) => a.host))].join(', ')}. Press Run to fetch them and run it.`, 'warn');
+    }
   }
   // The default preset is what the About text compares with; a permalink's spec is its own.
   state.presetSpec = spec === state.defaultSpec ? state.defaultPreset : null;

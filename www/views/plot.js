@@ -61,6 +61,15 @@ export function plotly() {
   return P;
 }
 
+/**
+ * Category labels (layer, model and file names: user strings, from an ONNX file or a spec) as
+ * Plotly's text: it reads <b>, <br>, <a> and entities in tick labels and tooltips, so &, < and >
+ * are escaped (it shows them as typed). Numbers are left as they are.
+ */
+export function plotLabels(values) {
+  return Array.isArray(values) ? values.map((v) => (typeof v === 'string' ? esc(v) : v)) : values;
+}
+
 /** Long or many tick labels are rotated. */
 export function tickAngle(labels) {
   return labels.some((l) => String(l).length > 8) || labels.length > 12 ? -45 : 0;
@@ -226,7 +235,9 @@ export function heatmap(container, opts) {
 
 /** The traces and layout of heatmap(opts), for a plot div that is not in a figure (the page's own). */
 export function heatmapFigure(opts) {
-  const { z, x, y } = opts;
+  const { z } = opts;
+  const x = plotLabels(opts.x);
+  const y = plotLabels(opts.y);
   const row = esc(opts.hover?.row ?? opts.ytitle ?? 'row');
   const col = esc(opts.hover?.col ?? opts.xtitle ?? 'column');
   const value = esc(opts.hover?.value ?? opts.ztitle ?? 'value');
@@ -302,7 +313,8 @@ function undefinedMarkers(x, y, label, xaxisName = 'x') {
  * (indices: a ★ above those bars), caption, filename, kind}
  */
 export function bars(container, opts) {
-  const { x, y } = opts;
+  const { y } = opts;
+  const x = plotLabels(opts.x);
   const { plot } = figure(container, {
     caption: opts.caption ?? defaultCaption(opts), filename: opts.filename ?? opts.title, kind: opts.kind ?? 'bars',
   });
@@ -388,7 +400,7 @@ export function linesFigure(opts) {
   const labels = [];
   let other = 0;
   for (const s of opts.series) {
-    const x = s.x ?? opts.x;
+    const x = plotLabels(s.x ?? opts.x);
     const name = esc(s.name);
     const point = s.customdata ? '%{customdata}' : '%{x}';
     const trace = {

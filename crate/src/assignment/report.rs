@@ -110,7 +110,8 @@ fn show(v: &Value) -> String {
 }
 
 /// The report as one self-contained HTML page: every string escaped, the JSON
-/// in `<script type="application/json" id="idlab-report">` (`<` written as \u003c).
+/// in `<script type="application/json" id="idlab-report">` (`<` written as \u003c); its CSP
+/// lets nothing run or load, should a string ever slip through (the grader opens it from disk).
 fn html(manifest: &Manifest, doc: &Value) -> String {
     let mut rows = String::new();
     for (s, r) in manifest.steps.iter().zip(doc["steps"].as_array().into_iter().flatten()) {
@@ -151,7 +152,7 @@ fn html(manifest: &Manifest, doc: &Value) -> String {
     let json = serde_json::to_string(doc).expect("a report serialises").replace('<', "\\u003c");
     let a = &doc["assignment"];
     format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title} — report of {student}</title>\n\
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\"><title>{title} — report of {student}</title>\n\
 <style>body{{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}table{{border-collapse:collapse;width:100%}}td,th{{border:1px solid #ccc;padding:.3rem .5rem;vertical-align:top;text-align:left}}code{{word-break:break-all}}</style></head>\n\
 <body><h1>{title}</h1>\n<p>{course} {author}</p>\n<p>Student: <strong>{student}</strong> · created {created} · idlab {version} ({build})</p>\n\
 <table><thead><tr><th>step</th><th>kind</th><th>title / prompt</th><th>answer</th><th>check / findings</th></tr></thead><tbody>\n{rows}</tbody></table>\n\

@@ -7,6 +7,10 @@
 //! and `embed.html` (the iframe form of the embed) gets `Document-Isolation-Policy`, which makes
 //! that one document cross-origin isolated in Chromium 137 and later even inside a host page
 //! that is not.
+//!
+//! Every response carries the site's Content-Security-Policy ([`CSP`]), the same policy the
+//! pages hold as a `<meta>` for static hosts (the e2e test `security.test.mjs` checks both are one
+//! text): scripts from the site only, wasm but no `eval`. As a header it also reaches the workers.
 
 use axum::extract::Request;
 use axum::http::{header, HeaderName, HeaderValue};
@@ -17,6 +21,11 @@ use std::path::Path;
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
+
+/// The site's Content-Security-Policy, word for word the `<meta http-equiv>` of every page in
+/// `www/` (and of `www/build/csp.mjs` for the generated pages). No `frame-ancestors`: the lab and
+/// its embed may be framed by any site.
+pub const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self' https: http://localhost:* http://127.0.0.1:* blob: data:; object-src 'none'; base-uri 'self'; form-action 'self'";
 
 /// The iframe form of the embed: the one document that gets its own isolation policy.
 const EMBED_PAGE: &str = "/embed.html";
@@ -34,7 +43,8 @@ pub fn serve(dir: &Path, port: u16, isolation: bool) -> Result<(), String> {
             .layer(SetResponseHeaderLayer::overriding(
                 header::ACCESS_CONTROL_ALLOW_ORIGIN,
                 HeaderValue::from_static("*"),
-            ));
+            ))
+            .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)));
         if isolation {
             // CORP `cross-origin`: the lab's own files are same-origin to it (so its COEP is met
             // whatever their CORP), and a page of another origin (an isolated one included) may
