@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import zlib from 'node:zlib';
+import { unzip, npy } from './zip-npy.mjs';
 import {
   ROOT, useBrowser, withServer, withPage, waitReady, visibleError, runNativeResult, outDir, writeJson,
 } from './helpers.mjs';
@@ -53,39 +53,6 @@ function reduced(name) {
   if (r.more) spec.more_stimuli = spec.more_stimuli.map((s) => ({ ...s, count: r.more }));
   spec.export = { activations: ACTIVATIONS.includes(name), rdms: true };
   return spec;
-}
-
-/** The entries of a .zip (stored or deflated, no zip64) as a Map name -> bytes. */
-function unzip(buf) {
-  let end = buf.length - 22;
-  while (end >= 0 && buf.readUInt32LE(end) !== 0x06054b50) end -= 1;
-  assert.ok(end >= 0, 'a zip end-of-central-directory record');
-  const count = buf.readUInt16LE(end + 10);
-  let at = buf.readUInt32LE(end + 16);
-  const out = new Map();
-  for (let k = 0; k < count; k++) {
-    const method = buf.readUInt16LE(at + 10);
-    const size = buf.readUInt32LE(at + 20);
-    const nameLen = buf.readUInt16LE(at + 28);
-    const skip = nameLen + buf.readUInt16LE(at + 30) + buf.readUInt16LE(at + 32);
-    const local = buf.readUInt32LE(at + 42);
-    const name = buf.toString('utf8', at + 46, at + 46 + nameLen);
-    const data = local + 30 + buf.readUInt16LE(local + 26) + buf.readUInt16LE(local + 28);
-    const raw = buf.subarray(data, data + size);
-    out.set(name, method === 8 ? zlib.inflateRawSync(raw) : Buffer.from(raw));
-    at += 46 + skip;
-  }
-  return out;
-}
-
-/** An .npy file's values (little-endian f4 or f8) as a Float64Array. */
-function npyValues(bytes) {
-  const start = 10 + bytes.readUInt16LE(8);
-  const f4 = bytes.toString('latin1', 10, start).includes("'<f4'");
-  const n = (bytes.length - start) / (f4 ? 4 : 8);
-  const out = new Float64Array(n);
-  for (let k = 0; k < n; k++) out[k] = f4 ? bytes.readFloatLE(start + 4 * k) : bytes.readDoubleLE(start + 8 * k);
-  return out;
 }
 
 /** Every number of two same-shaped JSON values, pairwise; nulls must match. */
@@ -136,8 +103,8 @@ function compare(a, b, label) {
   assert.deepEqual([...a.files.keys()], [...b.files.keys()], `${label}: the same export files`);
   for (const [name, bytes] of a.files) {
     if (!name.endsWith('.npy')) continue;
-    const x = npyValues(bytes);
-    const y = npyValues(b.files.get(name));
+    const x = npy(bytes, name).values;
+    const y = npy(b.files.get(name), name).values;
     assert.equal(x.length, y.length, `${label}: ${name} sizes`);
     if (name.includes('activations/')) {
       const scale = y.reduce((m, v) => Math.max(m, Math.abs(v)), 0) || 1;
@@ -169,7 +136,7 @@ function runInBrowser(browser, isolation, specs) {
         return { result, zip: url.slice(url.indexOf(',') + 1) };
       }, spec);
       assert.equal(await visibleError(page), null, `${spec.name}: no error shown`);
-      runs.push({ result, files: unzip(Buffer.from(zip, 'base64')) });
+      runs.push({ result, files: new Map(unzip(Buffer.from(zip, 'base64'))) });
       times.push(`${spec.name.slice(0, 24)} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     }
     assert.deepEqual(problems, [], 'no console errors, page errors or failed requests');
