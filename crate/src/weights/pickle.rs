@@ -290,6 +290,15 @@ impl Unpickled {
         match k {
             Value::Str(s) => format!("'{}'", clip(s)),
             Value::Int(i) => i.to_string(),
+            // A key that is itself a container is named, not described: a dict may hold
+            // itself as a key through the pickle's memo, and describing it would recurse
+            // without end (a stack overflow the fuzzer found).
+            Value::Ref(_) => match self.obj(k) {
+                Some(Obj::List(_)) => "a list".into(),
+                Some(Obj::Tuple(_)) => "a tuple".into(),
+                Some(Obj::Dict(_)) => "a dict".into(),
+                _ => self.describe(k),
+            },
             other => self.describe(other),
         }
     }
