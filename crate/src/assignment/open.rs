@@ -8,7 +8,7 @@ use super::{markdown, sha256_hex};
 use crate::error::{Error, Result};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::io::{Cursor, Read};
+use std::io::Cursor;
 
 /// An opened assignment, everything the page needs to show and run it.
 #[derive(Clone, Debug)]
@@ -48,19 +48,13 @@ pub fn open(bytes: &[u8]) -> Result<Opened> {
         let name = entry.name().to_string();
         // Bounded as a stimulus zip's entries are: a claimed size is not
         // allocated before it is checked (found by fuzzing, crate/fuzz/regressions/assignment/).
-        let limit = crate::data::archive::MAX_ENTRY_BYTES;
-        let too_big = || refuse(format!("the assignment's {name} unpacks to more than {} MiB, more than idlab reads from one file", limit >> 20));
-        if entry.size() > limit {
-            return Err(too_big());
-        }
-        let mut data = Vec::with_capacity(entry.size() as usize);
-        (&mut entry)
-            .take(limit + 1)
-            .read_to_end(&mut data)
-            .map_err(|e| refuse(format!("the assignment's zip is damaged: {name} cannot be read ({e})")))?;
-        if data.len() as u64 > limit {
-            return Err(too_big());
-        }
+        use crate::data::archive::{read_entry, EntryError, MAX_ENTRY_BYTES};
+        let data = read_entry(&mut entry).map_err(|e| match e {
+            EntryError::Io(e) => refuse(format!("the assignment's zip is damaged: {name} cannot be read ({e})")),
+            EntryError::Claims(_) | EntryError::Inflates(_) => {
+                refuse(format!("the assignment's {name} unpacks to more than {} MiB, more than idlab reads from one file", MAX_ENTRY_BYTES >> 20))
+            }
+        })?;
         entries.insert(name, data);
     }
     let Some(json) = entries.remove("assignment.json") else {

@@ -45,24 +45,17 @@ pub fn images_in_zip(file: &str, bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>>
             others.push(path);
             continue;
         }
-        // Sizes are checked before anything is allocated: first the size the
-        // headers claim, then the bytes inflated (a lying header cannot get
-        // past `take`).
         let limit = |size: String| {
             Error::Limit(format!("{file}: {path} unpacks to {size} (a zip bomb?); an image may be at most {} MiB", MAX_ENTRY_BYTES >> 20))
         };
-        let claimed = entry.size();
-        if claimed > MAX_ENTRY_BYTES {
-            return Err(limit(size_text(claimed)));
-        }
-        let mut buf = Vec::with_capacity(entry.size() as usize);
-        (&mut entry)
-            .take(MAX_ENTRY_BYTES + 1)
-            .read_to_end(&mut buf)
-            .map_err(|e| Error::Input(format!("{file}: cannot unpack {path} ({e})")))?;
-        if buf.len() as u64 > MAX_ENTRY_BYTES {
-            return Err(limit(format!("more than {} though its header claims {}", size_text(MAX_ENTRY_BYTES), size_text(claimed))));
-        }
+        let buf = match read_entry(&mut entry) {
+            Ok(buf) => buf,
+            Err(EntryError::Claims(claimed)) => return Err(limit(size_text(claimed))),
+            Err(EntryError::Inflates(claimed)) => {
+                return Err(limit(format!("more than {} though its header claims {}", size_text(MAX_ENTRY_BYTES), size_text(claimed))))
+            }
+            Err(EntryError::Io(e)) => return Err(Error::Input(format!("{file}: cannot unpack {path} ({e})"))),
+        };
         total += buf.len() as u64;
         if total > MAX_ARCHIVE_BYTES {
             return Err(Error::Limit(format!(
@@ -92,6 +85,44 @@ pub fn images_in_zip(file: &str, bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>>
     }
     images.sort_by(|a, b| natural_cmp(&a.0, &b.0));
     Ok(images)
+}
+
+/// Why [`read_entry`] gave up on a zip entry.
+pub enum EntryError {
+    /// Its header claims more than [`MAX_ENTRY_BYTES`] (the claimed size).
+    Claims(u64),
+    /// It inflates past [`MAX_ENTRY_BYTES`] though its header claims less (the claimed size).
+    Inflates(u64),
+    /// It cannot be read (a damaged archive).
+    Io(std::io::Error),
+}
+
+/// A zip entry's bytes, at most [`MAX_ENTRY_BYTES`], for every zip a stranger
+/// can send (stimuli, assignments): the size the header claims is checked
+/// before anything is allocated, and inflation stops one byte past the limit,
+/// so a lying header cannot get past it. Callers word the refusal.
+pub fn read_entry(entry: &mut impl ZipEntry) -> std::result::Result<Vec<u8>, EntryError> {
+    let claimed = entry.claimed_size();
+    if claimed > MAX_ENTRY_BYTES {
+        return Err(EntryError::Claims(claimed));
+    }
+    let mut buf = Vec::with_capacity(claimed as usize);
+    entry.take(MAX_ENTRY_BYTES + 1).read_to_end(&mut buf).map_err(EntryError::Io)?;
+    if buf.len() as u64 > MAX_ENTRY_BYTES {
+        return Err(EntryError::Inflates(claimed));
+    }
+    Ok(buf)
+}
+
+/// A readable zip entry that knows the size its header claims.
+pub trait ZipEntry: Read {
+    fn claimed_size(&self) -> u64;
+}
+
+impl<R: Read> ZipEntry for zip::read::ZipFile<'_, R> {
+    fn claimed_size(&self) -> u64 {
+        self.size()
+    }
 }
 
 /// A byte count as people read it: "4.0 GiB", "12.5 MiB", "900 bytes".
