@@ -1,7 +1,8 @@
 // idlab compute worker (module worker). All wasm work happens here, never on
 // the page's main thread.
 //
-// Page -> worker: {type: 'run', id, spec, models?, data?, stimuli?}, {type: 'cancel', id?}
+// Page -> worker: {type: 'run', id, spec, models?, data?, stimuli?, weights?, gramMemoryMb?}, {type: 'cancel', id?}
+//                 (gramMemoryMb: Gram rows a model holds before they spill to OPFS; default the core's)
 //                 {type: 'inspect', id, name, bytes}       (bytes: a transferred ArrayBuffer)
 //                 {type: 'fetch-model', id, url}
 //                 {type: 'unzip', id, name, bytes}         (a user's .zip of images)
@@ -19,7 +20,7 @@
 //   the site are fetched here (see weights-cache.js), never by the page.
 // Worker -> page: {type: 'ready', flavor, threads, version, note?}
 //                 {type: 'init-error', message}
-//                 {type: 'progress', id, progress}
+//                 {type: 'progress', id, progress}  (progress.note: the run resumed, or has no checkpoints, and why)
 //                 {type: 'result', id, result, exports?}  (exports: the spec.export .zip, a transferred ArrayBuffer)
 //                 {type: 'error', id, message, fatal}
 //                 {type: 'cancelled', id}
@@ -42,6 +43,8 @@
 // the page terminates this worker and starts a new one.
 
 import { getWeights, listCache, clearCache } from './weights-cache.js';
+import { openResumeStore } from './resume-store.js';
+import { canSpill, openSpillFile } from './spill-file.js';
 
 // The site's root: where this script lies, not self.location (a worker started from a blob
 // trampoline on another page's origin has a blob: location). Site paths resolve against it.
@@ -125,7 +128,7 @@ self.onmessage = (event) => {
       current.cancelled = true;
       current.abort.abort();
     }
-    queue = queue.then(() => runOne(msg.id, msg.spec, msg.models || {}, msg.data || {}, msg.stimuli || [], msg.weights || {}));
+    queue = queue.then(() => runOne(msg.id, msg.spec, msg.models || {}, msg.data || {}, msg.stimuli || [], msg.weights || {}, msg.gramMemoryMb));
     return;
   }
   self.postMessage({ type: 'error', id: msg.id, message: `Unknown message type: ${String(msg.type)}`, fatal: false });
@@ -189,7 +192,10 @@ async function coreOne(msg) {
     if (poisoned) throw new Error('The WebAssembly module crashed earlier; reload the page.');
     const name = String(msg.name);
     if (!CORE_FUNCTIONS.has(name)) throw new Error(`Unknown core function: ${name}`);
-    const value = plain(wasm[name](...(Array.isArray(msg.args) ? msg.args : [])), name.startsWith('assignment_'));
+    const args = Array.isArray(msg.args) ? [...msg.args] : [];
+    // The estimate counts Gram rows as spilled when this worker can open an OPFS file (runOne does).
+    if (name === 'estimate_memory') args[1] = { ...(args[1] || {}), spill: canSpill() };
+    const value = plain(wasm[name](...args), name.startsWith('assignment_'));
     self.postMessage({ type: 'core-result', id: msg.id, value });
   } catch (err) {
     self.postMessage({ type: 'core-error', id: msg.id, message: failure(err).message });
@@ -432,11 +438,13 @@ async function unzipOne(msg) {
   }
 }
 
-async function runOne(id, spec, models, data, uploaded, weights) {
-  const run = { id, cancelled: false, abort: new AbortController(), weights: [], blamed: false };
+async function runOne(id, spec, models, data, uploaded, weights, gramMemoryMb) {
+  const run = { id, cancelled: false, abort: new AbortController(), weights: [], blamed: false, gramMemoryMb };
   current = run;
   let session = null;
+  let spill = null;
   const started = performance.now();
+  let memoryBefore = null;
   try {
     try {
       await initialised;
@@ -445,6 +453,7 @@ async function runOne(id, spec, models, data, uploaded, weights) {
     }
     if (poisoned) throw new Error('The WebAssembly module crashed earlier; reload the page.');
     if (run.cancelled) return cancelled(run);
+    memoryBefore = wasmMemory ? wasmMemory.buffer.byteLength : null;
 
     session = new wasm.Session(spec);
     // Trained weights first: a wrong file fails the run before any image is fetched.
@@ -508,6 +517,13 @@ async function runOne(id, spec, models, data, uploaded, weights) {
       session.add_data(path, bytes);
     }
 
+    // Gram rows spill to an OPFS file rather than fill the tab (none: all stay in memory).
+    spill = await openSpillFile();
+    if (spill) session.use_spill_file(spill.handle, run.gramMemoryMb);
+
+    // An interrupted run of the same spec and inputs goes on from its last finished model.
+    const resume = await startResume(run, session);
+
     // Each step's wall time, kept with the result (the run report and the wasm benchmark read it).
     const steps = [];
     while (!session.is_done()) {
@@ -516,10 +532,18 @@ async function runOne(id, spec, models, data, uploaded, weights) {
       const t0 = performance.now();
       const progress = plain(session.step());
       steps.push({ stage: progress.stage, label: progress.label, seconds: (performance.now() - t0) / 1000 });
+      if (run.note) progress.note = run.note;
       post(run, progress);
+      await keepCheckpoint(run, session, resume);
     }
+    if (resume) await resume.store.clear(resume.key).catch(() => {});
     const result = plain(session.result((performance.now() - started) / 1000));
-    result.timings = { steps, wasm_memory_bytes: wasmMemory ? wasmMemory.buffer.byteLength : null };
+    result.timings = {
+      steps,
+      wasm_memory_bytes: wasmMemory ? wasmMemory.buffer.byteLength : null,
+      wasm_memory_before_bytes: memoryBefore,
+      spilled_bytes: spill ? session.spilled_bytes() : null,
+    };
     // The activations and RDMs the spec keeps, as the core's .zip (a copy in JS memory, so its buffer transfers).
     const exports = spec && spec.export ? session.exports_zip().buffer : null;
     self.postMessage({ type: 'result', id, result, exports }, exports ? [exports] : []);
@@ -532,7 +556,74 @@ async function runOne(id, spec, models, data, uploaded, weights) {
     if (session && !poisoned) {
       try { session.free(); } catch { /* already freed or instance unusable */ }
     }
+    if (spill) await spill.close();
     if (current === run) current = null;
+  }
+}
+
+// ---------------------------------------------------------------- resuming an interrupted run
+// Each finished model's checkpoint (the core's) is kept in IndexedDB under the run key as soon as
+// the step that finished it returns (resume-store.js); a later run of the same key restores them
+// before its first step. Without IndexedDB (a private mode, no quota) runs go on without
+// checkpoints, said once per worker.
+
+let resumeOffSaid = false;
+let resumeStore = null; // the store's promise, opened once per worker
+
+/** Says once, on this run's progress, that checkpoints are off and why. */
+function resumeOff(run, err) {
+  if (resumeOffSaid) return;
+  resumeOffSaid = true;
+  run.note = `no checkpoints (${describe(err)}): an interrupted run will start over`;
+}
+
+/**
+ * {key, store} for the run's checkpoints, after restoring those an interrupted run left (its
+ * progress then says "resumed: k of n models already finished"); null without a store. A
+ * checkpoint the core refuses (another run's, damaged) is deleted and the run starts over, saying why.
+ */
+async function startResume(run, session) {
+  let key;
+  try {
+    key = session.run_key();
+  } catch {
+    return null; // an input is missing: the first step says which
+  }
+  let store;
+  let saved;
+  try {
+    resumeStore = resumeStore || openResumeStore();
+    store = await resumeStore;
+    saved = await store.load(key);
+  } catch (err) {
+    resumeOff(run, err);
+    return null;
+  }
+  if (saved.length) {
+    try {
+      run.note = plain(session.resume(saved.map((c) => c.bytes))).message;
+    } catch (err) {
+      if (err instanceof WebAssembly.RuntimeError) throw err;
+      run.note = `could not resume (${describe(err)}); started over`;
+      await store.clear(key).catch(() => {});
+    }
+  }
+  return { key, store };
+}
+
+/** Keeps the checkpoint of the model the last step finished, if any, before the next step. */
+async function keepCheckpoint(run, session, resume) {
+  if (!resume || resume.off) return;
+  const checkpoint = session.take_checkpoint();
+  if (!checkpoint) return;
+  try {
+    if (!(await resume.store.put(resume.key, checkpoint))) {
+      resume.off = true;
+      run.note = 'checkpoints are too large to keep for this run: if it is interrupted it will start over';
+    }
+  } catch (err) {
+    resume.off = true;
+    resumeOff(run, err);
   }
 }
 

@@ -85,7 +85,8 @@ export function describeEstimate(e) {
     ? `${formatBytes(e.weights)} of weights (its ${formatBytes(e.weights_file)} trained weights file and the tensors read from it), `
     : `${formatParameters(e.parameters)} × 4 bytes × 2 = ${formatBytes(e.weights)} of weights, `;
   return weights +
-    `+ ${formatBytes(e.activations)} while its ${e.layers} layers record ${e.images} images (activations, Gram matrices, features), ` +
+    `+ ${formatBytes(e.activations)} while its ${e.layers} layers record ${e.images} images (activations, Gram matrices, features` +
+    (e.spilled > 0 ? `; ${formatBytes(e.spilled)} of activations spill to the browser's disk storage, not memory` : '') + '), ' +
     (e.held > 0 ? `+ ${formatBytes(e.held)} the models before it keep until scoring, ` : '') +
     `+ ${formatBytes(e.stimuli)} of preprocessed images, ` +
     (e.kept > 0 ? `+ ${formatBytes(e.kept)} kept for download (every model's activations and RDMs, and their .zip), ` : '') +

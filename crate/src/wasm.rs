@@ -207,6 +207,20 @@ impl Session {
         self.inner.add_stimulus(name, bytes).map_err(js_err)
     }
 
+    /// Lets the Gram sinks spill their rows to an OPFS file (a
+    /// `FileSystemSyncAccessHandle` the worker opened) once a model's rows
+    /// pass `gram_memory_mb` (default: the core's); without it every row stays in memory.
+    pub fn use_spill_file(&mut self, handle: crate::sinks::opfs::SyncAccessHandle, gram_memory_mb: Option<f64>) {
+        let store = crate::sinks::opfs::OpfsFile(handle);
+        let bytes = gram_memory_mb.map_or(crate::experiment::GRAM_MEMORY, |mb| (mb.max(0.0) * 1048576.0) as u64);
+        self.inner.set_spill(Some(crate::sinks::Spill::new(Box::new(store))), bytes);
+    }
+
+    /// Bytes the spill file held at most (0 when nothing spilled).
+    pub fn spilled_bytes(&self) -> f64 {
+        self.inner.spilled_peak() as f64
+    }
+
     /// One unit of work; returns the progress object.
     pub fn step(&mut self) -> Result<JsValue, JsError> {
         to_js(&self.inner.step().map_err(js_err)?)
@@ -227,6 +241,40 @@ impl Session {
     /// The result document; `seconds` is the wall time the worker measured.
     pub fn result(&self, seconds: Option<f64>) -> Result<JsValue, JsError> {
         to_js(&self.inner.result(FLAVOR, seconds.unwrap_or(0.0)).map_err(js_err)?)
+    }
+}
+
+/// Resuming an interrupted run (`experiment::session::checkpoint`): the worker
+/// keeps each finished model's checkpoint in IndexedDB under the run key and
+/// hands them back to a new session of the same run before its first step.
+#[wasm_bindgen]
+impl Session {
+    /// The run's key (SHA-256 over the idlab version, the spec and every
+    /// input's sha256); throws until every input the run needs was added.
+    pub fn run_key(&self) -> Result<String, JsError> {
+        self.inner.run_key().map_err(js_err)
+    }
+
+    /// The checkpoint of the model the last step finished, once:
+    /// `{set, entry, label, bytes: Uint8Array}`, or null when it finished none.
+    pub fn take_checkpoint(&mut self) -> Result<JsValue, JsError> {
+        let Some(c) = self.inner.take_checkpoint().map_err(js_err)? else { return Ok(JsValue::NULL) };
+        let o = js_sys::Object::new();
+        let bad = |_| JsError::new("cannot build the checkpoint object");
+        js_sys::Reflect::set(&o, &"set".into(), &(c.set as f64).into()).map_err(bad)?;
+        js_sys::Reflect::set(&o, &"entry".into(), &(c.entry as f64).into()).map_err(bad)?;
+        js_sys::Reflect::set(&o, &"label".into(), &c.label.into()).map_err(bad)?;
+        js_sys::Reflect::set(&o, &"bytes".into(), &js_sys::Uint8Array::from(c.bytes.as_slice()).into()).map_err(bad)?;
+        Ok(o.into())
+    }
+
+    /// Before the first step: restores the checkpoints (an array of
+    /// Uint8Arrays) of an interrupted run of the same key; returns `{finished,
+    /// total, message}`. Throws, restoring nothing, on a checkpoint of another
+    /// run or a damaged one: the run can then start from the beginning.
+    pub fn resume(&mut self, checkpoints: js_sys::Array) -> Result<JsValue, JsError> {
+        let bytes: Vec<Vec<u8>> = checkpoints.iter().map(|c| js_sys::Uint8Array::new(&c).to_vec()).collect();
+        to_js(&self.inner.resume(bytes).map_err(js_err)?)
     }
 }
 

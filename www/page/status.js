@@ -156,8 +156,11 @@ function onProgress(p) {
   const weights = p.stage === 'loading weights';
   const loading = p.stage === 'loading stimuli' || weights;
   if (!loading && run.stepsStartedAt === null) {
-    // The first step just finished; it started when the last stimulus was added.
+    // The first step just finished; it started when the last stimulus was added. A resumed run
+    // starts past the steps and images its checkpoints restored (its first step adds no image).
     run.stepsStartedAt = run.loadedAt ?? run.startedAt;
+    run.stepsBefore = Math.max(0, (Number(p.done) || 1) - 1);
+    run.imagesBefore = Number(p.images_done) || 0;
   }
   if (loading) run.loadedAt = now;
 
@@ -181,6 +184,7 @@ function onProgress(p) {
     const eta = estimate(run, p, now);
     if (eta !== null) text += ` · about ${formatSeconds(eta)} left`;
   }
+  if (p.note) text += ` · ${p.note}`; // e.g. "resumed: 2 of 4 models already finished"
   setStatus(text);
   document.title = `(${Math.floor((100 * ui.progress.value) / total)}%) ${baseTitle}`;
 }
@@ -197,15 +201,17 @@ function megabytes(n) {
 // reduced preset 1 (tests/e2e/eta.test.mjs) the first read 20% long, the second 33% short at a
 // third of the run, their mean 12% long. Once every image is recorded, the remaining steps at their own pace.
 function estimate(run, p, now) {
-  if (run.stepsStartedAt === null || !(p.done > 0) || p.stage === 'done') return null;
+  const done = p.done - (run.stepsBefore || 0);
+  if (run.stepsStartedAt === null || !(done > 0) || p.stage === 'done') return null;
   const elapsed = (now - run.stepsStartedAt) / 1000;
   if (elapsed < 0.5) return null;
   const stepsLeft = Math.max(0, p.total - p.done);
-  const bySteps = (elapsed / p.done) * stepsLeft;
-  if (!(p.images_total > 0) || !(p.images_done > 0)) return bySteps;
+  const bySteps = (elapsed / done) * stepsLeft;
+  const images = p.images_done - (run.imagesBefore || 0);
+  if (!(p.images_total > 0) || !(images > 0)) return bySteps;
   if (p.images_done < p.images_total) {
     run.recordedAt = null;
-    return (bySteps + (elapsed / p.images_done) * (p.images_total - p.images_done)) / 2;
+    return (bySteps + (elapsed / images) * (p.images_total - p.images_done)) / 2;
   }
   if (!run.recordedAt) run.recordedAt = { at: now, done: p.done };
   const since = p.done - run.recordedAt.done;

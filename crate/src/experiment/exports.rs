@@ -54,16 +54,16 @@ pub struct ExportFile {
 }
 
 /// The manifest's line about one file (`exports.json`): which model and layer it holds.
-#[derive(Clone, Debug, Serialize)]
-struct Listed {
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct Listed {
     path: String,
     /// `activations`, `rdm`, `responses` or `rdms`.
-    kind: &'static str,
+    kind: String,
     model: String,
     label: String,
     layer: String,
     shape: Vec<usize>,
-    dtype: &'static str,
+    dtype: String,
 }
 
 /// A layer's (or data target's) activations as kept: an f32 row per stimulus, or a data matrix.
@@ -90,7 +90,7 @@ pub(super) struct Owner<'a> {
 }
 
 /// (kind, model, layer): the files' fixed order, activations first, then RDMs.
-type Rank = (u8, usize, usize);
+pub(crate) type Rank = (u8, usize, usize);
 
 /// The files of one run, added as each entry finishes and sorted at the end.
 pub(super) struct Exports {
@@ -138,12 +138,12 @@ impl Exports {
         for (k, (layer, file)) in layers.into_iter().zip(files).enumerate() {
             let listed = |path: &str, kind: &'static str, shape: Vec<usize>, dtype: &'static str| Listed {
                 path: path.to_string(),
-                kind,
+                kind: kind.into(),
                 model: owner.id.to_string(),
                 label: owner.label.to_string(),
                 layer: names[k].clone(),
                 shape,
-                dtype,
+                dtype: dtype.into(),
             };
             if self.activations {
                 if let Some(rows) = layer.rows {
@@ -220,6 +220,25 @@ impl Exports {
 
     pub fn files(&self) -> impl Iterator<Item = &ExportFile> {
         self.files.iter().map(|(_, f)| f)
+    }
+
+    /// The files of the entry at `order` (its place in the result's models
+    /// list), with their ranks and manifest lines: what a checkpoint keeps of it.
+    pub(crate) fn of_entry(&self, order: usize) -> Vec<(Rank, ExportFile, Listed)> {
+        self.files
+            .iter()
+            .zip(&self.listed)
+            .filter(|((r, _), _)| r.0 < 2 && r.1 == order)
+            .map(|((r, f), (_, l))| (*r, f.clone(), l.clone()))
+            .collect()
+    }
+
+    /// Puts back an entry's files taken by [`Exports::of_entry`] (a resumed run).
+    pub(crate) fn restore(&mut self, files: Vec<(Rank, ExportFile, Listed)>) {
+        for (rank, file, listed) in files {
+            self.files.push((rank, file));
+            self.listed.push((rank, listed));
+        }
     }
 }
 

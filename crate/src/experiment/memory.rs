@@ -9,15 +9,17 @@
 //!   file, converted to a float graph, four times its (uint8) size twice;
 //! - every weights file added but not yet built (its bytes are held from
 //!   `add_weights` until its model is built);
-//! - while it records, per layer, the Gram sink's rows (f32, every image:
-//!   `sinks::gram` keeps them to finish the matrix) and its lower triangle
-//!   (f64), each feature sink's rows (f64: a source's projection to
-//!   `projection_dim`, a target's `max_units` units) and a source's sparse
-//!   projection itself;
+//! - while it records, per layer, the Gram sink's rows (f32: with a spill
+//!   store, one block of them, at most [`GRAM_MEMORY`] for all the model's
+//!   layers, plus the buffers that read spilled rows back; without one, every
+//!   image's) and its lower triangle (f64), each feature sink's rows (f64: a
+//!   source's projection to `projection_dim`, a target's `max_units` units)
+//!   and a source's sparse projection itself;
 //! - once it is done, per layer its n x n Gram matrix and its feature rows,
-//!   kept until scoring: the targets' while the sources run, and every set's
-//!   sessions to the end;
-//! - the images, preprocessed once (f32, 3 x size x size each).
+//!   kept until scoring: the targets' while the sources run (a source is
+//!   dropped once scored), and every set's sessions to the end;
+//! - the images, resized once (RGB bytes, 3 x size x size each), and one
+//!   step's batch of them normalised (f32).
 //!
 //! The peak is the largest, over the models in run order, of what is held
 //! then; `crate/tests/memory.rs` holds it within 25% of the measured peak.
@@ -27,7 +29,9 @@ use super::session::Role;
 use super::spec::{ModelRef, Spec};
 use crate::error::Result;
 use crate::metrics::registry::MetricParams;
+use crate::sinks::spill::READ_CHUNK_BYTES;
 use crate::sinks::Keep;
+use super::session::{gram_block_rows, GRAM_MEMORY, MAX_BATCH};
 use crate::zoo::Arch;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -46,7 +50,7 @@ pub struct UserModel {
 /// The user's models by the spec's `onnx` or `tflite` value; the sizes of
 /// weights files by the name `add_weights` takes (else the catalogue's size,
 /// else 4 bytes per parameter); with an uploaded set, its images.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct UserModels {
     #[serde(default)]
     pub models: BTreeMap<String, UserModel>,
@@ -55,6 +59,23 @@ pub struct UserModels {
     /// Images of the `upload` set (0 when unknown).
     #[serde(default)]
     pub upload_images: usize,
+    /// Whether Gram rows spill to storage (natively a temporary file: true;
+    /// the page: whether its worker can open an OPFS file).
+    #[serde(default = "spills_by_default")]
+    pub spill: bool,
+    /// Bytes of Gram rows a model holds before they spill (default [`GRAM_MEMORY`]).
+    #[serde(default)]
+    pub gram_memory: Option<u64>,
+}
+
+impl Default for UserModels {
+    fn default() -> Self {
+        UserModels { models: BTreeMap::new(), weights: BTreeMap::new(), upload_images: 0, spill: spills_by_default(), gram_memory: None }
+    }
+}
+
+fn spills_by_default() -> bool {
+    cfg!(not(target_arch = "wasm32"))
 }
 
 /// What is held while one model records (the peak of its step).
@@ -77,6 +98,9 @@ pub struct ModelMemory {
     pub weights_file: u64,
     /// Its sinks: Gram rows and triangles, feature rows, projections.
     pub activations: u64,
+    /// Bytes of Gram rows written to the spill store (disk, not memory).
+    #[serde(default)]
+    pub spilled: u64,
     /// What the models recorded before it hold until scoring.
     pub held: u64,
     /// The images, preprocessed.
@@ -208,13 +232,17 @@ pub fn estimate(spec: &Spec, users: &UserModels) -> Result<MemoryEstimate> {
     let mut files_pending: u64 = sides.iter().map(|s| s.file).sum::<u64>() * sizes.len() as u64;
     for &n in &sizes {
         let n = n as u64;
-        let stimuli = n * 3 * side_px * side_px * 4;
+        let stimuli = n * 3 * side_px * side_px + MAX_BATCH as u64 * 3 * side_px * side_px * 4;
         for side in &sides {
             files_pending -= side.file;
             let (mut recording, mut done) = (0u64, 0u64);
+            let budget = if users.spill { users.gram_memory.or(Some(GRAM_MEMORY)) } else { None };
+            let (rows_total, spilled) = gram_rows(n, &side.units, budget);
+            if needs_gram && side.model {
+                recording += rows_total;
+            }
             for &u in &side.units {
                 let gram = if needs_gram || !side.model { n * (n + 1) / 2 * 8 + n * n * 8 } else { 0 };
-                let rows = if needs_gram && side.model { n * u as u64 * 4 } else { 0 };
                 let mut feats = 0;
                 let mut proj = 0;
                 for (m, p) in &metrics {
@@ -222,7 +250,7 @@ pub fn estimate(spec: &Spec, users: &UserModels) -> Result<MemoryEstimate> {
                     feats += f;
                     proj += s;
                 }
-                recording += rows + gram + feats + proj;
+                recording += gram + feats + proj;
                 done += if needs_gram || !side.model { n * n * 8 } else { 0 } + feats;
             }
             if side.model {
@@ -237,6 +265,7 @@ pub fn estimate(spec: &Spec, users: &UserModels) -> Result<MemoryEstimate> {
                     weights: side.weights,
                     weights_file: side.file,
                     activations: recording,
+                    spilled: if needs_gram { spilled } else { 0 },
                     held: held + files_pending,
                     stimuli,
                     kept,
@@ -244,11 +273,32 @@ pub fn estimate(spec: &Spec, users: &UserModels) -> Result<MemoryEstimate> {
                     total,
                 });
             }
-            held += done;
+            // A source is scored and dropped before the next model runs; a target is kept.
+            if side.role == Role::Target {
+                held += done;
+            }
         }
     }
     let total = models.iter().map(|m| m.total).max().unwrap_or(BASE_BYTES);
     Ok(MemoryEstimate { images, models, total })
+}
+
+/// Bytes of Gram rows one model holds in memory while it records (all its
+/// layers), and those it spills. With a store and `budget`, a block of rows
+/// per layer and, once blocks spill, the buffers that write them and read
+/// them back (a chunk as f32 and as bytes, the products of a group of rows);
+/// without one, every image's rows.
+fn gram_rows(n: u64, units: &[usize], budget: Option<u64>) -> (u64, u64) {
+    let row_bytes: u64 = units.iter().map(|&u| u as u64 * 4).sum();
+    let Some(budget) = budget else { return (n * row_bytes, 0) };
+    let block = gram_block_rows(budget, units.iter().copied()) as u64;
+    if n < block {
+        return (n * row_bytes, 0);
+    }
+    let widest = units.iter().copied().max().unwrap_or(0) as u64 * 4;
+    let chunk = (READ_CHUNK_BYTES as u64).min(block * widest);
+    let products = (READ_CHUNK_BYTES as u64).min(block * block * 8);
+    (block * row_bytes + 2 * chunk + products, n / block * block * row_bytes)
 }
 
 /// Bytes `spec.export` keeps until the run ends, twice (the .npy files and

@@ -267,6 +267,13 @@ pub struct Timings {
     pub steps: Vec<StepTime>,
     #[serde(default)]
     pub wasm_memory_bytes: Option<u64>,
+    /// The module's memory when the run started (it only grows: the run's
+    /// own peak is the difference).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wasm_memory_before_bytes: Option<u64>,
+    /// Bytes of Gram rows the run's OPFS spill file held at most (null: no file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spilled_bytes: Option<u64>,
 }
 
 /// One step of [`Timings`]: the progress's stage and label, and its seconds.

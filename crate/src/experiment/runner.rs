@@ -12,7 +12,8 @@
 //! its result is that session's, unchanged.
 
 use super::result::{ExperimentResult, SetIdentifiability, StimulusSet};
-use super::session::{Plan, Progress, Session, WeightsNeed};
+use super::session::{read_checkpoint, run_key, Checkpoint, Decoded, Plan, Progress, Resumed, Session, WeightsNeed, GRAM_MEMORY};
+use crate::sinks::Spill;
 use super::spec::Spec;
 use crate::error::{Error, Result};
 
@@ -26,6 +27,12 @@ pub struct Experiment {
     current: usize,
     /// Steps of the sets already done.
     steps_before: usize,
+    /// Bytes of Gram rows a model holds before they spill.
+    gram_memory: u64,
+    /// The set the last step ran (its checkpoint is that set's).
+    last: usize,
+    /// The run key, kept from the first step on (data files are consumed as they load).
+    key: Option<String>,
 }
 
 impl Experiment {
@@ -61,11 +68,28 @@ impl Experiment {
             })
             .collect::<Result<Vec<_>>>()?;
         let n = sessions.len();
-        Ok(Experiment { spec, sessions, added: vec![0; n], current: 0, steps_before: 0 })
+        Ok(Experiment { spec, sessions, added: vec![0; n], current: 0, steps_before: 0, gram_memory: GRAM_MEMORY, last: 0, key: None })
     }
 
     pub fn spec(&self) -> &Spec {
         &self.spec
+    }
+
+    /// Where the Gram sinks spill their rows (`None`: all rows in memory) and
+    /// how many bytes of rows a model holds first (default [`GRAM_MEMORY`]).
+    /// The store moves on from set to set. Natively each set has a temporary
+    /// file unless this is called; in wasm, nothing spills unless it is.
+    pub fn set_spill(&mut self, mut spill: Option<Spill>, gram_memory: u64) {
+        self.gram_memory = gram_memory;
+        let current = self.current;
+        for (k, s) in self.sessions.iter_mut().enumerate() {
+            s.set_spill(if k == current { spill.take() } else { None }, gram_memory);
+        }
+    }
+
+    /// Bytes the spill store held at most, over the sets run so far.
+    pub fn spilled_peak(&self) -> u64 {
+        self.sessions.iter().map(Session::spilled_peak).max().unwrap_or(0)
     }
 
     fn several(&self) -> bool {
@@ -146,6 +170,11 @@ impl Experiment {
     /// One step of the set running now; progress counts every set's steps and images.
     pub fn step(&mut self) -> Result<Progress> {
         let i = self.current;
+        self.last = i;
+        if self.key.is_none() {
+            // Before the first step every input is there (else the step says what is missing).
+            self.key = self.run_key().ok();
+        }
         let several = self.several();
         let set = self.set_name(i);
         // Errors say which set they are about.
@@ -175,9 +204,90 @@ impl Experiment {
         };
         if self.sessions[self.current].is_done() && self.current + 1 < self.sessions.len() {
             self.steps_before += total_here;
+            // One spill store serves the sets in turn.
+            if let Some(spill) = self.sessions[self.current].take_spill() {
+                let gram_memory = self.gram_memory;
+                self.sessions[self.current + 1].set_spill(Some(spill), gram_memory);
+            }
             self.current += 1;
         }
         out
+    }
+
+    /// The run key (see `session::checkpoint`): SHA-256 over the idlab
+    /// version, the spec and every input's sha256; an error until every input
+    /// the run needs was added.
+    pub fn run_key(&self) -> Result<String> {
+        if let Some(k) = &self.key {
+            return Ok(k.clone());
+        }
+        for s in &self.sessions {
+            s.check_ready()?;
+        }
+        run_key(&self.spec, self.sessions.iter().map(Session::inputs))
+    }
+
+    /// The checkpoint of the model (or data target) the last step finished,
+    /// once; `None` when that step finished none. Store it to resume with.
+    pub fn take_checkpoint(&mut self) -> Result<Option<Checkpoint>> {
+        let key = self.run_key()?;
+        let set = self.last;
+        self.sessions[set].take_checkpoint(&key, set)
+    }
+
+    /// Before the first step, with every input added: restores the
+    /// checkpoints of an earlier, interrupted run of the same spec and inputs,
+    /// and the run continues at the first entry none holds. Nothing is
+    /// restored on an error (a checkpoint of another run, a damaged one, a
+    /// missing entry): the run can still start from the beginning.
+    pub fn resume(&mut self, checkpoints: Vec<Vec<u8>>) -> Result<Resumed> {
+        if self.current > 0 || self.steps_before > 0 {
+            return Err(Error::State("a run resumes before its first step".into()));
+        }
+        let key = self.run_key()?;
+        self.key = Some(key.clone());
+        let mut by_set: Vec<Vec<Decoded>> = self.sessions.iter().map(|_| Vec::new()).collect();
+        for bytes in checkpoints {
+            let d = read_checkpoint(bytes)?;
+            if d.run != key {
+                return Err(Error::Input(format!(
+                    "checkpoint of {}: it belongs to another run (the spec, an input file or the idlab version differs)",
+                    d.label
+                )));
+            }
+            let Some(list) = by_set.get_mut(d.set) else {
+                return Err(Error::Input(format!("checkpoint of {}: stimulus set {} of {}", d.label, d.set, self.sessions.len())));
+            };
+            list.push(d);
+        }
+        // A set resumes only after every set before it finished.
+        let mut open = None;
+        for (i, list) in by_set.iter_mut().enumerate() {
+            list.sort_by_key(|d| d.entry);
+            if let (Some(j), Some(d)) = (open, list.first()) {
+                return Err(Error::Input(format!("checkpoint of {} (stimulus set {i}): set {j} is not finished", d.label)));
+            }
+            self.sessions[i].check_restore(list)?;
+            if list.len() < self.sessions[i].entry_count() {
+                open = open.or(Some(i));
+            }
+        }
+        let total: usize = self.sessions.iter().map(Session::entry_count).sum();
+        let finished: usize = by_set.iter().map(Vec::len).sum();
+        for (i, list) in by_set.into_iter().enumerate() {
+            self.sessions[i].restore(list);
+        }
+        // The run goes on at the first unfinished set, which takes over the spill store.
+        while self.current + 1 < self.sessions.len() && self.sessions[self.current].is_done() {
+            self.steps_before += self.sessions[self.current].total_steps();
+            if let Some(spill) = self.sessions[self.current].take_spill() {
+                let gram_memory = self.gram_memory;
+                self.sessions[self.current + 1].set_spill(Some(spill), gram_memory);
+            }
+            self.current += 1;
+        }
+        let what = if self.sessions[0].has_data_targets() { "models and data targets" } else { "models" };
+        Ok(Resumed { finished, total, message: format!("resumed: {finished} of {total} {what} already finished") })
     }
 
     /// A set's display name: its `set`, and its folder for an upload.

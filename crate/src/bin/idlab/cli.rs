@@ -1,6 +1,6 @@
 //! Command-line arguments and dispatch.
 
-use crate::{activations, assignment, inspect, metric, rdm, run, serve, zoo};
+use crate::{activations, assignment, inspect, memory, metric, rdm, run, serve, zoo};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -43,6 +43,17 @@ enum Command {
         /// download, as ID=PATH or ARCH=PATH (e.g. alexnet=alexnet-owt-7be5be79.pth); repeatable.
         #[arg(long = "trained-file", value_name = "ID=PATH", requires = "trained")]
         trained_files: Vec<String>,
+    },
+    /// Predict the memory a spec's run needs, per model and at its peak (the page's check), without running it.
+    Memory {
+        /// The experiment spec (JSON).
+        spec: PathBuf,
+        /// As a tab that cannot spill Gram rows to storage (no OPFS): every row in memory.
+        #[arg(long)]
+        in_memory: bool,
+        /// Print the estimate as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// List the model zoo: architectures, parameter counts and recorded layers.
     Zoo {
@@ -164,6 +175,7 @@ pub fn main() -> ExitCode {
         Command::Run { spec, out, site, quiet, trained, trained_files } => {
             run::run(&spec, &out, site, quiet, trained.then_some(trained_files.as_slice()))
         }
+        Command::Memory { spec, in_memory, json } => memory::run(&spec, in_memory, json),
         Command::Zoo { json } => zoo::list(json),
         Command::Export { arch, seed, out } => zoo::export(&arch, seed, &out),
         Command::Activations { model, weights, stimuli, layers, out, save_input, mean, std, channels } => {

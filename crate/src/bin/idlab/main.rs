@@ -12,6 +12,8 @@ mod cli;
 #[cfg(not(target_arch = "wasm32"))]
 mod inspect;
 #[cfg(not(target_arch = "wasm32"))]
+mod memory;
+#[cfg(not(target_arch = "wasm32"))]
 mod metric;
 #[cfg(not(target_arch = "wasm32"))]
 mod npy;

@@ -10,14 +10,18 @@
 //!
 //! By job: [`plan`] (the entries, built once from a validated spec),
 //! [`inputs`] (what the front doors hand over), [`recording`] (models run
-//! into sinks), [`scoring`] (layer pairs into score tables); this file is the
-//! state machine.
+//! into sinks), [`scoring`] (layer pairs into score tables), [`checkpoint`]
+//! (a finished entry's state as bytes, to resume an interrupted run); this
+//! file is the state machine.
 
+mod checkpoint;
 mod inputs;
 mod plan;
 mod recording;
 mod scoring;
 
+pub use checkpoint::{Checkpoint, Resumed};
+pub(crate) use checkpoint::{read as read_checkpoint, run_key, Decoded};
 pub use plan::{Plan, WeightsNeed};
 pub(crate) use plan::{Entry, Kind, Role};
 pub(crate) use scoring::{Cell, LayerData};
@@ -29,10 +33,12 @@ use super::spec::Spec;
 use crate::error::{Error, Result};
 use crate::metrics::registry::{MetricName, MetricParams};
 use crate::runtime::Recorder;
+use crate::sinks::Spill;
 use crate::stimuli::{resize_crop, sets};
 use image::RgbImage;
 use inputs::hex;
 use recording::{finish_sink, LayerSink};
+pub(crate) use recording::gram_block_rows;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -72,6 +78,19 @@ fn weights_info(e: &Entry, inputs: &[Input]) -> Option<WeightsInfo> {
 
 /// The most images one step records in parallel.
 pub const MAX_BATCH: usize = 8;
+
+/// Bytes of Gram rows a model holds in memory (all its layers together)
+/// before a block spills, when there is somewhere to spill to.
+pub const GRAM_MEMORY: u64 = 128 << 20;
+
+/// Natively, a temporary file (created on the first spill); in wasm, none
+/// until the worker hands one over ([`Session::set_spill`]).
+fn default_spill() -> Option<Spill> {
+    #[cfg(not(target_arch = "wasm32"))]
+    return Some(Spill::new(Box::new(crate::sinks::spill::TempFile::default())));
+    #[cfg(target_arch = "wasm32")]
+    return None;
+}
 
 /// What a step just did and how far the run is.
 #[derive(Clone, Debug, Serialize)]
@@ -128,6 +147,15 @@ pub struct Session {
     warnings: Vec<String>,
     /// What `spec.export` keeps for download, if anything.
     exports: Option<Exports>,
+    /// Where Gram sinks spill their rows (natively a temporary file; in the
+    /// page, a file in OPFS when the worker has one), and the bytes of rows
+    /// a model may hold in memory before they spill.
+    spill: Option<Spill>,
+    gram_memory: u64,
+    /// Where the warnings of the entry running now start.
+    entry_warnings: usize,
+    /// The entry the last step finished and its warnings: what its checkpoint holds.
+    finished: Option<(usize, std::ops::Range<usize>)>,
 }
 
 impl Session {
@@ -177,6 +205,10 @@ impl Session {
             inputs,
             warnings: Vec::new(),
             exports,
+            spill: default_spill(),
+            gram_memory: GRAM_MEMORY,
+            entry_warnings: 0,
+            finished: None,
         };
         session.size()?;
         Ok(session)
@@ -184,6 +216,23 @@ impl Session {
 
     pub fn spec(&self) -> &Spec {
         &self.spec
+    }
+
+    /// Where Gram rows spill (`None`: every row stays in memory), and how
+    /// many bytes of them a model holds before they do.
+    pub fn set_spill(&mut self, spill: Option<Spill>, gram_memory: u64) {
+        self.spill = spill;
+        self.gram_memory = gram_memory.max(1);
+    }
+
+    /// The spill store, handed on to the next stimulus set's session.
+    pub(crate) fn take_spill(&mut self) -> Option<Spill> {
+        self.spill.take()
+    }
+
+    /// Bytes the spill store held at most (0 when nothing spilled).
+    pub fn spilled_peak(&self) -> u64 {
+        self.spill.as_ref().map_or(0, |s| s.peak)
     }
 
 
@@ -196,13 +245,33 @@ impl Session {
     }
 
     pub(crate) fn total_steps(&self) -> usize {
-        self.entries
-            .iter()
-            .map(|e| {
-                let own = if e.is_model() { 1 + self.n().div_ceil(self.batch) } else { 1 };
-                own + if e.role == Role::Source { e.layers.len() } else { 0 }
-            })
-            .sum()
+        (0..self.entries.len()).map(|e| self.entry_steps(e)).sum()
+    }
+
+    /// Entry e's steps: its build and image batches (or its load), and a source's scoring.
+    fn entry_steps(&self, e: usize) -> usize {
+        let e = &self.entries[e];
+        let own = if e.is_model() { 1 + self.n().div_ceil(self.batch) } else { 1 };
+        own + if e.role == Role::Source { e.layers.len() } else { 0 }
+    }
+
+    /// Entries in all: targets, then sources.
+    pub(crate) fn entry_count(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub(crate) fn has_data_targets(&self) -> bool {
+        self.entries.iter().any(|e| !e.is_model())
+    }
+
+    /// The inputs added so far, as the result lists them.
+    pub(crate) fn inputs(&self) -> &[Input] {
+        &self.inputs
+    }
+
+    /// Everything added that the run needs (the run key is known only then).
+    pub(crate) fn check_ready(&self) -> Result<()> {
+        self.ready()
     }
 
     pub fn is_done(&self) -> bool {
@@ -223,6 +292,10 @@ impl Session {
         if self.steps_done == 0 {
             // Data bytes are consumed as each entry loads, so this is checked once.
             self.ready()?;
+        }
+        self.finished = None;
+        if let Phase::Start(_) = self.phase {
+            self.entry_warnings = self.warnings.len();
         }
         let size = self.size()?.expect("every model is known");
         if !self.resized {
@@ -259,7 +332,14 @@ impl Session {
                 if end == self.n() {
                     let (_, sinks) = self.running.take().expect("recorder exists");
                     let keep = self.exports.as_ref().is_some_and(Exports::keeps_activations);
-                    let layers = sinks.into_iter().map(|s| finish_sink(s, keep).with_rdms(&self.metrics)).collect::<Result<_>>()?;
+                    let mut spill = self.spill.as_mut();
+                    let layers = sinks
+                        .into_iter()
+                        .map(|s| finish_sink(s, keep, spill.as_deref_mut())?.with_rdms(&self.metrics))
+                        .collect::<Result<_>>()?;
+                    if let Some(s) = &mut self.spill {
+                        s.clear()?;
+                    }
                     self.data[e] = Some(layers);
                     self.keep_exports(e)?;
                     if self.entries[e].role == Role::Source {
@@ -292,7 +372,9 @@ impl Session {
         Ok(self.progress(if self.phase == Phase::Done { "done" } else { stage }, label))
     }
 
+    /// Entry e is finished: the next one, or the end.
     fn advance_from(&mut self, e: usize) {
+        self.finished = Some((e, self.entry_warnings..self.warnings.len()));
         self.phase = if e + 1 < self.entries.len() { Phase::Start(e + 1) } else { Phase::Done };
     }
 

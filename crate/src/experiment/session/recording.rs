@@ -14,7 +14,7 @@ use crate::metrics::kernels::linear_gram;
 use crate::metrics::rdm::Rdm;
 use crate::metrics::registry::{MetricName, MetricParams};
 use crate::runtime::Recorder;
-use crate::sinks::{FeatureSink, GramSink, Keep};
+use crate::sinks::{FeatureSink, GramSink, Keep, Spill};
 use crate::stats::noise::{add_row_noise, poisson_like_noise_by_row};
 use crate::zoo;
 use nalgebra::DMatrix;
@@ -70,6 +70,9 @@ impl Session {
         let entry = &self.entries[e];
         // The export's RDMs and activations come from the Gram sink too.
         let needs_gram = self.exports.is_some() || self.metrics.iter().any(|(m, _)| metric::describe(*m).needs_gram());
+        let kept_units = |u: usize| -> Result<usize> { Ok(entry.kept_columns(u)?.map_or(u, |c| c.len())) };
+        let units = entry.layers.iter().map(|l| kept_units(l.units)).collect::<Result<Vec<_>>>()?;
+        let block = gram_block_rows(self.gram_memory, units.into_iter());
         entry
             .layers
             .iter()
@@ -81,7 +84,7 @@ impl Session {
                     .iter()
                     .map(|(m, p)| Ok(metric::describe(*m).keep(entry.role, units, p)?.map(FeatureSink::new)))
                     .collect::<Result<Vec<_>>>()?;
-                Ok(LayerSink { gram: needs_gram.then(|| GramSink::new(units)), sums: Vec::new(), given: l.units, keep, units, features })
+                Ok(LayerSink { gram: needs_gram.then(|| GramSink::new(units, block)), sums: Vec::new(), given: l.units, keep, units, features })
             })
             .collect()
     }
@@ -102,7 +105,7 @@ impl Session {
             self.images[i..end].iter().map(|img| recorder.run(&preprocess.normalise(img))).collect()
         };
         for (k, outputs) in batch.into_iter().enumerate() {
-            fold_image(entry, sinks, outputs?, i + k)?;
+            fold_image(entry, sinks, outputs?, i + k, self.spill.as_mut())?;
         }
         Ok(())
     }
@@ -186,7 +189,7 @@ impl Session {
 
 /// Folds image `image`'s recorded layers into the sinks: checks the unit
 /// count, adds the spec's noise, keeps a subsample's columns, and feeds every sink.
-fn fold_image(entry: &Entry, sinks: &mut [LayerSink], outputs: Vec<Vec<f32>>, image: usize) -> Result<()> {
+fn fold_image(entry: &Entry, sinks: &mut [LayerSink], outputs: Vec<Vec<f32>>, image: usize, mut spill: Option<&mut Spill>) -> Result<()> {
     for ((sink, out), layer) in sinks.iter_mut().zip(outputs).zip(&entry.layers) {
         if out.len() != sink.given {
             return Err(Error::Model {
@@ -208,7 +211,7 @@ fn fold_image(entry: &Entry, sinks: &mut [LayerSink], outputs: Vec<Vec<f32>>, im
         }
         sink.sums.push(out.iter().map(|&v| v as f64).sum());
         if let Some(g) = &mut sink.gram {
-            g.push(out);
+            g.push(&out, spill.as_deref_mut())?;
         }
     }
     Ok(())
@@ -240,21 +243,29 @@ fn responses_layer(y: DMatrix<f64>, entry: &Entry, metrics: &[(MetricName, Metri
     Ok(LayerData { gram: Some(linear_gram(&y)), sums, units: y.ncols(), features, kept, ..Default::default() })
 }
 
+/// Rows of a Gram block: what keeps the rows of every layer of a model held
+/// in memory at once within `budget` bytes (at least one row).
+pub(crate) fn gram_block_rows(budget: u64, units: impl Iterator<Item = usize>) -> usize {
+    let row_bytes: u64 = units.map(|u| u as u64 * 4).sum();
+    (budget / row_bytes.max(1)).max(1).min(usize::MAX as u64) as usize
+}
+
 /// What a layer's sink folded in; with `keep`, its rows too (for the export).
-pub(super) fn finish_sink(s: LayerSink, keep: bool) -> LayerData {
+pub(super) fn finish_sink(s: LayerSink, keep: bool, spill: Option<&mut Spill>) -> Result<LayerData> {
     let (gram, kept) = match s.gram {
         Some(g) if keep => {
-            let (k, rows) = g.finish_with_rows();
+            let (k, rows) = g.finish_with_rows(spill)?;
             (Some(k), Some(Rows::F32(rows)))
         }
-        g => (g.map(GramSink::finish), None),
+        Some(g) => (Some(g.finish(spill)?), None),
+        None => (None, None),
     };
-    LayerData {
+    Ok(LayerData {
         gram,
         kept,
         sums: s.sums,
         units: s.units,
         features: s.features.into_iter().map(|f| f.map(FeatureSink::finish)).collect(),
         ..Default::default()
-    }
+    })
 }

@@ -1,0 +1,173 @@
+//! Where a Gram sink's rows go when a layer's activations outgrow memory:
+//! an append-only scratch file (a temporary file natively, a file in the
+//! tab's origin-private file system in the page), truncated after each model.
+//!
+//! The exact Gram matrix needs every pair of rows, so the rows cannot simply
+//! be folded away as images arrive; [`super::GramSink`] keeps one block of
+//! rows in memory, writes full blocks here and reads each earlier block back
+//! once per new block. Only the bytes move: the products, and so the matrix,
+//! are the same bits as without spilling.
+
+use crate::error::{Error, Result};
+
+/// Random-access scratch storage. `write` appends or overwrites at `at`;
+/// `read` fills `buf` from `at`; `clear` forgets everything.
+pub trait SpillStore {
+    fn write(&mut self, at: u64, bytes: &[u8]) -> std::io::Result<()>;
+    fn read(&mut self, at: u64, buf: &mut [u8]) -> std::io::Result<()>;
+    fn clear(&mut self) -> std::io::Result<()>;
+    /// Where the bytes go, for messages ("a temporary file in /tmp").
+    fn describe(&self) -> String;
+}
+
+/// Bytes read back per request: a chunk of a spilled block (so reading back
+/// costs a fixed, small buffer however large a block is).
+pub const READ_CHUNK_BYTES: usize = 8 << 20;
+
+/// A store and its length, shared by every layer of the model that runs.
+pub struct Spill {
+    store: Box<dyn SpillStore>,
+    len: u64,
+    /// Bytes written since the last `clear`, and the most held at once.
+    pub written: u64,
+    pub peak: u64,
+}
+
+impl Spill {
+    pub fn new(store: Box<dyn SpillStore>) -> Spill {
+        Spill { store, len: 0, written: 0, peak: 0 }
+    }
+
+    /// Appends `rows` (f32, little-endian) and returns where they start.
+    pub(crate) fn append(&mut self, rows: &[f32]) -> Result<u64> {
+        let at = self.len;
+        let mut bytes = Vec::with_capacity(READ_CHUNK_BYTES.min(rows.len() * 4));
+        for chunk in rows.chunks(READ_CHUNK_BYTES / 4) {
+            bytes.clear();
+            bytes.extend(chunk.iter().flat_map(|v| v.to_le_bytes()));
+            self.store.write(self.len, &bytes).map_err(|e| self.error("write to", e))?;
+            self.len += bytes.len() as u64;
+        }
+        self.written += self.len - at;
+        self.peak = self.peak.max(self.len);
+        Ok(at)
+    }
+
+    /// Reads `out.len()` f32 values starting at byte `at`.
+    pub(crate) fn read(&mut self, at: u64, out: &mut [f32]) -> Result<()> {
+        let mut bytes = vec![0u8; out.len() * 4];
+        self.store.read(at, &mut bytes).map_err(|e| self.error("read from", e))?;
+        for (o, b) in out.iter_mut().zip(bytes.chunks_exact(4)) {
+            *o = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        }
+        Ok(())
+    }
+
+    /// Forgets the rows of the model that just finished.
+    pub fn clear(&mut self) -> Result<()> {
+        if self.len > 0 {
+            self.store.clear().map_err(|e| self.error("clear", e))?;
+        }
+        self.len = 0;
+        Ok(())
+    }
+
+    fn error(&self, what: &str, e: std::io::Error) -> Error {
+        Error::Limit(format!(
+            "could not {what} {} while spilling a layer's activations: {e} (free some disk space, or record fewer images or layers)",
+            self.store.describe()
+        ))
+    }
+}
+
+/// A store in memory: what the tests use to spill without a file system.
+#[derive(Default)]
+pub struct MemoryStore(Vec<u8>);
+
+impl SpillStore for MemoryStore {
+    fn write(&mut self, at: u64, bytes: &[u8]) -> std::io::Result<()> {
+        let (at, end) = (at as usize, at as usize + bytes.len());
+        if self.0.len() < end {
+            self.0.resize(end, 0);
+        }
+        self.0[at..end].copy_from_slice(bytes);
+        Ok(())
+    }
+    fn read(&mut self, at: u64, buf: &mut [u8]) -> std::io::Result<()> {
+        let at = at as usize;
+        let src = self.0.get(at..at + buf.len()).ok_or_else(|| std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "past the end"))?;
+        buf.copy_from_slice(src);
+        Ok(())
+    }
+    fn clear(&mut self) -> std::io::Result<()> {
+        self.0 = Vec::new();
+        Ok(())
+    }
+    fn describe(&self) -> String {
+        "memory".into()
+    }
+}
+
+/// A temporary file, created on the first write and removed when dropped
+/// (on Unix it is unlinked at once, so a killed run leaves nothing behind).
+#[cfg(not(target_arch = "wasm32"))]
+#[derive(Default)]
+pub struct TempFile {
+    file: Option<std::fs::File>,
+    path: Option<std::path::PathBuf>,
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl TempFile {
+    fn open(&mut self) -> std::io::Result<&mut std::fs::File> {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        if self.file.is_none() {
+            let name = format!("idlab-spill-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
+            let path = std::env::temp_dir().join(name);
+            let file = std::fs::OpenOptions::new().read(true).write(true).create_new(true).open(&path)?;
+            if cfg!(unix) && std::fs::remove_file(&path).is_ok() {
+                self.path = None;
+            } else {
+                self.path = Some(path);
+            }
+            self.file = Some(file);
+        }
+        Ok(self.file.as_mut().expect("opened above"))
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl SpillStore for TempFile {
+    fn write(&mut self, at: u64, bytes: &[u8]) -> std::io::Result<()> {
+        use std::io::{Seek, SeekFrom, Write};
+        let f = self.open()?;
+        f.seek(SeekFrom::Start(at))?;
+        f.write_all(bytes)
+    }
+    fn read(&mut self, at: u64, buf: &mut [u8]) -> std::io::Result<()> {
+        use std::io::{Read, Seek, SeekFrom};
+        let f = self.open()?;
+        f.seek(SeekFrom::Start(at))?;
+        f.read_exact(buf)
+    }
+    fn clear(&mut self) -> std::io::Result<()> {
+        match &mut self.file {
+            Some(f) => f.set_len(0),
+            None => Ok(()),
+        }
+    }
+    fn describe(&self) -> String {
+        format!("a temporary file in {}", std::env::temp_dir().display())
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        self.file = None;
+        if let Some(p) = self.path.take() {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
