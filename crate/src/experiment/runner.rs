@@ -203,15 +203,20 @@ impl Experiment {
             images_total: images_before + p.images_total + images_after,
         };
         if self.sessions[self.current].is_done() && self.current + 1 < self.sessions.len() {
-            self.steps_before += total_here;
-            // One spill store serves the sets in turn.
-            if let Some(spill) = self.sessions[self.current].take_spill() {
-                let gram_memory = self.gram_memory;
-                self.sessions[self.current + 1].set_spill(Some(spill), gram_memory);
-            }
-            self.current += 1;
+            self.next_set(total_here);
         }
         out
+    }
+
+    /// Moves on to the next set once the current one (of `steps` steps) is done;
+    /// one spill store serves the sets in turn.
+    fn next_set(&mut self, steps: usize) {
+        self.steps_before += steps;
+        if let Some(spill) = self.sessions[self.current].take_spill() {
+            let gram_memory = self.gram_memory;
+            self.sessions[self.current + 1].set_spill(Some(spill), gram_memory);
+        }
+        self.current += 1;
     }
 
     /// The run key (see `session::checkpoint`): SHA-256 over the idlab
@@ -279,12 +284,8 @@ impl Experiment {
         }
         // The run goes on at the first unfinished set, which takes over the spill store.
         while self.current + 1 < self.sessions.len() && self.sessions[self.current].is_done() {
-            self.steps_before += self.sessions[self.current].total_steps();
-            if let Some(spill) = self.sessions[self.current].take_spill() {
-                let gram_memory = self.gram_memory;
-                self.sessions[self.current + 1].set_spill(Some(spill), gram_memory);
-            }
-            self.current += 1;
+            let steps = self.sessions[self.current].total_steps();
+            self.next_set(steps);
         }
         let what = if self.sessions[0].has_data_targets() { "models and data targets" } else { "models" };
         Ok(Resumed { finished, total, message: format!("resumed: {finished} of {total} {what} already finished") })
