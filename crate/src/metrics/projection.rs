@@ -43,15 +43,7 @@ impl SparseProjection {
     /// p1 <= q), drawn from `seed`. The same seed gives the same matrix on
     /// every platform.
     pub fn new(p1: usize, q: usize, seed: u64) -> Result<Self> {
-        if p1 == 0 {
-            return Err(Error::Input("the projected matrix has no columns (units)".into()));
-        }
-        if q == 0 {
-            return Err(Error::Input("the projection dimension must be at least 1".into()));
-        }
-        if q > u32::MAX as usize {
-            return Err(Error::Input(format!("the projection dimension {q} is too large")));
-        }
+        Self::output_dim_of(p1, q)?;
         let density = 1.0 / (p1 as f64).sqrt();
         let scale = (1.0 / density).sqrt() / (q as f64).sqrt();
         let mut proj = SparseProjection {
@@ -95,6 +87,21 @@ impl SparseProjection {
             proj.starts.push(proj.outputs.len());
         }
         Ok(proj)
+    }
+
+    /// The output dimension `new(p1, q, _)` would have, or its error, without
+    /// drawing the matrix (the memory estimate sizes projections this way).
+    pub fn output_dim_of(p1: usize, q: usize) -> Result<usize> {
+        if p1 == 0 {
+            return Err(Error::Input("the projected matrix has no columns (units)".into()));
+        }
+        if q == 0 {
+            return Err(Error::Input("the projection dimension must be at least 1".into()));
+        }
+        if q > u32::MAX as usize {
+            return Err(Error::Input(format!("the projection dimension {q} is too large")));
+        }
+        Ok(p1.min(q))
     }
 
     /// True when p1 <= q: rows pass through unchanged.

@@ -15,6 +15,24 @@ pub enum Keep {
     Units(Vec<usize>),
 }
 
+/// The size of what a [`Keep`] keeps, known without drawing its projection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeepShape {
+    /// A projection of `units` input units to `dim` outputs (`dim == units`: the identity).
+    Projected { units: usize, dim: usize },
+    /// This many columns.
+    Units(usize),
+}
+
+impl Keep {
+    pub fn shape(&self) -> KeepShape {
+        match self {
+            Keep::Projected(p) => KeepShape::Projected { units: p.input_dim(), dim: p.output_dim() },
+            Keep::Units(u) => KeepShape::Units(u.len()),
+        }
+    }
+}
+
 /// Streaming n x d feature matrix of one layer.
 pub struct FeatureSink {
     keep: Keep,

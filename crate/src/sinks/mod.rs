@@ -8,6 +8,6 @@ pub mod spill;
 #[cfg(target_arch = "wasm32")]
 pub mod opfs;
 
-pub use features::{FeatureSink, Keep};
+pub use features::{FeatureSink, Keep, KeepShape};
 pub use gram::GramSink;
 pub use spill::{MemoryStore, Spill, SpillStore};

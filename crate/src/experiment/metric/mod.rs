@@ -15,7 +15,7 @@ use crate::error::Result;
 use crate::metrics::noise_ceiling::NoiseCeiling;
 use crate::metrics::rdm::Rdm;
 use crate::metrics::registry::{MetricName, MetricParams};
-use crate::sinks::Keep;
+use crate::sinks::{Keep, KeepShape};
 
 /// How an experiment computes one metric. `k` is the metric's index in the
 /// spec: a layer's features and RDMs are kept per index.
@@ -43,6 +43,12 @@ pub(crate) trait ExperimentMetric: Sync {
     /// None when the metric reads no features.
     fn keep(&self, _role: Role, _units: usize, _p: &MetricParams) -> Result<Option<Keep>> {
         Ok(None)
+    }
+
+    /// The size of what `keep` keeps (the memory estimate's question); metrics
+    /// whose `keep` draws a projection answer without drawing it.
+    fn keep_shape(&self, role: Role, units: usize, p: &MetricParams) -> Result<Option<KeepShape>> {
+        Ok(self.keep(role, units, p)?.map(|k| k.shape()))
     }
 
     /// The fewest held-out images at which the metric's number means
@@ -116,4 +122,25 @@ impl ExperimentMetric for NotInExperiments {
 /// The metrics an experiment runs, in [`MetricName::ALL`]'s order.
 pub fn experiment_metrics() -> Vec<MetricName> {
     MetricName::ALL.into_iter().filter(|&m| describe(m).in_experiments()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The estimate's shapes are those of what recording keeps, drawn or not.
+    #[test]
+    fn keep_shape_is_the_shape_of_keep() {
+        let p = MetricParams { projection_dim: 100, max_units: 30, ..MetricParams::default() };
+        for m in experiment_metrics() {
+            for role in [Role::Source, Role::Target] {
+                for units in [1, 7, 100, 101, 5000] {
+                    let drawn = describe(m).keep(role, units, &p).unwrap().map(|k| k.shape());
+                    assert_eq!(describe(m).keep_shape(role, units, &p).unwrap(), drawn, "{m:?} {role:?} {units}");
+                }
+                let zero = MetricParams { projection_dim: 0, ..p.clone() };
+                assert_eq!(describe(m).keep_shape(role, 10, &zero).is_err(), describe(m).keep(role, 10, &zero).is_err());
+            }
+        }
+    }
 }

@@ -4,14 +4,14 @@
 //! is the MLP's held-out mean absolute error, the NRP paper's headline (lower
 //! is better); R² and the baseline's numbers are the detail tables.
 
-use super::regression::{mapped_features, mapped_pair};
+use super::regression::{mapped_features, mapped_pair, mapped_shape};
 use super::ExperimentMetric;
 use crate::error::{Error, Result};
 use crate::experiment::session::{Cell, LayerData, Role};
 use crate::metrics::nrp::{nrp_with_lambdas, NrpOptions, NrpResult, RIDGE_LAMBDAS};
 use crate::metrics::registry::MetricParams;
 use crate::metrics::splits::{self, Scheme, MIN_TEST_IMAGES};
-use crate::sinks::Keep;
+use crate::sinks::{Keep, KeepShape};
 
 pub(super) struct Nrp;
 
@@ -53,6 +53,10 @@ impl ExperimentMetric for Nrp {
 
     fn keep(&self, role: Role, units: usize, p: &MetricParams) -> Result<Option<Keep>> {
         mapped_features(role, units, p)
+    }
+
+    fn keep_shape(&self, role: Role, units: usize, p: &MetricParams) -> Result<Option<KeepShape>> {
+        mapped_shape(role, units, p)
     }
 
     fn score(&self, k: usize, p: &MetricParams, src: &LayerData, tgt: &LayerData) -> Option<Result<Cell>> {

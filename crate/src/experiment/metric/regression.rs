@@ -8,7 +8,7 @@ use crate::metrics::projection::SparseProjection;
 use crate::metrics::registry::MetricParams;
 use crate::metrics::regression::{regression, target_units, RegressionOptions};
 use crate::metrics::splits::{too_few, MIN_TEST_IMAGES};
-use crate::sinks::Keep;
+use crate::sinks::{Keep, KeepShape};
 use nalgebra::DMatrix;
 
 pub(super) struct Regression;
@@ -19,6 +19,14 @@ pub(super) fn mapped_features(role: Role, units: usize, p: &MetricParams) -> Res
     Ok(Some(match role {
         Role::Source => Keep::Projected(SparseProjection::new(units, p.projection_dim, p.seed)?),
         Role::Target => Keep::Units(target_units(units, p.max_units, p.seed)),
+    }))
+}
+
+/// The shape of [`mapped_features`], without drawing the projection.
+pub(super) fn mapped_shape(role: Role, units: usize, p: &MetricParams) -> Result<Option<KeepShape>> {
+    Ok(Some(match role {
+        Role::Source => KeepShape::Projected { units, dim: SparseProjection::output_dim_of(units, p.projection_dim)? },
+        Role::Target => KeepShape::Units(target_units(units, p.max_units, p.seed).len()),
     }))
 }
 
@@ -57,6 +65,10 @@ impl ExperimentMetric for Regression {
 
     fn keep(&self, role: Role, units: usize, p: &MetricParams) -> Result<Option<Keep>> {
         mapped_features(role, units, p)
+    }
+
+    fn keep_shape(&self, role: Role, units: usize, p: &MetricParams) -> Result<Option<KeepShape>> {
+        mapped_shape(role, units, p)
     }
 
     fn score(&self, k: usize, p: &MetricParams, src: &LayerData, tgt: &LayerData) -> Option<Result<Cell>> {

@@ -88,7 +88,7 @@ impl Trained {
     }
 }
 
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) enum Role {
     Source,
     Target,
