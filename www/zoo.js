@@ -82,11 +82,15 @@ export function memoryLimit(deviceMemory = (typeof navigator !== 'undefined' ? n
  */
 export function describeEstimate(e) {
   const weights = e.weights_file > 0
-    ? `${formatBytes(e.weights)} of weights (its ${formatBytes(e.weights_file)} trained weights file and the tensors read from it), `
-    : `${formatParameters(e.parameters)} × 4 bytes × 2 = ${formatBytes(e.weights)} of weights, `;
-  return weights +
-    `+ ${formatBytes(e.activations)} while its ${e.layers} layers record ${e.images} images (activations, Gram matrices, features` +
-    (e.spilled > 0 ? `; ${formatBytes(e.spilled)} of activations spill to the browser's disk storage, not memory` : '') + '), ' +
+    ? `${formatBytes(e.weights)} of weights while it is built (its ${formatBytes(e.weights_file)} trained weights file and the tensors read from it)`
+    : `${formatParameters(e.parameters)} × 4 bytes × 2 = ${formatBytes(e.weights)} of weights while it is built`;
+  // Older estimates (no `graph`) added the two phases.
+  const recording = `${formatBytes(e.activations)} while its ${e.layers} layers record ${e.images} images (activations, Gram matrices, features` +
+    (e.spilled > 0 ? `; ${formatBytes(e.spilled)} of activations spill to the browser's disk storage, not memory` : '') + ')';
+  const phases = e.graph > 0
+    ? `the larger of ${weights} and ${formatBytes(e.graph)} of built model + ${recording}, `
+    : `${weights}, + ${recording}, `;
+  return phases +
     (e.held > 0 ? `+ ${formatBytes(e.held)} the models before it keep until scoring, ` : '') +
     `+ ${formatBytes(e.stimuli)} of preprocessed images, ` +
     (e.kept > 0 ? `+ ${formatBytes(e.kept)} kept for download (every model's activations and RDMs, and their .zip), ` : '') +

@@ -3,7 +3,10 @@
 //! holds, so it lives beside it:
 //!
 //! - while a model is built, its weights twice: the ONNX graph
-//!   (`zoo::build`'s protobuf, or the user's file) and tract's copy; for a
+//!   (`zoo::build`'s protobuf, or the user's file) and tract's copy, and for
+//!   a zoo model another copy of its largest tensor (measured: 2.0 to 2.6
+//!   times the weights at the build's peak, most for VGG's and AlexNet's
+//!   first fully connected layer; `crate/tests/memory.rs`); for a
 //!   trained zoo model, at least the weights file and its parsed tensors
 //!   (read, then the file freed, then moved into the graph); a TFLite
 //!   file, converted to a float graph, four times its (uint8) size twice;
@@ -21,7 +24,10 @@
 //! - the images, resized once (RGB bytes, 3 x size x size each), and one
 //!   step's batch of them normalised (f32).
 //!
-//! The peak is the largest, over the models in run order, of what is held
+//! A model's build and its recording do not overlap (the graph's source is
+//! freed before the sinks are made): its step needs the larger of its
+//! weights while built and the built model's weights plus its sinks. The
+//! peak is the largest, over the models in run order, of what is held
 //! then; `crate/tests/memory.rs` holds it within 25% of the measured peak.
 
 use super::metric;
@@ -30,7 +36,7 @@ use super::spec::{ModelRef, Spec};
 use crate::error::Result;
 use crate::metrics::registry::MetricParams;
 use crate::sinks::spill::READ_CHUNK_BYTES;
-use crate::sinks::Keep;
+use crate::sinks::KeepShape;
 use super::session::{gram_block_rows, GRAM_MEMORY, MAX_BATCH};
 use crate::zoo::Arch;
 use serde::{Deserialize, Serialize};
@@ -96,6 +102,10 @@ pub struct ModelMemory {
     /// counts in `weights` and, until the model is built, in later models' `held`.
     #[serde(default)]
     pub weights_file: u64,
+    /// The built model's own weights, which stay while it records (`weights`
+    /// is the peak while it is built: the graph's source and the model).
+    #[serde(default)]
+    pub graph: u64,
     /// Its sinks: Gram rows and triangles, feature rows, projections.
     pub activations: u64,
     /// Bytes of Gram rows written to the spill store (disk, not memory).
@@ -127,6 +137,8 @@ struct Side {
     arch: String,
     parameters: u64,
     weights: u64,
+    /// The built model's weights (what stays of `weights` once it is built).
+    graph: u64,
     /// Units of each recorded layer (after a subsample); none for data.
     units: Vec<usize>,
     role: Role,
@@ -146,15 +158,15 @@ fn sides(spec: &Spec, users: &UserModels) -> Result<Vec<Side>> {
             let side = match m.resolve()? {
                 ModelRef::Zoo { arch, weights: None, .. } => zoo_side(spec, arch, m)?,
                 ModelRef::Zoo { arch, weights: Some(w), .. } => {
-                    let (name, parameters, _, units, model) = zoo_side(spec, arch, m)?;
-                    // The file (its size if known, else 4 bytes a parameter) and its tensors, or the graph twice.
+                    let (name, parameters, building, units, model, _) = zoo_side(spec, arch, m)?;
+                    // The file (its size if known, else 4 bytes a parameter) and its tensors, or the build's peak.
                     let file = users.weights.get(w.key()).copied().or(w.bytes()).unwrap_or(parameters * 4);
                     file_bytes = file;
-                    (name, parameters, (file + parameters * 4).max(parameters * 4 * 2), units, model)
+                    (name, parameters, (file + parameters * 4).max(building), units, model, parameters * 4)
                 }
                 ModelRef::Onnx { file, .. } => {
                     let u = users.models.get(file).cloned().unwrap_or_default();
-                    (file.to_string(), u.bytes / 4, u.bytes * 2, u.units, true)
+                    (file.to_string(), u.bytes / 4, u.bytes * 2, u.units, true, u.bytes)
                 }
                 ModelRef::Tflite { file, shipped, layers, .. } => {
                     let u = users.models.get(file).cloned().unwrap_or_default();
@@ -169,23 +181,26 @@ fn sides(spec: &Spec, users: &UserModels) -> Result<Vec<Side>> {
                         (None, _) => u.units,
                     };
                     // uint8 weights become f32: the file, then the float graph twice.
-                    (file.to_string(), bytes, bytes + bytes * 4 * 2, units, true)
+                    (file.to_string(), bytes, bytes + bytes * 4 * 2, units, true, bytes * 4)
                 }
-                ModelRef::Responses { file, .. } | ModelRef::Rdms { file, .. } => (file.to_string(), 0, 0, vec![0], false),
-                ModelRef::Dataset { name } => (name.to_string(), 0, 0, vec![0], false),
+                ModelRef::Responses { file, .. } | ModelRef::Rdms { file, .. } => (file.to_string(), 0, 0, vec![0], false, 0),
+                ModelRef::Dataset { name } => (name.to_string(), 0, 0, vec![0], false, 0),
             };
-            let (arch, parameters, weights, units, model) = side;
+            let (arch, parameters, weights, units, model, graph) = side;
             let units = if model { units.into_iter().map(kept).collect() } else { units };
-            out.push(Side { id: format!("{prefix}{i}"), arch, parameters, weights, units, role, model, file: file_bytes });
+            out.push(Side { id: format!("{prefix}{i}"), arch, parameters, weights, graph, units, role, model, file: file_bytes });
         }
     }
     Ok(out)
 }
 
-fn zoo_side(spec: &Spec, arch: Arch, m: &super::ModelSpec) -> Result<(String, u64, u64, Vec<usize>, bool)> {
+/// (name, parameters, weights while built, units, model, weights once built).
+type SideSize = (String, u64, u64, Vec<usize>, bool, u64);
+
+fn zoo_side(spec: &Spec, arch: Arch, m: &super::ModelSpec) -> Result<SideSize> {
     let parameters = arch.parameter_count() as u64;
     let units = spec.recorded_layers(arch, m)?.iter().map(|p| p.units).collect();
-    Ok((arch.name().to_string(), parameters, parameters * 4 * 2, units, true))
+    Ok((arch.name().to_string(), parameters, parameters * 4 * 2 + arch.largest_parameter() as u64 * 4, units, true, parameters * 4))
 }
 
 /// Bytes of the feature rows a metric keeps of one layer for n images, and
@@ -194,11 +209,11 @@ fn features(m: crate::metrics::registry::MetricName, p: &MetricParams, role: Rol
     if units == 0 {
         return Ok((0, 0));
     }
-    Ok(match metric::describe(m).keep(role, units, p)? {
+    Ok(match metric::describe(m).keep_shape(role, units, p)? {
         None => (0, 0),
-        Some(Keep::Units(u)) => (n * u.len() as u64 * 8, 0),
-        Some(Keep::Projected(proj)) => {
-            let q = proj.output_dim() as u64;
+        Some(KeepShape::Units(u)) => (n * u as u64 * 8, 0),
+        Some(KeepShape::Projected { units, dim }) => {
+            let q = dim as u64;
             // A projection to fewer dimensions than the layer has: about
             // q sqrt(units) non-zeros (a u32 and a bool each), and a start per unit.
             let sparse = if (units as u64) > q { (q as f64 * (units as f64).sqrt()) as u64 * 5 + units as u64 * 8 } else { 0 };
@@ -255,7 +270,8 @@ pub fn estimate(spec: &Spec, users: &UserModels) -> Result<MemoryEstimate> {
             }
             if side.model {
                 let base = BASE_BYTES;
-                let total = base + side.weights + recording + held + files_pending + stimuli + kept;
+                // The graph's source is freed once the model is built, before its sinks exist.
+                let total = base + side.weights.max(side.graph + recording) + held + files_pending + stimuli + kept;
                 models.push(ModelMemory {
                     id: side.id.clone(),
                     arch: side.arch.clone(),
@@ -264,6 +280,7 @@ pub fn estimate(spec: &Spec, users: &UserModels) -> Result<MemoryEstimate> {
                     layers: side.units.len(),
                     weights: side.weights,
                     weights_file: side.file,
+                    graph: side.graph,
                     activations: recording,
                     spilled: if needs_gram { spilled } else { 0 },
                     held: held + files_pending,

@@ -21,6 +21,9 @@ pub struct GraphBuilder {
     nodes: Vec<NodeProto>,
     initializers: Vec<TensorProto>,
     parameters: usize,
+    /// Elements of the largest parameter tensor (the memory estimate: building
+    /// the model briefly holds a second copy of its large tensors).
+    largest: usize,
     /// Names of the shared scalar constants added so far (see [`GraphBuilder::scalar`]).
     scalars: std::collections::HashSet<String>,
 }
@@ -79,10 +82,17 @@ impl GraphBuilder {
         self.parameters
     }
 
+    /// Elements of the largest parameter tensor added so far.
+    pub fn largest_parameter(&self) -> usize {
+        self.largest
+    }
+
     /// Adds a float parameter tensor under its state-dict name. `data` may be
     /// empty in a dry build (layout only), which still counts the parameters.
     pub fn parameter(&mut self, name: &str, dims: &[usize], data: Vec<f32>) -> String {
-        self.parameters += dims.iter().product::<usize>();
+        let elements = dims.iter().product::<usize>();
+        self.parameters += elements;
+        self.largest = self.largest.max(elements);
         self.float_initializer(name, dims, data)
     }
 

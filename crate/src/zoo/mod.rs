@@ -266,14 +266,22 @@ impl Arch {
         }
     }
 
-    /// Lays out the graph without drawing weights: recorded layers and parameter count.
-    fn dry(self) -> (Vec<Layer>, usize) {
+    /// Lays out the graph without drawing weights: recorded layers, parameter
+    /// count and the elements of the largest parameter tensor.
+    fn dry(self) -> (Vec<Layer>, usize, usize) {
         let mut g = graph::GraphBuilder::default();
         let mut net = Net::new(&mut g, 0, true);
         let size = self.preprocess().size as usize;
         self.emit(&mut net, &T::new(INPUT, &[3, size, size]));
         let layers = std::mem::take(&mut net.layers);
-        (layers, g.parameters())
+        (layers, g.parameters(), g.largest_parameter())
+    }
+
+    /// Elements of the model's largest parameter tensor (VGG16's first fully
+    /// connected layer: 103 M). Building the model in tract holds the graph
+    /// twice and, for a moment, another copy of about this much (the memory estimate).
+    pub fn largest_parameter(self) -> usize {
+        self.dry().2
     }
 
     /// The recorded layers, in graph order.
@@ -415,7 +423,7 @@ mod tests {
             Arch::AlexNetDeepCluster => 10,
         };
         for &a in Arch::ALL {
-            let (layers, params) = a.dry();
+            let (layers, params, _) = a.dry();
             assert_eq!(params, a.parameter_count(), "{}", a.name());
             assert_eq!(layers.len(), expected_layers(a), "{}", a.name());
             assert!(layers.iter().all(|l| l.units() > 0));

@@ -21,13 +21,17 @@ pub fn run(spec_path: &Path, in_memory: bool, json: bool) -> Result<(), String> 
         return Ok(());
     }
     println!("{} images; Gram rows {}", e.images, if in_memory { "all in memory (a tab without OPFS)" } else { "spill past 128 MiB a model" });
-    println!("{:<5} {:<22} {:>7} {:>10} {:>12} {:>10} {:>10} {:>10} {:>10}", "id", "model", "images", "weights", "activations", "spilled", "held", "stimuli", "total");
+    let header = ["id", "model", "images", "building", "built", "activations", "spilled", "held", "stimuli", "total"];
+    let row = |c: [String; 10]| println!("{:<5} {:<22} {:>7} {:>10} {:>10} {:>12} {:>10} {:>10} {:>10} {:>10}", c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9]);
+    row(header.map(String::from));
     for m in &e.models {
-        println!(
-            "{:<5} {:<22} {:>7} {:>10} {:>12} {:>10} {:>10} {:>10} {:>10}",
-            m.id, m.arch, m.images, mib(m.weights), mib(m.activations), mib(m.spilled), mib(m.held), mib(m.stimuli), mib(m.total)
-        );
+        row([m.id.clone(), m.arch.clone(), m.images.to_string(), mib(m.weights), mib(m.graph), mib(m.activations), mib(m.spilled), mib(m.held), mib(m.stimuli), mib(m.total)]);
     }
-    println!("peak: {} (the largest total; each includes the page's base of {})", mib(e.total), mib(idlab::experiment::memory::BASE_BYTES));
+    println!(
+        "total = the larger of building (its weights while the model is built) and built + activations (while it records), \
++ held + stimuli + the page's base of {}; peak: {}",
+        mib(idlab::experiment::memory::BASE_BYTES),
+        mib(e.total)
+    );
     Ok(())
 }
