@@ -14,7 +14,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)
 
-say() { printf '\033[1mbuild.sh:\033[0m %s\n' "$*" >&2; }
+# Each message with the time since the script started, so a CI log shows where the time went.
+say() { printf '\033[1mbuild.sh [%dm%02ds]:\033[0m %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*" >&2; }
 
 # ---------------------------------------------------------------- toolchain
 wasm_bindgen_version() {
@@ -180,6 +181,7 @@ run_tests() {
     say "end-to-end tests in headless Chromium"
     IDLAB_BIN="$ROOT/target/release/idlab" IDLAB_TEST_OUT="$out" \
         node --test --test-concurrency=1 tests/e2e/
+    say "all tests passed"
 }
 
 # Runs every preset at its full size natively and writes the README's preset table from the

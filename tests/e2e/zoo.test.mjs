@@ -45,9 +45,11 @@ async function specValue(page) {
   return JSON.parse(await page.inputValue('#spec'));
 }
 
-/** The core's memory estimate of the spec shown, by model id (`s0`, `t0`, …). */
-async function coreEstimate(page) {
-  const est = await page.evaluate((spec) => window.idlab.estimateMemory(spec), await specValue(page));
+/** The core's memory estimate of the spec shown (its stimuli's fields overridden by `stimuli`), by model id (`s0`, `t0`, …). */
+async function coreEstimate(page, stimuli = {}) {
+  const shown = await specValue(page);
+  const spec = { ...shown, stimuli: { ...shown.stimuli, ...stimuli } };
+  const est = await page.evaluate((s) => window.idlab.estimateMemory(s), spec);
   return Object.fromEntries(est.models.map((m) => [m.id, m]));
 }
 
@@ -98,7 +100,12 @@ test('the selectors list the zoo, stay in step with the JSON spec, and run resne
       const est = await coreEstimate(page);
       assert.equal(alexnetText, memoryLine(est.s0), "the form's line is the core's estimate");
       assert.equal(await page.textContent('#target-memory'), memoryLine(est.t0));
-      assert.equal(est.s0.weights, entry('alexnet').parameters * 8, 'weights counted twice at 4 bytes each');
+      // Built: the graph twice at 4 bytes a weight and a copy of its largest tensor (fc6's 37.7 M);
+      // then, while it records, one copy beside its activations; the larger of the two counts.
+      assert.equal(est.s0.weights, entry('alexnet').parameters * 8 + 9216 * 4096 * 4, 'weights while built');
+      assert.equal(est.s0.graph, entry('alexnet').parameters * 4, 'weights once built');
+      assert.equal(est.s0.total, est.s0.base + Math.max(est.s0.weights, est.s0.graph + est.s0.activations) + est.s0.held + est.s0.stimuli + est.s0.kept,
+        'the total adds up');
       assert.equal(est.s0.base, 64 * 2 ** 20, '64 MB base');
       assert.equal(est.s0.images, 92);
       assert.equal(await page.inputValue('#images'), '92', 'the default uses all 92 images');
@@ -172,7 +179,19 @@ test('a run that would not fit, or that mixes input transforms, is refused on th
       }, await specValue(page));
       assert.deepEqual(small.map((c) => [c.arch, c.fits, c.message]), [['alexnet', true, undefined], ['alexnet', true, undefined]]);
 
-      // A real zoo model that is too big on all 92 images: vgg13 keeps over 4 GB of activations.
+      // Every preset fits in a tab at full size, by the core's estimate (4 GB of wasm memory less headroom).
+      const index = JSON.parse(fs.readFileSync(path.join(ROOT, 'www/presets/index.json'), 'utf8'));
+      for (const { file } of index.presets) {
+        const spec = JSON.parse(fs.readFileSync(path.join(ROOT, 'www/presets', file), 'utf8'));
+        if ([spec.stimuli, ...(spec.more_stimuli || [])].some((s) => s.set === 'upload')) continue; // its size is the user's
+        assert.equal(await page.evaluate((s) => window.idlab.preflight(s), spec), null, `${file} is refused by the page`);
+      }
+      const vgg13 = { ...(await specValue(page)), sources: [{ arch: 'vgg13', seed: 0 }] };
+      assert.equal(await page.evaluate((s) => window.idlab.preflight(s), vgg13), null, 'vgg13 on 92 images fits a desktop tab');
+      // A device that says it has 2.3 GB (navigator.deviceMemory): the tab may use half, 1.15 GB.
+      // Gram rows spill to OPFS, so every zoo model fits the 3.5 GB of a desktop tab on 92 images;
+      // VGG13's 1 GB of weights and its buffers do not fit this one's.
+      await page.evaluate(() => Object.defineProperty(navigator, 'deviceMemory', { value: 2.3, configurable: true }));
       await page.selectOption('#source-arch', 'vgg13');
       await page.fill('#images', '92');
       await settled(page);
@@ -187,7 +206,11 @@ test('a run that would not fit, or that mixes input transforms, is refused on th
       assert.match(shown, /^Not run \(source vgg13\): vgg13 will not fit/, '#error names the model and says it will not fit');
       assert.ok(shown.includes(`it needs about ${formatBytes(big.s0.total)} while it loads`), `#error gives the core's numbers: ${shown}`);
       assert.ok(shown.includes(formatBytes(big.s0.weights)), "and the core's parts");
-      assert.match(shown, /It fits with at most \d+ images/, 'and how many images would fit');
+      assert.ok(shown.includes("half of this device's 2.3 GB of memory"), 'and why the limit is what it is');
+      // Its rows spill, so fewer images barely help: even 3 need more than the limit, and the advice says so.
+      const fewest = await coreEstimate(page, { limit: 3 });
+      assert.ok(fewest.s0.total > 2.3 * 2 ** 30 / 2, `vgg13 on 3 images: ${fewest.s0.total}`);
+      assert.match(shown, /Choose a smaller model\.$/, 'no promise that fewer images would fit');
       await page.waitForFunction(() => /^Not run/.test(document.getElementById('status').textContent));
       assert.equal(await page.evaluate(() => window.idlab.running), false);
       assert.equal(await page.isDisabled('#run'), false, 'Run stays enabled');
@@ -200,6 +223,21 @@ test('a run that would not fit, or that mixes input transforms, is refused on th
       }, await specValue(page));
       assert.match(api, /vgg13.*will not fit/);
 
+      const p1 = JSON.parse(fs.readFileSync(path.join(ROOT, 'www/presets/identify-architecture.json'), 'utf8'));
+      // Preset 1 fits a desktop tab; on this device its VGG11 target (1 GB of weights) does not.
+      assert.match(await page.evaluate((s) => window.idlab.preflight(s), p1), /^Not run \(target vgg11\): vgg11 will not fit in this tab/);
+
+      // A limit between what 3 and 92 images need: the page finds the most images that fit (the
+      // core's estimate, searched), and the core agrees that one more would not.
+      const between = (fewest.s0.total + big.s0.total) / 2;
+      await page.evaluate((gb) => Object.defineProperty(navigator, 'deviceMemory', { value: gb, configurable: true }), (2 * between) / 2 ** 30);
+      const advice = await page.evaluate((s) => window.idlab.preflight(s), vgg13);
+      const most = Number((/It fits with at most (\d+) images/.exec(advice || '') || [])[1]);
+      assert.ok(most >= 3 && most < 92, `the advice names a number of images: ${advice}`);
+      assert.ok((await coreEstimate(page, { limit: most })).s0.total <= between, `vgg13 fits on ${most} images`);
+      assert.ok((await coreEstimate(page, { limit: most + 1 })).s0.total > between, `and not on ${most + 1}`);
+      await page.evaluate(() => delete navigator.deviceMemory);
+
       // Models with different normalisations (the Mixer's 0.5 vs ImageNet's) share one run;
       // only a different input size is refused, and the zoo has none today.
       const inputRefusal = (entries) => page.evaluate(async (es) => (await import('./zoo.js')).inputRefusal(es), entries);
@@ -207,17 +245,6 @@ test('a run that would not fit, or that mixes input transforms, is refused on th
       if (mixer) assert.equal(await inputRefusal([mixer, entry('resnet18')]), null, `${mixer.arch} and resnet18 may be compared`);
       const odd = { ...entry('resnet18'), arch: 'odd_size', input: { ...entry('resnet18').input, size: 299 } };
       assert.match(await inputRefusal([odd, entry('resnet18')]) || '', /odd_size.*resnet18.*input sizes/s, 'a different input size is refused, naming both');
-
-      // Every preset fits in a tab at full size, by the core's estimate; VGG11 with every layer on 92 images does not.
-      const index = JSON.parse(fs.readFileSync(path.join(ROOT, 'www/presets/index.json'), 'utf8'));
-      for (const { file } of index.presets) {
-        const spec = JSON.parse(fs.readFileSync(path.join(ROOT, 'www/presets', file), 'utf8'));
-        if ([spec.stimuli, ...(spec.more_stimuli || [])].some((s) => s.set === 'upload')) continue; // its size is the user's
-        assert.equal(await page.evaluate((s) => window.idlab.preflight(s), spec), null, `${file} is refused by the page`);
-      }
-      const p1 = JSON.parse(fs.readFileSync(path.join(ROOT, 'www/presets/identify-architecture.json'), 'utf8'));
-      p1.sources = [{ arch: 'vgg11', seed: 0 }];
-      assert.match(await page.evaluate((s) => window.idlab.preflight(s), p1), /^Not run \(source vgg11\): vgg11 will not fit in this tab/);
 
       // The page stays usable: a small run that fits goes ahead and clears the error.
       await page.selectOption('#source-arch', 'alexnet');
