@@ -1,8 +1,9 @@
 // idlab compute worker (module worker). All wasm work happens here, never on
 // the page's main thread.
 //
-// Page -> worker: {type: 'run', id, spec, models?, data?, stimuli?, weights?, gramMemoryMb?}, {type: 'cancel', id?}
-//                 (gramMemoryMb: Gram rows a model holds before they spill to OPFS; default the core's)
+// Page -> worker: {type: 'run', id, spec, models?, data?, stimuli?, weights?, gramMemoryMb?, imageMemoryMb?}, {type: 'cancel', id?}
+//                 (gramMemoryMb: Gram rows a model holds before they spill to OPFS; imageMemoryMb: resized
+//                 images kept in memory before they do; defaults the core's)
 //                 {type: 'inspect', id, name, bytes}       (bytes: a transferred ArrayBuffer)
 //                 {type: 'fetch-model', id, url}
 //                 {type: 'unzip', id, name, bytes}         (a user's .zip of images)
@@ -128,7 +129,7 @@ self.onmessage = (event) => {
       current.cancelled = true;
       current.abort.abort();
     }
-    queue = queue.then(() => runOne(msg.id, msg.spec, msg.models || {}, msg.data || {}, msg.stimuli || [], msg.weights || {}, msg.gramMemoryMb));
+    queue = queue.then(() => runOne(msg.id, msg.spec, msg.models || {}, msg.data || {}, msg.stimuli || [], msg.weights || {}, { gramMemoryMb: msg.gramMemoryMb, imageMemoryMb: msg.imageMemoryMb }));
     return;
   }
   self.postMessage({ type: 'error', id: msg.id, message: `Unknown message type: ${String(msg.type)}`, fatal: false });
@@ -438,8 +439,8 @@ async function unzipOne(msg) {
   }
 }
 
-async function runOne(id, spec, models, data, uploaded, weights, gramMemoryMb) {
-  const run = { id, cancelled: false, abort: new AbortController(), weights: [], blamed: false, gramMemoryMb };
+async function runOne(id, spec, models, data, uploaded, weights, budgets) {
+  const run = { id, cancelled: false, abort: new AbortController(), weights: [], blamed: false, ...budgets };
   current = run;
   let session = null;
   let spill = null;
@@ -519,7 +520,7 @@ async function runOne(id, spec, models, data, uploaded, weights, gramMemoryMb) {
 
     // Gram rows spill to an OPFS file rather than fill the tab (none: all stay in memory).
     spill = await openSpillFile();
-    if (spill) session.use_spill_file(spill.handle, run.gramMemoryMb);
+    if (spill) session.use_spill_file(spill.handle, run.gramMemoryMb, run.imageMemoryMb);
 
     // An interrupted run of the same spec and inputs goes on from its last finished model.
     const resume = await startResume(run, session);

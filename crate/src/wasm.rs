@@ -209,11 +209,15 @@ impl Session {
 
     /// Lets the Gram sinks spill their rows to an OPFS file (a
     /// `FileSystemSyncAccessHandle` the worker opened) once a model's rows
-    /// pass `gram_memory_mb` (default: the core's); without it every row stays in memory.
-    pub fn use_spill_file(&mut self, handle: crate::sinks::opfs::SyncAccessHandle, gram_memory_mb: Option<f64>) {
+    /// pass `gram_memory_mb`, and the resized images once they pass
+    /// `image_memory_mb` (defaults: the core's); without it everything stays in memory.
+    pub fn use_spill_file(&mut self, handle: crate::sinks::opfs::SyncAccessHandle, gram_memory_mb: Option<f64>, image_memory_mb: Option<f64>) {
         let store = crate::sinks::opfs::OpfsFile(handle);
-        let bytes = gram_memory_mb.map_or(crate::experiment::GRAM_MEMORY, |mb| (mb.max(0.0) * 1048576.0) as u64);
-        self.inner.set_spill(Some(crate::sinks::Spill::new(Box::new(store))), bytes);
+        let mib = |mb: f64| (mb.max(0.0) * 1048576.0) as u64;
+        self.inner.set_spill(Some(crate::sinks::Spill::new(Box::new(store))), gram_memory_mb.map_or(crate::experiment::GRAM_MEMORY, mib));
+        if let Some(mb) = image_memory_mb {
+            self.inner.set_image_memory(mib(mb));
+        }
     }
 
     /// Bytes the spill file held at most (0 when nothing spilled).

@@ -8,7 +8,7 @@ mod common;
 use common::drive::finish;
 use common::site::add_site_files;
 use idlab::experiment::memory::{estimate, UserModels};
-use idlab::experiment::{Experiment, Spec};
+use idlab::experiment::{Experiment, Spec, GRAM_MEMORY};
 use idlab::runtime::Recorder;
 use idlab::zoo::{build, Arch};
 use idlab::sinks::spill::TempFile;
@@ -50,8 +50,21 @@ fn measure(arch: &str, limit: usize, budget: Option<u64>) -> (usize, u64, idlab:
         "targets": [{ "arch": arch, "seed": 1 }],
         "metrics": [{ "name": "cka" }, { "name": "regression" }]
     });
+    let (peak, predicted, r, spilled) = measure_spec(spec, budget, None);
+    assert_eq!(r.scores.len(), 2);
+    if budget.is_some() {
+        assert!(spilled.0 > 0, "{arch}: nothing spilled");
+        assert!(spilled.1, "{arch}: the estimate spills nothing");
+    }
+    (peak, predicted, r)
+}
+
+/// As [`measure`], of any spec; with `images`, resized images past that many
+/// bytes spill to the store too. Also: the rows the store held at most, and
+/// whether the estimate says every model spills rows.
+fn measure_spec(spec: serde_json::Value, budget: Option<u64>, images: Option<u64>) -> (usize, u64, idlab::experiment::ExperimentResult, (u64, bool)) {
     let spec = Spec::from_json(&spec.to_string()).unwrap();
-    let users = UserModels { spill: budget.is_some(), gram_memory: budget, ..UserModels::default() };
+    let users = UserModels { spill: budget.is_some(), gram_memory: budget, image_memory: images, ..UserModels::default() };
     let predicted = estimate(&spec, &users).unwrap();
     let before = LIVE.load(Relaxed);
     PEAK.store(before, Relaxed);
@@ -60,16 +73,15 @@ fn measure(arch: &str, limit: usize, budget: Option<u64>) -> (usize, u64, idlab:
         Some(b) => s.set_spill(Some(Spill::new(Box::new(TempFile::default()))), b),
         None => s.set_spill(None, 0),
     }
+    if let Some(b) = images {
+        s.set_image_memory(b);
+    }
     add_site_files(&mut s);
     let r = finish(&mut s);
-    assert_eq!(r.scores.len(), 2);
-    if let Some(_) = budget {
-        assert!(s.spilled_peak() > 0, "{arch}: nothing spilled");
-        assert!(predicted.models.iter().all(|m| m.spilled > 0), "{arch}: the estimate spills nothing");
-    }
+    let spilled = (s.spilled_peak(), predicted.models.iter().all(|m| m.spilled > 0));
     drop(s);
     let peak = PEAK.load(Relaxed) - before;
-    (peak, predicted.total - predicted.models[0].base, r)
+    (peak, predicted.total - predicted.models[0].base, r, spilled)
 }
 
 fn check(report: &[(String, f64)]) {
@@ -91,6 +103,27 @@ fn memory() {
     the_build_peak_is_the_estimated_weights();
     the_estimate_is_within_a_quarter_of_the_measured_peak();
     spilling_bounds_the_rows_and_changes_no_score();
+    spilling_the_images_changes_no_score();
+}
+
+/// 300 generated objects (43 MiB resized) with ResNet18's two layers: with
+/// the images past 1 MiB spilled, only a step's batch is read back, the peak
+/// drops by what the estimate says, and every score is the same bits.
+fn spilling_the_images_changes_no_score() {
+    let spec = json!({
+        "idlab": 2,
+        "stimuli": { "set": "objects", "count": 300 },
+        "sources": [{ "arch": "resnet18", "seed": 0, "layers": ["layer3.1", "avgpool"] }],
+        "targets": [{ "arch": "resnet18", "seed": 1, "layers": ["layer3.1", "avgpool"] }],
+        "metrics": [{ "name": "cka" }]
+    });
+    let (whole_peak, whole_predicted, whole, _) = measure_spec(spec.clone(), Some(GRAM_MEMORY), None);
+    let (peak, predicted, spilled, _) = measure_spec(spec, Some(GRAM_MEMORY), Some(1 << 20));
+    check(&[line("resnet18, 300 objects, images in memory", whole_peak, whole_predicted), line("resnet18, 300 objects, images spilled", peak, predicted)]);
+    let (saved, predicted_saving) = (whole_peak as f64 - peak as f64, whole_predicted as f64 - predicted as f64);
+    eprintln!("images: saved {:.1} MiB, estimated {:.1} MiB", saved / 1048576.0, predicted_saving / 1048576.0);
+    assert!(predicted_saving > 30e6 && saved > 0.75 * predicted_saving && saved < 1.25 * predicted_saving, "saved {saved} bytes, estimated {predicted_saving}");
+    assert_eq!(serde_json::to_string(&spilled.scores).unwrap(), serde_json::to_string(&whole.scores).unwrap());
 }
 
 /// Building a zoo model in tract (the ONNX graph parsed, optimised, made

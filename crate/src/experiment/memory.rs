@@ -21,8 +21,9 @@
 //! - once it is done, per layer its n x n Gram matrix and its feature rows,
 //!   kept until scoring: the targets' while the sources run (a source is
 //!   dropped once scored), and every set's sessions to the end;
-//! - the images, resized once (RGB bytes, 3 x size x size each), and one
-//!   step's batch of them normalised (f32).
+//! - the images, resized once (RGB bytes, 3 x size x size each; past
+//!   [`IMAGE_MEMORY`], with a spill store, only a step's batch read back from
+//!   it), and one step's batch of them normalised (f32).
 //!
 //! A model's build and its recording do not overlap (the graph's source is
 //! freed before the sinks are made): its step needs the larger of its
@@ -37,7 +38,7 @@ use crate::error::Result;
 use crate::metrics::registry::MetricParams;
 use crate::sinks::spill::READ_CHUNK_BYTES;
 use crate::sinks::KeepShape;
-use super::session::{gram_block_rows, GRAM_MEMORY, MAX_BATCH};
+use super::session::{gram_block_rows, GRAM_MEMORY, IMAGE_MEMORY, MAX_BATCH};
 use crate::zoo::Arch;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -72,11 +73,14 @@ pub struct UserModels {
     /// Bytes of Gram rows a model holds before they spill (default [`GRAM_MEMORY`]).
     #[serde(default)]
     pub gram_memory: Option<u64>,
+    /// Bytes of resized images kept in memory before they spill (default [`IMAGE_MEMORY`]).
+    #[serde(default)]
+    pub image_memory: Option<u64>,
 }
 
 impl Default for UserModels {
     fn default() -> Self {
-        UserModels { models: BTreeMap::new(), weights: BTreeMap::new(), upload_images: 0, spill: spills_by_default(), gram_memory: None }
+        UserModels { models: BTreeMap::new(), weights: BTreeMap::new(), upload_images: 0, spill: spills_by_default(), gram_memory: None, image_memory: None }
     }
 }
 
@@ -247,7 +251,11 @@ pub fn estimate(spec: &Spec, users: &UserModels) -> Result<MemoryEstimate> {
     let mut files_pending: u64 = sides.iter().map(|s| s.file).sum::<u64>() * sizes.len() as u64;
     for &n in &sizes {
         let n = n as u64;
-        let stimuli = n * 3 * side_px * side_px + MAX_BATCH as u64 * 3 * side_px * side_px * 4;
+        // The resized images (RGB bytes), or past `image_memory` with a store, a
+        // step's batch read back from it; and the batch normalised (f32).
+        let (image, batch) = (3 * side_px * side_px, MAX_BATCH as u64);
+        let spills = users.spill && n * image > users.image_memory.unwrap_or(IMAGE_MEMORY);
+        let stimuli = if spills { batch * image } else { n * image } + batch * image * 4;
         for side in &sides {
             files_pending -= side.file;
             let (mut recording, mut done) = (0u64, 0u64);

@@ -87,6 +87,14 @@ impl Experiment {
         }
     }
 
+    /// Bytes of resized images a set keeps in memory before they spill to the
+    /// store (default [`super::session::IMAGE_MEMORY`]).
+    pub fn set_image_memory(&mut self, bytes: u64) {
+        for s in &mut self.sessions {
+            s.set_image_memory(bytes);
+        }
+    }
+
     /// Bytes the spill store held at most, over the sets run so far.
     pub fn spilled_peak(&self) -> u64 {
         self.sessions.iter().map(Session::spilled_peak).max().unwrap_or(0)

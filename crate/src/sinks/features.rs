@@ -51,6 +51,12 @@ impl FeatureSink {
         FeatureSink { keep, width, rows: Vec::new(), n: 0 }
     }
 
+    /// Reserves room for `images` rows at once (see `GramSink::expecting`).
+    pub fn expecting(mut self, images: usize) -> Self {
+        self.rows.reserve_exact(images * self.width);
+        self
+    }
+
     /// Folds in the next image's activations.
     pub fn push(&mut self, row: &[f32]) -> Result<()> {
         let start = self.rows.len();

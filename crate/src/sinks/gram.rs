@@ -35,6 +35,15 @@ impl GramSink {
         GramSink { units, block_rows: block_rows.max(1), block: Vec::new(), block_start: 0, spilled: Vec::new(), n: 0, lower: Vec::new() }
     }
 
+    /// Reserves room for `images` images' rows (at most a block) and their
+    /// products at once: a Vec grown row by row would double its capacity and
+    /// hold the old and new buffers while it moves, up to three times the rows.
+    pub fn expecting(mut self, images: usize) -> Self {
+        self.block.reserve_exact(self.block_rows.min(images).saturating_mul(self.units));
+        self.lower.reserve_exact(images * (images + 1) / 2);
+        self
+    }
+
     /// Units per image this sink expects.
     pub fn units(&self) -> usize {
         self.units

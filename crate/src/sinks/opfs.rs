@@ -55,8 +55,8 @@ impl SpillStore for OpfsFile {
         buffer.copy_to(buf);
         Ok(())
     }
-    fn clear(&mut self) -> std::io::Result<()> {
-        self.0.truncate(0.0).map_err(io)
+    fn truncate(&mut self, len: u64) -> std::io::Result<()> {
+        self.0.truncate(len as f64).map_err(io)
     }
     fn describe(&self) -> String {
         "the page's scratch file (origin-private file system)".into()

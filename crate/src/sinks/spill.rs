@@ -11,11 +11,11 @@
 use crate::error::{Error, Result};
 
 /// Random-access scratch storage. `write` appends or overwrites at `at`;
-/// `read` fills `buf` from `at`; `clear` forgets everything.
+/// `read` fills `buf` from `at`; `truncate` forgets everything past `len`.
 pub trait SpillStore {
     fn write(&mut self, at: u64, bytes: &[u8]) -> std::io::Result<()>;
     fn read(&mut self, at: u64, buf: &mut [u8]) -> std::io::Result<()>;
-    fn clear(&mut self) -> std::io::Result<()>;
+    fn truncate(&mut self, len: u64) -> std::io::Result<()>;
     /// Where the bytes go, for messages ("a temporary file in /tmp").
     fn describe(&self) -> String;
 }
@@ -25,17 +25,43 @@ pub trait SpillStore {
 pub const READ_CHUNK_BYTES: usize = 8 << 20;
 
 /// A store and its length, shared by every layer of the model that runs.
+/// Its head may hold the run's resized images (kept across models, see
+/// [`Spill::put_head`]); Gram rows follow them and go after each model.
 pub struct Spill {
     store: Box<dyn SpillStore>,
     len: u64,
-    /// Bytes written since the last `clear`, and the most held at once.
+    /// Bytes of the head (the images), which `clear` keeps.
+    head: u64,
+    /// Bytes of rows written since the last `clear`, and the most rows held at once.
     pub written: u64,
     pub peak: u64,
 }
 
 impl Spill {
     pub fn new(store: Box<dyn SpillStore>) -> Spill {
-        Spill { store, len: 0, written: 0, peak: 0 }
+        Spill { store, len: 0, head: 0, written: 0, peak: 0 }
+    }
+
+    /// Writes `parts` one after another at the start of the store, in place
+    /// of anything there (rows included): what stays until the next head.
+    pub(crate) fn put_head<'a>(&mut self, parts: impl Iterator<Item = &'a [u8]>) -> Result<()> {
+        self.store.truncate(0).map_err(|e| self.error("clear", e))?;
+        let mut at = 0u64;
+        for bytes in parts {
+            self.store.write(at, bytes).map_err(|e| self.error("write to", e))?;
+            at += bytes.len() as u64;
+        }
+        self.head = at;
+        self.len = at;
+        Ok(())
+    }
+
+    /// Reads `buf.len()` bytes of the head from byte `at`.
+    pub(crate) fn read_head(&mut self, at: u64, buf: &mut [u8]) -> Result<()> {
+        if at + buf.len() as u64 > self.head {
+            return Err(Error::State(format!("bytes {at}..{} are past the spilled images ({} bytes)", at + buf.len() as u64, self.head)));
+        }
+        self.store.read(at, buf).map_err(|e| self.error("read from", e))
     }
 
     /// Appends `rows` (f32, little-endian) and returns where they start.
@@ -49,7 +75,7 @@ impl Spill {
             self.len += bytes.len() as u64;
         }
         self.written += self.len - at;
-        self.peak = self.peak.max(self.len);
+        self.peak = self.peak.max(self.len - self.head);
         Ok(at)
     }
 
@@ -63,18 +89,18 @@ impl Spill {
         Ok(())
     }
 
-    /// Forgets the rows of the model that just finished.
+    /// Forgets the rows of the model that just finished (the head stays).
     pub fn clear(&mut self) -> Result<()> {
-        if self.len > 0 {
-            self.store.clear().map_err(|e| self.error("clear", e))?;
+        if self.len > self.head {
+            self.store.truncate(self.head).map_err(|e| self.error("clear", e))?;
         }
-        self.len = 0;
+        self.len = self.head;
         Ok(())
     }
 
     fn error(&self, what: &str, e: std::io::Error) -> Error {
         Error::Limit(format!(
-            "could not {what} {} while spilling a layer's activations: {e} (free some disk space, or record fewer images or layers)",
+            "could not {what} {} while spilling images or a layer's activations: {e} (free some disk space, or record fewer images or layers)",
             self.store.describe()
         ))
     }
@@ -99,8 +125,9 @@ impl SpillStore for MemoryStore {
         buf.copy_from_slice(src);
         Ok(())
     }
-    fn clear(&mut self) -> std::io::Result<()> {
-        self.0 = Vec::new();
+    fn truncate(&mut self, len: u64) -> std::io::Result<()> {
+        self.0.truncate(len as usize);
+        self.0.shrink_to_fit();
         Ok(())
     }
     fn describe(&self) -> String {
@@ -151,9 +178,9 @@ impl SpillStore for TempFile {
         f.seek(SeekFrom::Start(at))?;
         f.read_exact(buf)
     }
-    fn clear(&mut self) -> std::io::Result<()> {
+    fn truncate(&mut self, len: u64) -> std::io::Result<()> {
         match &mut self.file {
-            Some(f) => f.set_len(0),
+            Some(f) => f.set_len(len),
             None => Ok(()),
         }
     }
@@ -169,5 +196,47 @@ impl Drop for TempFile {
         if let Some(p) = self.path.take() {
             let _ = std::fs::remove_file(p);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The head (the images) stays when a model's rows are cleared, and rows
+    /// start after it; a new head replaces the old one and the rows.
+    #[test]
+    fn the_head_outlives_the_rows() {
+        let mut s = Spill::new(Box::new(MemoryStore::default()));
+        s.put_head([&[1u8, 2, 3][..], &[4, 5][..]].into_iter()).unwrap();
+        let at = s.append(&[1.5, -2.0]).unwrap();
+        assert_eq!((at, s.peak), (5, 8));
+        let mut rows = [0f32; 2];
+        s.read(at, &mut rows).unwrap();
+        assert_eq!(rows, [1.5, -2.0]);
+        s.clear().unwrap();
+        let mut head = [0u8; 5];
+        s.read_head(0, &mut head).unwrap();
+        assert_eq!(head, [1, 2, 3, 4, 5]);
+        assert_eq!(s.append(&[7.0]).unwrap(), 5, "rows start after the head again");
+        assert!(s.read_head(3, &mut [0u8; 3]).is_err(), "past the head");
+        s.put_head([&[9u8][..]].into_iter()).unwrap();
+        let mut one = [0u8; 1];
+        s.read_head(0, &mut one).unwrap();
+        assert_eq!(one, [9]);
+        assert_eq!(s.append(&[1.0]).unwrap(), 1);
+    }
+
+    /// A temporary file truncated to the head keeps it.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn a_temporary_file_keeps_its_head() {
+        let mut s = Spill::new(Box::new(TempFile::default()));
+        s.put_head([&[7u8; 10][..]].into_iter()).unwrap();
+        s.append(&[0.25; 1000]).unwrap();
+        s.clear().unwrap();
+        let mut head = [0u8; 10];
+        s.read_head(0, &mut head).unwrap();
+        assert_eq!(head, [7; 10]);
     }
 }

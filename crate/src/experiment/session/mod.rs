@@ -83,6 +83,12 @@ pub const MAX_BATCH: usize = 8;
 /// before a block spills, when there is somewhere to spill to.
 pub const GRAM_MEMORY: u64 = 128 << 20;
 
+/// Bytes of resized images a session keeps in memory; past this, when there
+/// is somewhere to spill to, they are written to the spill store's head once
+/// resized and read back a step's batch at a time (3,000 images at 224 px are
+/// 435 MiB: more than any one model's rows may hold).
+pub const IMAGE_MEMORY: u64 = 64 << 20;
+
 /// Natively, a temporary file (created on the first spill); in wasm, none
 /// until the worker hands one over ([`Session::set_spill`]).
 fn default_spill() -> Option<Spill> {
@@ -126,6 +132,10 @@ pub struct Session {
     /// normalises them with its own mean and std when it records.
     images: Vec<RgbImage>,
     resized: bool,
+    /// The side of the images once they were written to the spill store's
+    /// head (`images` is then empty), when they were more than `image_memory`.
+    images_spilled: Option<u32>,
+    image_memory: u64,
     /// Targets first, then sources, in spec order: the order they run in.
     entries: Vec<Entry>,
     phase: Phase,
@@ -190,6 +200,8 @@ impl Session {
             set,
             images,
             resized: false,
+            images_spilled: None,
+            image_memory: IMAGE_MEMORY,
             entries,
             phase: Phase::Start(0),
             batch: rayon::current_num_threads().clamp(1, MAX_BATCH),
@@ -223,6 +235,11 @@ impl Session {
     pub fn set_spill(&mut self, spill: Option<Spill>, gram_memory: u64) {
         self.spill = spill;
         self.gram_memory = gram_memory.max(1);
+    }
+
+    /// Bytes of resized images kept in memory before they spill (with a spill store).
+    pub fn set_image_memory(&mut self, bytes: u64) {
+        self.image_memory = bytes;
     }
 
     /// The spill store, handed on to the next stimulus set's session.
@@ -305,6 +322,12 @@ impl Session {
                 }
             }
             self.resized = true;
+            let bytes: u64 = self.images.iter().map(|i| i.as_raw().len() as u64).sum();
+            if let Some(spill) = self.spill.as_mut().filter(|_| bytes > self.image_memory) {
+                spill.put_head(self.images.iter().map(|i| i.as_raw().as_slice()))?;
+                self.images = Vec::new();
+                self.images_spilled = Some(size);
+            }
         }
         let (stage, label) = match self.phase {
             Phase::Start(e) if !self.entries[e].is_model() => {

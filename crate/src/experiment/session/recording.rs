@@ -17,6 +17,7 @@ use crate::runtime::Recorder;
 use crate::sinks::{FeatureSink, GramSink, Keep, Spill};
 use crate::stats::noise::{add_row_noise, poisson_like_noise_by_row};
 use crate::zoo;
+use image::RgbImage;
 use nalgebra::DMatrix;
 use rayon::prelude::*;
 
@@ -72,7 +73,9 @@ impl Session {
         let needs_gram = self.exports.is_some() || self.metrics.iter().any(|(m, _)| metric::describe(*m).needs_gram());
         let kept_units = |u: usize| -> Result<usize> { Ok(entry.kept_columns(u)?.map_or(u, |c| c.len())) };
         let units = entry.layers.iter().map(|l| kept_units(l.units)).collect::<Result<Vec<_>>>()?;
-        let block = gram_block_rows(self.gram_memory, units.into_iter());
+        let n = self.n();
+        // Without a store every row stays: the block is all of them.
+        let block = if self.spill.is_some() { gram_block_rows(self.gram_memory, units.into_iter()) } else { n };
         entry
             .layers
             .iter()
@@ -82,9 +85,9 @@ impl Session {
                 let features = self
                     .metrics
                     .iter()
-                    .map(|(m, p)| Ok(metric::describe(*m).keep(entry.role, units, p)?.map(FeatureSink::new)))
+                    .map(|(m, p)| Ok(metric::describe(*m).keep(entry.role, units, p)?.map(|k| FeatureSink::new(k).expecting(n))))
                     .collect::<Result<Vec<_>>>()?;
-                Ok(LayerSink { gram: needs_gram.then(|| GramSink::new(units, block)), sums: Vec::new(), given: l.units, keep, units, features })
+                Ok(LayerSink { gram: needs_gram.then(|| GramSink::new(units, block).expecting(n)), sums: Vec::new(), given: l.units, keep, units, features })
             })
             .collect()
     }
@@ -93,6 +96,14 @@ impl Session {
     /// activations into the sinks in image order, so the result does not
     /// depend on the number of threads.
     pub(super) fn record(&mut self, e: usize, i: usize, end: usize) -> Result<()> {
+        let read_back = match self.images_spilled {
+            Some(size) => Some(self.read_images(size, i, end)?),
+            None => None,
+        };
+        let images = match &read_back {
+            Some(read) => read.as_slice(),
+            None => &self.images[i..end],
+        };
         let entry = &self.entries[e];
         let (recorder, sinks) = self.running.as_mut().expect("recorder exists while recording");
         let preprocess = entry.preprocess.as_ref().expect("known once added");
@@ -100,14 +111,27 @@ impl Session {
         // Several images: one per thread, each computed alone (see `run_alone`);
         // one image: tract's products use the pool.
         let batch: Vec<Result<Vec<Vec<f32>>>> = if end - i > 1 {
-            self.images[i..end].par_iter().map(|img| recorder.run_alone(&preprocess.normalise(img))).collect()
+            images.par_iter().map(|img| recorder.run_alone(&preprocess.normalise(img))).collect()
         } else {
-            self.images[i..end].iter().map(|img| recorder.run(&preprocess.normalise(img))).collect()
+            images.iter().map(|img| recorder.run(&preprocess.normalise(img))).collect()
         };
         for (k, outputs) in batch.into_iter().enumerate() {
             fold_image(entry, sinks, outputs?, i + k, self.spill.as_mut())?;
         }
         Ok(())
+    }
+
+    /// Images `i..end`, read back from the spill store's head (size x size RGB each).
+    fn read_images(&mut self, size: u32, i: usize, end: usize) -> Result<Vec<RgbImage>> {
+        let spill = self.spill.as_mut().ok_or_else(|| Error::State("the images were spilled, but the store is gone".into()))?;
+        let each = size as usize * size as usize * 3;
+        (i..end)
+            .map(|k| {
+                let mut raw = vec![0u8; each];
+                spill.read_head((k * each) as u64, &mut raw)?;
+                RgbImage::from_raw(size, size, raw).ok_or_else(|| Error::State("a spilled image has the wrong size".into()))
+            })
+            .collect()
     }
 
     /// A data target's one "layer": its Gram matrix and features, or its RDMs.
