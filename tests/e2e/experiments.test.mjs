@@ -76,12 +76,15 @@ async function runBoth(file, spec, tag) {
 test('preset 1, reduced: identifiability in the browser equals the CLI', { timeout: 15 * 60 * 1000 }, async () => {
   const spec = preset('identify-architecture.json');
   spec.stimuli = { set: 'kriegeskorte92', limit: 12 };
+  // All five candidate sources; two of the five targets (a seeded twin and the Mixer that shares
+  // its source's weights), since building the models is most of the test's time.
+  spec.targets = spec.targets.filter((m) => ['resnet18', 'mixer_b16_224'].includes(m.arch));
   for (const m of [...spec.sources, ...spec.targets]) m.layers = ENDS[m.arch];
   spec.metrics = [{ name: 'regression', params: { folds: 2, test_fraction: 0.25, projection_dim: 512 } }, { name: 'cka' }];
   const { context, page, result, native } = await runBoth('identify-architecture.json', spec, 'preset1');
   try {
-    assert.equal(result.scores.length, 2 * 5 * 5, 'two metrics, five sources, five targets');
-    assert.equal(result.identifiability.length, 2 * 5, 'one analysis per metric and target');
+    assert.equal(result.scores.length, 2 * 5 * 2, 'two metrics, five sources, two targets');
+    assert.equal(result.identifiability.length, 2 * 2, 'one analysis per metric and target');
     const diff = maxScoreDiff(result, native);
     assert.ok(diff <= TOLERANCE, `max |browser - CLI| = ${diff}`);
     result.identifiability.forEach((v, k) => {
@@ -90,9 +93,9 @@ test('preset 1, reduced: identifiability in the browser equals the CLI', { timeo
       v.layers.forEach((l, j) => assert.ok(Math.abs(l.index - w.layers[j].index) <= TOLERANCE, `${v.metric} ${v.target} ${l.layer}`));
     });
     // The Mixer target has the very weights of its source: identified with CKA 1 at every layer.
-    const mixer = result.identifiability.find((v) => v.metric === 'cka' && v.target === 't4');
+    const mixer = result.identifiability.find((v) => v.metric === 'cka' && v.target === 't1'); // t0 is ResNet18's twin
     assert.ok(mixer.layers.every((l) => l.correct_won && Math.abs(l.match - 1) < 1e-6), JSON.stringify(mixer.layers));
-    // Fifty tables: the heatmaps are folded away, and open at full width.
+    // Twenty tables: the heatmaps are folded away, and open at full width.
     assert.equal(await page.$eval('#views details.idlab-fold', (d) => d.open), false, 'the heatmaps start folded');
     await page.click('#views details.idlab-fold > summary');
     const width = await page.$eval('#views details.idlab-fold .js-plotly-plot', (gd) => gd.getBoundingClientRect().width);
@@ -105,7 +108,7 @@ test('preset 1, reduced: identifiability in the browser equals the CLI', { timeo
     const section = report.split('What this run found:\n')[1].split('\n\n')[0].split('\n').map((l) => l.replace(/^  - /, ''));
     assert.deepEqual(section, shown, "and the CLI's report prints them");
     const won = result.identifiability.filter((v) => v.metric === 'cka').flatMap((v) => v.layers).filter((l) => l.outcome === 'won').length;
-    assert.ok(shown.some((f) => f.includes(`by linear CKA at ${won} of 10`)), `the identification is counted (${won} won by CKA): ${shown.join(' | ')}`);
+    assert.ok(shown.some((f) => f.includes(`by linear CKA at ${won} of 4`)), `the identification is counted (${won} won by CKA): ${shown.join(' | ')}`);
     const verdicts = await page.$$eval('#views figure figcaption, #views p', (els) => els.map((e) => e.textContent).join('\n'));
     assert.match(verdicts, /correct architecture \(mixer_b16_224\) won at 2 of 2 target layers/);
   } finally {
