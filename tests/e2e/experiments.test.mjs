@@ -93,7 +93,8 @@ test('preset 1, reduced: identifiability in the browser equals the CLI', { timeo
       v.layers.forEach((l, j) => assert.ok(Math.abs(l.index - w.layers[j].index) <= TOLERANCE, `${v.metric} ${v.target} ${l.layer}`));
     });
     // The Mixer target has the very weights of its source: identified with CKA 1 at every layer.
-    const mixer = result.identifiability.find((v) => v.metric === 'cka' && v.target === 't1'); // t0 is ResNet18's twin
+    const mixerId = result.models.find((m) => m.role === 'target' && m.arch === 'mixer_b16_224').id;
+    const mixer = result.identifiability.find((v) => v.metric === 'cka' && v.target === mixerId);
     assert.ok(mixer.layers.every((l) => l.correct_won && Math.abs(l.match - 1) < 1e-6), JSON.stringify(mixer.layers));
     // Twenty tables: the heatmaps are folded away, and open at full width.
     assert.equal(await page.$eval('#views details.idlab-fold', (d) => d.open), false, 'the heatmaps start folded');
