@@ -157,6 +157,7 @@ build() {
 run_tests() {
     build
     ensure_browser
+    ensure_python # before the cargo tests: crate/tests/sweep.rs runs kubernetes-validate
     local out="$ROOT/tests/out"
     mkdir -p "$out"
 
@@ -172,7 +173,6 @@ run_tests() {
         --target-dir target/wasm-single --test wasm
 
     say "zoo vs onnxruntime (independent check of tract on the exported models)"
-    ensure_python
     target/py/bin/python models/check_onnxruntime.py --idlab target/release/idlab
 
     say "native reference run of the default spec"

@@ -8,6 +8,7 @@ pub mod findings;
 pub mod memory;
 pub mod needs;
 pub mod output;
+pub mod sweep;
 pub mod trained;
 mod metric;
 mod result;

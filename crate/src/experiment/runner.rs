@@ -337,45 +337,54 @@ impl Experiment {
             r.findings = super::findings::findings(&r);
             return Ok(r);
         }
-        let mut merged: Option<ExperimentResult> = None;
-        let mut sets = Vec::new();
-        for (i, s) in self.sessions.iter().enumerate() {
-            let mut r = s.result(flavor, seconds)?;
-            let name = self.set_name(i);
-            sets.push(StimulusSet { index: i, name: name.clone(), n_stimuli: r.n_stimuli, stimuli: std::mem::take(&mut r.stimuli) });
-            r.scores.iter_mut().for_each(|x| x.set = Some(i));
-            r.identifiability.iter_mut().for_each(|x| x.set = Some(i));
-            r.noise_ceilings.iter_mut().for_each(|x| x.set = Some(i));
-            r.class_comparison.iter_mut().for_each(|x| x.set = Some(i));
-            r.specificity.iter_mut().for_each(|x| x.set = Some(i));
-            r.warnings.iter_mut().for_each(|w| *w = format!("stimuli {name}: {w}"));
-            match &mut merged {
-                None => merged = Some(r),
-                Some(m) => {
-                    m.scores.append(&mut r.scores);
-                    m.identifiability.append(&mut r.identifiability);
-                    m.noise_ceilings.append(&mut r.noise_ceilings);
-                    m.class_comparison.append(&mut r.class_comparison);
-                    m.specificity.append(&mut r.specificity);
-                    m.warnings.append(&mut r.warnings);
-                    m.inputs.append(&mut r.inputs);
-                }
-            }
-        }
-        let mut m = merged.expect("at least one set");
-        m.spec = self.spec.clone();
-        m.stimuli = sets[0].stimuli.clone();
-        m.by_stimuli = summarise(&m, &sets);
-        m.stimulus_sets = sets;
+        let results = self.sessions.iter().map(|s| s.result(flavor, seconds)).collect::<Result<Vec<_>>>()?;
+        let mut m = combine_sets(&self.spec, results);
         m.findings = super::findings::findings(&m);
         Ok(m)
     }
 }
 
+/// One result of the per-set results of a spec with several stimulus sets,
+/// in set order: each entry names its set, the warnings say which set they
+/// came from, and the identifiability index is summarised per set (also
+/// what [`super::sweep::merge`] does with the sets of a sharded sweep).
+pub(super) fn combine_sets(spec: &Spec, results: Vec<ExperimentResult>) -> ExperimentResult {
+    let mut merged: Option<ExperimentResult> = None;
+    let mut sets = Vec::new();
+    for (i, mut r) in results.into_iter().enumerate() {
+        let name = spec.stimulus_sets()[i].label();
+        sets.push(StimulusSet { index: i, name: name.clone(), n_stimuli: r.n_stimuli, stimuli: std::mem::take(&mut r.stimuli) });
+        r.scores.iter_mut().for_each(|x| x.set = Some(i));
+        r.identifiability.iter_mut().for_each(|x| x.set = Some(i));
+        r.noise_ceilings.iter_mut().for_each(|x| x.set = Some(i));
+        r.class_comparison.iter_mut().for_each(|x| x.set = Some(i));
+        r.specificity.iter_mut().for_each(|x| x.set = Some(i));
+        r.warnings.iter_mut().for_each(|w| *w = format!("stimuli {name}: {w}"));
+        match &mut merged {
+            None => merged = Some(r),
+            Some(m) => {
+                m.scores.append(&mut r.scores);
+                m.identifiability.append(&mut r.identifiability);
+                m.noise_ceilings.append(&mut r.noise_ceilings);
+                m.class_comparison.append(&mut r.class_comparison);
+                m.specificity.append(&mut r.specificity);
+                m.warnings.append(&mut r.warnings);
+                m.inputs.append(&mut r.inputs);
+            }
+        }
+    }
+    let mut m = merged.expect("at least one set");
+    m.spec = spec.clone();
+    m.stimuli = sets[0].stimuli.clone();
+    m.by_stimuli = summarise(&m, &sets);
+    m.stimulus_sets = sets;
+    m
+}
+
 /// One plan per stimulus set of a validated spec: the models are resolved
 /// once, for the first set; the other sets' plans are copies of it on their
 /// own stimuli.
-fn plan_sets(spec: &Spec) -> Result<Vec<Plan>> {
+pub(super) fn plan_sets(spec: &Spec) -> Result<Vec<Plan>> {
     let sets = spec.stimulus_sets();
     let first = Plan::from_validated(Spec { stimuli: sets[0].clone(), more_stimuli: None, ..spec.clone() })?;
     if sets.len() > 1 {

@@ -1,6 +1,6 @@
 //! Command-line arguments and dispatch.
 
-use crate::{activations, assignment, inspect, memory, metric, rdm, run, serve, zoo};
+use crate::{activations, assignment, inspect, memory, metric, rdm, run, serve, sweep, zoo};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -20,10 +20,16 @@ struct Cli {
 enum Command {
     /// Run an experiment spec (the page's default is www/presets/alexnet-seeds-cka.json) and write
     /// result.json (scores, provenance, content hashes), scores.csv (tidy) and
-    /// report.txt into the output folder.
+    /// report.txt into the output folder. Given a folder of `idlab plan`, run one shard of its
+    /// jobs, each into OUT/<job hash>/ (a finished job is skipped).
     Run {
-        /// The experiment spec (JSON).
+        /// The experiment spec (JSON), or a plan folder (`idlab plan`).
         spec: PathBuf,
+        /// With a plan folder: run the jobs whose index is I modulo N (0-based) [default: from
+        /// SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT, JOB_COMPLETION_INDEX/IDLAB_SHARD_COUNT or
+        /// AWS_BATCH_JOB_ARRAY_INDEX/AWS_BATCH_JOB_ARRAY_SIZE, else every job].
+        #[arg(long, value_name = "I/N")]
+        shard: Option<String>,
         /// Output folder (created if missing).
         #[arg(short, long)]
         out: PathBuf,
@@ -43,6 +49,42 @@ enum Command {
         /// download, as ID=PATH or ARCH=PATH (e.g. alexnet=alexnet-owt-7be5be79.pth); repeatable.
         #[arg(long = "trained-file", value_name = "ID=PATH", requires = "trained")]
         trained_files: Vec<String>,
+    },
+    /// Cut a spec into independent jobs (one per stimulus set and per target, or per source),
+    /// each a normal spec, for a cluster's array job: `idlab run DIR --shard I/N` runs a shard,
+    /// `idlab merge` joins the shards' outputs into the files one `idlab run` writes.
+    Plan {
+        /// The experiment spec (JSON).
+        spec: PathBuf,
+        /// The plan folder to write (plan.json and job-NNNN.json).
+        #[arg(short, long)]
+        out: PathBuf,
+        /// Which side each job takes one model of: targets, sources, or auto (the side with more models).
+        #[arg(long, default_value = "auto")]
+        by: String,
+        /// Also write a ready sbatch script (slurm: idlab.sbatch) or Indexed Job manifest
+        /// (k8s: idlab-job.yaml) into the plan folder; repeatable.
+        #[arg(long, value_name = "slurm|k8s")]
+        emit: Vec<String>,
+        /// The folder the emitted script's shards write into.
+        #[arg(long, default_value = "results")]
+        results: PathBuf,
+        /// Print nothing but errors.
+        #[arg(short, long)]
+        quiet: bool,
+    },
+    /// Join the outputs of a plan's shards (folders given to `idlab run PLAN --shard I/N -o`) into
+    /// result.json, scores.csv and report.txt, as one `idlab run` of the whole spec writes them.
+    Merge {
+        /// Shard output folders (each holds <job hash>/job.json and result.json).
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Output folder (created if missing).
+        #[arg(short, long)]
+        out: PathBuf,
+        /// Print nothing but errors.
+        #[arg(short, long)]
+        quiet: bool,
     },
     /// Predict the memory a spec's run needs, per model and at its peak (the page's check), without running it.
     Memory {
@@ -172,9 +214,21 @@ pub fn main() -> ExitCode {
                 }
             };
         }
-        Command::Run { spec, out, site, quiet, trained, trained_files } => {
-            run::run(&spec, &out, site, quiet, trained.then_some(trained_files.as_slice()))
+        Command::Run { spec, shard, out, site, quiet, trained, trained_files } => {
+            if spec.is_dir() {
+                if trained {
+                    Err("--trained applies to a spec file; plan the trained spec (its weights named in it) instead".to_string())
+                } else {
+                    sweep::run_shard(&spec, shard.as_deref(), &out, site, quiet)
+                }
+            } else if shard.is_some() {
+                Err(format!("--shard runs part of a plan folder (`idlab plan`); {} is a file", spec.display()))
+            } else {
+                run::run(&spec, &out, site, quiet, trained.then_some(trained_files.as_slice()))
+            }
         }
+        Command::Plan { spec, out, by, emit, results, quiet } => sweep::plan(&spec, &out, &by, &emit, &results, quiet),
+        Command::Merge { dirs, out, quiet } => sweep::merge(&dirs, &out, quiet),
         Command::Memory { spec, in_memory, json } => memory::run(&spec, in_memory, json),
         Command::Zoo { json } => zoo::list(json),
         Command::Export { arch, seed, out } => zoo::export(&arch, seed, &out),

@@ -10,6 +10,8 @@ mod classify;
 #[cfg(not(target_arch = "wasm32"))]
 mod cli;
 #[cfg(not(target_arch = "wasm32"))]
+mod cluster;
+#[cfg(not(target_arch = "wasm32"))]
 mod inspect;
 #[cfg(not(target_arch = "wasm32"))]
 mod memory;
@@ -23,6 +25,8 @@ mod rdm;
 mod run;
 #[cfg(not(target_arch = "wasm32"))]
 mod serve;
+#[cfg(not(target_arch = "wasm32"))]
+mod sweep;
 #[cfg(not(target_arch = "wasm32"))]
 mod upload;
 #[cfg(not(target_arch = "wasm32"))]

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// The site folder stimulus paths are relative to.
-fn site_dir(site: Option<PathBuf>) -> PathBuf {
+pub fn site_dir(site: Option<PathBuf>) -> PathBuf {
     site.or_else(|| std::env::var_os("IDLAB_SITE").map(PathBuf::from))
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../www"))
 }
@@ -118,10 +118,19 @@ pub fn run(spec_path: &Path, out: &Path, site: Option<PathBuf>, quiet: bool, tra
         spec = on_trained_weights(&spec, files, quiet, &mut fetched).map_err(|e| format!("{} --trained: {e}", spec_path.display()))?;
     }
     let site = site_dir(site);
+    let spec_dir = spec_path.parent().unwrap_or(Path::new("."));
+    let (session, result) = execute(spec, spec_dir, &site, quiet, &mut fetched)?;
+    write_outputs(out, &result, session.exports(), quiet)
+}
+
+/// Runs a spec whose user files sit in `spec_dir` (stimuli and datasets in
+/// `site`) and returns the finished run (its export files) and its result.
+/// `fetched` holds weights already downloaded, by URL.
+pub fn execute(spec: Spec, spec_dir: &Path, site: &Path, quiet: bool, fetched: &mut HashMap<String, Vec<u8>>) -> Result<(Experiment, idlab::experiment::ExperimentResult), String> {
+    let site = site.to_path_buf();
     let start = Instant::now();
     let mut session = Experiment::new(spec).map_err(crate::cli::core)?;
     // A user model's "onnx" is a path relative to the spec file's folder.
-    let spec_dir = spec_path.parent().unwrap_or(Path::new("."));
     for file in session.model_files() {
         let path = spec_dir.join(&file);
         let bytes = std::fs::read(&path).map_err(|e| format!("cannot read model {}: {e}", path.display()))?;
@@ -189,18 +198,22 @@ pub fn run(spec_path: &Path, out: &Path, site: Option<PathBuf>, quiet: bool, tra
         eprintln!();
     }
     let result = session.result("native", start.elapsed().as_secs_f64()).map_err(crate::cli::core)?;
+    Ok((session, result))
+}
+
+/// Writes result.json, scores.csv, report.txt and the export files into `out`.
+pub fn write_outputs(out: &Path, result: &idlab::experiment::ExperimentResult, exports: Vec<(String, &[u8])>, quiet: bool) -> Result<(), String> {
     std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     let write = |name: &str, bytes: Vec<u8>| {
         let p = out.join(name);
         std::fs::write(&p, bytes).map_err(|e| format!("cannot write {}: {e}", p.display()))
     };
-    let json = serde_json::to_vec_pretty(&result).expect("result serialises");
+    let json = serde_json::to_vec_pretty(result).expect("result serialises");
     write("result.json", json)?;
     // The same text the page downloads (the core writes both).
-    write("scores.csv", output::csv::tidy_csv(&result).into_bytes())?;
-    write("report.txt", output::report::report_text(&result).into_bytes())?;
+    write("scores.csv", output::csv::tidy_csv(result).into_bytes())?;
+    write("report.txt", output::report::report_text(result).into_bytes())?;
     // spec.export: activations/<model>/<layer>.npy, rdms/..., exports.json, the files in the page's .zip.
-    let exports = session.exports();
     for (path, bytes) in &exports {
         let p = path.split('/').fold(out.to_path_buf(), |p, c| p.join(c));
         if let Some(dir) = p.parent() {
