@@ -142,6 +142,8 @@ site() {
         done
     fi
     if [ -f www/build/precache.mjs ]; then node www/build/precache.mjs dist; fi
+    # FILE.br and FILE.gz beside the wasm and text files, which `idlab serve` sends as they are.
+    node www/build/compress.mjs dist
 }
 
 build() {

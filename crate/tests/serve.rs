@@ -44,8 +44,13 @@ fn start(dir: &std::path::Path, extra: &[&str]) -> Server {
 
 /// A plain HTTP/1.1 GET; returns the lower-cased header block and the body length.
 fn get(port: u16, path: &str, gzip: bool) -> (String, usize) {
+    get_accepting(port, path, if gzip { "gzip" } else { "" })
+}
+
+/// [`get`] with the given Accept-Encoding (none when empty).
+fn get_accepting(port: u16, path: &str, accept: &str) -> (String, usize) {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    let enc = if gzip { "Accept-Encoding: gzip\r\n" } else { "" };
+    let enc = if accept.is_empty() { String::new() } else { format!("Accept-Encoding: {accept}\r\n") };
     write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\n{enc}Connection: close\r\n\r\n").unwrap();
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).unwrap();
@@ -71,6 +76,29 @@ fn isolation_headers_mime_types_and_compression() {
     assert!(body < 50_000, "200 kB of zeros should compress, got {body} bytes");
     let (h, _) = get(server.port, "/missing.js", false);
     assert!(h.starts_with("http/1.1 404"), "{h}");
+}
+
+/// The build's precompressed files (`www/build/compress.mjs`): FILE.br to a browser that
+/// accepts brotli, FILE.gz to one that accepts only gzip, as they are (not compressed again),
+/// with the original's MIME type; the plain file to one that accepts neither.
+#[test]
+fn precompressed_files_are_sent_as_built() {
+    let dir = site();
+    std::fs::write(dir.path().join("module.wasm.br"), vec![7u8; 1234]).unwrap();
+    std::fs::write(dir.path().join("module.wasm.gz"), vec![8u8; 2345]).unwrap();
+    let server = start(dir.path(), &[]);
+    let (h, body) = get_accepting(server.port, "/module.wasm", "gzip, deflate, br");
+    assert!(h.contains("content-encoding: br") && h.contains("content-type: application/wasm"), "{h}");
+    assert_eq!(body, 1234, "the .br file's bytes, as built");
+    let (h, body) = get_accepting(server.port, "/module.wasm", "gzip");
+    assert!(h.contains("content-encoding: gzip"), "{h}");
+    assert_eq!(body, 2345, "the .gz file's bytes, as built");
+    let (h, body) = get_accepting(server.port, "/module.wasm", "");
+    assert!(!h.contains("content-encoding"), "{h}");
+    assert_eq!(body, 200_000);
+    // A file without a precompressed copy is still compressed on the fly.
+    let (h, _) = get_accepting(server.port, "/app.js", "br");
+    assert!(h.contains("content-encoding: br"), "{h}");
 }
 
 #[test]

@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import http from 'node:http';
 import { DIST, ROOT, assertBuilt, useBrowser, limitedSpec, startServer, waitReady, outDir, writeJson } from './helpers.mjs';
 import { startStatic } from './static-server.mjs';
 
@@ -262,8 +263,33 @@ test('inside another site\'s frame: no service worker, the single-threaded build
   }
 });
 
-test('idlab serve (isolated by its headers): no reload, and the service worker is registered for the offline cache', { timeout: 3 * 60 * 1000 }, async () => {
+/** GET `url` accepting `accept`: the response's headers and its body's bytes on the wire (not decoded). */
+function rawGet(url, accept) {
+  return new Promise((resolve, reject) => {
+    http.get(url, { headers: { 'accept-encoding': accept } }, (r) => {
+      let bytes = 0;
+      r.on('data', (c) => { bytes += c.length; });
+      r.on('end', () => resolve({ headers: r.headers, bytes }));
+    }).on('error', reject);
+  });
+}
+
+test('idlab serve (isolated by its headers): no reload, the service worker is registered for the offline cache, the wasm goes out precompressed', { timeout: 3 * 60 * 1000 }, async () => {
   const server = await startServer();
+  // What a browser downloads of each build (Chromium accepts br): the build's .br file, under 3 MB.
+  const sizes = {};
+  for (const flavor of ['threads', 'single']) {
+    const url = `${server.url}pkg/${flavor}/idlab_bg.wasm`;
+    const { headers, bytes } = await rawGet(url, 'gzip, deflate, br, zstd');
+    assert.equal(headers['content-encoding'], 'br', `${url}: ${JSON.stringify(headers)}`);
+    assert.equal(headers['content-type'], 'application/wasm');
+    assert.equal(bytes, fs.statSync(path.join(DIST, `pkg/${flavor}/idlab_bg.wasm.br`)).size, 'the .br file as built');
+    assert.ok(bytes < 3e6, `${flavor} wasm sent as ${bytes} bytes, over 3 MB`);
+    const gz = await rawGet(url, 'gzip');
+    assert.equal(gz.headers['content-encoding'], 'gzip');
+    sizes[flavor] = { raw: fs.statSync(path.join(DIST, `pkg/${flavor}/idlab_bg.wasm`)).size, br: bytes, gzip: gz.bytes };
+  }
+  writeJson(path.join(outDir('site'), 'wasm-sizes.json'), sizes);
   const context = await env.browser.newContext();
   try {
     const { page, problems, navigations } = await open(context, `${server.url}?autorun=0`);

@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 
-const SKIP = [/^sw\.js$/, /^precache\.json$/, /^models\/trained\//, /\.d\.ts$/, /(^|\/)\./];
+const SKIP = [/\.(br|gz)$/, /^sw\.js$/, /^precache\.json$/, /^models\/trained\//, /\.d\.ts$/, /(^|\/)\./];
 const BULK = [/^pkg\//, /^vendor\//, /^data\//];
 const VERSION_LINE = /^const VERSION = '[^']*';/m;
 

@@ -1,6 +1,7 @@
 //! `idlab serve`: a static file server for the built site, on loopback, with
 //! the cross-origin isolation headers that SharedArrayBuffer (and so the
-//! threaded build) needs, correct MIME types (`application/wasm`) and compression.
+//! threaded build) needs, correct MIME types (`application/wasm`) and compression: the build's precompressed
+//! `.br`/`.gz` files where they exist (`www/build/compress.mjs`), else on the fly.
 //!
 //! Every response also carries `Access-Control-Allow-Origin: *` (as GitHub Pages sends), so a
 //! page on another origin can load `embed.js` and the worker, wasm and data it fetches from here;
@@ -37,7 +38,9 @@ pub fn serve(dir: &Path, port: u16, isolation: bool) -> Result<(), String> {
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     runtime.block_on(async move {
         let mut app = Router::new()
-            .fallback_service(ServeDir::new(dir))
+            // The build's FILE.br / FILE.gz where the browser accepts them (the wasm as brotli 10);
+            // any other file compressed on the fly, at the fastest level.
+            .fallback_service(ServeDir::new(dir).precompressed_br().precompressed_gzip())
             .layer(CompressionLayer::new().quality(CompressionLevel::Fastest))
             .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
             .layer(SetResponseHeaderLayer::overriding(
