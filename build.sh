@@ -186,6 +186,22 @@ run_tests() {
     say "all tests passed"
 }
 
+# The benchmark against the peers (BENCHMARKS.md, "Against the peers"; not part of the tests, about
+# 30 minutes on 2 cores): idlab vs onnxruntime natively (tests/bench/peers.py, which also writes the
+# ONNX files), then the lab page vs onnxruntime-web in headless Chromium (tests/bench/peers.mjs).
+# ./build.sh bench [alexnet,resnet18,...]; RUNS=N sets the runs per figure (default 3).
+bench() {
+    local archs=${1:-alexnet,resnet18,vit_b_32,vgg11}
+    build
+    ensure_browser
+    ensure_python
+    ensure_npm tests/bench
+    say "peers, native: idlab vs onnxruntime (tests/bench/peers.py)"
+    target/py/bin/python tests/bench/peers.py --archs "$archs" --runs "${RUNS:-3}"
+    say "peers, browser: the lab page vs onnxruntime-web (tests/bench/peers.mjs)"
+    IDLAB_BIN="$ROOT/target/release/idlab" node tests/bench/peers.mjs "$archs"
+}
+
 # Runs every preset at its full size natively and writes the README's preset table from the
 # results' computed findings (tests/readme/presets-table.mjs). Not part of the tests: it takes
 # most of an hour on 2 cores.
@@ -211,6 +227,7 @@ case "${1:-build}" in
         ;;
     test) run_tests ;;
     presets-table) presets_table ;;
+    bench) shift; bench "$@" ;;
     fuzz)
         # cargo-fuzz (installed by the script when missing) over crate/fuzz/'s targets; the
         # tests replay the corpora it leaves (crate/tests/fuzz_replay.rs), not this.
@@ -218,7 +235,7 @@ case "${1:-build}" in
         exec bash tests/fuzz.sh "$@"
         ;;
     *)
-        echo "usage: ./build.sh [build | serve [--port N] [--no-isolation] | test | presets-table | fuzz [SECONDS]]" >&2
+        echo "usage: ./build.sh [build | serve [--port N] [--no-isolation] | test | bench [ARCH,...] | presets-table | fuzz [SECONDS]]" >&2
         exit 2
         ;;
 esac

@@ -10,6 +10,11 @@ fn cka_matches_numpy() {
 }
 
 #[test]
+fn gram_spill_of_wide_rows() {
+    common::check_gram_spill_of_wide_rows();
+}
+
+#[test]
 fn seeded_alexnet_weights_are_pinned() {
     use idlab::zoo::{build, fingerprint, Arch, ALEXNET_SEED0_FINGERPRINT};
     assert_eq!(fingerprint(&build(Arch::AlexNet, 0).proto), ALEXNET_SEED0_FINGERPRINT);

@@ -15,6 +15,11 @@ fn cka_matches_numpy_in_wasm() {
 }
 
 #[wasm_bindgen_test]
+fn gram_spill_of_wide_rows_in_wasm() {
+    common::check_gram_spill_of_wide_rows();
+}
+
+#[wasm_bindgen_test]
 fn seeded_alexnet_weights_equal_native_bits() {
     use idlab::zoo::{build, fingerprint, Arch, ALEXNET_SEED0_FINGERPRINT};
     assert_eq!(fingerprint(&build(Arch::AlexNet, 0).proto), ALEXNET_SEED0_FINGERPRINT);

@@ -51,11 +51,12 @@ export function assertBuilt() {
 
 /**
  * Start `idlab serve --dir dist --port 0` and wait for the URL it prints.
- * isolation=false adds --no-isolation (no COOP/COEP headers: no SharedArrayBuffer).
+ * isolation=false adds --no-isolation (no COOP/COEP headers: no SharedArrayBuffer);
+ * `dir` serves another folder (the benchmarks' pages).
  */
-export async function startServer({ isolation = true } = {}) {
-  assertBuilt();
-  const args = ['serve', '--dir', DIST, '--port', '0'];
+export async function startServer({ isolation = true, dir = null } = {}) {
+  if (!dir) assertBuilt();
+  const args = ['serve', '--dir', dir || DIST, '--port', '0'];
   if (!isolation) args.push('--no-isolation');
   const child = spawn(BIN, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';

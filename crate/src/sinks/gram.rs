@@ -108,8 +108,10 @@ impl GramSink {
                 let chunk = &mut buf[..rows * units];
                 spill.read(at + (j0 * units * 4) as u64, chunk)?;
                 let chunk = &*chunk;
-                // The block's rows in groups, so the products held at once stay within a chunk's bytes.
-                let group = (READ_CHUNK_BYTES / 8 / rows).max(1);
+                // The block's rows in groups, so the products held at once stay within a chunk's
+                // bytes; at most the block's rows, so `group * units` stays within the block's
+                // length (unclamped, 2^20 rows x 4,096 units wrapped to 0 in wasm32's usize).
+                let group = (READ_CHUNK_BYTES / 8 / rows).clamp(1, (self.block.len() / units).max(1));
                 for (g, block_rows) in self.block.chunks(group * units).enumerate() {
                     let dots: Vec<Vec<f64>> = block_rows.par_chunks(units).map(|r| chunk.chunks(units).map(|c| dot(c, r)).collect()).collect();
                     for (k, d) in dots.into_iter().enumerate() {

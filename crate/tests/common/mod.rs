@@ -100,3 +100,25 @@ pub fn check_session_against_fixture(got: &[Vec<f64>]) {
     }
 }
 pub mod metrics_regression;
+
+/// Gram rows spilled one at a time with 4,096 units (a chunk of one row): the matrix equals
+/// the in-memory product bit for bit. In wasm32 this made `group * units` wrap to zero
+/// (2^20 x 2^12) and panic before `GramSink::cross_spilled` clamped the group to the block
+/// (found by `./build.sh bench`: VGG11's every layer in the page).
+pub fn check_gram_spill_of_wide_rows() {
+    use idlab::sinks::{GramSink, MemoryStore, Spill};
+    let (n, units) = (4, 4096);
+    let rows: Vec<Vec<f32>> = (0..n).map(|i| (0..units).map(|j| ((i * 31 + j * 7) % 13) as f32 - 6.0).collect()).collect();
+    let fold = |mut spill: Option<&mut Spill>, block: usize| {
+        let mut sink = GramSink::new(units, block);
+        for r in &rows {
+            sink.push(r, spill.as_deref_mut()).unwrap();
+        }
+        sink.finish(spill).unwrap()
+    };
+    let whole = fold(None, n);
+    let mut spill = Spill::new(Box::new(MemoryStore::default()));
+    assert_eq!(fold(Some(&mut spill), 1), whole);
+    let x = DMatrix::from_fn(n, units, |i, j| rows[i][j] as f64);
+    assert_eq!(whole, &x * x.transpose());
+}

@@ -1,0 +1,221 @@
+// The peers benchmark's browser half (a benchmark, not a test; `./build.sh bench` runs it after
+// tests/bench/peers.py, which writes the models and the native half). In headless Chromium, on
+// the same ONNX files and equal threads:
+//
+// - idlab: the lab page's own path (its worker, the 92 photographs decoded and preprocessed, the
+//   sinks a CKA run folds each image into), the threaded build with 2 threads (COOP/COEP) and the
+//   single-threaded build (1 thread); images per second from the page's per-step timings
+//   (`result.timings`), after the first 1 + WARM images; cold = the model's build (weights drawn,
+//   graph emitted, tract optimised) + its first step;
+// - onnxruntime-web (npm, wasm backend: SIMD, threads), numThreads 2 and 1, on A-final.onnx and
+//   A-layers.onnx (tests/bench/ort-page/): images per second after WARM warm-up images; cold =
+//   session created + first image;
+// - start-up: page open to the lab ready, and to the first result of two AlexNets on 4 images,
+//   in a fresh browser context (cold cache) and reloaded in the same one (warm cache);
+// - bytes: each .wasm raw, and as idlab serve sends it (the build's brotli and gzip files).
+//
+// Each figure is the median of RUNS runs (env RUNS, default 3) with min and max. Prints the
+// Markdown tables of BENCHMARKS.md ("Against the peers") and writes tests/out/bench/peers/browser.json.
+//
+//   node tests/bench/peers.mjs [alexnet,resnet18,vit_b_32,vgg11]
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { startServer, launchBrowser, openPage, waitReady, outDir, writeJson, DIST, ROOT } from '../e2e/helpers.mjs';
+
+const ARCHS = (process.argv[2] || 'alexnet,resnet18,vit_b_32,vgg11').split(',');
+const RUNS = Number(process.env.RUNS || 3);
+const WARM = 3;
+const IMAGES = 10;
+const OUT = outDir('bench', 'peers');
+const MODELS = path.join(OUT, 'models');
+if (!fs.existsSync(path.join(MODELS, 'layers.json'))) {
+  console.error('tests/out/bench/peers/models/layers.json is missing: run tests/bench/peers.py first (./build.sh bench does)');
+  process.exit(2);
+}
+const LAYERS = JSON.parse(fs.readFileSync(path.join(MODELS, 'layers.json'), 'utf8'));
+
+/** The onnxruntime-web page: tests/bench/ort-page/ and the package's wasm build, the models linked in. */
+function ortSite() {
+  const site = path.join(OUT, 'ort-site');
+  fs.rmSync(site, { recursive: true, force: true });
+  fs.mkdirSync(site, { recursive: true });
+  for (const f of fs.readdirSync(path.join(ROOT, 'tests/bench/ort-page'))) fs.copyFileSync(path.join(ROOT, 'tests/bench/ort-page', f), path.join(site, f));
+  const dist = path.join(ROOT, 'tests/bench/node_modules/onnxruntime-web/dist');
+  for (const f of ['ort.wasm.min.mjs', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm']) fs.copyFileSync(path.join(dist, f), path.join(site, f));
+  fs.symlinkSync(MODELS, path.join(site, 'models'));
+  const version = JSON.parse(fs.readFileSync(path.join(ROOT, 'tests/bench/node_modules/onnxruntime-web/package.json'), 'utf8')).version;
+  return { site, version };
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const summary = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs), runs: xs });
+
+async function ortOnce(browser, url, arch, variant, threads) {
+  const { page, context } = await openPage(browser, url);
+  try {
+    await page.waitForFunction(() => typeof window.benchOrt === 'function', null, { timeout: 60000 });
+    return await page.evaluate((a) => window.benchOrt(a), {
+      url: `models/${arch}-${variant}.onnx`, threads, size: LAYERS[arch].size, warm: WARM, images: IMAGES,
+    });
+  } finally {
+    await context.close();
+  }
+}
+
+/** Images a recording step covered, from its label ("…: image 3 of 14" or "…: images 5-6 of 14"). */
+function stepImages(label) {
+  const m = /images (\d+)-(\d+) of/.exec(label || '');
+  return m ? Number(m[2]) - Number(m[1]) + 1 : 1;
+}
+
+async function idlabOnce(browser, url, arch, variant) {
+  const { page, context } = await openPage(browser, `${url}?autorun=0`);
+  try {
+    await waitReady(page);
+    const spec = {
+      idlab: 2,
+      name: `peers ${arch} ${variant}`,
+      stimuli: { set: 'kriegeskorte92', limit: 1 + WARM + IMAGES },
+      sources: [{ arch, seed: 0, ...(variant === 'final' ? { layers: [LAYERS[arch].final_layer] } : {}) }],
+      // A small target (it runs first): the source's steps are the ones timed.
+      targets: [{ arch: 'squeezenet1_0', seed: 0, layers: ['features.12'] }],
+      metrics: [{ name: 'cka' }],
+    };
+    const outcome = await page.evaluate(async (s) => {
+      try {
+        await window.idlab.run(s);
+      } catch (err) {
+        return { error: String(err && err.message ? err.message : err) };
+      }
+      return { result: window.idlab.lastResult };
+    }, spec);
+    if (!outcome.result) throw new Error(`idlab ${arch} ${variant}: ${outcome.error}`);
+    const who = `${arch} seed 0`;
+    const steps = outcome.result.timings.steps.filter((s) => (s.label || '').includes(who));
+    const build = steps.find((s) => s.stage === 'building');
+    const rec = steps.filter((s) => s.stage === 'recording');
+    let seen = 0;
+    let seconds = 0;
+    let images = 0;
+    for (const s of rec) {
+      const n = stepImages(s.label);
+      if (seen >= 1 + WARM) {
+        seconds += s.seconds;
+        images += n;
+      }
+      seen += n;
+    }
+    return { cold_s: build.seconds + rec[0].seconds, build_s: build.seconds, images_per_s: images / seconds, flavor: outcome.result.flavor };
+  } finally {
+    await context.close();
+  }
+}
+
+/**
+ * Page open to ready, and to the first result of two AlexNets on 4 images; cold then warm cache.
+ * The threaded build on idlab serve (isolated by its headers) with the site's service worker, as a
+ * visitor gets it (its offline cache fills on the first visit); the single-threaded build with
+ * service workers blocked (else the worker would isolate the page and reload it into the threaded build).
+ */
+async function startup(browser, url, serviceWorkers) {
+  const spec = {
+    idlab: 2,
+    name: 'start-up',
+    stimuli: { set: 'kriegeskorte92', limit: 4 },
+    sources: [{ arch: 'alexnet', seed: 0, layers: ['classifier.4'] }],
+    targets: [{ arch: 'alexnet', seed: 1, layers: ['classifier.4'] }],
+    metrics: [{ name: 'cka' }],
+  };
+  const context = await browser.newContext({ serviceWorkers });
+  const page = await context.newPage();
+  const out = {};
+  try {
+    for (const cache of ['cold', 'warm']) {
+      const t0 = Date.now();
+      await page.goto(`${url}?autorun=0`);
+      await waitReady(page);
+      const ready = (Date.now() - t0) / 1000;
+      await page.evaluate((s) => window.idlab.run(s), spec);
+      out[cache] = { ready_s: ready, first_result_s: (Date.now() - t0) / 1000 };
+    }
+  } finally {
+    await context.close();
+  }
+  return out;
+}
+
+const browser = await launchBrowser();
+const { site, version } = ortSite();
+const rows = [];
+const starts = { threads: [], single: [] };
+try {
+  const ort = await startServer({ dir: site });
+  const labThreads = await startServer({ isolation: true });
+  const labSingle = await startServer({ isolation: false });
+  try {
+    for (const arch of ARCHS) {
+      for (const variant of ['final', 'layers']) {
+        for (const threads of [2, 1]) {
+          const lab = threads === 2 ? labThreads : labSingle;
+          const o = [];
+          const i = [];
+          for (let r = 0; r < RUNS; r++) {
+            o.push(await ortOnce(browser, ort.url, arch, variant, threads));
+            i.push(await idlabOnce(browser, lab.url, arch, variant));
+          }
+          const row = {
+            arch, variant, threads,
+            idlab: { flavor: i[0].flavor, images_per_s: summary(i.map((x) => x.images_per_s)), cold_s: summary(i.map((x) => x.cold_s)), build_s: summary(i.map((x) => x.build_s)) },
+            ort: { isolated: o[0].isolated, images_per_s: summary(o.map((x) => x.images_per_s)), cold_s: summary(o.map((x) => x.cold_s)), create_s: summary(o.map((x) => x.create_s)) },
+          };
+          rows.push(row);
+          process.stderr.write(`${arch} ${variant} ${threads} thread(s): idlab ${row.idlab.images_per_s.median.toFixed(2)} img/s (${row.idlab.flavor}), onnxruntime-web ${row.ort.images_per_s.median.toFixed(2)} img/s\n`);
+        }
+      }
+    }
+    for (let r = 0; r < RUNS; r++) {
+      starts.threads.push(await startup(browser, labThreads.url, 'allow'));
+      starts.single.push(await startup(browser, labSingle.url, 'block'));
+    }
+  } finally {
+    await ort.close();
+    await labThreads.close();
+    await labSingle.close();
+  }
+} finally {
+  await browser.close();
+}
+
+const bytes = ['threads', 'single'].map((flavor) => {
+  const f = path.join(DIST, `pkg/${flavor}/idlab_bg.wasm`);
+  const size = (p) => (fs.existsSync(p) ? fs.statSync(p).size : null);
+  return { flavor, raw: size(f), gzip: size(`${f}.gz`), brotli: size(`${f}.br`) };
+});
+const ortWasm = fs.statSync(path.join(site, 'ort-wasm-simd-threaded.wasm')).size;
+
+const f = (s, d = 2) => `${s.median.toFixed(d)} (${s.min.toFixed(d)}–${s.max.toFixed(d)})`;
+console.log(`onnxruntime-web ${version}; ${RUNS} runs each, median (min–max); ${WARM} warm-up images, then ${IMAGES} timed.\n`);
+console.log('| model | recorded | threads | idlab, images/s | onnxruntime-web, images/s | idlab / ort | idlab cold (s) | ort cold (s) |');
+console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const r of rows) {
+  const ratio = r.idlab.images_per_s.median / r.ort.images_per_s.median;
+  const what = r.variant === 'final' ? `last layer (${LAYERS[r.arch].final_layer})` : `every Table 1 layer (${LAYERS[r.arch].layers.length})`;
+  console.log(`| ${r.arch} | ${what} | ${r.threads} | ${f(r.idlab.images_per_s)} | ${f(r.ort.images_per_s)} | ${ratio.toFixed(2)} | ${f(r.idlab.cold_s)} | ${f(r.ort.cold_s)} |`);
+}
+console.log('\n| build | page open to ready, cold (s) | to first result, cold (s) | to ready, warm (s) | to first result, warm (s) |');
+console.log('| --- | ---: | ---: | ---: | ---: |');
+for (const flavor of ['threads', 'single']) {
+  const s = starts[flavor];
+  const g = (cache, k) => f(summary(s.map((x) => x[cache][k])));
+  console.log(`| ${flavor} | ${g('cold', 'ready_s')} | ${g('cold', 'first_result_s')} | ${g('warm', 'ready_s')} | ${g('warm', 'first_result_s')} |`);
+}
+console.log('\n| module | raw (MB) | gzip -9 (MB) | brotli (MB) |');
+console.log('| --- | ---: | ---: | ---: |');
+const mb = (b) => (b == null ? '–' : (b / 1e6).toFixed(2));
+for (const b of bytes) console.log(`| idlab ${b.flavor} | ${mb(b.raw)} | ${mb(b.gzip)} | ${mb(b.brotli)} |`);
+console.log(`| onnxruntime-web ort-wasm-simd-threaded.wasm | ${mb(ortWasm)} | | |`);
+writeJson(path.join(OUT, 'browser.json'), { onnxruntime_web: version, runs: RUNS, warm: WARM, images: IMAGES, rows, startup: starts, bytes, ort_wasm_bytes: ortWasm });
