@@ -12,6 +12,10 @@
 //   session created + first image;
 // - start-up: page open to the lab ready, and to the first result of two AlexNets on 4 images,
 //   in a fresh browser context (cold cache) and reloaded in the same one (warm cache);
+// - the machine's limit: a wasm SIMD f32 multiply-add loop (tests/bench/ort-page/peak.js) on 1
+//   thread and on 2 at once, plain and relaxed-SIMD; each model's multiply-adds (peers.py, from
+//   its convolutions and matrix products) give achieved GFLOP/s and the percentage of that peak
+//   (the plain peak: neither runtime here uses relaxed SIMD);
 // - bytes: each .wasm raw, and as idlab serve sends it (the build's brotli and gzip files).
 //
 // Each figure is the median of RUNS runs (env RUNS, default 3) with min and max. Prints the
@@ -148,24 +152,47 @@ async function startup(browser, url, serviceWorkers) {
   return out;
 }
 
+async function peakOnce(browser, url) {
+  const { page, context } = await openPage(browser, url);
+  try {
+    await page.waitForFunction(() => typeof window.benchPeak === 'function', null, { timeout: 60000 });
+    return await page.evaluate(() => window.benchPeak(2));
+  } finally {
+    await context.close();
+  }
+}
+
 const browser = await launchBrowser();
 const { site, version } = ortSite();
 const rows = [];
 const starts = { threads: [], single: [] };
+const peaks = [];
 try {
   const ort = await startServer({ dir: site });
   const labThreads = await startServer({ isolation: true });
   const labSingle = await startServer({ isolation: false });
   try {
+    for (let r = 0; r < RUNS; r++) peaks.push(await peakOnce(browser, ort.url));
     for (const arch of ARCHS) {
       for (const variant of ['final', 'layers']) {
         for (const threads of [2, 1]) {
           const lab = threads === 2 ? labThreads : labSingle;
           const o = [];
           const i = [];
-          for (let r = 0; r < RUNS; r++) {
-            o.push(await ortOnce(browser, ort.url, arch, variant, threads));
-            i.push(await idlabOnce(browser, lab.url, arch, variant));
+          let failed = null;
+          for (let r = 0; r < RUNS && !failed; r++) {
+            try {
+              o.push(await ortOnce(browser, ort.url, arch, variant, threads));
+              i.push(await idlabOnce(browser, lab.url, arch, variant));
+            } catch (err) {
+              failed = String(err && err.message ? err.message : err).split('\n')[0];
+            }
+          }
+          if (failed) {
+            // A crash is a result too: the row says it, the other rows still run.
+            rows.push({ arch, variant, threads, failed });
+            process.stderr.write(`${arch} ${variant} ${threads} thread(s): FAILED: ${failed}\n`);
+            continue;
           }
           const row = {
             arch, variant, threads,
@@ -198,14 +225,33 @@ const bytes = ['threads', 'single'].map((flavor) => {
 const ortWasm = fs.statSync(path.join(site, 'ort-wasm-simd-threaded.wasm')).size;
 
 const f = (s, d = 2) => `${s.median.toFixed(d)} (${s.min.toFixed(d)}–${s.max.toFixed(d)})`;
-console.log(`onnxruntime-web ${version}; ${RUNS} runs each, median (min–max); ${WARM} warm-up images, then ${IMAGES} timed.\n`);
-console.log('| model | recorded | threads | idlab, images/s | onnxruntime-web, images/s | idlab / ort | idlab cold (s) | ort cold (s) |');
-console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+const peak = {
+  plain: { one: summary(peaks.map((p) => p.plain.one)), all: summary(peaks.map((p) => p.plain.all)) },
+  relaxed: peaks[0].relaxed.one == null ? null : { one: summary(peaks.map((p) => p.relaxed.one)), all: summary(peaks.map((p) => p.relaxed.all)) },
+};
+console.log(`onnxruntime-web ${version}; ${RUNS} runs each, median (min–max); ${WARM} warm-up images, then ${IMAGES} timed.`);
+console.log(`% of peak: achieved GFLOP/s (2 x the model's multiply-adds x images/s) over the plain SIMD loop's on as many threads.\n`);
+console.log('| model | recorded | threads | idlab, images/s | onnxruntime-web, images/s | idlab / ort | idlab, % of peak | ort, % of peak | idlab cold (s) | ort cold (s) |');
+console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const r of rows) {
+  if (r.failed) {
+    console.log(`| ${r.arch} | ${r.variant} | ${r.threads} | failed: ${r.failed.slice(0, 160)} | | | | | | |`);
+    continue;
+  }
   const ratio = r.idlab.images_per_s.median / r.ort.images_per_s.median;
   const what = r.variant === 'final' ? `last layer (${LAYERS[r.arch].final_layer})` : `every Table 1 layer (${LAYERS[r.arch].layers.length})`;
-  console.log(`| ${r.arch} | ${what} | ${r.threads} | ${f(r.idlab.images_per_s)} | ${f(r.ort.images_per_s)} | ${ratio.toFixed(2)} | ${f(r.idlab.cold_s)} | ${f(r.ort.cold_s)} |`);
+  const top = r.threads === 1 ? peak.plain.one.median : peak.plain.all.median;
+  const pct = (ips) => ((100 * 2 * LAYERS[r.arch].multiply_adds * ips) / 1e9 / top).toFixed(0);
+  r.percent_of_peak = { idlab: Number(pct(r.idlab.images_per_s.median)), ort: Number(pct(r.ort.images_per_s.median)) };
+  console.log(`| ${r.arch} | ${what} | ${r.threads} | ${f(r.idlab.images_per_s)} | ${f(r.ort.images_per_s)} | ${ratio.toFixed(2)} | ${pct(r.idlab.images_per_s.median)} | ${pct(r.ort.images_per_s.median)} | ${f(r.idlab.cold_s)} | ${f(r.ort.cold_s)} |`);
 }
+console.log('\n| wasm SIMD f32 multiply-add loop | 1 thread (GFLOP/s) | 2 threads at once (GFLOP/s) |');
+console.log('| --- | ---: | ---: |');
+console.log(`| plain (f32x4.mul + f32x4.add) | ${f(peak.plain.one, 1)} | ${f(peak.plain.all, 1)} |`);
+console.log(peak.relaxed ? `| relaxed (f32x4.relaxed_madd) | ${f(peak.relaxed.one, 1)} | ${f(peak.relaxed.all, 1)} |` : '| relaxed | not supported | |');
+console.log('\n| model | multiply-adds per image (G) |');
+console.log('| --- | ---: |');
+for (const arch of ARCHS) console.log(`| ${arch} | ${(LAYERS[arch].multiply_adds / 1e9).toFixed(2)} |`);
 console.log('\n| build | page open to ready, cold (s) | to first result, cold (s) | to ready, warm (s) | to first result, warm (s) |');
 console.log('| --- | ---: | ---: | ---: | ---: |');
 for (const flavor of ['threads', 'single']) {
@@ -218,4 +264,4 @@ console.log('| --- | ---: | ---: | ---: |');
 const mb = (b) => (b == null ? '–' : (b / 1e6).toFixed(2));
 for (const b of bytes) console.log(`| idlab ${b.flavor} | ${mb(b.raw)} | ${mb(b.gzip)} | ${mb(b.brotli)} |`);
 console.log(`| onnxruntime-web ort-wasm-simd-threaded.wasm | ${mb(ortWasm)} | | |`);
-writeJson(path.join(OUT, 'browser.json'), { onnxruntime_web: version, runs: RUNS, warm: WARM, images: IMAGES, rows, startup: starts, bytes, ort_wasm_bytes: ortWasm });
+writeJson(path.join(OUT, 'browser.json'), { onnxruntime_web: version, runs: RUNS, warm: WARM, images: IMAGES, peak, rows, startup: starts, bytes, ort_wasm_bytes: ortWasm });

@@ -36,6 +36,26 @@ WARM = 3
 IMAGES = 10
 
 
+def multiply_adds(path):
+    """Multiply-adds of one image through the graph: its convolutions and matrix products (shapes
+    from onnx's shape inference), the work a peak GFLOP/s is compared with."""
+    m = onnx.shape_inference.infer_shapes(onnx.load(path))
+    shapes = {}
+    for vi in list(m.graph.value_info) + list(m.graph.input) + list(m.graph.output):
+        shapes[vi.name] = [d.dim_value if d.HasField("dim_value") else 1 for d in vi.type.tensor_type.shape.dim]
+    for init in m.graph.initializer:
+        shapes[init.name] = list(init.dims)
+    total = 0
+    for n in m.graph.node:
+        if n.op_type == "Conv":
+            total += int(np.prod(shapes[n.output[0]])) * int(np.prod(shapes[n.input[1]][1:]))
+        elif n.op_type in ("Gemm", "MatMul"):
+            a = shapes[n.input[0]]
+            trans = any(at.name == "transA" and at.i for at in n.attribute)
+            total += int(np.prod(shapes[n.output[0]])) * (a[-2] if trans else a[-1])
+    return total
+
+
 def models(idlab, archs, out):
     """A.onnx (as exported), A-final.onnx and A-layers.onnx per arch, and layers.json."""
     zoo = {m["arch"]: m for m in json.loads((ROOT / "models/zoo.json").read_text())["models"]}
@@ -62,6 +82,7 @@ def models(idlab, archs, out):
             "layers": tensors,
             "final_layer": zoo[arch]["layers"][-1]["name"],
             "size": zoo[arch]["input"]["size"],
+            "multiply_adds": multiply_adds(plain),
         }
     (out / "layers.json").write_text(json.dumps(layers, indent=1))
     return layers
