@@ -25,7 +25,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { startServer, launchBrowser, openPage, waitReady, outDir, writeJson, DIST, ROOT } from '../e2e/helpers.mjs';
+import { startServer, launchBrowser, openPage, waitReady, runInPage, outDir, writeJson, DIST, ROOT } from '../e2e/helpers.mjs';
 
 const ARCHS = (process.argv[2] || 'alexnet,resnet18,vit_b_32,vgg11').split(',');
 const RUNS = Number(process.env.RUNS || 3);
@@ -89,14 +89,7 @@ async function idlabOnce(browser, url, arch, variant) {
       targets: [{ arch: 'squeezenet1_0', seed: 0, layers: ['features.12'] }],
       metrics: [{ name: 'cka' }],
     };
-    const outcome = await page.evaluate(async (s) => {
-      try {
-        await window.idlab.run(s);
-      } catch (err) {
-        return { error: String(err && err.message ? err.message : err) };
-      }
-      return { result: window.idlab.lastResult };
-    }, spec);
+    const outcome = await runInPage(page, spec);
     if (!outcome.result) throw new Error(`idlab ${arch} ${variant}: ${outcome.error}`);
     const who = `${arch} seed 0`;
     const steps = outcome.result.timings.steps.filter((s) => (s.label || '').includes(who));

@@ -12,7 +12,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { startServer, launchBrowser, openPage, waitReady, outDir, writeJson, DIST } from '../e2e/helpers.mjs';
+import { startServer, launchBrowser, openPage, waitReady, runInPage, outDir, writeJson, DIST } from '../e2e/helpers.mjs';
 
 const IMAGES = 3;
 const ZOO = JSON.parse(fs.readFileSync(path.join(DIST, 'models/zoo.json'), 'utf8')).models;
@@ -38,16 +38,8 @@ async function measure(browser, isolation) {
           layers: [layer],
           metric: 'cka',
         };
-        const outcome = await page.evaluate(async (s) => {
-          const refused = await window.idlab.preflight(s);
-          if (refused) return { refused };
-          try {
-            await window.idlab.run(s);
-          } catch (err) {
-            return { error: String(err && err.message ? err.message : err) };
-          }
-          return { result: window.idlab.lastResult };
-        }, spec);
+        const refused = await page.evaluate((s) => window.idlab.preflight(s), spec);
+        const outcome = refused ? { refused } : await runInPage(page, spec);
         if (!outcome.result) {
           rows.push({ arch: m.arch, parameters: m.parameters, refused: outcome.refused || outcome.error });
           continue;

@@ -250,10 +250,18 @@ export async function visibleError(page) {
   });
 }
 
-/**
- * Wait until the current run finished (window.idlab.lastResult is set and the heatmap drawn)
- * or failed (#error visible); throws on failure. Returns the result.
- */
+/** Runs `spec` through the page's `window.idlab.run`: {result} (the page's last result) or {error} (its message). */
+export async function runInPage(page, spec) {
+  return page.evaluate(async (s) => {
+    try {
+      await window.idlab.run(s);
+    } catch (err) {
+      return { error: String(err && err.message ? err.message : err) };
+    }
+    return { result: window.idlab.lastResult };
+  }, spec);
+}
+
 /** Waits for the run to end: its result, or the error box's text (returned as {error}). */
 export async function runOutcome(page, timeout = LONG_MS) {
   const handle = await page.waitForFunction(() => {
@@ -267,6 +275,10 @@ export async function runOutcome(page, timeout = LONG_MS) {
   return { result: await page.evaluate(() => window.idlab.lastResult) };
 }
 
+/**
+ * Wait until the current run finished (window.idlab.lastResult is set and the heatmap drawn)
+ * or failed (#error visible); throws on failure. Returns the result.
+ */
 export async function waitForResult(page, timeout = LONG_MS) {
   const handle = await page.waitForFunction(
     () => {
