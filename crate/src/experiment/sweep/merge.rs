@@ -44,6 +44,9 @@ pub fn merge(spec: &Spec, parts: Vec<Part>) -> Result<ExperimentResult> {
     };
     let rank = |name: &str| added.iter().position(|n| n == name).unwrap_or(usize::MAX);
     let (n_s, n_t) = (spec.sources.len(), spec.targets.len());
+    if let Some(p) = parts.iter().find(|p| p.set >= plans.len()) {
+        return Err(Error::Input(format!("a job ran on stimulus set {} of a spec with {} (another spec's job?)", p.set, plans.len())));
+    }
     let mut per_set = Vec::new();
     for (set, plan) in plans.iter().enumerate() {
         let here: Vec<&Part> = parts.iter().filter(|p| p.set == set).collect();
@@ -59,14 +62,18 @@ pub fn merge(spec: &Spec, parts: Vec<Part>) -> Result<ExperimentResult> {
         for (j, part) in here.iter().enumerate() {
             let r = &part.result;
             let job = |what: String| Error::Input(format!("stimulus set {set}, the job of sources {:?} and targets {:?}: {what}", part.sources, part.targets));
+            // A job's `s<i>` / `t<i>` as the whole spec's index (the job files are read from disk: checked).
             let global = |id: &str| -> Result<(bool, usize)> {
-                let (is_source, list) = match id.split_at(1.min(id.len())) {
-                    ("s", _) => (true, &part.sources),
-                    ("t", _) => (false, &part.targets),
+                let (is_source, list, whole, rest) = match (id.strip_prefix('s'), id.strip_prefix('t')) {
+                    (Some(rest), _) => (true, &part.sources, n_s, rest),
+                    (_, Some(rest)) => (false, &part.targets, n_t, rest),
                     _ => return Err(job(format!("model id \"{id}\" is neither s<i> nor t<i>"))),
                 };
-                let i: usize = id[1..].parse().map_err(|_| job(format!("model id \"{id}\" is neither s<i> nor t<i>")))?;
+                let i: usize = rest.parse().map_err(|_| job(format!("model id \"{id}\" is neither s<i> nor t<i>")))?;
                 let g = *list.get(i).ok_or_else(|| job(format!("model id \"{id}\" is beyond the job's {} models of that side", list.len())))?;
+                if g >= whole {
+                    return Err(job(format!("model id \"{id}\" stands for model {g} of a spec with {whole} on that side (another spec's job?)")));
+                }
                 Ok((is_source, g))
             };
             match stimuli {
