@@ -2,11 +2,13 @@
 //! page checks it against what a tab can hold). It mirrors what the session
 //! holds, so it lives beside it:
 //!
-//! - while a model is built, its weights twice: the ONNX graph
-//!   (`zoo::build`'s protobuf, or the user's file) and tract's copy, and for
-//!   a zoo model another copy of its largest tensor (measured: 2.0 to 2.6
-//!   times the weights at the build's peak, most for VGG's and AlexNet's
-//!   first fully connected layer; `crate/tests/memory.rs`); for a
+//! - while a zoo model is built, its weights once and another copy of its
+//!   largest tensor (its protobuf's initializers become tract's tensors one
+//!   at a time, [`crate::runtime::initializers`]; measured: 1.1 to 1.8 times
+//!   the weights at the build's peak, most for VGG's and AlexNet's first
+//!   fully connected layer; `crate/tests/memory.rs`), and in a tab two more
+//!   copies of that tensor ([`build_copies`]); for a user's ONNX
+//!   file, its bytes and the parsed graph; for a
 //!   trained zoo model, at least the weights file and its parsed tensors
 //!   (read, then the file freed, then moved into the graph); a TFLite
 //!   file, converted to a float graph, four times its (uint8) size twice;
@@ -76,16 +78,41 @@ pub struct UserModels {
     /// Bytes of resized images kept in memory before they spill (default [`IMAGE_MEMORY`]).
     #[serde(default)]
     pub image_memory: Option<u64>,
+    /// Whether the run is in a tab (wasm), where a model's build needs more
+    /// (see [`build_copies`]); natively false.
+    #[serde(default = "in_a_tab")]
+    pub tab: bool,
 }
 
 impl Default for UserModels {
     fn default() -> Self {
-        UserModels { models: BTreeMap::new(), weights: BTreeMap::new(), upload_images: 0, spill: spills_by_default(), gram_memory: None, image_memory: None }
+        UserModels { models: BTreeMap::new(), weights: BTreeMap::new(), upload_images: 0, spill: spills_by_default(), gram_memory: None, image_memory: None, tab: in_a_tab() }
     }
 }
 
 fn spills_by_default() -> bool {
     cfg!(not(target_arch = "wasm32"))
+}
+
+fn in_a_tab() -> bool {
+    cfg!(target_arch = "wasm32")
+}
+
+/// Copies of a zoo model's largest tensor that its build needs beside its
+/// weights. tract makes two passing copies of it (folding the transpose
+/// that `nn.Linear`'s layout asks for, then packing it for its kernels):
+/// natively each reuses the memory the last one freed, so one is live at a
+/// time; in a tab each comes from new memory, because wasm's linear memory
+/// never shrinks and the pieces freed before are smaller than the tensor
+/// (measured by `tests/e2e/memory.test.mjs`: AlexNet's build grows the
+/// module by its weights plus three times its 144 MiB first fully connected
+/// layer).
+pub fn build_copies(tab: bool) -> u64 {
+    if tab {
+        3
+    } else {
+        1
+    }
 }
 
 /// What is held while one model records (the peak of its step).
@@ -99,8 +126,9 @@ pub struct ModelMemory {
     pub parameters: u64,
     pub images: usize,
     pub layers: usize,
-    /// The weights twice: the ONNX graph and tract's copy (for a trained
-    /// model, at least its file and the parsed tensors).
+    /// The weights while the model is built: for a zoo model, once and its
+    /// largest tensor again (for a trained one, at least its file and the
+    /// parsed tensors); for a user's ONNX file, the file and its graph.
     pub weights: u64,
     /// Bytes of a trained model's weights file (0 for a seeded one); it
     /// counts in `weights` and, until the model is built, in later models' `held`.
@@ -160,9 +188,9 @@ fn sides(spec: &Spec, users: &UserModels) -> Result<Vec<Side>> {
             let kept = |u: usize| ((u as f64 * frac).round() as usize).max(1);
             let mut file_bytes = 0;
             let side = match m.resolve()? {
-                ModelRef::Zoo { arch, weights: None, .. } => zoo_side(spec, arch, m)?,
+                ModelRef::Zoo { arch, weights: None, .. } => zoo_side(spec, arch, m, users.tab)?,
                 ModelRef::Zoo { arch, weights: Some(w), .. } => {
-                    let (name, parameters, building, units, model, _) = zoo_side(spec, arch, m)?;
+                    let (name, parameters, building, units, model, _) = zoo_side(spec, arch, m, users.tab)?;
                     // The file (its size if known, else 4 bytes a parameter) and its tensors, or the build's peak.
                     let file = users.weights.get(w.key()).copied().or(w.bytes()).unwrap_or(parameters * 4);
                     file_bytes = file;
@@ -201,10 +229,11 @@ fn sides(spec: &Spec, users: &UserModels) -> Result<Vec<Side>> {
 /// (name, parameters, weights while built, units, model, weights once built).
 type SideSize = (String, u64, u64, Vec<usize>, bool, u64);
 
-fn zoo_side(spec: &Spec, arch: Arch, m: &super::ModelSpec) -> Result<SideSize> {
+fn zoo_side(spec: &Spec, arch: Arch, m: &super::ModelSpec, tab: bool) -> Result<SideSize> {
     let parameters = arch.parameter_count() as u64;
     let units = spec.recorded_layers(arch, m)?.iter().map(|p| p.units).collect();
-    Ok((arch.name().to_string(), parameters, parameters * 4 * 2 + arch.largest_parameter() as u64 * 4, units, true, parameters * 4))
+    let building = parameters * 4 + build_copies(tab) * arch.largest_parameter() as u64 * 4;
+    Ok((arch.name().to_string(), parameters, building, units, true, parameters * 4))
 }
 
 /// Bytes of the feature rows a metric keeps of one layer for n images, and

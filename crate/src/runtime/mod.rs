@@ -1,6 +1,7 @@
 //! Runs an ONNX model through tract and hands back the recorded layers'
 //! outputs for one image. Knows nothing about metrics.
 
+pub mod initializers;
 pub mod inspect;
 pub mod prune;
 pub mod tflite;
@@ -28,14 +29,23 @@ pub struct Recorder {
 impl Recorder {
     /// Loads `proto`, selects `layers` (tensor or node names) as outputs before
     /// optimisation (so tract keeps them), and fixes the input to `input_shape`.
-    /// Takes the proto by value and frees it once tract has its own copy of the
-    /// weights, so a model's weights are held at most twice at any moment.
-    pub fn new(model: &str, proto: ModelProto, layers: &[String], input_shape: [usize; 4]) -> Result<Self> {
+    /// Takes the proto by value and hands its weights to tract one tensor at a
+    /// time ([`initializers`]), so a model's weights are held once, plus
+    /// about its largest tensor twice, while it is built.
+    pub fn new(model: &str, mut proto: ModelProto, layers: &[String], input_shape: [usize; 4]) -> Result<Self> {
         let fail = |reason: String| Error::Model { model: model.into(), reason };
-        let inference = tract_onnx::onnx()
-            .model_for_proto_model(&proto)
+        let weights = initializers::Initializers::take_from(&mut proto);
+        let parsed = tract_onnx::onnx()
+            .parse(&proto, None)
             .map_err(|e| fail(format!("cannot load ONNX graph: {e:#}")))?;
         drop(proto);
+        let mut inference = parsed.model;
+        let unresolved = weights
+            .install(&mut inference, parsed.unresolved_inputs)
+            .map_err(|e| fail(format!("cannot load ONNX graph: {e:#}")))?;
+        if !unresolved.is_empty() {
+            return Err(fail(format!("cannot load ONNX graph: no node or initializer gives {unresolved:?}")));
+        }
         let graph_nodes: Vec<String> = inference.nodes().iter().map(|n| n.name.clone()).collect();
         for l in layers {
             let known = graph_nodes.iter().any(|n| n == l) || inference.outlet_labels.values().any(|v| v == l);

@@ -278,8 +278,8 @@ impl Arch {
     }
 
     /// Elements of the model's largest parameter tensor (VGG16's first fully
-    /// connected layer: 103 M). Building the model in tract holds the graph
-    /// twice and, for a moment, another copy of about this much (the memory estimate).
+    /// connected layer: 103 M). Building the model in tract holds its weights
+    /// and, for a moment, another copy of about this much (the memory estimate).
     pub fn largest_parameter(self) -> usize {
         self.dry().2
     }

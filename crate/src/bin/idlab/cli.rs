@@ -93,6 +93,9 @@ enum Command {
         /// As a tab that cannot spill Gram rows to storage (no OPFS): every row in memory.
         #[arg(long)]
         in_memory: bool,
+        /// As the page's check in a tab (wasm memory, which never shrinks: a model's build needs more), not as this machine.
+        #[arg(long)]
+        tab: bool,
         /// Print the estimate as JSON.
         #[arg(long)]
         json: bool,
@@ -229,7 +232,7 @@ pub fn main() -> ExitCode {
         }
         Command::Plan { spec, out, by, emit, results, quiet } => sweep::plan(&spec, &out, &by, &emit, &results, quiet),
         Command::Merge { dirs, out, quiet } => sweep::merge(&dirs, &out, quiet),
-        Command::Memory { spec, in_memory, json } => memory::run(&spec, in_memory, json),
+        Command::Memory { spec, in_memory, tab, json } => memory::run(&spec, in_memory, tab, json),
         Command::Zoo { json } => zoo::list(json),
         Command::Export { arch, seed, out } => zoo::export(&arch, seed, &out),
         Command::Activations { model, weights, stimuli, layers, out, save_input, mean, std, channels } => {
