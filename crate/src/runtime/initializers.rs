@@ -9,10 +9,11 @@
 //! file exists on disk, and a tab has no disk.) Here the initializers are
 //! taken out of the protobuf before the parse, so tract sees them as inputs
 //! that no node produces; each such input then becomes the constant it
-//! stands for, converted by tract's own reader (so the values are the same
-//! bits), and its protobuf freed before the next. The build's peak becomes
-//! the weights once plus about the largest tensor (`crate/tests/memory.rs`
-//! measures it).
+//! stands for (a float tensor copied once, bit for bit; other types by
+//! tract's own reader), and its protobuf is freed before the next. The
+//! build's peak natively becomes the weights once plus about the largest
+//! tensor (`crate/tests/memory.rs` measures it; a tab needs more, see
+//! `experiment::memory::build_copies`).
 
 use std::sync::Arc;
 use tract_onnx::pb::{ModelProto, TensorProto};
