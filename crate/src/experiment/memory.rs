@@ -99,14 +99,14 @@ fn in_a_tab() -> bool {
 }
 
 /// Copies of a zoo model's largest tensor that its build needs beside its
-/// weights. tract makes two passing copies of it (folding the transpose
-/// that `nn.Linear`'s layout asks for, then packing it for its kernels):
-/// natively each reuses the memory the last one freed, so one is live at a
-/// time; in a tab each comes from new memory, because wasm's linear memory
-/// never shrinks and the pieces freed before are smaller than the tensor
-/// (measured by `tests/e2e/memory.test.mjs`: AlexNet's build grows the
-/// module by its weights plus three times its 144 MiB first fully connected
-/// layer).
+/// weights. It is copied three times, each copy passing: tract's tensor made
+/// while the protobuf still holds it, then tract folding the transpose that
+/// `nn.Linear`'s layout asks for, then packing it for its kernels. Natively
+/// each reuses the memory the last one freed, so one is live at a time; in a
+/// tab each comes from new memory, because wasm's linear memory never
+/// shrinks and the pieces freed before are smaller than the tensor (measured
+/// by `tests/e2e/memory.test.mjs`: AlexNet's build grows the module by its
+/// weights plus three times its 144 MiB first fully connected layer).
 pub fn build_copies(tab: bool) -> u64 {
     if tab {
         3

@@ -16,6 +16,7 @@
 //! `experiment::memory::build_copies`).
 
 use std::sync::Arc;
+use tract_onnx::pb::tensor_proto::DataType;
 use tract_onnx::pb::{ModelProto, TensorProto};
 use tract_onnx::prelude::*;
 use tract_onnx::tract_hir::infer::InferenceFact;
@@ -68,15 +69,12 @@ impl Initializers {
     }
 }
 
-/// ONNX `TensorProto.DataType.FLOAT`.
-const FLOAT: i32 = 1;
-
 /// An initializer as a tensor, copied once: tract's reader copies a float
 /// tensor twice (to a `Vec`, then to its aligned storage), which for VGG11's
 /// first fully connected layer is 392 MB more at the peak.
 fn to_tensor(reader: &dyn tract_onnx::data_resolver::ModelDataResolver, proto: &TensorProto) -> TractResult<Tensor> {
     let plain = proto.data_location != Some(tract_onnx::pb::tensor_proto::DataLocation::External as i32);
-    if proto.data_type == FLOAT && plain && proto.raw_data.is_empty() {
+    if proto.data_type == DataType::Float as i32 && plain && proto.raw_data.is_empty() {
         let shape: Vec<usize> = proto.dims.iter().map(|&d| usize::try_from(d)).collect::<Result<_, _>>()?;
         return Tensor::from_shape(&shape, &proto.float_data);
     }

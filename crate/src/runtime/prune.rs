@@ -29,7 +29,7 @@ use tract_onnx::pb::{GraphProto, ModelProto, NodeProto, TensorProto};
 pub const MAX_FRACTION: f64 = 0.95;
 
 /// ONNX `TensorProto.DataType.FLOAT`.
-const FLOAT: i32 = 1;
+const FLOAT: i32 = tract_onnx::pb::tensor_proto::DataType::Float as i32;
 
 /// Ops that only move a tensor's values around, traced back to find a weight.
 const LAYOUT_OPS: [&str; 6] = ["Transpose", "Reshape", "Identity", "Squeeze", "Unsqueeze", "Flatten"];
