@@ -3,11 +3,11 @@
 //! holds, so it lives beside it:
 //!
 //! - while a zoo model is built, its weights once and another copy of its
-//!   largest tensor (its protobuf's initializers become tract's tensors one
-//!   at a time, [`crate::runtime::initializers`]; measured: 1.1 to 1.8 times
-//!   the weights at the build's peak, most for VGG's and AlexNet's first
-//!   fully connected layer; `crate/tests/memory.rs`), and in a tab two more
-//!   copies of that tensor ([`build_copies`]); for a user's ONNX
+//!   largest tensor, or of a 32 MiB slice where a fully connected weight is
+//!   cut ([`crate::runtime::split`]; the protobuf's initializers become
+//!   tract's tensors one at a time, [`crate::runtime::initializers`];
+//!   measured: 1.1 to 1.2 times the weights at the build's peak;
+//!   `crate/tests/memory.rs`), and in a tab more ([`build_extra`]); for a user's ONNX
 //!   file, its bytes and the parsed graph; for a
 //!   trained zoo model, at least the weights file and its parsed tensors
 //!   (read, then the file freed, then moved into the graph); a TFLite
@@ -98,21 +98,35 @@ fn in_a_tab() -> bool {
     cfg!(target_arch = "wasm32")
 }
 
-/// Copies of a zoo model's largest tensor that its build needs beside its
-/// weights. It is copied three times, each copy passing: tract's tensor made
+/// Copies of the largest piece tract copies at once (a tensor, or a slice
+/// of one that `runtime::split` cut) that a build needs beside its weights.
+/// The piece is copied three times, each copy passing: tract's tensor made
 /// while the protobuf still holds it, then tract folding the transpose that
 /// `nn.Linear`'s layout asks for, then packing it for its kernels. Natively
 /// each reuses the memory the last one freed, so one is live at a time; in a
-/// tab each comes from new memory, because wasm's linear memory never
-/// shrinks and the pieces freed before are smaller than the tensor (measured
-/// by `tests/e2e/memory.test.mjs`: AlexNet's build grows the module by its
-/// weights plus three times its 144 MiB first fully connected layer).
+/// tab each may come from new memory, because wasm's linear memory never
+/// shrinks and the pieces freed before can be smaller.
 pub fn build_copies(tab: bool) -> u64 {
     if tab {
         3
     } else {
         1
     }
+}
+
+/// Bytes a zoo model's build needs beside its weights, whose largest tensor
+/// has `largest` bytes: [`build_copies`] of the largest piece, and in a tab,
+/// where that tensor is cut into slices, the whole tensor once more. In wasm
+/// the build holds no more than natively (its live heap peaks at the native
+/// estimate, `crate/tests/wasm_build_memory.rs`), but the module grows by
+/// about one more copy of that tensor: blocks the build frees are not reused
+/// by wasm's allocator for the differently sized blocks that follow, and
+/// linear memory never shrinks (AlexNet: 265 MiB live at the peak, 410 MiB of
+/// growth; BENCHMARKS.md).
+pub fn build_extra(tab: bool, largest: u64) -> u64 {
+    let piece = crate::runtime::split::largest_copied(largest);
+    let whole = if tab && piece < largest { largest } else { 0 };
+    build_copies(tab) * piece + whole
 }
 
 /// What is held while one model records (the peak of its step).
@@ -232,7 +246,7 @@ type SideSize = (String, u64, u64, Vec<usize>, bool, u64);
 fn zoo_side(spec: &Spec, arch: Arch, m: &super::ModelSpec, tab: bool) -> Result<SideSize> {
     let parameters = arch.parameter_count() as u64;
     let units = spec.recorded_layers(arch, m)?.iter().map(|p| p.units).collect();
-    let building = parameters * 4 + build_copies(tab) * arch.largest_parameter() as u64 * 4;
+    let building = parameters * 4 + build_extra(tab, arch.largest_parameter() as u64 * 4);
     Ok((arch.name().to_string(), parameters, building, units, true, parameters * 4))
 }
 

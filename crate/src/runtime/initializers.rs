@@ -13,7 +13,7 @@
 //! tract's own reader), and its protobuf is freed before the next. The
 //! build's peak natively becomes the weights once plus about the largest
 //! tensor (`crate/tests/memory.rs` measures it; a tab needs more, see
-//! `experiment::memory::build_copies`).
+//! `experiment::memory::build_extra`).
 
 use std::sync::Arc;
 use tract_onnx::pb::tensor_proto::DataType;

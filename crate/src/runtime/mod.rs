@@ -4,6 +4,7 @@
 pub mod initializers;
 pub mod inspect;
 pub mod prune;
+pub mod split;
 pub mod tflite;
 pub mod user_model;
 
@@ -30,10 +31,20 @@ impl Recorder {
     /// Loads `proto`, selects `layers` (tensor or node names) as outputs before
     /// optimisation (so tract keeps them), and fixes the input to `input_shape`.
     /// Takes the proto by value and hands its weights to tract one tensor at a
-    /// time ([`initializers`]), so a model's weights are held once, plus
-    /// about its largest tensor twice, while it is built.
-    pub fn new(model: &str, mut proto: ModelProto, layers: &[String], input_shape: [usize; 4]) -> Result<Self> {
+    /// time ([`initializers`]), after cutting large fully connected weights
+    /// into slices ([`split`]), so a model's weights are held once, plus a
+    /// tensor of at most [`split::SLICE_BYTES`] (or a larger one that could
+    /// not be cut) a few times, while it is built.
+    pub fn new(model: &str, proto: ModelProto, layers: &[String], input_shape: [usize; 4]) -> Result<Self> {
+        Self::with_slices(model, proto, layers, input_shape, split::SLICE_BYTES)
+    }
+
+    /// [`Recorder::new`] with fully connected weights cut into slices of at
+    /// most `slice_bytes` (`usize::MAX`: none are cut). The recorded values
+    /// do not depend on it.
+    pub fn with_slices(model: &str, mut proto: ModelProto, layers: &[String], input_shape: [usize; 4], slice_bytes: usize) -> Result<Self> {
         let fail = |reason: String| Error::Model { model: model.into(), reason };
+        split::split_large_gemms(&mut proto, slice_bytes);
         let weights = initializers::Initializers::take_from(&mut proto);
         let parsed = tract_onnx::onnx()
             .parse(&proto, None)

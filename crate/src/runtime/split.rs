@@ -1,0 +1,276 @@
+//! Splits a fully connected layer whose weight matrix is large into slices of
+//! its output units, so that no step of tract's build copies the whole matrix.
+//!
+//! While it builds a model, tract copies a `Gemm`'s constant weight: it folds
+//! the transpose that `nn.Linear`'s layout asks for, then packs the result for
+//! its kernel. Natively that held VGG11's first fully connected layer (392
+//! MiB) twice at the build's peak; in a tab, where each copy could take new
+//! memory (wasm's linear memory never shrinks), up to three times. Cut into
+//! slices of at most [`SLICE_BYTES`], each passing copy is a slice, and a
+//! slice's freed copy is the right size for the next (measured in
+//! BENCHMARKS.md: natively VGG11's build 900 -> 598 MiB). The slices' outputs
+//! are joined by a `Concat` that takes the `Gemm`'s name and output, so
+//! recorded layers keep their names, and their values: each output unit is
+//! still the dot product of the same row with the same input
+//! (`crate/tests/memory.rs` checks every layer of AlexNet and VGG11 bit for
+//! bit). Smaller slices were tried: at 8 MiB tract's native build of VGG11
+//! held 893 MiB.
+
+use tract_onnx::pb::attribute_proto::AttributeType;
+use tract_onnx::pb::tensor_proto::{DataLocation, DataType};
+use tract_onnx::pb::{AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto};
+
+/// A weight matrix above this many bytes is split into slices at most this size.
+pub const SLICE_BYTES: usize = 32 << 20;
+
+/// Slices hold a multiple of this many output units (rows of the weight), so
+/// each slice fills whole tiles of tract's kernels.
+const ROW_MULTIPLE: usize = 64;
+
+/// The most bytes a build copies of one tensor at a time, once a tensor of
+/// `largest` bytes has been split: what the memory estimate counts.
+pub fn largest_copied(largest: u64) -> u64 {
+    largest.min(SLICE_BYTES as u64)
+}
+
+/// Splits each `Gemm` of `proto`'s main graph whose weight (input B, a float
+/// initializer stored as `nn.Linear` stores it, out × in with `transB = 1`,
+/// read by no other node) is over `slice_bytes`, into slices along its output
+/// units, each at most `slice_bytes`; its bias, when it has one, must be a
+/// float initializer of one value per output unit, read by it alone. Other
+/// `Gemm`s, and graphs with nested graphs (whose nodes may read the weight),
+/// are left as they are. Returns the names of the nodes split.
+pub fn split_large_gemms(proto: &mut ModelProto, slice_bytes: usize) -> Vec<String> {
+    let Some(graph) = proto.graph.as_mut() else { return Vec::new() };
+    if graph.node.iter().any(|n| n.attribute.iter().any(|a| a.g.is_some() || !a.graphs.is_empty())) {
+        return Vec::new();
+    }
+    let plans: Vec<Option<Plan>> = graph.node.iter().map(|n| plan(graph, n, slice_bytes)).collect();
+    let mut done = Vec::new();
+    let nodes = std::mem::take(&mut graph.node);
+    let mut out = Vec::with_capacity(nodes.len());
+    for (node, plan) in nodes.into_iter().zip(plans) {
+        match plan {
+            Some(p) => {
+                done.push(node.name.clone());
+                out.extend(split(graph, node, p));
+            }
+            None => out.push(node),
+        }
+    }
+    graph.node = out;
+    done
+}
+
+/// How one `Gemm` is split: its weight's shape and rows per slice.
+struct Plan {
+    units: usize,
+    inputs: usize,
+    rows: usize,
+    bias: bool,
+}
+
+fn plan(graph: &GraphProto, node: &NodeProto, slice_bytes: usize) -> Option<Plan> {
+    if node.op_type != "Gemm" || !node.domain.is_empty() || !(2..=3).contains(&node.input.len()) || node.output.len() != 1 {
+        return None;
+    }
+    let int = |name: &str, default: i64| {
+        node.attribute.iter().find(|a| a.name == name).map_or(default, |a| a.i)
+    };
+    if int("transB", 0) != 1 {
+        return None;
+    }
+    let read_once = |name: &str| {
+        graph.node.iter().flat_map(|n| &n.input).filter(|i| *i == name).count() == 1
+            && !graph.output.iter().any(|o| o.name == name)
+    };
+    let weight = initializer(graph, &node.input[1])?;
+    let [units, inputs] = weight.dims[..] else { return None };
+    let (units, inputs) = (usize::try_from(units).ok()?, usize::try_from(inputs).ok()?);
+    if float_values(weight)? != units.checked_mul(inputs)? || !read_once(&weight.name) {
+        return None;
+    }
+    let bias = match node.input.get(2).filter(|b| !b.is_empty()) {
+        None => false,
+        Some(b) => {
+            let b = initializer(graph, b)?;
+            if b.dims != [units as i64] || float_values(b)? != units || !read_once(&b.name) {
+                return None;
+            }
+            true
+        }
+    };
+    let rows = rows_per_slice(units, inputs, slice_bytes)?;
+    Some(Plan { units, inputs, rows, bias })
+}
+
+/// Output units a slice of a `units` × `inputs` f32 weight holds when it is
+/// cut into slices of at most `slice_bytes`; None when it is not cut (small
+/// enough already, or a single row is too large).
+pub fn rows_per_slice(units: usize, inputs: usize, slice_bytes: usize) -> Option<usize> {
+    let rows = (slice_bytes / (inputs * 4).max(1)) / ROW_MULTIPLE * ROW_MULTIPLE;
+    (units.saturating_mul(inputs).saturating_mul(4) > slice_bytes && rows > 0 && rows < units).then_some(rows)
+}
+
+/// The name of slice `s` of a tensor (an initializer, or a node's output).
+pub fn slice_name(name: &str, s: usize) -> String {
+    format!("{name}/slice{s}")
+}
+
+fn initializer<'g>(graph: &'g GraphProto, name: &str) -> Option<&'g TensorProto> {
+    graph.initializer.iter().find(|t| t.name == name)
+}
+
+/// How many f32 values a tensor holds in the protobuf itself (None when it is
+/// not float or its data lies elsewhere).
+fn float_values(t: &TensorProto) -> Option<usize> {
+    if t.data_type != DataType::Float as i32 || t.data_location == Some(DataLocation::External as i32) {
+        return None;
+    }
+    match (t.float_data.is_empty(), t.raw_data.len() % 4) {
+        (false, _) if t.raw_data.is_empty() => Some(t.float_data.len()),
+        (true, 0) => Some(t.raw_data.len() / 4),
+        _ => None,
+    }
+}
+
+/// The slices' `Gemm`s and the `Concat` that joins them. The weight is cut
+/// from its end, each cut freeing its rows before the next is copied, so the
+/// split itself holds at most one slice more than the weight.
+fn split(graph: &mut GraphProto, node: NodeProto, p: Plan) -> Vec<NodeProto> {
+    let count = p.units.div_ceil(p.rows);
+    let mut weight = take(graph, &node.input[1]);
+    let mut bias = p.bias.then(|| take(graph, &node.input[2]));
+    let mut slices = Vec::with_capacity(count);
+    for s in (0..count).rev() {
+        let start = s * p.rows;
+        let w = cut(&mut weight, start * p.inputs, [(p.units.min(start + p.rows) - start) as i64, p.inputs as i64], s);
+        let b = bias.as_mut().map(|b| cut(b, start, [(p.units.min(start + p.rows) - start) as i64, 0], s));
+        slices.push((w, b));
+    }
+    slices.reverse();
+    let mut names = Vec::with_capacity(count);
+    for (w, b) in slices {
+        names.push((w.name.clone(), b.as_ref().map(|b| b.name.clone())));
+        graph.initializer.push(w);
+        graph.initializer.extend(b);
+    }
+    sliced_gemm(node, &names)
+}
+
+/// The nodes that stand for the `Gemm` `node` once its weight (and bias) are
+/// the initializers `slices` names, in order of their output units: a `Gemm`
+/// a slice, and a `Concat` with `node`'s name and output that joins them.
+pub fn sliced_gemm(node: NodeProto, slices: &[(String, Option<String>)]) -> Vec<NodeProto> {
+    let mut nodes = Vec::with_capacity(slices.len() + 1);
+    let mut joined = Vec::with_capacity(slices.len());
+    for (s, (w, b)) in slices.iter().enumerate() {
+        let output = slice_name(&node.output[0], s);
+        let mut input = vec![node.input[0].clone(), w.clone()];
+        input.extend(b.clone());
+        joined.push(output.clone());
+        nodes.push(NodeProto { name: slice_name(&node.name, s), input, output: vec![output], ..node.clone() });
+    }
+    let axis = AttributeProto { name: "axis".into(), r#type: AttributeType::Int as i32, i: 1, ..Default::default() };
+    nodes.push(NodeProto {
+        name: node.name,
+        op_type: "Concat".into(),
+        input: joined,
+        output: node.output,
+        attribute: vec![axis],
+        ..Default::default()
+    });
+    nodes
+}
+
+fn take(graph: &mut GraphProto, name: &str) -> TensorProto {
+    let i = graph.initializer.iter().position(|t| t.name == name).expect("planned initializer");
+    graph.initializer.remove(i)
+}
+
+/// Cuts the values from `from` (in f32s) to the end off `t` into a tensor of
+/// `dims` (a zero second dim: one axis) named for slice `s`, and frees them in `t`.
+fn cut(t: &mut TensorProto, from: usize, dims: [i64; 2], s: usize) -> TensorProto {
+    let dims = if dims[1] == 0 { vec![dims[0]] } else { dims.to_vec() };
+    let mut slice = TensorProto { name: slice_name(&t.name, s), dims, data_type: t.data_type, ..Default::default() };
+    if t.raw_data.is_empty() {
+        slice.float_data = t.float_data[from..].to_vec();
+        t.float_data.truncate(from);
+        t.float_data.shrink_to_fit();
+    } else {
+        slice.raw_data = t.raw_data[from * 4..].to_vec();
+        t.raw_data.truncate(from * 4);
+        t.raw_data.shrink_to_fit();
+    }
+    slice
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gemm(units: usize, inputs: usize, raw: bool) -> ModelProto {
+        let values: Vec<f32> = (0..units * inputs).map(|v| v as f32).collect();
+        let mut w = TensorProto { name: "w".into(), dims: vec![units as i64, inputs as i64], data_type: DataType::Float as i32, ..Default::default() };
+        if raw {
+            w.raw_data = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        } else {
+            w.float_data = values;
+        }
+        let b = TensorProto { name: "b".into(), dims: vec![units as i64], data_type: DataType::Float as i32, float_data: (0..units).map(|v| -(v as f32)).collect(), ..Default::default() };
+        let trans = AttributeProto { name: "transB".into(), r#type: AttributeType::Int as i32, i: 1, ..Default::default() };
+        let node = NodeProto { name: "fc".into(), op_type: "Gemm".into(), input: vec!["x".into(), "w".into(), "b".into()], output: vec!["y".into()], attribute: vec![trans], ..Default::default() };
+        ModelProto { graph: Some(GraphProto { node: vec![node], initializer: vec![w, b], ..Default::default() }), ..Default::default() }
+    }
+
+    #[test]
+    fn slices_hold_the_rows_in_order() {
+        for raw in [false, true] {
+            let mut m = gemm(200, 3, raw);
+            // 64 rows of 3 f32s a slice: 64, 64, 64 and 8.
+            assert_eq!(split_large_gemms(&mut m, 64 * 3 * 4 + 5), vec!["fc".to_string()]);
+            let g = m.graph.unwrap();
+            let names: Vec<_> = g.node.iter().map(|n| (n.name.as_str(), n.op_type.as_str())).collect();
+            assert_eq!(names, [("fc/slice0", "Gemm"), ("fc/slice1", "Gemm"), ("fc/slice2", "Gemm"), ("fc/slice3", "Gemm"), ("fc", "Concat")]);
+            assert_eq!(g.node[4].output, ["y"]);
+            assert_eq!(g.node[4].input, ["y/slice0", "y/slice1", "y/slice2", "y/slice3"]);
+            let mut rows = Vec::new();
+            let mut biases = Vec::new();
+            for s in 0..4 {
+                let w = initializer(&g, &format!("w/slice{s}")).unwrap();
+                let b = initializer(&g, &format!("b/slice{s}")).unwrap();
+                assert_eq!(w.dims, [if s == 3 { 8 } else { 64 }, 3]);
+                assert_eq!(b.dims, [w.dims[0]]);
+                let v: Vec<f32> = if raw { w.raw_data.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect() } else { w.float_data.clone() };
+                rows.extend(v);
+                biases.extend(b.float_data.clone());
+            }
+            assert_eq!(rows, (0..600).map(|v| v as f32).collect::<Vec<_>>());
+            assert_eq!(biases, (0..200).map(|v| -(v as f32)).collect::<Vec<_>>());
+            assert!(initializer(&g, "w").is_none() && initializer(&g, "b").is_none());
+        }
+    }
+
+    #[test]
+    fn leaves_what_it_cannot_split_alike() {
+        // Small enough already.
+        let mut m = gemm(200, 3, false);
+        assert!(split_large_gemms(&mut m, 200 * 3 * 4).is_empty());
+        // Another node reads the weight.
+        let mut m = gemm(200, 3, false);
+        let g = m.graph.as_mut().unwrap();
+        g.node.push(NodeProto { op_type: "Relu".into(), input: vec!["w".into()], output: vec!["z".into()], ..Default::default() });
+        assert!(split_large_gemms(&mut m, 1024).is_empty());
+        // The weight is stored in, out (transB = 0).
+        let mut m = gemm(200, 3, false);
+        m.graph.as_mut().unwrap().node[0].attribute.clear();
+        assert!(split_large_gemms(&mut m, 1024).is_empty());
+        // A bias broadcast from one value.
+        let mut m = gemm(200, 3, false);
+        let b = &mut m.graph.as_mut().unwrap().initializer[1];
+        b.dims = vec![1];
+        b.float_data.truncate(1);
+        assert!(split_large_gemms(&mut m, 1024).is_empty());
+        assert_eq!(m.graph.unwrap().node.len(), 1);
+    }
+}
