@@ -73,3 +73,23 @@ fn nrp_and_statistics_match_references_in_wasm() {
     common::metrics_stats::check_mds_against_numpy();
     common::metrics_stats::check_identifiability_against_numpy();
 }
+
+/// A write past the origin's storage quota: Chromium answered it with its
+/// error code read as unsigned (2^32 - 8, seen with preset 1 in a private
+/// window), which the store reports as a full storage, not as a byte count.
+#[wasm_bindgen_test]
+fn a_refused_opfs_write_says_the_storage_is_full() {
+    use idlab::sinks::opfs::{OpfsFile, SyncAccessHandle};
+    use idlab::sinks::spill::SpillStore;
+    use wasm_bindgen::JsCast;
+    let handle = js_sys::Object::new();
+    let write = js_sys::Function::new_no_args("return 4294967288");
+    js_sys::Reflect::set(&handle, &"write".into(), &write).unwrap();
+    let mut file = OpfsFile(handle.clone().unchecked_into::<SyncAccessHandle>());
+    let e = file.write(0, &[1, 2, 3]).unwrap_err().to_string();
+    assert!(e.contains("refused to write 3 bytes") && e.contains("storage is full"), "{e}");
+    let short = js_sys::Function::new_no_args("return 2");
+    js_sys::Reflect::set(&handle, &"write".into(), &short).unwrap();
+    let mut file = OpfsFile(handle.unchecked_into::<SyncAccessHandle>());
+    assert_eq!(file.write(0, &[1, 2, 3]).unwrap_err().to_string(), "wrote 2 of 3 bytes (is the disk full?)");
+}

@@ -41,6 +41,14 @@ impl SpillStore for OpfsFile {
         let buffer = js_sys::Uint8Array::new_with_length(bytes.len() as u32);
         buffer.copy_from(bytes);
         let written = self.0.write(&buffer, &at(offset)).map_err(io)?;
+        if written > bytes.len() as f64 {
+            // Chromium answers a write past the origin's quota with a count
+            // that is its error code read as unsigned (2^32 - 8: no space).
+            return Err(std::io::Error::other(format!(
+                "the browser refused to write {} bytes: the site's storage is full (a private window keeps it in memory, with a small quota)",
+                bytes.len()
+            )));
+        }
         if written as usize != bytes.len() {
             return Err(std::io::Error::other(format!("wrote {written} of {} bytes (is the disk full?)", bytes.len())));
         }
