@@ -525,14 +525,20 @@ async function runOne(id, spec, models, data, uploaded, weights, budgets) {
     // An interrupted run of the same spec and inputs goes on from its last finished model.
     const resume = await startResume(run, session);
 
-    // Each step's wall time, kept with the result (the run report and the wasm benchmark read it).
+    // Each step's wall time and the module's memory after it, kept with the result (the run report
+    // and the wasm benchmarks read them).
     const steps = [];
     while (!session.is_done()) {
       await yieldToEventLoop();
       if (run.cancelled) return cancelled(run);
       const t0 = performance.now();
       const progress = plain(session.step());
-      steps.push({ stage: progress.stage, label: progress.label, seconds: (performance.now() - t0) / 1000 });
+      steps.push({
+        stage: progress.stage,
+        label: progress.label,
+        seconds: (performance.now() - t0) / 1000,
+        wasm_memory_bytes: wasmMemory ? wasmMemory.buffer.byteLength : null,
+      });
       if (run.note) progress.note = run.note;
       post(run, progress);
       await keepCheckpoint(run, session, resume);
