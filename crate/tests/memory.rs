@@ -14,42 +14,7 @@ use idlab::zoo::{build, Arch};
 use idlab::sinks::spill::TempFile;
 use idlab::sinks::Spill;
 use serde_json::json;
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
-
-struct Counting;
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc(l) };
-        if !p.is_null() {
-            let now = LIVE.fetch_add(l.size(), Relaxed) + l.size();
-            PEAK.fetch_max(now, Relaxed);
-        }
-        p
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        unsafe { System.dealloc(p, l) };
-        LIVE.fetch_sub(l.size(), Relaxed);
-    }
-    /// Growing may move (counted as both blocks at once, as `alloc` and
-    /// `dealloc` would be); shrinking frees the tail in place (glibc natively,
-    /// dlmalloc in wasm), which `runtime::split` relies on.
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
-        let q = unsafe { System.realloc(p, l, new) };
-        if !q.is_null() {
-            if new > l.size() {
-                PEAK.fetch_max(LIVE.load(Relaxed) + new, Relaxed);
-                LIVE.fetch_add(new - l.size(), Relaxed);
-            } else {
-                LIVE.fetch_sub(l.size() - new, Relaxed);
-            }
-        }
-        q
-    }
-}
+use common::counting::{peak_since, start, Counting};
 
 #[global_allocator]
 static A: Counting = Counting;
@@ -81,8 +46,7 @@ fn measure_spec(spec: serde_json::Value, budget: Option<u64>, images: Option<u64
     let spec = Spec::from_json(&spec.to_string()).unwrap();
     let users = UserModels { spill: budget.is_some(), gram_memory: budget, image_memory: images, ..UserModels::default() };
     let predicted = estimate(&spec, &users).unwrap();
-    let before = LIVE.load(Relaxed);
-    PEAK.store(before, Relaxed);
+    let before = start();
     let mut s = Experiment::new(spec).unwrap();
     match budget {
         Some(b) => s.set_spill(Some(Spill::new(Box::new(TempFile::default()))), b),
@@ -95,7 +59,7 @@ fn measure_spec(spec: serde_json::Value, budget: Option<u64>, images: Option<u64
     let r = finish(&mut s);
     let spilled = (s.spilled_peak(), predicted.models.iter().all(|m| m.spilled > 0));
     drop(s);
-    let peak = PEAK.load(Relaxed) - before;
+    let peak = peak_since(before);
     (peak, predicted.total - predicted.models[0].base, r, spilled)
 }
 
@@ -158,13 +122,12 @@ fn the_build_peak_is_the_estimated_weights() {
         let arch = Arch::parse(name).unwrap();
         let spec = json!({ "idlab": 2, "stimuli": { "set": "kriegeskorte92", "limit": 3 }, "sources": [{ "arch": name, "seed": 0 }], "targets": [{ "arch": name, "seed": 1 }], "metrics": [{ "name": "cka" }] });
         let predicted = estimate(&Spec::from_json(&spec.to_string()).unwrap(), &UserModels::default()).unwrap().models[0].weights;
-        let before = LIVE.load(Relaxed);
-        PEAK.store(before, Relaxed);
+        let before = start();
         let proto = build(arch, 0).proto;
         let tensors: Vec<String> = arch.layers().iter().map(|l| l.tensor.clone()).collect();
         let size = arch.preprocess().size as usize;
         let recorder = Recorder::new(name, proto, &tensors, [1, 3, size, size]).unwrap();
-        let peak = PEAK.load(Relaxed) - before;
+        let peak = peak_since(before);
         report.push(line(&format!("{name}, built"), peak, predicted));
         if arch.largest_parameter() * 4 > idlab::runtime::split::SLICE_BYTES {
             let image: Vec<f32> = (0..3 * size * size).map(|i| ((i * 7919) % 1000) as f32 / 500.0 - 1.0).collect();

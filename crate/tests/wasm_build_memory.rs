@@ -12,47 +12,16 @@
 //!   --target-dir target/wasm-single --test wasm_build_memory -- --nocapture
 #![cfg(target_arch = "wasm32")]
 
+mod common;
+
 use idlab::experiment::memory::{estimate, UserModels};
 use idlab::experiment::Spec;
 use idlab::runtime::Recorder;
 use idlab::zoo::{build, Arch};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use common::counting::{peak_since, start, Counting};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-struct Counting;
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc(l) };
-        if !p.is_null() {
-            let now = LIVE.fetch_add(l.size(), Relaxed) + l.size();
-            PEAK.fetch_max(now, Relaxed);
-        }
-        p
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        unsafe { System.dealloc(p, l) };
-        LIVE.fetch_sub(l.size(), Relaxed);
-    }
-    /// As `crate/tests/memory.rs`: growing counts both blocks, shrinking frees the tail.
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
-        let q = unsafe { System.realloc(p, l, new) };
-        if !q.is_null() {
-            if new > l.size() {
-                PEAK.fetch_max(LIVE.load(Relaxed) + new, Relaxed);
-                LIVE.fetch_add(new - l.size(), Relaxed);
-            } else {
-                LIVE.fetch_sub(l.size() - new, Relaxed);
-            }
-        }
-        q
-    }
-}
 
 #[global_allocator]
 static A: Counting = Counting;
@@ -72,13 +41,12 @@ fn the_build_holds_what_it_holds_natively() {
         let spec = serde_json::json!({ "idlab": 2, "stimuli": { "set": "kriegeskorte92", "limit": 3 }, "sources": [{ "arch": name, "seed": 0 }], "targets": [{ "arch": name, "seed": 1 }], "metrics": [{ "name": "cka" }] });
         let native = UserModels { tab: false, ..UserModels::default() };
         let predicted = estimate(&Spec::from_json(&spec.to_string()).unwrap(), &native).unwrap().models[0].weights;
-        let (before, module) = (LIVE.load(Relaxed), module_bytes());
-        PEAK.store(before, Relaxed);
+        let (before, module) = (start(), module_bytes());
         let proto = build(arch, 0).proto;
         let tensors: Vec<String> = arch.layers().iter().map(|l| l.tensor.clone()).collect();
         let size = arch.preprocess().size as usize;
         let recorder = Recorder::new(name, proto, &tensors, [1, 3, size, size]).unwrap();
-        let peak = PEAK.load(Relaxed) - before;
+        let peak = peak_since(before);
         let grown = module_bytes() - module;
         drop(recorder);
         console_log!(

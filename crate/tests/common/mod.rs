@@ -2,6 +2,7 @@
 //! the same checks, so both builds are held to the same numbers.
 #![allow(dead_code)]
 
+pub mod counting;
 pub mod data_readers;
 pub mod drive;
 pub mod metrics_nrp;
