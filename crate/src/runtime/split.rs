@@ -101,6 +101,13 @@ fn plan(graph: &GraphProto, node: &NodeProto, slice_bytes: usize) -> Option<Plan
         }
     };
     let rows = rows_per_slice(units, inputs, slice_bytes)?;
+    // The slices' names must be new to the graph.
+    let count = units.div_ceil(rows);
+    let mut taken = graph.initializer.iter().map(|t| t.name.as_str()).chain(graph.node.iter().flat_map(|n| n.output.iter().map(String::as_str)));
+    let bases = [Some(weight.name.as_str()), Some(node.output[0].as_str()), node.input.get(2).map(String::as_str)];
+    if taken.any(|name| (0..count).any(|s| bases.iter().flatten().any(|base| name == slice_name(base, s)))) {
+        return None;
+    }
     Some(Plan { units, inputs, rows, bias })
 }
 
@@ -169,7 +176,9 @@ pub fn sliced_gemm(node: NodeProto, slices: &[(String, Option<String>)]) -> Vec<
         let mut input = vec![node.input[0].clone(), w.clone()];
         input.extend(b.clone());
         joined.push(output.clone());
-        nodes.push(NodeProto { name: slice_name(&node.name, s), input, output: vec![output], ..node.clone() });
+        // An unnamed node's slices are named for its output, so two never share a name.
+        let base = if node.name.is_empty() { &node.output[0] } else { &node.name };
+        nodes.push(NodeProto { name: slice_name(base, s), input, output: vec![output], ..node.clone() });
     }
     let axis = AttributeProto { name: "axis".into(), r#type: AttributeType::Int as i32, i: 1, ..Default::default() };
     nodes.push(NodeProto {
@@ -183,7 +192,10 @@ pub fn sliced_gemm(node: NodeProto, slices: &[(String, Option<String>)]) -> Vec<
     nodes
 }
 
+/// Takes the initializer `name` out of `graph`, and the graph input that
+/// names it, if any (older exporters list every weight as an input too).
 fn take(graph: &mut GraphProto, name: &str) -> TensorProto {
+    graph.input.retain(|i| i.name != name);
     let i = graph.initializer.iter().position(|t| t.name == name).expect("planned initializer");
     graph.initializer.remove(i)
 }
@@ -272,5 +284,22 @@ mod tests {
         b.float_data.truncate(1);
         assert!(split_large_gemms(&mut m, 1024).is_empty());
         assert_eq!(m.graph.unwrap().node.len(), 1);
+        // A slice's name is taken already.
+        let mut m = gemm(200, 3, false);
+        let g = m.graph.as_mut().unwrap();
+        g.node.push(NodeProto { op_type: "Relu".into(), input: vec!["y".into()], output: vec!["y/slice2".into()], ..Default::default() });
+        assert!(split_large_gemms(&mut m, 1024).is_empty());
+    }
+
+    #[test]
+    fn a_weight_listed_as_a_graph_input_goes_with_it() {
+        let mut m = gemm(200, 3, false);
+        let g = m.graph.as_mut().unwrap();
+        for name in ["x", "w", "b"] {
+            g.input.push(tract_onnx::pb::ValueInfoProto { name: name.into(), ..Default::default() });
+        }
+        assert_eq!(split_large_gemms(&mut m, 1024), ["fc"]);
+        let inputs: Vec<_> = m.graph.unwrap().input.into_iter().map(|i| i.name).collect();
+        assert_eq!(inputs, ["x"]);
     }
 }
