@@ -6,7 +6,7 @@
 //!   largest tensor, or of a 32 MiB slice where a fully connected weight is
 //!   cut ([`crate::runtime::split`]; the protobuf's initializers become
 //!   tract's tensors one at a time, [`crate::runtime::initializers`];
-//!   measured: 1.1 to 1.2 times the weights at the build's peak;
+//!   measured: 1.1 to 1.4 times the weights at the build's peak;
 //!   `crate/tests/memory.rs`), and in a tab more ([`build_extra`]); for a user's ONNX
 //!   file, its bytes and the parsed graph; for a
 //!   trained zoo model, at least the weights file and its parsed tensors
