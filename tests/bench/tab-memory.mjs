@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import { chromium } from 'playwright-core';
-import { startServer, waitReady, runInPage, outDir, writeJson, CHROMIUM } from '../e2e/helpers.mjs';
+import { startServer, waitReady, runInPage, outDir, writeJson, CHROMIUM, CHROMIUM_ARGS } from '../e2e/helpers.mjs';
 
 const MIB = 2 ** 20;
 const files = process.argv.slice(2);
@@ -32,7 +32,7 @@ try {
     const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'idlab-profile-'));
     const context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+      args: CHROMIUM_ARGS,
       viewport: { width: 1280, height: 1000 },
       serviceWorkers: 'block',
     });

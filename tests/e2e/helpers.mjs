@@ -136,10 +136,13 @@ export async function withPage(browser, url, fn) {
   }
 }
 
+/** The flags every headless Chromium of the tests and benchmarks runs with. */
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'];
+
 export async function launchBrowser() {
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+    args: CHROMIUM_ARGS,
     timeout: 60000,
   });
 }

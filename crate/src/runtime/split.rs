@@ -74,10 +74,7 @@ fn plan(graph: &GraphProto, node: &NodeProto, slice_bytes: usize) -> Option<Plan
     if node.op_type != "Gemm" || !node.domain.is_empty() || !(2..=3).contains(&node.input.len()) || node.output.len() != 1 {
         return None;
     }
-    let int = |name: &str, default: i64| {
-        node.attribute.iter().find(|a| a.name == name).map_or(default, |a| a.i)
-    };
-    if int("transB", 0) != 1 {
+    if node.attribute.iter().find(|a| a.name == "transB").map_or(0, |a| a.i) != 1 {
         return None;
     }
     let read_once = |name: &str| {
@@ -114,13 +111,13 @@ fn plan(graph: &GraphProto, node: &NodeProto, slice_bytes: usize) -> Option<Plan
 /// Output units a slice of a `units` × `inputs` f32 weight holds when it is
 /// cut into slices of at most `slice_bytes`; None when it is not cut (small
 /// enough already, or a single row is too large).
-pub fn rows_per_slice(units: usize, inputs: usize, slice_bytes: usize) -> Option<usize> {
+fn rows_per_slice(units: usize, inputs: usize, slice_bytes: usize) -> Option<usize> {
     let rows = (slice_bytes / (inputs * 4).max(1)) / ROW_MULTIPLE * ROW_MULTIPLE;
     (units.saturating_mul(inputs).saturating_mul(4) > slice_bytes && rows > 0 && rows < units).then_some(rows)
 }
 
 /// The name of slice `s` of a tensor (an initializer, or a node's output).
-pub fn slice_name(name: &str, s: usize) -> String {
+fn slice_name(name: &str, s: usize) -> String {
     format!("{name}/slice{s}")
 }
 
@@ -151,8 +148,9 @@ fn split(graph: &mut GraphProto, node: NodeProto, p: Plan) -> Vec<NodeProto> {
     let mut slices = Vec::with_capacity(count);
     for s in (0..count).rev() {
         let start = s * p.rows;
-        let w = cut(&mut weight, start * p.inputs, [(p.units.min(start + p.rows) - start) as i64, p.inputs as i64], s);
-        let b = bias.as_mut().map(|b| cut(b, start, [(p.units.min(start + p.rows) - start) as i64, 0], s));
+        let rows = (p.units.min(start + p.rows) - start) as i64;
+        let w = cut(&mut weight, start * p.inputs, vec![rows, p.inputs as i64], s);
+        let b = bias.as_mut().map(|b| cut(b, start, vec![rows], s));
         slices.push((w, b));
     }
     slices.reverse();
@@ -168,7 +166,7 @@ fn split(graph: &mut GraphProto, node: NodeProto, p: Plan) -> Vec<NodeProto> {
 /// The nodes that stand for the `Gemm` `node` once its weight (and bias) are
 /// the initializers `slices` names, in order of their output units: a `Gemm`
 /// a slice, and a `Concat` with `node`'s name and output that joins them.
-pub fn sliced_gemm(node: NodeProto, slices: &[(String, Option<String>)]) -> Vec<NodeProto> {
+fn sliced_gemm(node: NodeProto, slices: &[(String, Option<String>)]) -> Vec<NodeProto> {
     let mut nodes = Vec::with_capacity(slices.len() + 1);
     let mut joined = Vec::with_capacity(slices.len());
     for (s, (w, b)) in slices.iter().enumerate() {
@@ -201,9 +199,8 @@ fn take(graph: &mut GraphProto, name: &str) -> TensorProto {
 }
 
 /// Cuts the values from `from` (in f32s) to the end off `t` into a tensor of
-/// `dims` (a zero second dim: one axis) named for slice `s`, and frees them in `t`.
-fn cut(t: &mut TensorProto, from: usize, dims: [i64; 2], s: usize) -> TensorProto {
-    let dims = if dims[1] == 0 { vec![dims[0]] } else { dims.to_vec() };
+/// `dims` named for slice `s`, and frees them in `t`.
+fn cut(t: &mut TensorProto, from: usize, dims: Vec<i64>, s: usize) -> TensorProto {
     let mut slice = TensorProto { name: slice_name(&t.name, s), dims, data_type: t.data_type, ..Default::default() };
     if t.raw_data.is_empty() {
         slice.float_data = t.float_data[from..].to_vec();
