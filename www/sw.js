@@ -25,7 +25,8 @@
 //    are kept as a fallback for offline. A new deploy changes VERSION (so this file's bytes,
 //    which is what the browser's update check compares); the new worker copies the files whose
 //    hash did not change from the old cache (only changed files are downloaded again), takes
-//    over at once and deletes every other idlab-site-* cache.
+//    over as soon as the old worker has no event in flight (skipWaiting; Chromium waits for
+//    those events, at most 5 minutes) and deletes every other idlab-site-* cache.
 //
 // Never touched: requests to other origins (a user's URLs go to the network as if there were
 // no service worker), non-GET requests, and Range requests (they bypass the cache).

@@ -168,7 +168,7 @@ test('offline after the first visit: with the network off and the server gone, a
   }
 });
 
-test('a new deploy replaces the old cache and its changed file is served', { timeout: 5 * 60 * 1000 }, async () => {
+test('a new deploy replaces the old cache and its changed file is served', { timeout: 5 * 60 * 1000 }, async (t) => {
   // A copy of dist/: the large folders linked, the small files copied (one of them changed below).
   const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'idlab-deploy-'));
   for (const name of fs.readdirSync(DIST)) {
@@ -199,24 +199,36 @@ test('a new deploy replaces the old cache and its changed file is served', { tim
     // drops the old cache. Chromium schedules that check and defers it while the worker is busy
     // (on CI's loaded 2-core machine it had not run a minute later), so the test also asks for
     // it, as a tab left open would on its next navigation: what is tested is the takeover.
-    let second = first;
+    // Chromium lets a new worker that called skipWaiting() take over only once the old one has
+    // no event in flight (up to 5 minutes, its kMaxLameDuckTime), so the wait reads the
+    // registration and the caches from the page and sends the old worker nothing: a status
+    // message every quarter second kept it busy (CI, 2026-12-03: still waiting 150 s later).
     const siteCaches = async () => (await cacheNames(page)).filter((n) => n.startsWith('idlab-site-'));
     const registration = () => page.evaluate(async () => {
       const r = await navigator.serviceWorker.getRegistration();
       const v = (w) => (w ? w.state : null);
       return { installing: v(r.installing), waiting: v(r.waiting), active: v(r.active) };
     });
-    let asks = 0;
-    for (const end = Date.now() + 150000; Date.now() < end;) {
-      second = await page.evaluate(() => import('./isolation.js').then((m) => m.offlineState()));
-      if (second.version !== first.version && !(await siteCaches()).includes(`idlab-site-${first.version}`)) break;
-      if (second.version === first.version && asks++ % 20 === 0) {
+    const waitStarted = Date.now();
+    let state = await registration();
+    let found = null; // seconds until the new worker was installing or waiting
+    let lastAsk = 0;
+    for (const end = Date.now() + 150000; Date.now() < end; state = await registration()) {
+      const names = await siteCaches();
+      const taken = !names.includes(`idlab-site-${first.version}`) && names.length === 1;
+      if (taken && state.active === 'activated' && !state.installing && !state.waiting) break;
+      if (state.installing || state.waiting) found ??= (Date.now() - waitStarted) / 1000;
+      else if (Date.now() - lastAsk > 5000) {
+        lastAsk = Date.now();
         await page.evaluate(() => navigator.serviceWorker.getRegistration().then((r) => r.update())).catch(() => {});
       }
       await page.waitForTimeout(250);
     }
+    const second = await page.evaluate(() => import('./isolation.js').then((m) => m.offlineState()));
+    const waited = (Date.now() - waitStarted) / 1000;
+    t.diagnostic(`new deploy: the new worker found after ${found} s, in control after ${waited.toFixed(1)} s`);
     assert.notEqual(second.version, first.version,
-      `the new version took over (registration ${JSON.stringify(await registration())}, caches ${JSON.stringify(await siteCaches())})`);
+      `the new version took over (after ${waited.toFixed(0)} s: registration ${JSON.stringify(state)}, found after ${found} s, caches ${JSON.stringify(await siteCaches())})`);
     assert.deepEqual((await cacheNames(page)).filter((n) => n.startsWith('idlab-site-')), [`idlab-site-${second.version}`]);
     assert.equal(await page.evaluate(() => caches.match('/.idlab-weights/test', { cacheName: 'idlab-weights-v1' }).then((r) => r && r.text())), 'kept');
     const css = await page.evaluate(() => fetch('style.css').then((r) => r.text()));
