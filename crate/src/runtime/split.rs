@@ -6,15 +6,18 @@
 //! its kernel. Natively that held VGG11's first fully connected layer (392
 //! MiB) twice at the build's peak; in a tab, where each copy could take new
 //! memory (wasm's linear memory never shrinks), up to three times. Cut into
-//! slices of at most [`SLICE_BYTES`], each passing copy is a slice, and a
-//! slice's freed copy is the right size for the next (measured in
-//! BENCHMARKS.md: natively VGG11's build 900 -> 598 MiB). The slices' outputs
-//! are joined by a `Concat` that takes the `Gemm`'s name and output, so
-//! recorded layers keep their names, and their values: each output unit is
-//! still the dot product of the same row with the same input
-//! (`crate/tests/memory.rs` checks every layer of AlexNet and VGG11 bit for
-//! bit). Smaller slices were tried: at 8 MiB tract's native build of VGG11
-//! held 893 MiB.
+//! slices of at most [`SLICE_BYTES`], each passing copy is a slice (measured
+//! in BENCHMARKS.md: natively VGG11's build 900 -> 613 MiB). Each slice is
+//! smaller than the one before it, and they are cut and copied in that order,
+//! so that in wasm each copy fits in the block the one before it freed (a
+//! copy of the same size does not, by the allocator's header): AlexNet's
+//! build grew the single-threaded module by 410 MiB with equal slices, 328
+//! with shrinking ones (its live peak: 265). The slices' outputs are joined
+//! by a `Concat` that takes the `Gemm`'s name and output, so recorded layers
+//! keep their names, and their values: each output unit is still the dot
+//! product of the same row with the same input (`crate/tests/memory.rs`
+//! checks every layer of AlexNet and VGG11 bit for bit). Smaller slices were
+//! tried: at 8 MiB tract's native build of VGG11 held 893 MiB.
 
 use tract_onnx::pb::attribute_proto::AttributeType;
 use tract_onnx::pb::tensor_proto::{DataLocation, DataType};
@@ -23,9 +26,20 @@ use tract_onnx::pb::{AttributeProto, GraphProto, ModelProto, NodeProto, TensorPr
 /// A weight matrix above this many bytes is split into slices at most this size.
 pub const SLICE_BYTES: usize = 32 << 20;
 
-/// Slices hold a multiple of this many output units (rows of the weight), so
-/// each slice fills whole tiles of tract's kernels.
-const ROW_MULTIPLE: usize = 64;
+/// Slices hold whole panels of this many output units (rows of the weight)
+/// where they can: tract's wasm build packs a weight's rows 32 at a time,
+/// its packed copy rounded up to whole panels. Else (when so many slices of
+/// whole panels, each a panel smaller than the one before, cannot hold every
+/// row) a multiple of [`ROW_MULTIPLE`].
+const PANEL: usize = 32;
+
+/// The fewest rows slices differ by, and hold a multiple of (beyond the last).
+const ROW_MULTIPLE: usize = 8;
+
+/// Each slice, in the order they are cut, holds at least this many bytes
+/// fewer than the one before it, so that it fits in the memory the one before
+/// freed with room for an allocator's header (a few words).
+const SMALLER_BY: usize = 4096;
 
 /// The most bytes a build copies of one tensor at a time, once a tensor of
 /// `largest` bytes has been split: what the memory estimate counts.
@@ -62,11 +76,11 @@ pub fn split_large_gemms(proto: &mut ModelProto, slice_bytes: usize) -> Vec<Stri
     done
 }
 
-/// How one `Gemm` is split: its weight's shape and rows per slice.
+/// How one `Gemm` is split: its weight's shape and each slice's rows, in order.
 struct Plan {
     units: usize,
     inputs: usize,
-    rows: usize,
+    rows: Vec<usize>,
     bias: bool,
 }
 
@@ -97,9 +111,9 @@ fn plan(graph: &GraphProto, node: &NodeProto, slice_bytes: usize) -> Option<Plan
             true
         }
     };
-    let rows = rows_per_slice(units, inputs, slice_bytes)?;
+    let rows = slice_rows(units, inputs, slice_bytes)?;
     // The slices' names must be new to the graph.
-    let count = units.div_ceil(rows);
+    let count = rows.len();
     let mut taken = graph.initializer.iter().map(|t| t.name.as_str()).chain(graph.node.iter().flat_map(|n| n.output.iter().map(String::as_str)));
     let bases = [Some(weight.name.as_str()), Some(node.output[0].as_str()), node.input.get(2).map(String::as_str)];
     if taken.any(|name| (0..count).any(|s| bases.iter().flatten().any(|base| name == slice_name(base, s)))) {
@@ -108,12 +122,44 @@ fn plan(graph: &GraphProto, node: &NodeProto, slice_bytes: usize) -> Option<Plan
     Some(Plan { units, inputs, rows, bias })
 }
 
-/// Output units a slice of a `units` × `inputs` f32 weight holds when it is
-/// cut into slices of at most `slice_bytes`; None when it is not cut (small
-/// enough already, or a single row is too large).
-fn rows_per_slice(units: usize, inputs: usize, slice_bytes: usize) -> Option<usize> {
-    let rows = (slice_bytes / (inputs * 4).max(1)) / ROW_MULTIPLE * ROW_MULTIPLE;
-    (units.saturating_mul(inputs).saturating_mul(4) > slice_bytes && rows > 0 && rows < units).then_some(rows)
+/// The output units each slice of a `units` × `inputs` f32 weight holds, in
+/// order, when it is cut into slices of at most `slice_bytes`; None when it is
+/// not cut (small enough already, or too few rows fit in a slice).
+///
+/// Wasm's allocator can put a block only where a larger one was freed: a
+/// slice the same size as the one freed before it does not fit there (the
+/// allocator's header) and takes new memory, which wasm never gives back.
+/// The slices are cut, and then copied by tract's build, in their order, so
+/// each is at least [`SMALLER_BY`] bytes smaller than the one before it, and
+/// the last rows take what is left.
+fn slice_rows(units: usize, inputs: usize, slice_bytes: usize) -> Option<Vec<usize>> {
+    let row = inputs.checked_mul(4)?.max(1);
+    if units.checked_mul(row)? <= slice_bytes {
+        return None;
+    }
+    [PANEL, ROW_MULTIPLE].into_iter().find_map(|tile| shrinking(units, row, slice_bytes, tile))
+}
+
+/// Slices of whole `tile`s of rows of `row` bytes, at most `slice_bytes`, each
+/// at least a tile and [`SMALLER_BY`] bytes smaller than the one before it.
+fn shrinking(units: usize, row: usize, slice_bytes: usize, tile: usize) -> Option<Vec<usize>> {
+    let step = SMALLER_BY.div_ceil(row).next_multiple_of(tile);
+    let most = slice_bytes / row / tile * tile;
+    // The fewest slices that can hold every row, then the smallest largest slice for that many.
+    let holds = |largest: usize, n: usize| (0..n).map(|i| largest.saturating_sub(i * step)).sum::<usize>();
+    let n = (1..=most / step).find(|&n| holds(most, n) >= units)?;
+    let largest = (tile..=most).step_by(tile).find(|&l| holds(l, n) >= units)?;
+    let mut rows = Vec::with_capacity(n);
+    let mut left = units;
+    for i in 0.. {
+        let take = left.min(largest.saturating_sub(i * step));
+        rows.push(take);
+        left -= take;
+        if left == 0 {
+            break;
+        }
+    }
+    (rows.len() > 1).then_some(rows)
 }
 
 /// The name of slice `s` of a tensor (an initializer, or a node's output).
@@ -138,22 +184,26 @@ fn float_values(t: &TensorProto) -> Option<usize> {
     }
 }
 
-/// The slices' `Gemm`s and the `Concat` that joins them. The weight is cut
-/// from its end, each cut freeing its rows before the next is copied, so the
-/// split itself holds at most one slice more than the weight.
+/// The slices' `Gemm`s and the `Concat` that joins them. The slices are cut
+/// in order off the end of the weight, its rows reversed first (and each
+/// slice's again), each cut freeing its rows before the next is copied into
+/// the memory it left, so the split holds at most one slice more than the
+/// weight, in a tab as natively.
 fn split(graph: &mut GraphProto, node: NodeProto, p: Plan) -> Vec<NodeProto> {
-    let count = p.units.div_ceil(p.rows);
+    let count = p.rows.len();
     let mut weight = take(graph, &node.input[1]);
-    let mut bias = p.bias.then(|| take(graph, &node.input[2]));
+    let bias = p.bias.then(|| take(graph, &node.input[2]));
+    reverse_rows(&mut weight, p.inputs);
     let mut slices = Vec::with_capacity(count);
-    for s in (0..count).rev() {
-        let start = s * p.rows;
-        let rows = (p.units.min(start + p.rows) - start) as i64;
-        let w = cut(&mut weight, start * p.inputs, vec![rows, p.inputs as i64], s);
-        let b = bias.as_mut().map(|b| cut(b, start, vec![rows], s));
+    let mut start = 0;
+    for (s, &rows) in p.rows.iter().enumerate() {
+        let left = p.units - start - rows;
+        let mut w = cut(&mut weight, left * p.inputs, vec![rows as i64, p.inputs as i64], s);
+        reverse_rows(&mut w, p.inputs);
+        let b = bias.as_ref().map(|b| part(b, start, rows, vec![rows as i64], s));
         slices.push((w, b));
+        start += rows;
     }
-    slices.reverse();
     let mut names = Vec::with_capacity(count);
     for (w, b) in slices {
         names.push((w.name.clone(), b.as_ref().map(|b| b.name.clone())));
@@ -201,17 +251,44 @@ fn take(graph: &mut GraphProto, name: &str) -> TensorProto {
 /// Cuts the values from `from` (in f32s) to the end off `t` into a tensor of
 /// `dims` named for slice `s`, and frees them in `t`.
 fn cut(t: &mut TensorProto, from: usize, dims: Vec<i64>, s: usize) -> TensorProto {
-    let mut slice = TensorProto { name: slice_name(&t.name, s), dims, data_type: t.data_type, ..Default::default() };
+    let len = float_values(t).expect("planned float tensor") - from;
+    let slice = part(t, from, len, dims, s);
     if t.raw_data.is_empty() {
-        slice.float_data = t.float_data[from..].to_vec();
         t.float_data.truncate(from);
         t.float_data.shrink_to_fit();
     } else {
-        slice.raw_data = t.raw_data[from * 4..].to_vec();
         t.raw_data.truncate(from * 4);
         t.raw_data.shrink_to_fit();
     }
     slice
+}
+
+/// A copy of `len` values of `t` from `from` (in f32s), as a tensor of
+/// `dims` named for slice `s`.
+fn part(t: &TensorProto, from: usize, len: usize, dims: Vec<i64>, s: usize) -> TensorProto {
+    let mut slice = TensorProto { name: slice_name(&t.name, s), dims, data_type: t.data_type, ..Default::default() };
+    if t.raw_data.is_empty() {
+        slice.float_data = t.float_data[from..from + len].to_vec();
+    } else {
+        slice.raw_data = t.raw_data[from * 4..(from + len) * 4].to_vec();
+    }
+    slice
+}
+
+/// Reverses the order of a float tensor's rows of `inputs` values, in place.
+fn reverse_rows(t: &mut TensorProto, inputs: usize) {
+    fn rows<T>(v: &mut [T], row: usize) {
+        let n = v.len() / row;
+        for i in 0..n / 2 {
+            let (head, tail) = v.split_at_mut((n - 1 - i) * row);
+            head[i * row..(i + 1) * row].swap_with_slice(&mut tail[..row]);
+        }
+    }
+    if t.raw_data.is_empty() {
+        rows(&mut t.float_data, inputs);
+    } else {
+        rows(&mut t.raw_data, inputs * 4);
+    }
 }
 
 #[cfg(test)]
@@ -235,9 +312,10 @@ mod tests {
     #[test]
     fn slices_hold_the_rows_in_order() {
         for raw in [false, true] {
-            let mut m = gemm(200, 3, raw);
-            // 64 rows of 3 f32s a slice: 64, 64, 64 and 8.
-            assert_eq!(split_large_gemms(&mut m, 64 * 3 * 4 + 5), vec!["fc".to_string()]);
+            let mut m = gemm(200, 256, raw);
+            // At most 64 rows of 1 KiB a slice: in panels of 32 rows, 64 and 32 hold only 96 rows;
+            // in multiples of 8 rows, each 4 KiB smaller than the one before, 64, 56, 48 and 32.
+            assert_eq!(split_large_gemms(&mut m, 64 << 10), vec!["fc".to_string()]);
             let g = m.graph.unwrap();
             let names: Vec<_> = g.node.iter().map(|n| (n.name.as_str(), n.op_type.as_str())).collect();
             assert_eq!(names, [("fc/slice0", "Gemm"), ("fc/slice1", "Gemm"), ("fc/slice2", "Gemm"), ("fc/slice3", "Gemm"), ("fc", "Concat")]);
@@ -248,54 +326,70 @@ mod tests {
             for s in 0..4 {
                 let w = initializer(&g, &format!("w/slice{s}")).unwrap();
                 let b = initializer(&g, &format!("b/slice{s}")).unwrap();
-                assert_eq!(w.dims, [if s == 3 { 8 } else { 64 }, 3]);
+                assert_eq!(w.dims, [[64, 56, 48, 32][s], 256]);
                 assert_eq!(b.dims, [w.dims[0]]);
                 let v: Vec<f32> = if raw { w.raw_data.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect() } else { w.float_data.clone() };
                 rows.extend(v);
                 biases.extend(b.float_data.clone());
             }
-            assert_eq!(rows, (0..600).map(|v| v as f32).collect::<Vec<_>>());
+            assert_eq!(rows, (0..200 * 256).map(|v| v as f32).collect::<Vec<_>>());
             assert_eq!(biases, (0..200).map(|v| -(v as f32)).collect::<Vec<_>>());
             assert!(initializer(&g, "w").is_none() && initializer(&g, "b").is_none());
         }
     }
 
     #[test]
+    fn each_cut_fits_where_the_one_before_it_was() {
+        // AlexNet's fc6 and fc7 (whole panels), VGG11's fc6 (too large for that), and a weight of narrow rows.
+        for (units, inputs, tile) in [(4096, 9216, PANEL), (4096, 4096, PANEL), (4096, 25088, ROW_MULTIPLE), (1 << 24, 1, PANEL)] {
+            let rows = slice_rows(units, inputs, SLICE_BYTES).unwrap();
+            assert_eq!(rows.iter().sum::<usize>(), units, "{units} x {inputs}: {rows:?}");
+            assert!(rows.iter().all(|&r| r > 0 && r * inputs * 4 <= SLICE_BYTES), "{units} x {inputs}: {rows:?}");
+            assert!(rows[..rows.len() - 1].iter().all(|r| r % tile == 0), "{units} x {inputs}: {rows:?}");
+            // Each slice at least a tile and SMALLER_BY bytes smaller than the one before it.
+            assert!(rows.windows(2).all(|w| w[0] - w[1] >= tile && (w[0] - w[1]) * inputs * 4 >= SMALLER_BY), "{units} x {inputs}: {rows:?}");
+        }
+        assert_eq!(slice_rows(4096, 9216, SLICE_BYTES).unwrap().len(), 5);
+        // Too few rows fit in a slice to cut them all in shrinking slices.
+        assert!(slice_rows(4096, 1 << 20, SLICE_BYTES).is_none());
+    }
+
+    #[test]
     fn leaves_what_it_cannot_split_alike() {
         // Small enough already.
-        let mut m = gemm(200, 3, false);
-        assert!(split_large_gemms(&mut m, 200 * 3 * 4).is_empty());
+        let mut m = gemm(200, 256, false);
+        assert!(split_large_gemms(&mut m, 200 * 256 * 4).is_empty());
         // Another node reads the weight.
-        let mut m = gemm(200, 3, false);
+        let mut m = gemm(200, 256, false);
         let g = m.graph.as_mut().unwrap();
         g.node.push(NodeProto { op_type: "Relu".into(), input: vec!["w".into()], output: vec!["z".into()], ..Default::default() });
-        assert!(split_large_gemms(&mut m, 1024).is_empty());
+        assert!(split_large_gemms(&mut m, 64 << 10).is_empty());
         // The weight is stored in, out (transB = 0).
-        let mut m = gemm(200, 3, false);
+        let mut m = gemm(200, 256, false);
         m.graph.as_mut().unwrap().node[0].attribute.clear();
-        assert!(split_large_gemms(&mut m, 1024).is_empty());
+        assert!(split_large_gemms(&mut m, 64 << 10).is_empty());
         // A bias broadcast from one value.
-        let mut m = gemm(200, 3, false);
+        let mut m = gemm(200, 256, false);
         let b = &mut m.graph.as_mut().unwrap().initializer[1];
         b.dims = vec![1];
         b.float_data.truncate(1);
-        assert!(split_large_gemms(&mut m, 1024).is_empty());
+        assert!(split_large_gemms(&mut m, 64 << 10).is_empty());
         assert_eq!(m.graph.unwrap().node.len(), 1);
         // A slice's name is taken already.
-        let mut m = gemm(200, 3, false);
+        let mut m = gemm(200, 256, false);
         let g = m.graph.as_mut().unwrap();
         g.node.push(NodeProto { op_type: "Relu".into(), input: vec!["y".into()], output: vec!["y/slice2".into()], ..Default::default() });
-        assert!(split_large_gemms(&mut m, 1024).is_empty());
+        assert!(split_large_gemms(&mut m, 64 << 10).is_empty());
     }
 
     #[test]
     fn a_weight_listed_as_a_graph_input_goes_with_it() {
-        let mut m = gemm(200, 3, false);
+        let mut m = gemm(200, 256, false);
         let g = m.graph.as_mut().unwrap();
         for name in ["x", "w", "b"] {
             g.input.push(tract_onnx::pb::ValueInfoProto { name: name.into(), ..Default::default() });
         }
-        assert_eq!(split_large_gemms(&mut m, 1024), ["fc"]);
+        assert_eq!(split_large_gemms(&mut m, 64 << 10), ["fc"]);
         let inputs: Vec<_> = m.graph.unwrap().input.into_iter().map(|i| i.name).collect();
         assert_eq!(inputs, ["x"]);
     }
