@@ -79,7 +79,7 @@ pub struct UserModels {
     #[serde(default)]
     pub image_memory: Option<u64>,
     /// Whether the run is in a tab (wasm), where a model's build needs more
-    /// (see [`build_copies`]); natively false.
+    /// (see [`build_extra`]); natively false.
     #[serde(default = "in_a_tab")]
     pub tab: bool,
 }
@@ -98,35 +98,25 @@ fn in_a_tab() -> bool {
     cfg!(target_arch = "wasm32")
 }
 
-/// Copies of the largest piece tract copies at once (a tensor, or a slice
-/// of one that `runtime::split` cut) that a build needs beside its weights.
-/// The piece is copied three times, each copy passing: tract's tensor made
-/// while the protobuf still holds it, then tract folding the transpose that
-/// `nn.Linear`'s layout asks for, then packing it for its kernels. Natively
-/// each reuses the memory the last one freed, so one is live at a time; in a
-/// tab each may come from new memory, because wasm's linear memory never
-/// shrinks and the pieces freed before can be smaller.
-pub fn build_copies(tab: bool) -> u64 {
-    if tab {
-        3
-    } else {
-        1
-    }
-}
-
 /// Bytes a zoo model's build needs beside its weights, whose largest tensor
-/// has `largest` bytes: [`build_copies`] of the largest piece, and in a tab,
-/// where that tensor is cut into slices, the whole tensor once more. In wasm
-/// the build holds no more than natively (its live heap peaks at the native
-/// estimate, `crate/tests/wasm_build_memory.rs`), but the module grows by
-/// about one more copy of that tensor: blocks the build frees are not reused
-/// by wasm's allocator for the differently sized blocks that follow, and
-/// linear memory never shrinks (AlexNet: 265 MiB live at the peak, 410 MiB of
-/// growth; BENCHMARKS.md).
+/// has `largest` bytes: natively one copy of the largest piece tract copies
+/// at once (the tensor, or a slice of it that `runtime::split` cut: each
+/// passing copy reuses the memory the one before it freed), and in a tab,
+/// where that tensor is cut, the whole tensor once more. In wasm the build
+/// holds no more than natively (its live heap peaks at the native estimate,
+/// `crate/tests/wasm_build_memory.rs`), but linear memory never shrinks, and
+/// a block the build frees is reused only by a smaller one. The slices shrink
+/// so that each fits where the one before it was freed, and a single-threaded
+/// build of AlexNet grows the module by its live peak and two slices (328
+/// MiB, 265 live); the threaded build's growth varies from run to run, by up
+/// to the largest tensor (AlexNet's 16-image run in
+/// `tests/e2e/memory.test.mjs`: 362 to 475 MiB; each VGG11 of preset 1 grew
+/// the module by its 392 MiB first fully connected layer's block;
+/// BENCHMARKS.md, "Memory").
 pub fn build_extra(tab: bool, largest: u64) -> u64 {
     let piece = crate::runtime::split::largest_copied(largest);
     let whole = if tab && piece < largest { largest } else { 0 };
-    build_copies(tab) * piece + whole
+    piece + whole
 }
 
 /// What is held while one model records (the peak of its step).
