@@ -9,8 +9,9 @@ use common::drive::finish;
 use common::site::add_site_files;
 use idlab::experiment::memory::{estimate, UserModels};
 use idlab::experiment::{Experiment, Spec, GRAM_MEMORY};
+use idlab::runtime::split::{split_large_gemms, SLICE_BYTES};
 use idlab::runtime::Recorder;
-use idlab::zoo::{build, Arch};
+use idlab::zoo::{build, build_sliced, Arch};
 use idlab::sinks::spill::TempFile;
 use idlab::sinks::Spill;
 use serde_json::json;
@@ -114,8 +115,11 @@ fn spilling_the_images_changes_no_score() {
 /// 598; before the slices AlexNet 378 and VGG11 900 (VGG11's first fully
 /// connected layer is 77% of its weights); with the graph held twice before
 /// that, 2.0 to 2.6 times the weights.
-/// The slices change no recorded value: every layer of the models whose
-/// weights are cut is compared bit for bit with an uncut build on one image.
+/// The models are built as a session builds a seeded one, their large fully
+/// connected weights drawn in slices (`zoo::build_sliced`): the same graph as
+/// cutting a whole draw (`runtime::split`), and no recorded value changes:
+/// every layer of the models whose weights are cut is compared bit for bit
+/// with an uncut build on one image.
 fn the_build_peak_is_the_estimated_weights() {
     let mut report = Vec::new();
     for name in ["alexnet", "resnet18", "vit_b_32", "vgg11"] {
@@ -123,13 +127,17 @@ fn the_build_peak_is_the_estimated_weights() {
         let spec = json!({ "idlab": 2, "stimuli": { "set": "kriegeskorte92", "limit": 3 }, "sources": [{ "arch": name, "seed": 0 }], "targets": [{ "arch": name, "seed": 1 }], "metrics": [{ "name": "cka" }] });
         let predicted = estimate(&Spec::from_json(&spec.to_string()).unwrap(), &UserModels::default()).unwrap().models[0].weights;
         let before = start();
-        let proto = build(arch, 0).proto;
+        let proto = build_sliced(arch, 0, SLICE_BYTES).proto;
         let tensors: Vec<String> = arch.layers().iter().map(|l| l.tensor.clone()).collect();
         let size = arch.preprocess().size as usize;
         let recorder = Recorder::new(name, proto, &tensors, [1, 3, size, size]).unwrap();
         let peak = peak_since(before);
         report.push(line(&format!("{name}, built"), peak, predicted));
-        if arch.largest_parameter() * 4 > idlab::runtime::split::SLICE_BYTES {
+        if arch.largest_parameter() * 4 > SLICE_BYTES {
+            let mut cut_after = build(arch, 0).proto;
+            assert!(!split_large_gemms(&mut cut_after, SLICE_BYTES).is_empty());
+            assert!(build_sliced(arch, 0, SLICE_BYTES).proto == cut_after, "{name}: the sliced draw is not the whole draw cut");
+            drop(cut_after);
             let image: Vec<f32> = (0..3 * size * size).map(|i| ((i * 7919) % 1000) as f32 / 500.0 - 1.0).collect();
             let cut = recorder.run(&image).unwrap();
             drop(recorder);

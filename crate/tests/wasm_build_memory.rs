@@ -17,7 +17,8 @@ mod common;
 use idlab::experiment::memory::{estimate, UserModels};
 use idlab::experiment::Spec;
 use idlab::runtime::Recorder;
-use idlab::zoo::{build, Arch};
+use idlab::runtime::split::SLICE_BYTES;
+use idlab::zoo::{build_sliced, Arch};
 use common::counting::{peak_since, start, Counting};
 use wasm_bindgen_test::*;
 
@@ -42,7 +43,7 @@ fn the_build_holds_what_it_holds_natively() {
         let native = UserModels { tab: false, ..UserModels::default() };
         let predicted = estimate(&Spec::from_json(&spec.to_string()).unwrap(), &native).unwrap().models[0].weights;
         let (before, module) = (start(), module_bytes());
-        let proto = build(arch, 0).proto;
+        let proto = build_sliced(arch, 0, SLICE_BYTES).proto;
         let tensors: Vec<String> = arch.layers().iter().map(|l| l.tensor.clone()).collect();
         let size = arch.preprocess().size as usize;
         let recorder = Recorder::new(name, proto, &tensors, [1, 3, size, size]).unwrap();

@@ -124,7 +124,8 @@ fn plan(graph: &GraphProto, node: &NodeProto, slice_bytes: usize) -> Option<Plan
 
 /// The output units each slice of a `units` × `inputs` f32 weight holds, in
 /// order, when it is cut into slices of at most `slice_bytes`; None when it is
-/// not cut (small enough already, or too few rows fit in a slice).
+/// not cut (small enough already, or too few rows fit in a slice). The zoo
+/// draws its seeded weights in these slices ([`crate::zoo::build_sliced`]).
 ///
 /// Wasm's allocator can put a block only where a larger one was freed: a
 /// slice the same size as the one freed before it does not fit there (the
@@ -132,7 +133,7 @@ fn plan(graph: &GraphProto, node: &NodeProto, slice_bytes: usize) -> Option<Plan
 /// The slices are cut, and then copied by tract's build, in their order, so
 /// each is at least [`SMALLER_BY`] bytes smaller than the one before it, and
 /// the last rows take what is left.
-fn slice_rows(units: usize, inputs: usize, slice_bytes: usize) -> Option<Vec<usize>> {
+pub fn slice_rows(units: usize, inputs: usize, slice_bytes: usize) -> Option<Vec<usize>> {
     let row = inputs.checked_mul(4)?.max(1);
     if units.checked_mul(row)? <= slice_bytes {
         return None;
@@ -163,7 +164,7 @@ fn shrinking(units: usize, row: usize, slice_bytes: usize, tile: usize) -> Optio
 }
 
 /// The name of slice `s` of a tensor (an initializer, or a node's output).
-fn slice_name(name: &str, s: usize) -> String {
+pub fn slice_name(name: &str, s: usize) -> String {
     format!("{name}/slice{s}")
 }
 
@@ -216,7 +217,7 @@ fn split(graph: &mut GraphProto, node: NodeProto, p: Plan) -> Vec<NodeProto> {
 /// The nodes that stand for the `Gemm` `node` once its weight (and bias) are
 /// the initializers `slices` names, in order of their output units: a `Gemm`
 /// a slice, and a `Concat` with `node`'s name and output that joins them.
-fn sliced_gemm(node: NodeProto, slices: &[(String, Option<String>)]) -> Vec<NodeProto> {
+pub fn sliced_gemm(node: NodeProto, slices: &[(String, Option<String>)]) -> Vec<NodeProto> {
     let mut nodes = Vec::with_capacity(slices.len() + 1);
     let mut joined = Vec::with_capacity(slices.len());
     for (s, (w, b)) in slices.iter().enumerate() {

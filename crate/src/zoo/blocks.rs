@@ -20,6 +20,9 @@ pub struct Net<'a> {
     pub seed: u64,
     pub dry: bool,
     pub layers: Vec<Layer>,
+    /// Draw a fully connected weight over this many bytes in the slices
+    /// `runtime::split` would cut it into (None: whole).
+    pub slice_bytes: Option<usize>,
 }
 
 /// A tensor flowing through the net: its name and its shape for one image
@@ -45,7 +48,7 @@ fn out_size(size: usize, k: usize, s: usize, p: usize) -> usize {
 
 impl Net<'_> {
     pub fn new(g: &mut GraphBuilder, seed: u64, dry: bool) -> Net<'_> {
-        Net { g, seed, dry, layers: Vec::new() }
+        Net { g, seed, dry, layers: Vec::new(), slice_bytes: None }
     }
 
     /// Adds the parameter `name` (its state-dict name) drawn by `init`.
@@ -85,6 +88,14 @@ impl Net<'_> {
     /// `nn.Linear(fin, fout)` on a flat input.
     pub fn linear(&mut self, name: &str, x: &T, fout: usize, weight: Init, bias: Init) -> T {
         let fin = x.shape[0];
+        let slices = self.slice_bytes.filter(|_| !self.dry).and_then(|bytes| crate::runtime::split::slice_rows(fout, fin, bytes));
+        if let Some(rows) = slices {
+            let (w, b) = (format!("{name}.weight"), format!("{name}.bias"));
+            let weights = weight.draw_parts(self.seed, &w, &rows.iter().map(|r| r * fin).collect::<Vec<_>>());
+            let biases = bias.draw_parts(self.seed, &b, &rows);
+            let out = self.g.linear_sliced(name, &x.name, (&w, &b), fin, weights.into_iter().zip(biases).collect());
+            return x.at(out, vec![fout]);
+        }
         let w = self.param(&format!("{name}.weight"), &[fout, fin], weight);
         let b = self.param(&format!("{name}.bias"), &[fout], bias);
         let out = self.g.linear(name, &x.name, &w, &b);

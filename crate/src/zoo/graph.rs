@@ -26,6 +26,9 @@ pub struct GraphBuilder {
     largest: usize,
     /// Names of the shared scalar constants added so far (see [`GraphBuilder::scalar`]).
     scalars: std::collections::HashSet<String>,
+    /// The slices of cut fully connected weights ([`GraphBuilder::linear_sliced`]),
+    /// which follow the other initializers, where `runtime::split` puts them.
+    slices: Vec<TensorProto>,
 }
 
 fn attr_ints(name: &str, values: &[i64]) -> AttributeProto {
@@ -283,6 +286,39 @@ impl GraphBuilder {
         self.node("Gemm", name, &[x, weight, bias], vec![attr_int("transB", 1)])
     }
 
+    /// `nn.Linear` whose weight (`weight`, out × `inputs`) and bias come as
+    /// consecutive slices of output units, `parts` (each slice's weight rows
+    /// and bias), emitted as [`crate::runtime::split`] cuts a whole one: a
+    /// `Gemm` a slice, joined by a `Concat` named `name`, and the slices'
+    /// initializers after the others. The graph is the one that
+    /// [`GraphBuilder::linear`] and the split give (`crate/tests/memory.rs`),
+    /// but no block ever holds the whole weight.
+    pub fn linear_sliced(&mut self, name: &str, x: &str, (weight, bias): (&str, &str), inputs: usize, parts: Vec<(Vec<f32>, Vec<f32>)>) -> String {
+        use crate::runtime::split::{slice_name, sliced_gemm};
+        let units: usize = parts.iter().map(|(_, b)| b.len()).sum();
+        self.parameters += units * inputs + units;
+        self.largest = self.largest.max(units * inputs);
+        let mut names = Vec::with_capacity(parts.len());
+        for (s, (w, b)) in parts.into_iter().enumerate() {
+            let rows = b.len();
+            debug_assert_eq!(w.len(), rows * inputs, "{weight}");
+            let tensor = |name: String, dims: Vec<i64>, float_data| TensorProto { name, dims, data_type: DataType::Float as i32, float_data, ..Default::default() };
+            let (w, b) = (tensor(slice_name(weight, s), vec![rows as i64, inputs as i64], w), tensor(slice_name(bias, s), vec![rows as i64], b));
+            names.push((w.name.clone(), Some(b.name.clone())));
+            self.slices.extend([w, b]);
+        }
+        let whole = NodeProto {
+            name: name.into(),
+            op_type: "Gemm".into(),
+            input: vec![x.into(), weight.into(), bias.into()],
+            output: vec![name.into()],
+            attribute: vec![attr_int("transB", 1)],
+            ..Default::default()
+        };
+        self.nodes.extend(sliced_gemm(whole, &names));
+        name.into()
+    }
+
     /// `nn.LayerNorm` over the last axis (ONNX `LayerNormalization`, opset 17).
     pub fn layer_norm(&mut self, name: &str, x: &str, weight: &str, bias: &str, eps: f32) -> String {
         self.node(
@@ -370,7 +406,7 @@ impl GraphBuilder {
             graph: Some(GraphProto {
                 name: graph_name.into(),
                 node: self.nodes,
-                initializer: self.initializers,
+                initializer: self.initializers.into_iter().chain(self.slices).collect(),
                 input: vec![float_value_info(input.0, input.1)],
                 output: outputs.iter().map(|(n, d)| float_value_info(n, d)).collect(),
                 ..Default::default()

@@ -43,37 +43,52 @@ pub enum Init {
 impl Init {
     /// Draws `len` values for the tensor `name` from `seed`.
     pub fn draw(self, seed: u64, name: &str, len: usize) -> Vec<f32> {
-        let mut data = vec![0f32; len];
-        let rng = || SeededRng::new(seed, stream_id(name));
+        self.draw_parts(seed, name, &[len]).pop().expect("one part")
+    }
+
+    /// Draws the tensor `name` as consecutive parts of `lens` values: the
+    /// same values as one [`Init::draw`] of their sum, cut (the stream is
+    /// read value by value), without ever holding the whole in one block.
+    pub fn draw_parts(self, seed: u64, name: &str, lens: &[usize]) -> Vec<Vec<f32>> {
+        let mut rng = SeededRng::new(seed, stream_id(name));
+        lens.iter()
+            .map(|&len| {
+                let mut data = vec![0f32; len];
+                self.fill(&mut rng, &mut data);
+                data
+            })
+            .collect()
+    }
+
+    fn fill(self, rng: &mut SeededRng, data: &mut [f32]) {
         // sqrt is correctly rounded in IEEE 754, so these bounds are portable.
         match self {
             Init::TorchDefault { fan_in } => {
                 let bound = (1.0 / (fan_in as f64).sqrt()) as f32;
-                rng().fill_uniform(&mut data, -bound, bound);
+                rng.fill_uniform(data, -bound, bound);
             }
             Init::KaimingNormalFanOut { fan_out } => {
-                rng().fill_normal(&mut data, 0.0, (2.0 / fan_out as f64).sqrt());
+                rng.fill_normal(data, 0.0, (2.0 / fan_out as f64).sqrt());
             }
             Init::KaimingNormalFanIn { fan_in } => {
-                rng().fill_normal(&mut data, 0.0, (2.0 / fan_in as f64).sqrt());
+                rng.fill_normal(data, 0.0, (2.0 / fan_in as f64).sqrt());
             }
             Init::KaimingUniformFanIn { fan_in } => {
                 let bound = (6.0 / fan_in as f64).sqrt() as f32;
-                rng().fill_uniform(&mut data, -bound, bound);
+                rng.fill_uniform(data, -bound, bound);
             }
-            Init::Normal { std } => rng().fill_normal(&mut data, 0.0, std),
-            Init::TruncNormal { std } => rng().fill_trunc_normal(&mut data, 0.0, std, -2.0, 2.0),
+            Init::Normal { std } => rng.fill_normal(data, 0.0, std),
+            Init::TruncNormal { std } => rng.fill_trunc_normal(data, 0.0, std, -2.0, 2.0),
             Init::LecunNormal { fan_in } => {
                 let std = (1.0 / fan_in as f64).sqrt() / 0.879_625_661_034_239_8;
-                rng().fill_trunc_normal(&mut data, 0.0, std, -2.0 * std, 2.0 * std);
+                rng.fill_trunc_normal(data, 0.0, std, -2.0 * std, 2.0 * std);
             }
             Init::XavierUniform { fan_in, fan_out } => {
                 let bound = (6.0 / (fan_in + fan_out) as f64).sqrt() as f32;
-                rng().fill_uniform(&mut data, -bound, bound);
+                rng.fill_uniform(data, -bound, bound);
             }
             Init::Constant(v) => data.fill(v),
         }
-        data
     }
 }
 
@@ -137,6 +152,16 @@ mod tests {
         let (mean, var) = moments(&w);
         assert!(mean.abs() < 0.002);
         assert!((var * fan_in as f64 - 1.0).abs() < 0.03, "{var}");
+    }
+
+    #[test]
+    fn parts_are_the_whole_draw_cut() {
+        for init in [Init::TorchDefault { fan_in: 10 }, Init::KaimingNormalFanOut { fan_out: 9 }, Init::LecunNormal { fan_in: 7 }] {
+            let whole = init.draw(3, "classifier.1.weight", 1000);
+            let parts = init.draw_parts(3, "classifier.1.weight", &[400, 336, 264]);
+            assert_eq!(parts.iter().map(Vec::len).collect::<Vec<_>>(), [400, 336, 264]);
+            assert_eq!(parts.concat(), whole, "{init:?}");
+        }
     }
 
     #[test]

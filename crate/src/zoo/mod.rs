@@ -346,9 +346,25 @@ pub struct ZooModel {
 /// preprocessing (`idlab.input_size`, `idlab.mean`, `idlab.std`; see
 /// [`crate::runtime::inspect`]), so an exported file carries its transform.
 pub fn build(arch: Arch, seed: u64) -> ZooModel {
+    build_with(arch, seed, None)
+}
+
+/// [`build`], with each fully connected weight over `slice_bytes` drawn and
+/// emitted in the slices [`crate::runtime::split`] would cut it into: the
+/// same graph and values as splitting [`build`]'s, but no block ever holds
+/// the whole weight (in a tab, a block that large is reused only by a
+/// smaller one, and VGG11's 392 MiB grew the module each time the zoo drew
+/// it). For recording a seeded model as it is; a model whose weights are
+/// replaced by name (trained) or pruned per tensor is built whole.
+pub fn build_sliced(arch: Arch, seed: u64, slice_bytes: usize) -> ZooModel {
+    build_with(arch, seed, Some(slice_bytes))
+}
+
+fn build_with(arch: Arch, seed: u64, slice_bytes: Option<usize>) -> ZooModel {
     let size = arch.preprocess().size as usize;
     let mut g = graph::GraphBuilder::default();
     let mut net = Net::new(&mut g, seed, false);
+    net.slice_bytes = slice_bytes;
     let logits = arch.emit(&mut net, &T::new(INPUT, &[3, size, size]));
     let parameters = g.parameters();
     let pre = arch.preprocess();
