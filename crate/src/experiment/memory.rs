@@ -102,17 +102,18 @@ fn in_a_tab() -> bool {
 /// has `largest` bytes: natively one copy of the largest piece tract copies
 /// at once (the tensor, or a slice of it that `runtime::split` cut: each
 /// passing copy reuses the memory the one before it freed), and in a tab,
-/// where that tensor is cut, the whole tensor once more. In wasm the build
-/// holds no more than natively (its live heap peaks at the native estimate,
+/// where that tensor is cut, as much again. In wasm the build holds no more
+/// than natively (its live heap peaks at the native estimate,
 /// `crate/tests/wasm_build_memory.rs`), but linear memory never shrinks, and
-/// a block the build frees is reused only by a smaller one. The slices shrink
-/// so that each fits where the one before it was freed, and a single-threaded
-/// build of AlexNet grows the module by its live peak and two slices (328
-/// MiB, 265 live); the threaded build's growth varies from run to run, by up
-/// to the largest tensor (AlexNet's 16-image run in
-/// `tests/e2e/memory.test.mjs`: 362 to 475 MiB; each VGG11 of preset 1 grew
-/// the module by its 392 MiB first fully connected layer's block;
-/// BENCHMARKS.md, "Memory").
+/// a block the build frees is reused only by a smaller one: each of tract's
+/// passes over the slices takes a new block for its first (largest) copy,
+/// and a seeded model's large weights are drawn in their slices
+/// (`zoo::build_sliced`), so no block holds a whole one. A single-threaded
+/// build of AlexNet grows the module by 383 MiB (live 265; estimated 427),
+/// one of VGG11 after it by 304 more (live 539); the threaded build's growth
+/// varies from run to run (AlexNet's 16-image run in
+/// `tests/e2e/memory.test.mjs`), and preset 1 measured 999 MiB in a tab
+/// against 1,152 estimated (BENCHMARKS.md, "Memory").
 pub fn build_extra(tab: bool, largest: u64) -> u64 {
     let piece = crate::runtime::split::largest_copied(largest);
     let whole = if tab && piece < largest { largest } else { 0 };
