@@ -78,12 +78,13 @@ export function memoryLimit(deviceMemory = (typeof navigator !== 'undefined' ? n
 
 /**
  * How one model's estimate (an entry of the core's `models`) adds up, e.g. "11.7 M parameters
- * × 4 bytes × 2 = 89 MB of weights, + …".
+ * × 4 bytes = 47 MB of weights, 56 MB while it is built (with the copies made as it is
+ * optimised), + …".
  */
 export function describeEstimate(e) {
   const weights = e.weights_file > 0
     ? `${formatBytes(e.weights)} of weights while it is built (its ${formatBytes(e.weights_file)} trained weights file and the tensors read from it)`
-    : `${formatParameters(e.parameters)} × 4 bytes × 2 = ${formatBytes(e.weights)} of weights while it is built`;
+    : `${formatParameters(e.parameters)} × 4 bytes = ${formatBytes(e.parameters * 4)} of weights, ${formatBytes(e.weights)} while it is built (with the copies made as it is optimised)`;
   // Older estimates (no `graph`) added the two phases.
   const recording = `${formatBytes(e.activations)} while its ${e.layers} layers record ${e.images} images (activations, Gram matrices, features` +
     (e.spilled > 0 ? `; ${formatBytes(e.spilled)} of activations spill to the browser's disk storage, not memory` : '') + ')';

@@ -98,26 +98,36 @@ fn in_a_tab() -> bool {
     cfg!(target_arch = "wasm32")
 }
 
+/// In a tab, each of tract's passes over a cut weight's slices takes a new
+/// block for its first (largest) copy: a trace of the single-threaded build
+/// (`crate/tests/wasm_build_memory.rs` with each large block logged) shows
+/// four such blocks in AlexNet's build, three to five in VGG11's.
+const PASSES: u64 = 4;
+
 /// Bytes a zoo model's build needs beside its weights, whose largest tensor
 /// has `largest` bytes: natively one copy of the largest piece tract copies
 /// at once (the tensor, or a slice of it that `runtime::split` cut: each
-/// passing copy reuses the memory the one before it freed), and in a tab,
-/// where that tensor is cut, as much again. In wasm the build holds no more
-/// than natively (its live heap peaks at the native estimate,
-/// `crate/tests/wasm_build_memory.rs`), but linear memory never shrinks, and
-/// a block the build frees is reused only by a smaller one: each of tract's
-/// passes over the slices takes a new block for its first (largest) copy,
-/// and a seeded model's large weights are drawn in their slices
-/// (`zoo::build_sliced`), so no block holds a whole one. A single-threaded
-/// build of AlexNet grows the module by 383 MiB (live 265; estimated 427),
-/// one of VGG11 after it by 304 more (live 539); the threaded build's growth
-/// varies from run to run (AlexNet's 16-image run in
-/// `tests/e2e/memory.test.mjs`), and preset 1 measured 999 MiB in a tab
-/// against 1,152 estimated (BENCHMARKS.md, "Memory").
-pub fn build_extra(tab: bool, largest: u64) -> u64 {
+/// passing copy reuses the memory the one before it freed). In wasm the
+/// build holds no more than natively (its live heap peaks at the native
+/// estimate, `crate/tests/wasm_build_memory.rs`), but linear memory never
+/// shrinks, and a block the build frees is reused only by a smaller one. So
+/// in a tab, where that tensor is cut: when it was drawn in slices
+/// (`sliced`: a seeded, unpruned zoo model, `zoo::build_sliced`), a new
+/// slice for each of tract's [`PASSES`] (single-threaded, AlexNet's build
+/// grows the module by 383 MiB: live 265, estimated 404); when it was drawn
+/// whole and cut (trained or pruned weights), the whole tensor once more,
+/// the block no later, smaller one fills (each VGG11 of preset 1 grew the
+/// module by its 392 MiB first fully connected layer's block when drawn
+/// whole). The threaded build's growth varies from run to run (AlexNet's
+/// 16-image run in `tests/e2e/memory.test.mjs`; BENCHMARKS.md, "Memory").
+pub fn build_extra(tab: bool, largest: u64, sliced: bool) -> u64 {
     let piece = crate::runtime::split::largest_copied(largest);
-    let whole = if tab && piece < largest { largest } else { 0 };
-    piece + whole
+    let unreused = match (tab && piece < largest, sliced) {
+        (false, _) => 0,
+        (true, true) => PASSES * piece,
+        (true, false) => largest,
+    };
+    piece + unreused
 }
 
 /// What is held while one model records (the peak of its step).
@@ -193,9 +203,10 @@ fn sides(spec: &Spec, users: &UserModels) -> Result<Vec<Side>> {
             let kept = |u: usize| ((u as f64 * frac).round() as usize).max(1);
             let mut file_bytes = 0;
             let side = match m.resolve()? {
-                ModelRef::Zoo { arch, weights: None, .. } => zoo_side(spec, arch, m, users.tab)?,
+                // Drawn in slices unless pruned (as `session::recording` builds it).
+                ModelRef::Zoo { arch, weights: None, .. } => zoo_side(spec, arch, m, users.tab, m.prune.is_none())?,
                 ModelRef::Zoo { arch, weights: Some(w), .. } => {
-                    let (name, parameters, building, units, model, _) = zoo_side(spec, arch, m, users.tab)?;
+                    let (name, parameters, building, units, model, _) = zoo_side(spec, arch, m, users.tab, false)?;
                     // The file (its size if known, else 4 bytes a parameter) and its tensors, or the build's peak.
                     let file = users.weights.get(w.key()).copied().or(w.bytes()).unwrap_or(parameters * 4);
                     file_bytes = file;
@@ -234,10 +245,11 @@ fn sides(spec: &Spec, users: &UserModels) -> Result<Vec<Side>> {
 /// (name, parameters, weights while built, units, model, weights once built).
 type SideSize = (String, u64, u64, Vec<usize>, bool, u64);
 
-fn zoo_side(spec: &Spec, arch: Arch, m: &super::ModelSpec, tab: bool) -> Result<SideSize> {
+/// A zoo model's side; `sliced`: its large weights drawn in slices.
+fn zoo_side(spec: &Spec, arch: Arch, m: &super::ModelSpec, tab: bool, sliced: bool) -> Result<SideSize> {
     let parameters = arch.parameter_count() as u64;
     let units = spec.recorded_layers(arch, m)?.iter().map(|p| p.units).collect();
-    let building = parameters * 4 + build_extra(tab, arch.largest_parameter() as u64 * 4);
+    let building = parameters * 4 + build_extra(tab, arch.largest_parameter() as u64 * 4, sliced);
     Ok((arch.name().to_string(), parameters, building, units, true, parameters * 4))
 }
 
@@ -377,4 +389,21 @@ fn export_bytes(spec: &Spec, sides: &[Side], n: u64) -> u64 {
         }
     }
     2 * bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tab_counts_what_wasm_cannot_reuse_of_a_cut_weight() {
+        const MIB: u64 = 1 << 20;
+        let fc6 = 9216 * 4096 * 4; // AlexNet's, 144 MiB: cut into slices of at most 32 MiB
+        assert_eq!(build_extra(false, fc6, true), 32 * MIB, "natively: one slice");
+        assert_eq!(build_extra(false, fc6, false), 32 * MIB);
+        assert_eq!(build_extra(true, fc6, true), 5 * 32 * MIB, "drawn in slices: a slice for each pass more");
+        assert_eq!(build_extra(true, fc6, false), 32 * MIB + fc6, "drawn whole: the whole tensor more");
+        // Not cut: one copy of it, in a tab as natively.
+        assert_eq!(build_extra(true, 10 * MIB, true), 10 * MIB);
+    }
 }
