@@ -114,7 +114,7 @@ const PASSES: u64 = 4;
 /// in a tab, where that tensor is cut: when it was drawn in slices
 /// (`sliced`: a seeded, unpruned zoo model, `zoo::build_sliced`), a new
 /// slice for each of tract's [`PASSES`] (single-threaded, AlexNet's build
-/// grows the module by 383 MiB: live 265, estimated 404); when it was drawn
+/// grows the module by 383 MiB: live 265, estimated 393); when it was drawn
 /// whole and cut (trained or pruned weights), the whole tensor once more,
 /// the block no later, smaller one fills (each VGG11 of preset 1 grew the
 /// module by its 392 MiB first fully connected layer's block when drawn
