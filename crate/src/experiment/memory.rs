@@ -203,10 +203,12 @@ fn sides(spec: &Spec, users: &UserModels) -> Result<Vec<Side>> {
             let kept = |u: usize| ((u as f64 * frac).round() as usize).max(1);
             let mut file_bytes = 0;
             let side = match m.resolve()? {
-                // Drawn in slices unless pruned (as `session::recording` builds it).
-                ModelRef::Zoo { arch, weights: None, .. } => zoo_side(spec, arch, m, users.tab, m.prune.is_none())?,
+                ModelRef::Zoo { arch, weights: None, .. } => {
+                    zoo_side(spec, arch, m, users.tab, crate::zoo::drawn_in_slices(false, m.prune.is_some()))?
+                }
                 ModelRef::Zoo { arch, weights: Some(w), .. } => {
-                    let (name, parameters, building, units, model, _) = zoo_side(spec, arch, m, users.tab, false)?;
+                    let sliced = crate::zoo::drawn_in_slices(true, m.prune.is_some());
+                    let (name, parameters, building, units, model, _) = zoo_side(spec, arch, m, users.tab, sliced)?;
                     // The file (its size if known, else 4 bytes a parameter) and its tensors, or the build's peak.
                     let file = users.weights.get(w.key()).copied().or(w.bytes()).unwrap_or(parameters * 4);
                     file_bytes = file;

@@ -58,6 +58,35 @@ fn attr_float(name: &str, value: f32) -> AttributeProto {
     }
 }
 
+/// A float tensor of `dims` (`data` may be empty in a dry build).
+fn float_tensor(name: &str, dims: &[usize], data: Vec<f32>) -> TensorProto {
+    debug_assert!(data.is_empty() || data.len() == dims.iter().product::<usize>(), "{name}");
+    TensorProto {
+        name: name.into(),
+        dims: dims.iter().map(|&d| d as i64).collect(),
+        data_type: DataType::Float as i32,
+        float_data: data,
+        ..Default::default()
+    }
+}
+
+/// A node whose single output tensor is named like the node.
+fn named_node(op: &str, name: &str, inputs: &[&str], attributes: Vec<AttributeProto>) -> NodeProto {
+    NodeProto {
+        name: name.into(),
+        op_type: op.into(),
+        input: inputs.iter().map(|s| s.to_string()).collect(),
+        output: vec![name.into()],
+        attribute: attributes,
+        ..Default::default()
+    }
+}
+
+/// `nn.Linear`'s node: y = x Wᵀ + b with W stored (out, in).
+fn linear_node(name: &str, x: &str, weight: &str, bias: &str) -> NodeProto {
+    named_node("Gemm", name, &[x, weight, bias], vec![attr_int("transB", 1)])
+}
+
 fn float_value_info(name: &str, dims: &[usize]) -> ValueInfoProto {
     let dim = dims
         .iter()
@@ -93,10 +122,14 @@ impl GraphBuilder {
     /// Adds a float parameter tensor under its state-dict name. `data` may be
     /// empty in a dry build (layout only), which still counts the parameters.
     pub fn parameter(&mut self, name: &str, dims: &[usize], data: Vec<f32>) -> String {
-        let elements = dims.iter().product::<usize>();
+        self.count(dims.iter().product());
+        self.float_initializer(name, dims, data)
+    }
+
+    /// Counts a parameter tensor of `elements` values.
+    fn count(&mut self, elements: usize) {
         self.parameters += elements;
         self.largest = self.largest.max(elements);
-        self.float_initializer(name, dims, data)
     }
 
     /// Adds a float buffer (e.g. batch-norm running statistics): stored like a
@@ -106,14 +139,7 @@ impl GraphBuilder {
     }
 
     fn float_initializer(&mut self, name: &str, dims: &[usize], data: Vec<f32>) -> String {
-        debug_assert!(data.is_empty() || data.len() == dims.iter().product::<usize>(), "{name}");
-        self.initializers.push(TensorProto {
-            name: name.into(),
-            dims: dims.iter().map(|&d| d as i64).collect(),
-            data_type: DataType::Float as i32,
-            float_data: data,
-            ..Default::default()
-        });
+        self.initializers.push(float_tensor(name, dims, data));
         name.into()
     }
 
@@ -171,14 +197,7 @@ impl GraphBuilder {
         inputs: &[&str],
         attributes: Vec<AttributeProto>,
     ) -> String {
-        self.nodes.push(NodeProto {
-            name: name.into(),
-            op_type: op.into(),
-            input: inputs.iter().map(|s| s.to_string()).collect(),
-            output: vec![name.into()],
-            attribute: attributes,
-            ..Default::default()
-        });
+        self.nodes.push(named_node(op, name, inputs, attributes));
         name.into()
     }
 
@@ -283,7 +302,8 @@ impl GraphBuilder {
 
     /// `nn.Linear`: y = x Wᵀ + b with W stored (out, in) as PyTorch stores it.
     pub fn linear(&mut self, name: &str, x: &str, weight: &str, bias: &str) -> String {
-        self.node("Gemm", name, &[x, weight, bias], vec![attr_int("transB", 1)])
+        self.nodes.push(linear_node(name, x, weight, bias));
+        name.into()
     }
 
     /// `nn.Linear` whose weight (`weight`, out × `inputs`) and bias come as
@@ -296,26 +316,16 @@ impl GraphBuilder {
     pub fn linear_sliced(&mut self, name: &str, x: &str, (weight, bias): (&str, &str), inputs: usize, parts: Vec<(Vec<f32>, Vec<f32>)>) -> String {
         use crate::runtime::split::{slice_name, sliced_gemm};
         let units: usize = parts.iter().map(|(_, b)| b.len()).sum();
-        self.parameters += units * inputs + units;
-        self.largest = self.largest.max(units * inputs);
+        self.count(units * inputs);
+        self.count(units);
         let mut names = Vec::with_capacity(parts.len());
         for (s, (w, b)) in parts.into_iter().enumerate() {
             let rows = b.len();
-            debug_assert_eq!(w.len(), rows * inputs, "{weight}");
-            let tensor = |name: String, dims: Vec<i64>, float_data| TensorProto { name, dims, data_type: DataType::Float as i32, float_data, ..Default::default() };
-            let (w, b) = (tensor(slice_name(weight, s), vec![rows as i64, inputs as i64], w), tensor(slice_name(bias, s), vec![rows as i64], b));
+            let (w, b) = (float_tensor(&slice_name(weight, s), &[rows, inputs], w), float_tensor(&slice_name(bias, s), &[rows], b));
             names.push((w.name.clone(), Some(b.name.clone())));
             self.slices.extend([w, b]);
         }
-        let whole = NodeProto {
-            name: name.into(),
-            op_type: "Gemm".into(),
-            input: vec![x.into(), weight.into(), bias.into()],
-            output: vec![name.into()],
-            attribute: vec![attr_int("transB", 1)],
-            ..Default::default()
-        };
-        self.nodes.extend(sliced_gemm(whole, &names));
+        self.nodes.extend(sliced_gemm(linear_node(name, x, weight, bias), &names));
         name.into()
     }
 

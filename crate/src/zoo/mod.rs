@@ -360,6 +360,13 @@ pub fn build_sliced(arch: Arch, seed: u64, slice_bytes: usize) -> ZooModel {
     build_with(arch, seed, Some(slice_bytes))
 }
 
+/// Whether a session builds a zoo model with [`build_sliced`]: a seeded one
+/// (trained weights replace whole tensors by name) that is not pruned (per
+/// whole tensor). The memory estimate asks the same.
+pub fn drawn_in_slices(trained: bool, pruned: bool) -> bool {
+    !trained && !pruned
+}
+
 fn build_with(arch: Arch, seed: u64, slice_bytes: Option<usize>) -> ZooModel {
     let size = arch.preprocess().size as usize;
     let mut g = graph::GraphBuilder::default();

@@ -36,8 +36,10 @@ impl Session {
     pub(super) fn build(&mut self, e: usize, size: u32) -> Result<Recorder> {
         let entry = &mut self.entries[e];
         let mut proto = match (&mut entry.kind, &mut entry.weights) {
-            // Drawn in the slices the runtime would cut its large weights into, unless pruned (per whole tensor).
-            (Kind::Zoo { arch, seed }, None) if entry.prune.is_none() => zoo::build_sliced(*arch, *seed, crate::runtime::split::SLICE_BYTES).proto,
+            // Drawn in the slices the runtime would cut its large weights into.
+            (Kind::Zoo { arch, seed }, None) if zoo::drawn_in_slices(false, entry.prune.is_some()) => {
+                zoo::build_sliced(*arch, *seed, crate::runtime::split::SLICE_BYTES).proto
+            }
             (Kind::Zoo { arch, seed }, None) => zoo::build(*arch, *seed).proto,
             (Kind::Zoo { arch, seed }, Some(w)) => {
                 // The file is read now and its bytes freed before the graph is
