@@ -100,12 +100,12 @@ test('the selectors list the zoo, stay in step with the JSON spec, and run resne
       const est = await coreEstimate(page);
       assert.equal(alexnetText, memoryLine(est.s0), "the form's line is the core's estimate");
       assert.equal(await page.textContent('#target-memory'), memoryLine(est.t0));
-      // Built, in a tab: the weights once at 4 bytes a weight, a 32 MiB slice of fc6 (the copy tract
+      // Built, in a tab: the weights once at 4 bytes a weight, a 16 MiB slice of fc6 (the copy tract
       // makes of it) and four slices more (a seeded model's fc6 is drawn in slices; each of tract's
       // passes takes a new block for its first: what a tab measures beyond the native build;
       // experiment::memory::build_extra); then, while it records, one copy beside its activations;
       // the larger of the two counts.
-      assert.equal(est.s0.weights, entry('alexnet').parameters * 4 + 5 * 32 * 2 ** 20, 'weights while built');
+      assert.equal(est.s0.weights, entry('alexnet').parameters * 4 + 5 * 16 * 2 ** 20, 'weights while built');
       assert.equal(est.s0.graph, entry('alexnet').parameters * 4, 'weights once built');
       assert.equal(est.s0.total, est.s0.base + Math.max(est.s0.weights, est.s0.graph + est.s0.activations) + est.s0.held + est.s0.stimuli + est.s0.kept,
         'the total adds up');
@@ -132,7 +132,7 @@ test('the selectors list the zoo, stay in step with the JSON spec, and run resne
       const pair = await coreEstimate(page);
       assert.equal(await page.textContent('#target-memory'), memoryLine(pair.t0), 'vgg11 on 3 images');
       assert.equal(await page.textContent('#source-memory'), memoryLine(pair.s0), 'resnet18 on 3 images');
-      assert.match(memoryLine(pair.t0), /^about 7\d\d MB while it loads$/, 'vgg11: its weights and five 32 MiB slices of fc6');
+      assert.match(memoryLine(pair.t0), /^about 6\d\d MB while it loads$/, 'vgg11: its weights and five 16 MiB slices of fc6');
 
       // JSON -> form, and back to the pair under test.
       await page.click('.spec summary');
@@ -193,8 +193,8 @@ test('a run that would not fit, or that mixes input transforms, is refused on th
       assert.equal(await page.evaluate((s) => window.idlab.preflight(s), vgg13), null, 'vgg13 on 92 images fits a desktop tab');
       // A device that says it has 1 GB (navigator.deviceMemory): the tab may use half, 512 MiB.
       // Gram rows spill to OPFS, so every zoo model fits the 3.5 GB of a desktop tab on 92 images;
-      // VGG13's build in a tab (its 507 MiB of weights and five 32 MiB slices of its first fully
-      // connected layer: about 740 MiB on 3 images) and the page's base do not fit this one's.
+      // VGG13's build in a tab (its 507 MiB of weights and five 16 MiB slices of its first fully
+      // connected layer: about 690 MiB on 3 images) and the page's base do not fit this one's.
       await page.evaluate(() => Object.defineProperty(navigator, 'deviceMemory', { value: 1, configurable: true }));
       await page.selectOption('#source-arch', 'vgg13');
       await page.fill('#images', '92');
@@ -228,7 +228,7 @@ test('a run that would not fit, or that mixes input transforms, is refused on th
       assert.match(api, /vgg13.*will not fit/);
 
       const p1 = JSON.parse(fs.readFileSync(path.join(ROOT, 'www/presets/identify-architecture.json'), 'utf8'));
-      // Preset 1 fits a desktop tab; on this device its VGG11 target (about 770 MiB in a tab) does not.
+      // Preset 1 fits a desktop tab; on this device its VGG11 target (about 760 MiB in a tab) does not.
       assert.match(await page.evaluate((s) => window.idlab.preflight(s), p1), /^Not run \(target vgg11\): vgg11 will not fit in this tab/);
 
       // A limit between what 3 and 92 images need: the page finds the most images that fit (the

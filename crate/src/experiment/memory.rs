@@ -3,7 +3,7 @@
 //! holds, so it lives beside it:
 //!
 //! - while a zoo model is built, its weights once and another copy of its
-//!   largest tensor, or of a 32 MiB slice where a fully connected weight is
+//!   largest tensor, or of a slice (32 MiB natively, 16 in a tab) where a fully connected weight is
 //!   cut ([`crate::runtime::split`]; the protobuf's initializers become
 //!   tract's tensors one at a time, [`crate::runtime::initializers`];
 //!   measured: 1.1 to 1.4 times the weights at the build's peak;
@@ -101,7 +101,7 @@ fn in_a_tab() -> bool {
 /// In a tab, each of tract's passes over a cut weight's slices takes a new
 /// block for its first (largest) copy: a trace of the single-threaded build
 /// (`crate/tests/wasm_build_memory.rs` with each large block logged) shows
-/// four such blocks in AlexNet's build, three to five in VGG11's.
+/// four such blocks in AlexNet's build and in VGG11's.
 const PASSES: u64 = 4;
 
 /// Bytes a zoo model's build needs beside its weights, whose largest tensor
@@ -114,14 +114,14 @@ const PASSES: u64 = 4;
 /// in a tab, where that tensor is cut: when it was drawn in slices
 /// (`sliced`: a seeded, unpruned zoo model, `zoo::build_sliced`), a new
 /// slice for each of tract's [`PASSES`] (single-threaded, AlexNet's build
-/// grows the module by 383 MiB: live 265, estimated 393); when it was drawn
+/// grows the module by 304 MiB: live 249, estimated 313); when it was drawn
 /// whole and cut (trained or pruned weights), the whole tensor once more,
 /// the block no later, smaller one fills (each VGG11 of preset 1 grew the
 /// module by its 392 MiB first fully connected layer's block when drawn
 /// whole). The threaded build's growth varies from run to run (AlexNet's
 /// 16-image run in `tests/e2e/memory.test.mjs`; BENCHMARKS.md, "Memory").
 pub fn build_extra(tab: bool, largest: u64, sliced: bool) -> u64 {
-    let piece = crate::runtime::split::largest_copied(largest);
+    let piece = crate::runtime::split::largest_copied(largest, tab);
     let unreused = match (tab && piece < largest, sliced) {
         (false, _) => 0,
         (true, true) => PASSES * piece,
@@ -400,11 +400,12 @@ mod tests {
     #[test]
     fn a_tab_counts_what_wasm_cannot_reuse_of_a_cut_weight() {
         const MIB: u64 = 1 << 20;
-        let fc6 = 9216 * 4096 * 4; // AlexNet's, 144 MiB: cut into slices of at most 32 MiB
-        assert_eq!(build_extra(false, fc6, true), 32 * MIB, "natively: one slice");
-        assert_eq!(build_extra(false, fc6, false), 32 * MIB);
-        assert_eq!(build_extra(true, fc6, true), 5 * 32 * MIB, "drawn in slices: a slice for each pass more");
-        assert_eq!(build_extra(true, fc6, false), 32 * MIB + fc6, "drawn whole: the whole tensor more");
+        let (slice, native) = (crate::runtime::split::TAB_SLICE_BYTES as u64, crate::runtime::split::NATIVE_SLICE_BYTES as u64);
+        let fc6 = 9216 * 4096 * 4; // AlexNet's, 144 MiB: cut into slices
+        assert_eq!(build_extra(false, fc6, true), native, "natively: one slice");
+        assert_eq!(build_extra(false, fc6, false), native);
+        assert_eq!(build_extra(true, fc6, true), 5 * slice, "drawn in slices: a slice for each pass more");
+        assert_eq!(build_extra(true, fc6, false), slice + fc6, "drawn whole: the whole tensor more");
         // Not cut: one copy of it, in a tab as natively.
         assert_eq!(build_extra(true, 10 * MIB, true), 10 * MIB);
     }

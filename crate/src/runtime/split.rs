@@ -7,34 +7,45 @@
 //! MiB) twice at the build's peak; in a tab, where each copy could take new
 //! memory (wasm's linear memory never shrinks), up to three times. Cut into
 //! slices of at most [`SLICE_BYTES`], each passing copy is a slice (measured
-//! in BENCHMARKS.md: natively VGG11's build 900 -> 613 MiB). Each slice is
-//! smaller than the one before it, and they are cut and copied in that order,
-//! so that in wasm each copy fits in the block the one before it freed (a
-//! copy of the same size does not, by the allocator's header): AlexNet's
-//! build grew the single-threaded module by 410 MiB with equal slices, 328
-//! with shrinking ones (its live peak: 265). The slices' outputs are joined
+//! in BENCHMARKS.md: natively VGG11's build 900 -> 613 MiB at 32 MiB slices).
+//! Slices shrink by a panel of rows (tract packs 32 rows at a time) from one
+//! to the next, and they are cut and copied in that order, so that in wasm
+//! each copy fits in the block the one before it freed (a copy of the same
+//! size does not, by the allocator's header): AlexNet's build grew the
+//! single-threaded module by 410 MiB with equal slices, 328 with shrinking
+//! ones (its live peak: 265). Where one descent cannot hold every row, the
+//! slices descend again from the largest. Rows are whole panels because the
+//! packed copy of a slice is rounded up to them: VGG11's first layer in
+//! slices of 8 rows shrinking by 8 packed four slices in turn to one size,
+//! none fitting where the one before was. Each of tract's passes still takes
+//! a new block the size of the largest slice, so slices are at most 16 MiB:
+//! AlexNet then VGG11, single-threaded module, 383 + 304 MiB at 32 MiB
+//! (slices of 8 rows for VGG11), 304 + 315 at 16 MiB (whole panels), and no
+//! less at 8 MiB (VGG11 alone 635 at 16 and 8). The slices' outputs are joined
 //! by a `Concat` that takes the `Gemm`'s name and output, so recorded layers
 //! keep their names, and their values: each output unit is still the dot
 //! product of the same row with the same input (`crate/tests/memory.rs`
-//! checks every layer of AlexNet and VGG11 bit for bit). Smaller slices were
-//! tried: at 8 MiB tract's native build of VGG11 held 893 MiB.
+//! checks every layer of AlexNet and VGG11 bit for bit).
 
 use tract_onnx::pb::attribute_proto::AttributeType;
 use tract_onnx::pb::tensor_proto::{DataLocation, DataType};
 use tract_onnx::pb::{AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto};
 
-/// A weight matrix above this many bytes is split into slices at most this size.
-pub const SLICE_BYTES: usize = 32 << 20;
+/// In a tab, a weight matrix above this many bytes is split into slices at
+/// most this size (see the module's doc for the measurements).
+pub const TAB_SLICE_BYTES: usize = 16 << 20;
 
-/// Slices hold whole panels of this many output units (rows of the weight)
-/// where they can: tract's wasm build packs a weight's rows 32 at a time,
-/// its packed copy rounded up to whole panels. Else (when so many slices of
-/// whole panels, each a panel smaller than the one before, cannot hold every
-/// row) a multiple of [`ROW_MULTIPLE`].
+/// Natively, larger slices: tract's native build of VGG11 held 613 MiB at
+/// 32 MiB, 741 at 16 and 893 at 8 (`crate/tests/memory.rs`).
+pub const NATIVE_SLICE_BYTES: usize = 32 << 20;
+
+/// The slices this build cuts.
+pub const SLICE_BYTES: usize = if cfg!(target_arch = "wasm32") { TAB_SLICE_BYTES } else { NATIVE_SLICE_BYTES };
+
+/// Slices hold whole panels of this many output units (rows of the weight),
+/// the last one what is left: tract's wasm build packs a weight's rows 32 at
+/// a time, its packed copy rounded up to whole panels.
 const PANEL: usize = 32;
-
-/// The fewest rows slices differ by, and hold a multiple of (beyond the last).
-const ROW_MULTIPLE: usize = 8;
 
 /// Each slice, in the order they are cut, holds at least this many bytes
 /// fewer than the one before it, so that it fits in the memory the one before
@@ -42,9 +53,10 @@ const ROW_MULTIPLE: usize = 8;
 const SMALLER_BY: usize = 4096;
 
 /// The most bytes a build copies of one tensor at a time, once a tensor of
-/// `largest` bytes has been split: what the memory estimate counts.
-pub fn largest_copied(largest: u64) -> u64 {
-    largest.min(SLICE_BYTES as u64)
+/// `largest` bytes has been split (in a tab or natively): what the memory
+/// estimate counts.
+pub fn largest_copied(largest: u64, tab: bool) -> u64 {
+    largest.min(if tab { TAB_SLICE_BYTES } else { NATIVE_SLICE_BYTES } as u64)
 }
 
 /// Splits each `Gemm` of `proto`'s main graph whose weight (input B, a float
@@ -138,18 +150,43 @@ pub fn slice_rows(units: usize, inputs: usize, slice_bytes: usize) -> Option<Vec
     if units.checked_mul(row)? <= slice_bytes {
         return None;
     }
-    [PANEL, ROW_MULTIPLE].into_iter().find_map(|tile| shrinking(units, row, slice_bytes, tile))
+    shrinking(units, row, slice_bytes).or_else(|| descents(units, row, slice_bytes))
 }
 
-/// Slices of whole `tile`s of rows of `row` bytes, at most `slice_bytes`, each
-/// at least a tile and [`SMALLER_BY`] bytes smaller than the one before it.
-fn shrinking(units: usize, row: usize, slice_bytes: usize, tile: usize) -> Option<Vec<usize>> {
-    let step = SMALLER_BY.div_ceil(row).next_multiple_of(tile);
-    let most = slice_bytes / row / tile * tile;
+/// Slices of whole panels, from the most that fit in `slice_bytes` down by a
+/// step at a time, and again from the most, until every row is held; None
+/// when fewer than two steps fit in a slice.
+fn descents(units: usize, row: usize, slice_bytes: usize) -> Option<Vec<usize>> {
+    let step = step(row);
+    let most = slice_bytes / row / PANEL * PANEL;
+    if most < 2 * step {
+        return None;
+    }
+    let mut rows = Vec::new();
+    let mut left = units;
+    'runs: loop {
+        for take in (step..=most).rev().step_by(step) {
+            let take = take.min(left);
+            rows.push(take);
+            left -= take;
+            if left == 0 {
+                break 'runs;
+            }
+        }
+    }
+    Some(rows)
+}
+
+/// Slices of whole panels of rows of `row` bytes, at most `slice_bytes`, each
+/// at least a panel and [`SMALLER_BY`] bytes smaller than the one before it;
+/// None when one such descent cannot hold every row.
+fn shrinking(units: usize, row: usize, slice_bytes: usize) -> Option<Vec<usize>> {
+    let step = step(row);
+    let most = slice_bytes / row / PANEL * PANEL;
     // The fewest slices that can hold every row, then the smallest largest slice for that many.
     let holds = |largest: usize, n: usize| (0..n).map(|i| largest.saturating_sub(i * step)).sum::<usize>();
     let n = (1..=most / step).find(|&n| holds(most, n) >= units)?;
-    let largest = (tile..=most).step_by(tile).find(|&l| holds(l, n) >= units)?;
+    let largest = (PANEL..=most).step_by(PANEL).find(|&l| holds(l, n) >= units)?;
     let mut rows = Vec::with_capacity(n);
     let mut left = units;
     for i in 0.. {
@@ -161,6 +198,12 @@ fn shrinking(units: usize, row: usize, slice_bytes: usize, tile: usize) -> Optio
         }
     }
     (rows.len() > 1).then_some(rows)
+}
+
+/// Rows one slice holds fewer than the one before it: whole panels, and at
+/// least [`SMALLER_BY`] bytes of rows of `row` bytes.
+fn step(row: usize) -> usize {
+    SMALLER_BY.div_ceil(row).next_multiple_of(PANEL)
 }
 
 /// The name of slice `s` of a tensor (an initializer, or a node's output).
@@ -314,20 +357,20 @@ mod tests {
     fn slices_hold_the_rows_in_order() {
         for raw in [false, true] {
             let mut m = gemm(200, 256, raw);
-            // At most 64 rows of 1 KiB a slice: in panels of 32 rows, 64 and 32 hold only 96 rows;
-            // in multiples of 8 rows, each 4 KiB smaller than the one before, 64, 56, 48 and 32.
+            // At most 64 rows of 1 KiB a slice, in panels of 32 rows: a descent of 64 and 32 holds
+            // only 96 rows, so 64, 32, then 64, 32 again, and the 8 left.
             assert_eq!(split_large_gemms(&mut m, 64 << 10), vec!["fc".to_string()]);
             let g = m.graph.unwrap();
             let names: Vec<_> = g.node.iter().map(|n| (n.name.as_str(), n.op_type.as_str())).collect();
-            assert_eq!(names, [("fc/slice0", "Gemm"), ("fc/slice1", "Gemm"), ("fc/slice2", "Gemm"), ("fc/slice3", "Gemm"), ("fc", "Concat")]);
-            assert_eq!(g.node[4].output, ["y"]);
-            assert_eq!(g.node[4].input, ["y/slice0", "y/slice1", "y/slice2", "y/slice3"]);
+            assert_eq!(names, [("fc/slice0", "Gemm"), ("fc/slice1", "Gemm"), ("fc/slice2", "Gemm"), ("fc/slice3", "Gemm"), ("fc/slice4", "Gemm"), ("fc", "Concat")]);
+            assert_eq!(g.node[5].output, ["y"]);
+            assert_eq!(g.node[5].input, ["y/slice0", "y/slice1", "y/slice2", "y/slice3", "y/slice4"]);
             let mut rows = Vec::new();
             let mut biases = Vec::new();
-            for s in 0..4 {
+            for s in 0..5 {
                 let w = initializer(&g, &format!("w/slice{s}")).unwrap();
                 let b = initializer(&g, &format!("b/slice{s}")).unwrap();
-                assert_eq!(w.dims, [[64, 56, 48, 32][s], 256]);
+                assert_eq!(w.dims, [[64, 32, 64, 32, 8][s], 256]);
                 assert_eq!(b.dims, [w.dims[0]]);
                 let v: Vec<f32> = if raw { w.raw_data.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect() } else { w.float_data.clone() };
                 rows.extend(v);
@@ -342,17 +385,25 @@ mod tests {
     #[test]
     fn each_cut_fits_where_the_one_before_it_was() {
         // AlexNet's fc6 and fc7 (whole panels), VGG11's fc6 (too large for that), and a weight of narrow rows.
-        for (units, inputs, tile) in [(4096, 9216, PANEL), (4096, 4096, PANEL), (4096, 25088, ROW_MULTIPLE), (1 << 24, 1, PANEL)] {
-            let rows = slice_rows(units, inputs, SLICE_BYTES).unwrap();
+        // AlexNet's fc7 and VGG11's fc7 (one descent), AlexNet's fc6 and VGG11's fc6 (two and
+        // more: each starts again from the largest), and a weight of narrow rows.
+        for (units, inputs, descents) in [(4096, 4096, 1), (4096, 9216, 2), (4096, 25088, 9), (1 << 24, 1, 1)] {
+            let rows = slice_rows(units, inputs, TAB_SLICE_BYTES).unwrap();
             assert_eq!(rows.iter().sum::<usize>(), units, "{units} x {inputs}: {rows:?}");
-            assert!(rows.iter().all(|&r| r > 0 && r * inputs * 4 <= SLICE_BYTES), "{units} x {inputs}: {rows:?}");
-            assert!(rows[..rows.len() - 1].iter().all(|r| r % tile == 0), "{units} x {inputs}: {rows:?}");
-            // Each slice at least a tile and SMALLER_BY bytes smaller than the one before it.
-            assert!(rows.windows(2).all(|w| w[0] - w[1] >= tile && (w[0] - w[1]) * inputs * 4 >= SMALLER_BY), "{units} x {inputs}: {rows:?}");
+            assert!(rows.iter().all(|&r| r > 0 && r * inputs * 4 <= TAB_SLICE_BYTES), "{units} x {inputs}: {rows:?}");
+            assert!(rows[..rows.len() - 1].iter().all(|r| r % PANEL == 0), "{units} x {inputs}: {rows:?}");
+            // Within a descent, each slice at least a panel and SMALLER_BY bytes smaller than the one before it.
+            let smaller = |w: &[usize]| w[0] > w[1] && (w[0] - w[1]) % PANEL == 0 && (w[0] - w[1]) * inputs * 4 >= SMALLER_BY;
+            let starts = 1 + rows.windows(2).filter(|w| !smaller(w)).count();
+            assert_eq!(starts, descents, "{units} x {inputs}: {rows:?}");
+            assert!(rows.windows(2).filter(|w| !smaller(w)).all(|w| w[1] == rows[0]), "{units} x {inputs}: {rows:?}");
         }
-        assert_eq!(slice_rows(4096, 9216, SLICE_BYTES).unwrap().len(), 5);
+        assert_eq!(slice_rows(4096, 4096, TAB_SLICE_BYTES).unwrap().len(), 5);
+        // Natively, slices of 32 MiB: AlexNet's fc6 in one descent, VGG11's in three.
+        assert_eq!(slice_rows(4096, 9216, NATIVE_SLICE_BYTES).unwrap().len(), 5);
+        assert_eq!(slice_rows(4096, 25088, NATIVE_SLICE_BYTES).unwrap().iter().filter(|&&r| r == 320).count(), 3);
         // Too few rows fit in a slice to cut them all in shrinking slices.
-        assert!(slice_rows(4096, 1 << 20, SLICE_BYTES).is_none());
+        assert!(slice_rows(4096, 1 << 20, TAB_SLICE_BYTES).is_none());
     }
 
     #[test]
