@@ -143,8 +143,9 @@ fn plan(graph: &GraphProto, node: &NodeProto, slice_bytes: usize) -> Option<Plan
 /// slice the same size as the one freed before it does not fit there (the
 /// allocator's header) and takes new memory, which wasm never gives back.
 /// The slices are cut, and then copied by tract's build, in their order, so
-/// each is at least [`SMALLER_BY`] bytes smaller than the one before it, and
-/// the last rows take what is left.
+/// each is at least a panel and [`SMALLER_BY`] bytes smaller than the one
+/// before it (in one descent where it can hold every row, else in several,
+/// each from the largest), and the last rows take what is left.
 pub fn slice_rows(units: usize, inputs: usize, slice_bytes: usize) -> Option<Vec<usize>> {
     let row = inputs.checked_mul(4)?.max(1);
     if units.checked_mul(row)? <= slice_bytes {
