@@ -26,6 +26,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { startServer, launchBrowser, openPage, waitReady, runInPage, outDir, writeJson, DIST, ROOT } from '../e2e/helpers.mjs';
+import { median, imagesPerSecond } from './steps.mjs';
 
 const ARCHS = (process.argv[2] || 'alexnet,resnet18,vit_b_32,vgg11').split(',');
 const RUNS = Number(process.env.RUNS || 3);
@@ -52,10 +53,6 @@ function ortSite() {
   return { site, version };
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const summary = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs), runs: xs });
 
 async function ortOnce(browser, url, arch, variant, threads) {
@@ -68,12 +65,6 @@ async function ortOnce(browser, url, arch, variant, threads) {
   } finally {
     await context.close();
   }
-}
-
-/** Images a recording step covered, from its label ("…: image 3 of 14" or "…: images 5-6 of 14"). */
-function stepImages(label) {
-  const m = /images (\d+)-(\d+) of/.exec(label || '');
-  return m ? Number(m[2]) - Number(m[1]) + 1 : 1;
 }
 
 async function idlabOnce(browser, url, arch, variant) {
@@ -95,18 +86,7 @@ async function idlabOnce(browser, url, arch, variant) {
     const steps = outcome.result.timings.steps.filter((s) => (s.label || '').includes(who));
     const build = steps.find((s) => s.stage === 'building');
     const rec = steps.filter((s) => s.stage === 'recording');
-    let seen = 0;
-    let seconds = 0;
-    let images = 0;
-    for (const s of rec) {
-      const n = stepImages(s.label);
-      if (seen >= 1 + WARM) {
-        seconds += s.seconds;
-        images += n;
-      }
-      seen += n;
-    }
-    return { cold_s: build.seconds + rec[0].seconds, build_s: build.seconds, images_per_s: images / seconds, flavor: outcome.result.flavor };
+    return { cold_s: build.seconds + rec[0].seconds, build_s: build.seconds, images_per_s: imagesPerSecond(rec, 1 + WARM), flavor: outcome.result.flavor };
   } finally {
     await context.close();
   }

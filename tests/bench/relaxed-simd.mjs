@@ -1,0 +1,83 @@
+// Does a relaxed-SIMD build pay? (issue 16; a benchmark, not a test.) tract 0.23.9 emits
+// f32x4.relaxed_madd in its wider wasm f32 kernels when built with +relaxed-simd. This runs the
+// lab page's own path (worker, decoding, preprocessing, a CKA sink) on one thread, the
+// single-threaded build as built (dist/) against the same build with +relaxed-simd (a second
+// site, RELAXED_DIST), alternating, and reports images per second and how far the scores moved.
+//
+//   RUSTFLAGS="-C target-feature=+simd128,+bulk-memory,+relaxed-simd" cargo build --release \
+//     --locked -p idlab --lib --target wasm32-unknown-unknown --target-dir target/wasm-single-relaxed
+//   cp -R dist /tmp/dist-relaxed && rm /tmp/dist-relaxed/pkg/single/idlab_bg.wasm.*
+//   wasm-bindgen --target web --out-dir /tmp/dist-relaxed/pkg/single --out-name idlab \
+//     --remove-name-section --remove-producers-section \
+//     target/wasm-single-relaxed/wasm32-unknown-unknown/release/idlab.wasm
+//   RELAXED_DIST=/tmp/dist-relaxed node tests/bench/relaxed-simd.mjs [alexnet,resnet18]
+//
+// Prints one JSON line per model and writes tests/out/bench/relaxed-simd.json.
+
+import path from 'node:path';
+import { startServer, launchBrowser, openPage, waitReady, runInPage, outDir, writeJson } from '../e2e/helpers.mjs';
+import { median, imagesPerSecond } from './steps.mjs';
+
+const ARCHS = (process.argv[2] || 'alexnet,resnet18').split(',');
+const RUNS = Number(process.env.RUNS || 3);
+const WARM = 3;
+const IMAGES = 10;
+const FINAL = { alexnet: 'classifier.4', resnet18: 'avgpool', vit_b_32: 'encoder.layers.encoder_layer_11', vgg11: 'classifier.3' };
+if (!process.env.RELAXED_DIST) {
+  process.stderr.write('RELAXED_DIST (a copy of dist/ with the +relaxed-simd single build) is not set\n');
+  process.exit(2);
+}
+
+
+/** The lab page on one thread: the source's images per second after 1 + WARM, and its scores. */
+async function once(browser, url, arch) {
+  const { page, context } = await openPage(browser, `${url}?autorun=0`);
+  try {
+    await waitReady(page);
+    const spec = {
+      idlab: 2,
+      name: `relaxed ${arch}`,
+      stimuli: { set: 'kriegeskorte92', limit: 1 + WARM + IMAGES },
+      sources: [{ arch, seed: 0, layers: [FINAL[arch]] }],
+      targets: [{ arch: 'squeezenet1_0', seed: 0, layers: ['features.12'] }],
+      metrics: [{ name: 'cka' }],
+    };
+    const outcome = await runInPage(page, spec);
+    if (!outcome.result) throw new Error(`${arch}: ${outcome.error}`);
+    const steps = outcome.result.timings.steps.filter((s) => s.stage === 'recording' && (s.label || '').includes(`${arch} seed 0`));
+    return { flavor: outcome.result.flavor, images_per_s: imagesPerSecond(steps, 1 + WARM), scores: outcome.result.scores.flatMap((s) => s.values.flat()) };
+  } finally {
+    await context.close();
+  }
+}
+
+const browser = await launchBrowser();
+const plain = await startServer({ isolation: false });
+const relaxed = await startServer({ isolation: false, dir: path.resolve(process.env.RELAXED_DIST) });
+const rows = [];
+try {
+  for (const arch of ARCHS) {
+    const p = [];
+    const r = [];
+    for (let i = 0; i < RUNS; i++) {
+      p.push(await once(browser, plain.url, arch));
+      r.push(await once(browser, relaxed.url, arch));
+    }
+    const diff = Math.max(...p[0].scores.map((v, k) => Math.abs(v - r[0].scores[k])));
+    const row = {
+      arch,
+      flavor: [p[0].flavor, r[0].flavor],
+      plain_images_per_s: { median: median(p.map((x) => x.images_per_s)), runs: p.map((x) => x.images_per_s) },
+      relaxed_images_per_s: { median: median(r.map((x) => x.images_per_s)), runs: r.map((x) => x.images_per_s) },
+      cka_max_abs_difference: diff,
+    };
+    row.ratio = row.relaxed_images_per_s.median / row.plain_images_per_s.median;
+    rows.push(row);
+    process.stdout.write(`${JSON.stringify(row)}\n`);
+  }
+} finally {
+  await plain.close();
+  await relaxed.close();
+  await browser.close();
+}
+writeJson(path.join(outDir('bench'), 'relaxed-simd.json'), rows);
