@@ -1,8 +1,10 @@
 // Does a relaxed-SIMD build pay? (issue 16; a benchmark, not a test.) tract 0.23.9 emits
 // f32x4.relaxed_madd in its wider wasm f32 kernels when built with +relaxed-simd. This runs the
-// lab page's own path (worker, decoding, preprocessing, a CKA sink) on one thread, the
-// single-threaded build as built (dist/) against the same build with +relaxed-simd (a second
-// site, RELAXED_DIST), alternating, and reports images per second and how far the scores moved.
+// lab page's own path (worker, decoding, preprocessing, a CKA sink), the build as built (dist/)
+// against the same build with +relaxed-simd (a second site, RELAXED_DIST), alternating, and
+// reports images per second and how far the scores moved. FLAVOR=single (default: one thread, no
+// isolation) or FLAVOR=threads (COOP/COEP, the pool's threads; build that flavor the same way,
+// with build.sh's THREADS_RUSTFLAGS, build-std and --features threads, into pkg/threads).
 //
 //   RUSTFLAGS="-C target-feature=+simd128,+bulk-memory,+relaxed-simd" cargo build --release \
 //     --locked -p idlab --lib --target wasm32-unknown-unknown --target-dir target/wasm-single-relaxed
@@ -12,7 +14,7 @@
 //     target/wasm-single-relaxed/wasm32-unknown-unknown/release/idlab.wasm
 //   RELAXED_DIST=/tmp/dist-relaxed node tests/bench/relaxed-simd.mjs [alexnet,resnet18]
 //
-// Prints one JSON line per model and writes tests/out/bench/relaxed-simd.json.
+// Prints one JSON line per model and writes tests/out/bench/relaxed-simd-FLAVOR.json.
 
 import path from 'node:path';
 import { startServer, launchBrowser, openPage, waitReady, runInPage, outDir, writeJson } from '../e2e/helpers.mjs';
@@ -20,6 +22,7 @@ import { median, imagesPerSecond } from './steps.mjs';
 
 const ARCHS = (process.argv[2] || 'alexnet,resnet18').split(',');
 const RUNS = Number(process.env.RUNS || 3);
+const FLAVOR = process.env.FLAVOR || 'single';
 const WARM = 3;
 const IMAGES = 10;
 const FINAL = { alexnet: 'classifier.4', resnet18: 'avgpool', vit_b_32: 'encoder.layers.encoder_layer_11', vgg11: 'classifier.3' };
@@ -44,6 +47,7 @@ async function once(browser, url, arch) {
     };
     const outcome = await runInPage(page, spec);
     if (!outcome.result) throw new Error(`${arch}: ${outcome.error}`);
+    if (outcome.result.flavor !== FLAVOR) throw new Error(`${arch}: the page ran the ${outcome.result.flavor} build, not ${FLAVOR}`);
     const steps = outcome.result.timings.steps.filter((s) => s.stage === 'recording' && (s.label || '').includes(`${arch} seed 0`));
     return { flavor: outcome.result.flavor, images_per_s: imagesPerSecond(steps, 1 + WARM), scores: outcome.result.scores.flatMap((s) => s.values.flat()) };
   } finally {
@@ -52,8 +56,9 @@ async function once(browser, url, arch) {
 }
 
 const browser = await launchBrowser();
-const plain = await startServer({ isolation: false });
-const relaxed = await startServer({ isolation: false, dir: path.resolve(process.env.RELAXED_DIST) });
+const isolation = FLAVOR === 'threads';
+const plain = await startServer({ isolation });
+const relaxed = await startServer({ isolation, dir: path.resolve(process.env.RELAXED_DIST) });
 const rows = [];
 try {
   for (const arch of ARCHS) {
@@ -66,7 +71,7 @@ try {
     const diff = Math.max(...p[0].scores.map((v, k) => Math.abs(v - r[0].scores[k])));
     const row = {
       arch,
-      flavor: [p[0].flavor, r[0].flavor],
+      flavor: FLAVOR,
       plain_images_per_s: { median: median(p.map((x) => x.images_per_s)), runs: p.map((x) => x.images_per_s) },
       relaxed_images_per_s: { median: median(r.map((x) => x.images_per_s)), runs: r.map((x) => x.images_per_s) },
       cka_max_abs_difference: diff,
@@ -80,4 +85,4 @@ try {
   await relaxed.close();
   await browser.close();
 }
-writeJson(path.join(outDir('bench'), 'relaxed-simd.json'), rows);
+writeJson(path.join(outDir('bench'), `relaxed-simd-${FLAVOR}.json`), rows);
