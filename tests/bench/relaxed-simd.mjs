@@ -16,8 +16,9 @@
 //
 // Prints one JSON line per model and writes tests/out/bench/relaxed-simd-FLAVOR.json.
 
+import fs from 'node:fs';
 import path from 'node:path';
-import { startServer, launchBrowser, openPage, waitReady, runInPage, outDir, writeJson } from '../e2e/helpers.mjs';
+import { startServer, launchBrowser, openPage, waitReady, runInPage, outDir, writeJson, ROOT } from '../e2e/helpers.mjs';
 import { median, imagesPerSecond } from './steps.mjs';
 
 const ARCHS = (process.argv[2] || 'alexnet,resnet18').split(',');
@@ -25,14 +26,15 @@ const RUNS = Number(process.env.RUNS || 3);
 const FLAVOR = process.env.FLAVOR || 'single';
 const WARM = 3;
 const IMAGES = 10;
-const FINAL = { alexnet: 'classifier.4', resnet18: 'avgpool', vit_b_32: 'encoder.layers.encoder_layer_11', vgg11: 'classifier.3' };
+// Each model's last Table 1 layer, as tests/bench/peers.py takes it: the zoo manifest's last.
+const ZOO = JSON.parse(fs.readFileSync(path.join(ROOT, 'models/zoo.json'), 'utf8')).models;
+const finalLayer = (arch) => ZOO.find((m) => m.arch === arch).layers.at(-1).name;
 if (!process.env.RELAXED_DIST) {
-  process.stderr.write('RELAXED_DIST (a copy of dist/ with the +relaxed-simd single build) is not set\n');
+  process.stderr.write('RELAXED_DIST (a copy of dist/ with the +relaxed-simd build of FLAVOR) is not set\n');
   process.exit(2);
 }
 
-
-/** The lab page on one thread: the source's images per second after 1 + WARM, and its scores. */
+/** The lab page with the FLAVOR build: the source's images per second after 1 + WARM, and its scores. */
 async function once(browser, url, arch) {
   const { page, context } = await openPage(browser, `${url}?autorun=0`);
   try {
@@ -41,7 +43,7 @@ async function once(browser, url, arch) {
       idlab: 2,
       name: `relaxed ${arch}`,
       stimuli: { set: 'kriegeskorte92', limit: 1 + WARM + IMAGES },
-      sources: [{ arch, seed: 0, layers: [FINAL[arch]] }],
+      sources: [{ arch, seed: 0, layers: [finalLayer(arch)] }],
       targets: [{ arch: 'squeezenet1_0', seed: 0, layers: ['features.12'] }],
       metrics: [{ name: 'cka' }],
     };
@@ -49,7 +51,7 @@ async function once(browser, url, arch) {
     if (!outcome.result) throw new Error(`${arch}: ${outcome.error}`);
     if (outcome.result.flavor !== FLAVOR) throw new Error(`${arch}: the page ran the ${outcome.result.flavor} build, not ${FLAVOR}`);
     const steps = outcome.result.timings.steps.filter((s) => s.stage === 'recording' && (s.label || '').includes(`${arch} seed 0`));
-    return { flavor: outcome.result.flavor, images_per_s: imagesPerSecond(steps, 1 + WARM), scores: outcome.result.scores.flatMap((s) => s.values.flat()) };
+    return { images_per_s: imagesPerSecond(steps, 1 + WARM), scores: outcome.result.scores.flatMap((s) => s.values.flat()) };
   } finally {
     await context.close();
   }
