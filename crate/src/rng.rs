@@ -23,6 +23,12 @@ impl SeededRng {
         SeededRng(rng)
     }
 
+    /// Moves to the `word`-th 32-bit word of the stream, so that a stretch of
+    /// a long draw can be made on its own (in parallel) with the same values.
+    pub fn seek(&mut self, word: u128) {
+        self.0.set_word_pos(word);
+    }
+
     /// Uniform in [0, 1) with 24 random bits: every value is exactly representable in f32.
     pub fn unit_f32(&mut self) -> f32 {
         (self.0.next_u32() >> 8) as f32 * (1.0 / 16_777_216.0)
