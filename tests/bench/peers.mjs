@@ -10,8 +10,8 @@
 // - onnxruntime-web (npm, wasm backend: SIMD, threads), numThreads 2 and 1, on A-final.onnx and
 //   A-layers.onnx (tests/bench/ort-page/): images per second after WARM warm-up images; cold =
 //   session created + first image;
-// - start-up: page open to the lab ready, and to the first result of two AlexNets on 4 images,
-//   in a fresh browser context (cold cache) and reloaded in the same one (warm cache);
+// - start-up (tests/bench/startup.mjs): page open to the lab ready, to the first image recorded and
+//   to the result of two AlexNets on 4 images, cold cache and warm;
 // - the machine's limit: a wasm SIMD f32 multiply-add loop (tests/bench/ort-page/peak.js) on 1
 //   thread and on 2 at once, plain and relaxed-SIMD; each model's multiply-adds (peers.py, from
 //   its convolutions and matrix products) give achieved GFLOP/s and the percentage of that peak
@@ -27,6 +27,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startServer, launchBrowser, openPage, waitReady, runInPage, outDir, writeJson, DIST, ROOT } from '../e2e/helpers.mjs';
 import { median, imagesPerSecond } from './steps.mjs';
+import { startup, startupTable } from './startup.mjs';
 
 const ARCHS = (process.argv[2] || 'alexnet,resnet18,vit_b_32,vgg11').split(',');
 const RUNS = Number(process.env.RUNS || 3);
@@ -90,39 +91,6 @@ async function idlabOnce(browser, url, arch, variant) {
   } finally {
     await context.close();
   }
-}
-
-/**
- * Page open to ready, and to the first result of two AlexNets on 4 images; cold then warm cache.
- * The threaded build on idlab serve (isolated by its headers) with the site's service worker, as a
- * visitor gets it (its offline cache fills on the first visit); the single-threaded build with
- * service workers blocked (else the worker would isolate the page and reload it into the threaded build).
- */
-async function startup(browser, url, serviceWorkers) {
-  const spec = {
-    idlab: 2,
-    name: 'start-up',
-    stimuli: { set: 'kriegeskorte92', limit: 4 },
-    sources: [{ arch: 'alexnet', seed: 0, layers: ['classifier.4'] }],
-    targets: [{ arch: 'alexnet', seed: 1, layers: ['classifier.4'] }],
-    metrics: [{ name: 'cka' }],
-  };
-  const context = await browser.newContext({ serviceWorkers });
-  const page = await context.newPage();
-  const out = {};
-  try {
-    for (const cache of ['cold', 'warm']) {
-      const t0 = Date.now();
-      await page.goto(`${url}?autorun=0`);
-      await waitReady(page);
-      const ready = (Date.now() - t0) / 1000;
-      await page.evaluate((s) => window.idlab.run(s), spec);
-      out[cache] = { ready_s: ready, first_result_s: (Date.now() - t0) / 1000 };
-    }
-  } finally {
-    await context.close();
-  }
-  return out;
 }
 
 async function peakOnce(browser, url) {
@@ -225,13 +193,7 @@ console.log(peak.relaxed ? `| relaxed (f32x4.relaxed_madd) | ${f(peak.relaxed.on
 console.log('\n| model | multiply-adds per image (G) |');
 console.log('| --- | ---: |');
 for (const arch of ARCHS) console.log(`| ${arch} | ${(LAYERS[arch].multiply_adds / 1e9).toFixed(2)} |`);
-console.log('\n| build | page open to ready, cold (s) | to first result, cold (s) | to ready, warm (s) | to first result, warm (s) |');
-console.log('| --- | ---: | ---: | ---: | ---: |');
-for (const flavor of ['threads', 'single']) {
-  const s = starts[flavor];
-  const g = (cache, k) => f(summary(s.map((x) => x[cache][k])));
-  console.log(`| ${flavor} | ${g('cold', 'ready_s')} | ${g('cold', 'first_result_s')} | ${g('warm', 'ready_s')} | ${g('warm', 'first_result_s')} |`);
-}
+console.log(`\n${startupTable(starts)}`);
 console.log('\n| module | raw (MB) | gzip -9 (MB) | brotli (MB) |');
 console.log('| --- | ---: | ---: | ---: |');
 const mb = (b) => (b == null ? '–' : (b / 1e6).toFixed(2));
