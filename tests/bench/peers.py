@@ -17,7 +17,7 @@ files and the same threads (1 and 2):
 Each figure is the median of RUNS runs with min and max. Writes OUT/native.json and
 OUT/models/ (which tests/bench/peers.mjs serves to the browser).
 
-    target/py/bin/python tests/bench/peers.py [--archs alexnet,resnet18,vit_b_32,vgg11] [--runs 3]
+    target/py/bin/python tests/bench/peers.py [--archs alexnet,resnet18,vit_b_32,vgg11] [--runs 3] [--models-only]
 """
 import argparse
 import json
@@ -36,24 +36,42 @@ WARM = 3
 IMAGES = 10
 
 
-def multiply_adds(path):
+def multiply_adds(path, upto=()):
     """Multiply-adds of one image through the graph: its convolutions and matrix products (shapes
-    from onnx's shape inference), the work a peak GFLOP/s is compared with."""
+    from onnx's shape inference), the work a peak GFLOP/s is compared with. With `upto` (tensor
+    names), also a dict of each tensor's share: the multiply-adds of the nodes it is computed from
+    (what a run recording only that tensor does, tract pruning the rest)."""
     m = onnx.shape_inference.infer_shapes(onnx.load(path))
     shapes = {}
     for vi in list(m.graph.value_info) + list(m.graph.input) + list(m.graph.output):
         shapes[vi.name] = [d.dim_value if d.HasField("dim_value") else 1 for d in vi.type.tensor_type.shape.dim]
     for init in m.graph.initializer:
         shapes[init.name] = list(init.dims)
-    total = 0
+    cost = []
     for n in m.graph.node:
+        c = 0
         if n.op_type == "Conv":
-            total += int(np.prod(shapes[n.output[0]])) * int(np.prod(shapes[n.input[1]][1:]))
+            c = int(np.prod(shapes[n.output[0]])) * int(np.prod(shapes[n.input[1]][1:]))
         elif n.op_type in ("Gemm", "MatMul"):
             a = shapes[n.input[0]]
             trans = any(at.name == "transA" and at.i for at in n.attribute)
-            total += int(np.prod(shapes[n.output[0]])) * (a[-2] if trans else a[-1])
-    return total
+            c = int(np.prod(shapes[n.output[0]])) * (a[-2] if trans else a[-1])
+        cost.append(c)
+    total = sum(cost)
+    if not upto:
+        return total
+    producer = {o: i for i, n in enumerate(m.graph.node) for o in n.output}
+    shares = {}
+    for t in upto:
+        seen, todo = set(), [t]
+        while todo:
+            i = producer.get(todo.pop())
+            if i is None or i in seen:
+                continue
+            seen.add(i)
+            todo.extend(m.graph.node[i].input)
+        shares[t] = sum(cost[i] for i in seen)
+    return total, shares
 
 
 def models(idlab, archs, out):
@@ -77,12 +95,15 @@ def models(idlab, archs, out):
             for t in outputs:
                 m.graph.output.append(onnx.helper.make_empty_tensor_value_info(t))
             onnx.save(m, path)
+        total, shares = multiply_adds(plain, tensors)
         layers[arch] = {
             "final": tensors[-1:],
             "layers": tensors,
             "final_layer": zoo[arch]["layers"][-1]["name"],
             "size": zoo[arch]["input"]["size"],
-            "multiply_adds": multiply_adds(plain),
+            "multiply_adds": total,
+            # Each Table 1 layer, with the multiply-adds up to it (tests/bench/layers.mjs).
+            "per_layer": [{"name": l["name"], "tensor": l["tensor"], "multiply_adds": shares[l["tensor"]]} for l in zoo[arch]["layers"]],
         }
     (out / "layers.json").write_text(json.dumps(layers, indent=1))
     return layers
@@ -137,11 +158,14 @@ def main():
     ap.add_argument("--archs", default="alexnet,resnet18,vit_b_32,vgg11")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--out", default=str(ROOT / "tests/out/bench/peers"))
+    ap.add_argument("--models-only", action="store_true", help="write the models and layers.json, time nothing")
     a = ap.parse_args()
     out = pathlib.Path(a.out)
     (out / "models").mkdir(parents=True, exist_ok=True)
     archs = a.archs.split(",")
     layers = models(a.idlab, archs, out / "models")
+    if a.models_only:
+        return
     photos = sorted((ROOT / "www/data/kriegeskorte92/images").glob("*.png"))
     dirs = []
     for n in (1, 1 + IMAGES):
