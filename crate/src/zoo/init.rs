@@ -62,26 +62,20 @@ impl Init {
     /// build (AlexNet: 61 M values) no longer waits on one core.
     pub fn draw_parts(self, seed: u64, name: &str, lens: &[usize]) -> Vec<Vec<f32>> {
         let stream = stream_id(name);
-        let Some(words) = self.words_per_value() else {
-            let mut rng = SeededRng::new(seed, stream);
-            return lens
-                .iter()
-                .map(|&len| {
-                    let mut data = vec![0f32; len];
-                    self.fill(&mut rng, &mut data);
-                    data
-                })
-                .collect();
-        };
+        let words = self.words_per_value();
+        let mut rng = SeededRng::new(seed, stream); // read in one pass where `words` is None
         let mut first = 0u128; // the part's first value, counted over the whole tensor
         lens.iter()
             .map(|&len| {
                 let mut data = vec![0f32; len];
-                data.par_chunks_mut(CHUNK).enumerate().for_each(|(c, chunk)| {
-                    let mut rng = SeededRng::new(seed, stream);
-                    rng.seek((first + (c * CHUNK) as u128) * words);
-                    self.fill(&mut rng, chunk);
-                });
+                match words {
+                    Some(words) => data.par_chunks_mut(CHUNK).enumerate().for_each(|(c, chunk)| {
+                        let mut rng = SeededRng::new(seed, stream);
+                        rng.seek((first + (c * CHUNK) as u128) * words);
+                        self.fill(&mut rng, chunk);
+                    }),
+                    None => self.fill(&mut rng, &mut data),
+                }
                 first += len as u128;
                 data
             })
