@@ -17,8 +17,9 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { startServer, launchBrowser, openPage, waitReady, runInPage, outDir, writeJson, ROOT } from '../e2e/helpers.mjs';
-import { median, imagesPerSecond } from './steps.mjs';
+import { startServer, launchBrowser, outDir, writeJson, ROOT } from '../e2e/helpers.mjs';
+import { median, imagesPerSecond, runSource } from './steps.mjs';
+import { peakOnce } from './peak.mjs';
 
 const ARCHS = (process.argv[2] || 'alexnet,vgg11').split(',');
 const FLAVOR = process.env.FLAVOR || 'single';
@@ -39,37 +40,16 @@ const LAYERS = JSON.parse(fs.readFileSync(layersFile, 'utf8'));
 
 /** Seconds an image takes on the page recording `layer` of `arch` alone (after 1 + WARM images). */
 async function secondsPerImage(browser, url, arch, layer) {
-  const { page, context } = await openPage(browser, `${url}?autorun=0`);
-  try {
-    await waitReady(page);
-    const spec = {
-      idlab: 2,
-      name: `layers ${arch} ${layer}`,
-      stimuli: { set: 'kriegeskorte92', limit: 1 + warmFor(arch) + imagesFor(arch) },
-      sources: [{ arch, seed: 0, layers: [layer] }],
-      targets: [{ arch: 'squeezenet1_0', seed: 0, layers: ['features.12'] }],
-      metrics: [{ name: 'cka' }],
-    };
-    const outcome = await runInPage(page, spec);
-    if (!outcome.result) throw new Error(`${arch} ${layer}: ${outcome.error}`);
-    const rec = outcome.result.timings.steps.filter((s) => s.stage === 'recording' && (s.label || '').includes(`${arch} seed 0`));
-    return 1 / imagesPerSecond(rec, 1 + warmFor(arch));
-  } finally {
-    await context.close();
-  }
+  const { steps } = await runSource(browser, url, `layers ${arch} ${layer}`, { arch, layers: [layer] }, 1 + warmFor(arch) + imagesFor(arch));
+  return 1 / imagesPerSecond(steps.filter((s) => s.stage === 'recording'), 1 + warmFor(arch));
 }
 
+/** The plain loop's GFLOP/s on `threads` (tests/bench/ort-page/ served on its own). */
 async function peak(browser, threads) {
   const server = await startServer({ dir: path.join(ROOT, 'tests/bench/ort-page') });
   try {
-    const { page, context } = await openPage(browser, server.url);
-    try {
-      await page.waitForFunction(() => typeof window.benchPeak === 'function', null, { timeout: 60000 });
-      const p = await page.evaluate((t) => window.benchPeak(t), threads);
-      return threads === 1 ? p.plain.one : p.plain.all;
-    } finally {
-      await context.close();
-    }
+    const p = await peakOnce(browser, server.url, threads);
+    return threads === 1 ? p.plain.one : p.plain.all;
   } finally {
     await server.close();
   }

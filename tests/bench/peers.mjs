@@ -25,8 +25,9 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { startServer, launchBrowser, openPage, waitReady, runInPage, outDir, writeJson, DIST, ROOT } from '../e2e/helpers.mjs';
-import { median, imagesPerSecond } from './steps.mjs';
+import { startServer, launchBrowser, openPage, outDir, writeJson, DIST, ROOT } from '../e2e/helpers.mjs';
+import { median, imagesPerSecond, runSource } from './steps.mjs';
+import { peakOnce } from './peak.mjs';
 import { startup, startupTable } from './startup.mjs';
 
 const ARCHS = (process.argv[2] || 'alexnet,resnet18,vit_b_32,vgg11').split(',');
@@ -69,38 +70,11 @@ async function ortOnce(browser, url, arch, variant, threads) {
 }
 
 async function idlabOnce(browser, url, arch, variant) {
-  const { page, context } = await openPage(browser, `${url}?autorun=0`);
-  try {
-    await waitReady(page);
-    const spec = {
-      idlab: 2,
-      name: `peers ${arch} ${variant}`,
-      stimuli: { set: 'kriegeskorte92', limit: 1 + WARM + IMAGES },
-      sources: [{ arch, seed: 0, ...(variant === 'final' ? { layers: [LAYERS[arch].final_layer] } : {}) }],
-      // A small target (it runs first): the source's steps are the ones timed.
-      targets: [{ arch: 'squeezenet1_0', seed: 0, layers: ['features.12'] }],
-      metrics: [{ name: 'cka' }],
-    };
-    const outcome = await runInPage(page, spec);
-    if (!outcome.result) throw new Error(`idlab ${arch} ${variant}: ${outcome.error}`);
-    const who = `${arch} seed 0`;
-    const steps = outcome.result.timings.steps.filter((s) => (s.label || '').includes(who));
-    const build = steps.find((s) => s.stage === 'building');
-    const rec = steps.filter((s) => s.stage === 'recording');
-    return { cold_s: build.seconds + rec[0].seconds, build_s: build.seconds, images_per_s: imagesPerSecond(rec, 1 + WARM), flavor: outcome.result.flavor };
-  } finally {
-    await context.close();
-  }
-}
-
-async function peakOnce(browser, url) {
-  const { page, context } = await openPage(browser, url);
-  try {
-    await page.waitForFunction(() => typeof window.benchPeak === 'function', null, { timeout: 60000 });
-    return await page.evaluate(() => window.benchPeak(2));
-  } finally {
-    await context.close();
-  }
+  const layers = variant === 'final' ? { layers: [LAYERS[arch].final_layer] } : {};
+  const { result, steps } = await runSource(browser, url, `idlab ${arch} ${variant}`, { arch, ...layers }, 1 + WARM + IMAGES);
+  const build = steps.find((s) => s.stage === 'building');
+  const rec = steps.filter((s) => s.stage === 'recording');
+  return { cold_s: build.seconds + rec[0].seconds, build_s: build.seconds, images_per_s: imagesPerSecond(rec, 1 + WARM), flavor: result.flavor };
 }
 
 const browser = await launchBrowser();
@@ -113,7 +87,7 @@ try {
   const labThreads = await startServer({ isolation: true });
   const labSingle = await startServer({ isolation: false });
   try {
-    for (let r = 0; r < RUNS; r++) peaks.push(await peakOnce(browser, ort.url));
+    for (let r = 0; r < RUNS; r++) peaks.push(await peakOnce(browser, ort.url, 2));
     for (const arch of ARCHS) {
       for (const variant of ['final', 'layers']) {
         for (const threads of [2, 1]) {

@@ -18,8 +18,8 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { startServer, launchBrowser, openPage, waitReady, runInPage, outDir, writeJson, ROOT } from '../e2e/helpers.mjs';
-import { median, imagesPerSecond } from './steps.mjs';
+import { startServer, launchBrowser, outDir, writeJson, ROOT } from '../e2e/helpers.mjs';
+import { median, imagesPerSecond, runSource } from './steps.mjs';
 
 const ARCHS = (process.argv[2] || 'alexnet,resnet18').split(',');
 const RUNS = Number(process.env.RUNS || 3);
@@ -36,25 +36,9 @@ if (!process.env.RELAXED_DIST) {
 
 /** The lab page with the FLAVOR build: the source's images per second after 1 + WARM, and its scores. */
 async function once(browser, url, arch) {
-  const { page, context } = await openPage(browser, `${url}?autorun=0`);
-  try {
-    await waitReady(page);
-    const spec = {
-      idlab: 2,
-      name: `relaxed ${arch}`,
-      stimuli: { set: 'kriegeskorte92', limit: 1 + WARM + IMAGES },
-      sources: [{ arch, seed: 0, layers: [finalLayer(arch)] }],
-      targets: [{ arch: 'squeezenet1_0', seed: 0, layers: ['features.12'] }],
-      metrics: [{ name: 'cka' }],
-    };
-    const outcome = await runInPage(page, spec);
-    if (!outcome.result) throw new Error(`${arch}: ${outcome.error}`);
-    if (outcome.result.flavor !== FLAVOR) throw new Error(`${arch}: the page ran the ${outcome.result.flavor} build, not ${FLAVOR}`);
-    const steps = outcome.result.timings.steps.filter((s) => s.stage === 'recording' && (s.label || '').includes(`${arch} seed 0`));
-    return { images_per_s: imagesPerSecond(steps, 1 + WARM), scores: outcome.result.scores.flatMap((s) => s.values.flat()) };
-  } finally {
-    await context.close();
-  }
+  const { result, steps } = await runSource(browser, url, `relaxed ${arch}`, { arch, layers: [finalLayer(arch)] }, 1 + WARM + IMAGES);
+  if (result.flavor !== FLAVOR) throw new Error(`${arch}: the page ran the ${result.flavor} build, not ${FLAVOR}`);
+  return { images_per_s: imagesPerSecond(steps.filter((s) => s.stage === 'recording'), 1 + WARM), scores: result.scores.flatMap((s) => s.values.flat()) };
 }
 
 const browser = await launchBrowser();
