@@ -38,6 +38,7 @@ use super::session::Role;
 use super::spec::{ModelRef, Spec};
 use crate::error::Result;
 use crate::metrics::registry::MetricParams;
+use crate::sinks::PAIR_SUMS_BYTES;
 use crate::sinks::spill::READ_CHUNK_BYTES;
 use crate::sinks::KeepShape;
 use super::session::{gram_block_rows, GRAM_MEMORY, IMAGE_MEMORY, MAX_BATCH};
@@ -358,9 +359,9 @@ pub fn estimate(spec: &Spec, users: &UserModels) -> Result<MemoryEstimate> {
 
 /// Bytes of Gram rows one model holds in memory while it records (all its
 /// layers), and those it spills. With a store and `budget`, a block of rows
-/// per layer and, once blocks spill, the buffers that write them and read
-/// them back (a chunk as f32 and as bytes, the products of a group of rows);
-/// without one, every image's rows.
+/// per layer and, once blocks spill, what a layer's products across blocks
+/// hold at its end (`GramSink`): a stretch of the spilled rows read back and
+/// the pairs' partial sums; without one, every image's rows.
 fn gram_rows(n: u64, units: &[usize], budget: Option<u64>) -> (u64, u64) {
     let row_bytes: u64 = units.iter().map(|&u| u as u64 * 4).sum();
     let Some(budget) = budget else { return (n * row_bytes, 0) };
@@ -368,10 +369,13 @@ fn gram_rows(n: u64, units: &[usize], budget: Option<u64>) -> (u64, u64) {
     if n < block {
         return (n * row_bytes, 0);
     }
+    let spilled = n / block * block;
     let widest = units.iter().copied().max().unwrap_or(0) as u64 * 4;
-    let chunk = (READ_CHUNK_BYTES as u64).min(block * widest);
-    let products = (READ_CHUNK_BYTES as u64).min(block * block * 8);
-    (block * row_bytes + 2 * chunk + products, n / block * block * row_bytes)
+    let stretch = (READ_CHUNK_BYTES as u64).min(spilled * widest);
+    // Row i pairs with the i / block * block rows before its block.
+    let pairs: u64 = (block..n).map(|i| i / block * block).sum();
+    let sums = (PAIR_SUMS_BYTES as u64).min(pairs * 64);
+    (block * row_bytes + stretch + sums, spilled * row_bytes)
 }
 
 /// Bytes `spec.export` keeps until the run ends, twice (the .npy files and

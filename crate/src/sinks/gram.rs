@@ -3,16 +3,28 @@
 //!
 //! Every entry needs a pair of rows, so rows are kept while the model runs,
 //! but only one block of them in memory: with a [`Spill`], a full block is
-//! written out and each earlier block is read back once (in chunks) to fill
-//! the new block's products with it. Memory is then O(block x units + n²)
-//! rather than O(n x units). Each product is one [`dot`] of the same two rows
-//! summed in a fixed order, so K is bit-identical whatever the block size
-//! and thread count, spilled or not.
+//! written out, and the products across blocks wait for the end, where the
+//! spilled rows are read back once, a stretch of units at a time (every row's
+//! units `c0..c1`, then the next stretch), each pair's eight partial sums
+//! carried from stretch to stretch. Reading every block back for each new
+//! block instead read n²/2b rows for n images in blocks of b: 11 times the
+//! rows written for VGG11's every layer at 92 images (BENCHMARKS.md, "Memory").
+//! Memory is O(block x units + n²). Each product is one [`dot`] of the same
+//! two rows summed in a fixed order (the same lanes over the same units in
+//! the same order, however they are cut into stretches), so K is
+//! bit-identical whatever the block size and thread count, spilled or not.
 
 use super::spill::{Spill, READ_CHUNK_BYTES};
 use crate::error::Result;
 use nalgebra::DMatrix;
 use rayon::prelude::*;
+
+/// Lanes of [`dot`]'s partial sums: a stretch starts on a multiple of it.
+const LANES: usize = 8;
+
+/// Bytes of the cross-block pairs' partial sums held at once (`LANES` f64s a
+/// pair); rows with more pairs than that are done in several passes.
+pub const PAIR_SUMS_BYTES: usize = 8 << 20;
 
 /// Streaming Gram matrix of one layer.
 pub struct GramSink {
@@ -27,12 +39,26 @@ pub struct GramSink {
     n: usize,
     /// Lower triangle, row-major: entry (i, j), j <= i, at i (i + 1) / 2 + j.
     lower: Vec<f64>,
+    /// Bytes of spilled rows read back at once, and of pairs' partial sums
+    /// ([`READ_CHUNK_BYTES`], [`PAIR_SUMS_BYTES`]; smaller in the tests, to cut many stretches and passes).
+    read_bytes: usize,
+    pair_bytes: usize,
 }
 
 impl GramSink {
     /// A sink that keeps at most `block_rows` rows in memory when it can spill.
     pub fn new(units: usize, block_rows: usize) -> Self {
-        GramSink { units, block_rows: block_rows.max(1), block: Vec::new(), block_start: 0, spilled: Vec::new(), n: 0, lower: Vec::new() }
+        GramSink {
+            units,
+            block_rows: block_rows.max(1),
+            block: Vec::new(),
+            block_start: 0,
+            spilled: Vec::new(),
+            n: 0,
+            lower: Vec::new(),
+            read_bytes: READ_CHUNK_BYTES,
+            pair_bytes: PAIR_SUMS_BYTES,
+        }
     }
 
     /// Reserves room for `images` images' rows (at most a block) and their
@@ -63,15 +89,15 @@ impl GramSink {
         self.n - self.block_start
     }
 
-    /// Folds in the next image's activations; a full block goes to `spill`
-    /// (without one, every row stays in memory). Panics if the length differs
-    /// from `units` (the runtime guarantees it).
+    /// Folds in the next image's activations: its products with the rows of
+    /// its block now; a full block goes to `spill` (without one, every row
+    /// stays in memory, one block). Panics if the length differs from
+    /// `units` (the runtime guarantees it).
     pub fn push(&mut self, row: &[f32], spill: Option<&mut Spill>) -> Result<()> {
         assert_eq!(row.len(), self.units, "activation length");
         let i = self.n;
         self.block.extend_from_slice(row);
         self.lower.resize(self.lower.len() + i + 1, 0.0);
-        // Products with the block's rows now; with spilled rows when the block is full.
         let base = i * (i + 1) / 2;
         let units = self.units.max(1);
         let last = &self.block[self.block.len() - self.units..];
@@ -81,7 +107,6 @@ impl GramSink {
         self.n += 1;
         if let Some(spill) = spill {
             if self.held() >= self.block_rows {
-                self.cross_spilled(spill)?;
                 self.spilled.push(spill.append(&self.block)?);
                 self.block.clear();
                 self.block_start = self.n;
@@ -90,38 +115,95 @@ impl GramSink {
         Ok(())
     }
 
-    /// Fills the products of the current block's rows with every spilled row,
-    /// reading each spilled block back once, a chunk at a time.
-    fn cross_spilled(&mut self, spill: &mut Spill) -> Result<()> {
+    /// Fills the products of every pair of rows in different blocks (all but
+    /// the last block spilled), reading the spilled rows back a stretch of
+    /// units at a time; rows whose pairs' sums outgrow [`PAIR_SUMS_BYTES`]
+    /// take further passes.
+    fn cross_blocks(&mut self, spill: &mut Spill) -> Result<()> {
         if self.spilled.is_empty() || self.units == 0 {
             return Ok(());
         }
-        let units = self.units;
-        let chunk_rows = (READ_CHUNK_BYTES / (units * 4)).clamp(1, self.block_rows);
-        let mut buf = vec![0f32; chunk_rows * units];
-        let start = self.block_start;
-        for (b, &at) in self.spilled.clone().iter().enumerate() {
-            let first = b * self.block_rows;
-            let mut j0 = 0;
-            while j0 < self.block_rows {
-                let rows = chunk_rows.min(self.block_rows - j0);
-                let chunk = &mut buf[..rows * units];
-                spill.read(at + (j0 * units * 4) as u64, chunk)?;
-                let chunk = &*chunk;
-                // The block's rows in groups, so the products held at once stay within a chunk's
-                // bytes; at most the block's rows, so `group * units` stays within the block's
-                // length (unclamped, 2^20 rows x 4,096 units wrapped to 0 in wasm32's usize).
-                let group = (READ_CHUNK_BYTES / 8 / rows).clamp(1, (self.block.len() / units).max(1));
-                for (g, block_rows) in self.block.chunks(group * units).enumerate() {
-                    let dots: Vec<Vec<f64>> = block_rows.par_chunks(units).map(|r| chunk.chunks(units).map(|c| dot(c, r)).collect()).collect();
-                    for (k, d) in dots.into_iter().enumerate() {
-                        let i = start + g * group + k;
-                        let at = i * (i + 1) / 2 + first + j0;
-                        self.lower[at..at + d.len()].copy_from_slice(&d);
+        // Row i pairs with the rows before its block's first, (i / b) b of them.
+        let b = self.block_rows;
+        let pairs = |i: usize| i / b * b;
+        let most = (self.pair_bytes / (LANES * 8)).max(1);
+        let mut first = b;
+        while first < self.n {
+            let mut last = first;
+            let mut count = 0;
+            while last < self.n && (last == first || count + pairs(last) <= most) {
+                count += pairs(last);
+                last += 1;
+            }
+            self.cross_rows(spill, first..last, count)?;
+            first = last;
+        }
+        Ok(())
+    }
+
+    /// [`Self::cross_blocks`] for rows `rows` (their `count` pairs): one pass
+    /// over the spilled rows below `rows.end`, a stretch of units at a time.
+    fn cross_rows(&mut self, spill: &mut Spill, rows: std::ops::Range<usize>, count: usize) -> Result<()> {
+        let (units, b, start) = (self.units, self.block_rows, self.block_start);
+        let read = rows.end.min(start);
+        let lanes_end = units - units % LANES;
+        let width = ((self.read_bytes / 4 / read.max(1)) / LANES * LANES).max(LANES);
+        let mut buf = vec![0f32; read * width.min(units)];
+        let mut sums = vec![[0f64; LANES]; count];
+        let mut c0 = 0;
+        while c0 < units {
+            let c1 = (c0 + width).min(units);
+            let w = c1 - c0;
+            let stretch = &mut buf[..read * w];
+            if w == units {
+                // Whole rows: a block's rows lie one after another.
+                for (k, &at) in self.spilled.iter().enumerate().take(read.div_ceil(b)) {
+                    let r = (read - k * b).min(b);
+                    spill.read(at, &mut stretch[k * b * w..(k * b + r) * w])?;
+                }
+            } else {
+                for (j, row) in stretch.chunks_mut(w).enumerate() {
+                    spill.read(self.spilled[j / b] + (((j % b) * units + c0) * 4) as u64, row)?;
+                }
+            }
+            let stretch = &*stretch;
+            let block = &self.block;
+            let row_of = |i: usize| -> &[f32] {
+                if i < start {
+                    &stretch[i * w..(i + 1) * w]
+                } else {
+                    &block[(i - start) * units + c0..(i - start) * units + c1]
+                }
+            };
+            let lanes = lanes_end.clamp(c0, c1) - c0;
+            let done = c1 == units;
+            let mut mine: Vec<(usize, &mut [[f64; LANES]])> = Vec::with_capacity(rows.len());
+            let mut rest = &mut sums[..];
+            for i in rows.clone() {
+                let (here, after) = rest.split_at_mut(i / b * b);
+                mine.push((i, here));
+                rest = after;
+            }
+            mine.into_par_iter().for_each(|(i, sums)| {
+                let x = row_of(i);
+                for (j, s) in sums.iter_mut().enumerate() {
+                    let y = &stretch[j * w..(j + 1) * w];
+                    add_lanes(s, &y[..lanes], &x[..lanes]);
+                    if done {
+                        s[0] = finish_lanes(s, &y[lanes..], &x[lanes..]);
                     }
                 }
-                j0 += rows;
+            });
+            c0 = c1;
+        }
+        let mut at = 0;
+        for i in rows {
+            let p = i / b * b;
+            let base = i * (i + 1) / 2;
+            for (j, s) in sums[at..at + p].iter().enumerate() {
+                self.lower[base + j] = s[0];
             }
+            at += p;
         }
         Ok(())
     }
@@ -140,7 +222,7 @@ impl GramSink {
     fn finish_inner(mut self, spill: Option<&mut Spill>, rows: bool) -> Result<(DMatrix<f64>, Vec<Vec<f32>>)> {
         let mut kept = Vec::new();
         if let Some(spill) = spill {
-            self.cross_spilled(spill)?;
+            self.cross_blocks(spill)?;
             if rows {
                 for &at in &self.spilled {
                     let mut block = vec![0f32; self.block_rows * self.units];
@@ -169,15 +251,25 @@ impl GramSink {
 /// Dot product in f64 with eight partial sums in a fixed order (f32 x f32
 /// products are exact in f64, so dot(a, b) and dot(b, a) are the same bits).
 fn dot(a: &[f32], b: &[f32]) -> f64 {
-    let mut acc = [0f64; 8];
-    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let (ra, rb) = (ca.remainder(), cb.remainder());
-    for (x, y) in ca.zip(cb) {
-        for k in 0..8 {
+    let lanes = a.len() - a.len() % LANES;
+    let mut acc = [0f64; LANES];
+    add_lanes(&mut acc, &a[..lanes], &b[..lanes]);
+    finish_lanes(&acc, &a[lanes..], &b[lanes..])
+}
+
+/// [`dot`]'s partial sums over a stretch of whole lanes: stretch after
+/// stretch, they are the bits of one pass over the row.
+fn add_lanes(acc: &mut [f64; LANES], a: &[f32], b: &[f32]) {
+    for (x, y) in a.chunks_exact(LANES).zip(b.chunks_exact(LANES)) {
+        for k in 0..LANES {
             acc[k] += x[k] as f64 * y[k] as f64;
         }
     }
-    let tail: f64 = ra.iter().zip(rb).map(|(x, y)| *x as f64 * *y as f64).sum();
+}
+
+/// [`dot`]'s value from its partial sums and the units past the last whole lane.
+fn finish_lanes(acc: &[f64; LANES], a: &[f32], b: &[f32]) -> f64 {
+    let tail: f64 = a.iter().zip(b).map(|(x, y)| *x as f64 * *y as f64).sum();
     acc.iter().sum::<f64>() + tail
 }
 
@@ -192,8 +284,11 @@ mod tests {
         DMatrix::<f32>::from_fn(n, p, |_, _| r.uniform_f32(-2.0, 2.0))
     }
 
-    fn fold(x: &DMatrix<f32>, block: usize, mut spill: Option<&mut Spill>, keep: bool) -> (DMatrix<f64>, Vec<Vec<f32>>) {
-        let mut sink = GramSink::new(x.ncols(), block);
+    fn fold(x: &DMatrix<f32>, block: usize, spill: Option<&mut Spill>, keep: bool) -> (DMatrix<f64>, Vec<Vec<f32>>) {
+        fold_in(GramSink::new(x.ncols(), block), x, spill, keep)
+    }
+
+    fn fold_in(mut sink: GramSink, x: &DMatrix<f32>, mut spill: Option<&mut Spill>, keep: bool) -> (DMatrix<f64>, Vec<Vec<f32>>) {
         for i in 0..x.nrows() {
             let row: Vec<f32> = x.row(i).iter().copied().collect();
             sink.push(&row, spill.as_deref_mut()).unwrap();
@@ -230,6 +325,22 @@ mod tests {
             }
             let full_blocks = if block <= 10 { 10 / block } else { 0 };
             assert_eq!(spill.written, (full_blocks * block * 29 * 4) as u64, "block of {block} rows");
+        }
+    }
+
+    /// Read back in stretches of 8 to 24 units (so a row of 61 is cut in
+    /// several, its last 5 units past the last whole lane) and in passes of a
+    /// few rows' pairs, the matrix is still the same bits as in memory.
+    #[test]
+    fn stretches_and_passes_change_no_bit() {
+        let x = rows(23, 61);
+        let (whole, _) = fold(&x, 100, None, false);
+        for (block, read_bytes, pair_bytes) in [(2, 4 * 8 * 3, 64), (3, 4 * 61 * 30, 64 * 7), (5, 4 * 9 * 20, 1 << 20), (1, 1, 1)] {
+            let mut spill = Spill::new(Box::new(MemoryStore::default()));
+            let sink = GramSink { read_bytes, pair_bytes, ..GramSink::new(61, block) };
+            let (k, kept) = fold_in(sink, &x, Some(&mut spill), true);
+            assert_eq!(k, whole, "blocks of {block} rows, {read_bytes} bytes read at once, {pair_bytes} bytes of sums");
+            assert_eq!(kept.len(), 23);
         }
     }
 }

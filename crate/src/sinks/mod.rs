@@ -9,5 +9,5 @@ pub mod spill;
 pub mod opfs;
 
 pub use features::{FeatureSink, Keep, KeepShape};
-pub use gram::GramSink;
+pub use gram::{GramSink, PAIR_SUMS_BYTES};
 pub use spill::{MemoryStore, Spill, SpillStore};

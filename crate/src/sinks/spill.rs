@@ -4,9 +4,9 @@
 //!
 //! The exact Gram matrix needs every pair of rows, so the rows cannot simply
 //! be folded away as images arrive; [`super::GramSink`] keeps one block of
-//! rows in memory, writes full blocks here and reads each earlier block back
-//! once per new block. Only the bytes move: the products, and so the matrix,
-//! are the same bits as without spilling.
+//! rows in memory, writes full blocks here and reads every spilled row back
+//! once at the layer's end, a stretch of units at a time. Only the bytes
+//! move: the products, and so the matrix, are the same bits as without spilling.
 
 use crate::error::{Error, Result};
 
@@ -20,8 +20,9 @@ pub trait SpillStore {
     fn describe(&self) -> String;
 }
 
-/// Bytes read back per request: a chunk of a spilled block (so reading back
-/// costs a fixed, small buffer however large a block is).
+/// Bytes written per request, and read back at once: a stretch of the
+/// spilled rows (so reading back costs a fixed, small buffer however large a
+/// block is).
 pub const READ_CHUNK_BYTES: usize = 8 << 20;
 
 /// A store and its length, shared by every layer of the model that runs.
@@ -67,10 +68,8 @@ impl Spill {
     /// Appends `rows` (f32, little-endian) and returns where they start.
     pub(crate) fn append(&mut self, rows: &[f32]) -> Result<u64> {
         let at = self.len;
-        let mut bytes = Vec::with_capacity(READ_CHUNK_BYTES.min(rows.len() * 4));
         for chunk in rows.chunks(READ_CHUNK_BYTES / 4) {
-            bytes.clear();
-            bytes.extend(chunk.iter().flat_map(|v| v.to_le_bytes()));
+            let bytes = little_endian(chunk);
             self.store.write(self.len, &bytes).map_err(|e| self.error("write to", e))?;
             self.len += bytes.len() as u64;
         }
@@ -79,12 +78,11 @@ impl Spill {
         Ok(at)
     }
 
-    /// Reads `out.len()` f32 values starting at byte `at`.
+    /// Reads `out.len()` f32 values starting at byte `at`, straight into `out`.
     pub(crate) fn read(&mut self, at: u64, out: &mut [f32]) -> Result<()> {
-        let mut bytes = vec![0u8; out.len() * 4];
-        self.store.read(at, &mut bytes).map_err(|e| self.error("read from", e))?;
-        for (o, b) in out.iter_mut().zip(bytes.chunks_exact(4)) {
-            *o = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        self.store.read(at, bytemuck::cast_slice_mut(out)).map_err(|e| self.error("read from", e))?;
+        if cfg!(target_endian = "big") {
+            out.iter_mut().for_each(|v| *v = f32::from_bits(u32::from_le(v.to_bits())));
         }
         Ok(())
     }
@@ -103,6 +101,16 @@ impl Spill {
             "could not {what} {} while spilling images or a layer's activations: {e} (free some disk space, or record fewer images or layers)",
             self.store.describe()
         ))
+    }
+}
+
+/// The bytes of `values` as the store keeps them (little-endian): the values
+/// themselves on a little-endian machine (wasm32, x86, Arm), without a copy.
+fn little_endian(values: &[f32]) -> std::borrow::Cow<'_, [u8]> {
+    if cfg!(target_endian = "little") {
+        std::borrow::Cow::Borrowed(bytemuck::cast_slice(values))
+    } else {
+        std::borrow::Cow::Owned(values.iter().flat_map(|v| v.to_le_bytes()).collect())
     }
 }
 
