@@ -212,7 +212,7 @@ impl Session {
     /// pass `gram_memory_mb`, and the resized images once they pass
     /// `image_memory_mb` (defaults: the core's); without it everything stays in memory.
     pub fn use_spill_file(&mut self, handle: crate::sinks::opfs::SyncAccessHandle, gram_memory_mb: Option<f64>, image_memory_mb: Option<f64>) {
-        let store = crate::sinks::opfs::OpfsFile(handle);
+        let store = crate::sinks::opfs::OpfsFile::new(handle);
         let mib = |mb: f64| (mb.max(0.0) * 1048576.0) as u64;
         self.inner.set_spill(Some(crate::sinks::Spill::new(Box::new(store))), gram_memory_mb.map_or(crate::experiment::GRAM_MEMORY, mib));
         if let Some(mb) = image_memory_mb {
