@@ -7,8 +7,9 @@
 //! spilled rows are read back once, a stretch of units at a time (every row's
 //! units `c0..c1`, then the next stretch), each pair's eight partial sums
 //! carried from stretch to stretch. Reading every block back for each new
-//! block instead read n²/2b rows for n images in blocks of b: 11 times the
-//! rows written for VGG11's every layer at 92 images (BENCHMARKS.md, "Memory").
+//! block instead read about n²/2b rows for n images in blocks of b: 12 times
+//! the rows written for VGG11's every layer at 92 images (BENCHMARKS.md,
+//! "Against the peers").
 //! Memory is O(block x units + n²). Each product is one [`dot`] of the same
 //! two rows summed in a fixed order (the same lanes over the same units in
 //! the same order, however they are cut into stretches), so K is

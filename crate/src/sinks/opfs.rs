@@ -3,7 +3,7 @@
 //! The handle reads and writes views of the module's own memory (a
 //! `SharedArrayBuffer` in the threaded build, which the File System standard
 //! allows): a copy through a fresh JS buffer made writing 120 MB take 1.0 s
-//! instead of 0.5 (BENCHMARKS.md, "Memory"). A browser that refuses a view
+//! instead of 0.5 (BENCHMARKS.md, "Against the peers"). A browser that refuses a view
 //! gets the bytes through one JS buffer, kept for the next request.
 
 use super::spill::SpillStore;
