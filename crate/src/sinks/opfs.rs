@@ -34,6 +34,25 @@ impl OpfsFile {
         OpfsFile { handle, through: None }
     }
 
+    /// `op` (the handle's read or write) on a view of the module's memory,
+    /// unless the handle refused one before: `None` then, and when it refuses
+    /// this one (a TypeError), from then on.
+    fn on_view(
+        &self,
+        view: &js_sys::Uint8Array,
+        options: &js_sys::Object,
+        op: fn(&SyncAccessHandle, &js_sys::Uint8Array, &js_sys::Object) -> Result<f64, JsValue>,
+    ) -> std::io::Result<Option<f64>> {
+        if self.through.is_some() {
+            return Ok(None);
+        }
+        match op(&self.handle, view, options) {
+            Ok(n) => Ok(Some(n)),
+            Err(e) if e.is_instance_of::<js_sys::TypeError>() => Ok(None),
+            Err(e) => Err(io(e)),
+        }
+    }
+
     /// The JS buffer of at least `len` bytes the bytes go through, as a view of `len`.
     fn buffer(&mut self, len: usize) -> js_sys::Uint8Array {
         let big = self.through.as_ref().is_some_and(|b| b.length() as usize >= len);
@@ -62,19 +81,10 @@ fn io(e: JsValue) -> std::io::Error {
 impl SpillStore for OpfsFile {
     fn write(&mut self, offset: u64, bytes: &[u8]) -> std::io::Result<()> {
         let options = at(offset);
-        let written = if self.through.is_none() {
-            // SAFETY: the view is used by this one call, which allocates nothing in
-            // the module (so its memory cannot grow and detach the view meanwhile).
-            let view = unsafe { js_sys::Uint8Array::view(bytes) };
-            match self.handle.write(&view, &options) {
-                Ok(n) => Some(n),
-                Err(e) if e.is_instance_of::<js_sys::TypeError>() => None,
-                Err(e) => return Err(io(e)),
-            }
-        } else {
-            None
-        };
-        let written = match written {
+        // SAFETY: the view is used by this one call, which allocates nothing in
+        // the module (so its memory cannot grow and detach the view meanwhile).
+        let view = unsafe { js_sys::Uint8Array::view(bytes) };
+        let written = match self.on_view(&view, &options, SyncAccessHandle::write)? {
             Some(n) => n,
             None => {
                 let buffer = self.buffer(bytes.len());
@@ -97,18 +107,9 @@ impl SpillStore for OpfsFile {
     }
     fn read(&mut self, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
         let options = at(offset);
-        let got = if self.through.is_none() {
-            // SAFETY: as in `write`; the handle fills the view, which is `buf`.
-            let view = unsafe { js_sys::Uint8Array::view_mut_raw(buf.as_mut_ptr(), buf.len()) };
-            match self.handle.read(&view, &options) {
-                Ok(n) => Some(n),
-                Err(e) if e.is_instance_of::<js_sys::TypeError>() => None,
-                Err(e) => return Err(io(e)),
-            }
-        } else {
-            None
-        };
-        let got = match got {
+        // SAFETY: as in `write`; the handle fills the view, which is `buf`.
+        let view = unsafe { js_sys::Uint8Array::view_mut_raw(buf.as_mut_ptr(), buf.len()) };
+        let got = match self.on_view(&view, &options, SyncAccessHandle::read)? {
             Some(n) => n,
             None => {
                 let buffer = self.buffer(buf.len());
