@@ -151,6 +151,14 @@ impl GramSink {
         let width = ((self.read_bytes / 4 / read.max(1)) / LANES * LANES).max(LANES);
         let mut buf = vec![0f32; read * width.min(units)];
         let mut sums = vec![[0f64; LANES]; count];
+        // Each row's own pairs' sums, so the rows can run in parallel.
+        let mut mine: Vec<(usize, &mut [[f64; LANES]])> = Vec::with_capacity(rows.len());
+        let mut rest = &mut sums[..];
+        for i in rows {
+            let (here, after) = rest.split_at_mut(i / b * b);
+            mine.push((i, here));
+            rest = after;
+        }
         let mut c0 = 0;
         while c0 < units {
             let c1 = (c0 + width).min(units);
@@ -178,15 +186,8 @@ impl GramSink {
             };
             let lanes = lanes_end.clamp(c0, c1) - c0;
             let done = c1 == units;
-            let mut mine: Vec<(usize, &mut [[f64; LANES]])> = Vec::with_capacity(rows.len());
-            let mut rest = &mut sums[..];
-            for i in rows.clone() {
-                let (here, after) = rest.split_at_mut(i / b * b);
-                mine.push((i, here));
-                rest = after;
-            }
-            mine.into_par_iter().for_each(|(i, sums)| {
-                let x = row_of(i);
+            mine.par_iter_mut().for_each(|(i, sums)| {
+                let x = row_of(*i);
                 for (j, s) in sums.iter_mut().enumerate() {
                     let y = &stretch[j * w..(j + 1) * w];
                     add_lanes(s, &y[..lanes], &x[..lanes]);
@@ -197,14 +198,11 @@ impl GramSink {
             });
             c0 = c1;
         }
-        let mut at = 0;
-        for i in rows {
-            let p = i / b * b;
+        for (i, sums) in mine {
             let base = i * (i + 1) / 2;
-            for (j, s) in sums[at..at + p].iter().enumerate() {
+            for (j, s) in sums.iter().enumerate() {
                 self.lower[base + j] = s[0];
             }
-            at += p;
         }
         Ok(())
     }
