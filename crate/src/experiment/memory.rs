@@ -361,7 +361,9 @@ pub fn estimate(spec: &Spec, users: &UserModels) -> Result<MemoryEstimate> {
 /// layers), and those it spills. With a store and `budget`, a block of rows
 /// per layer and, once blocks spill, what a layer's products across blocks
 /// hold at its end (`GramSink`): a stretch of the spilled rows read back and
-/// the pairs' partial sums; without one, every image's rows.
+/// the pairs' partial sums; without one, every image's rows. (A full block's
+/// tiles, gathered to be written, take at most a stretch's bytes, and never
+/// while a stretch is held.)
 fn gram_rows(n: u64, units: &[usize], budget: Option<u64>) -> (u64, u64) {
     let row_bytes: u64 = units.iter().map(|&u| u as u64 * 4).sum();
     let Some(budget) = budget else { return (n * row_bytes, 0) };

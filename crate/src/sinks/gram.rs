@@ -10,6 +10,9 @@
 //! block instead read about n²/2b rows for n images in blocks of b: 12 times
 //! the rows written for VGG11's every layer at 92 images (BENCHMARKS.md,
 //! "Against the peers").
+//! A spilled block is written in tiles, each a stretch of units of all its
+//! rows, so that reading a stretch back is one request per block, not one per
+//! row (a request to the page's file store costs about 0.4 ms, whatever its size).
 //! Memory is O(block x units + n²). Each product is one [`dot`] of the same
 //! two rows summed in a fixed order (the same lanes over the same units in
 //! the same order, however they are cut into stretches), so K is
@@ -37,6 +40,9 @@ pub struct GramSink {
     block_start: usize,
     /// Where each spilled block starts in the store (each `block_rows` rows).
     spilled: Vec<u64>,
+    /// Units per tile of a spilled block (its rows' units `c0..c0 + tile`
+    /// together, tile after tile); `units`: the block's rows one after another.
+    tile: usize,
     n: usize,
     /// Lower triangle, row-major: entry (i, j), j <= i, at i (i + 1) / 2 + j.
     lower: Vec<f64>,
@@ -55,6 +61,7 @@ impl GramSink {
             block: Vec::new(),
             block_start: 0,
             spilled: Vec::new(),
+            tile: units,
             n: 0,
             lower: Vec::new(),
             read_bytes: READ_CHUNK_BYTES,
@@ -65,9 +72,14 @@ impl GramSink {
     /// Reserves room for `images` images' rows (at most a block) and their
     /// products at once: a Vec grown row by row would double its capacity and
     /// hold the old and new buffers while it moves, up to three times the rows.
+    /// Knowing how many rows may spill, it also cuts spilled blocks into tiles
+    /// as wide as the stretches they will be read back in (call it before the
+    /// first row; without it, blocks are written row after row).
     pub fn expecting(mut self, images: usize) -> Self {
         self.block.reserve_exact(self.block_rows.min(images).saturating_mul(self.units));
         self.lower.reserve_exact(images * (images + 1) / 2);
+        let width = self.read_bytes / 4 / images.max(1) / LANES * LANES;
+        self.tile = if width >= self.units { self.units } else { width.max(LANES) };
         self
     }
 
@@ -108,12 +120,37 @@ impl GramSink {
         self.n += 1;
         if let Some(spill) = spill {
             if self.held() >= self.block_rows {
-                self.spilled.push(spill.append(&self.block)?);
+                let at = self.spill_block(spill)?;
+                self.spilled.push(at);
                 self.block.clear();
                 self.block_start = self.n;
             }
         }
         Ok(())
+    }
+
+    /// Writes the full block to `spill`, tile after tile (several tiles a
+    /// request, at most [`READ_CHUNK_BYTES`] gathered at once), and returns where it starts.
+    fn spill_block(&self, spill: &mut Spill) -> Result<u64> {
+        let (units, tile, b) = (self.units, self.tile, self.block_rows);
+        if tile >= units {
+            return spill.append(&self.block);
+        }
+        let per_write = (self.read_bytes / 4 / (b * tile)).max(1) * tile;
+        let mut gathered = Vec::with_capacity((per_write * b).min(self.block.len()));
+        let mut start = None;
+        for c0 in (0..units).step_by(per_write) {
+            gathered.clear();
+            for t0 in (c0..(c0 + per_write).min(units)).step_by(tile) {
+                let t1 = (t0 + tile).min(units);
+                for row in self.block.chunks(units) {
+                    gathered.extend_from_slice(&row[t0..t1]);
+                }
+            }
+            let at = spill.append(&gathered)?;
+            start.get_or_insert(at);
+        }
+        Ok(start.expect("a block has units"))
     }
 
     /// Fills the products of every pair of rows in different blocks (all but
@@ -148,7 +185,8 @@ impl GramSink {
         let (units, b, start) = (self.units, self.block_rows, self.block_start);
         let read = rows.end.min(start);
         let lanes_end = units - units % LANES;
-        let width = ((self.read_bytes / 4 / read.max(1)) / LANES * LANES).max(LANES);
+        let tiled = self.tile < units;
+        let width = if tiled { self.tile } else { ((self.read_bytes / 4 / read.max(1)) / LANES * LANES).max(LANES) };
         let mut buf = vec![0f32; read * width.min(units)];
         let mut sums = vec![[0f64; LANES]; count];
         // Each row's own pairs' sums, so the rows can run in parallel.
@@ -164,11 +202,12 @@ impl GramSink {
             let c1 = (c0 + width).min(units);
             let w = c1 - c0;
             let stretch = &mut buf[..read * w];
-            if w == units {
-                // Whole rows: a block's rows lie one after another.
+            if tiled || w == units {
+                // One tile (or whole rows) of each block: its rows' units c0..c1
+                // lie together, after the block's b x c0 units before them.
                 for (k, &at) in self.spilled.iter().enumerate().take(read.div_ceil(b)) {
                     let r = (read - k * b).min(b);
-                    spill.read(at, &mut stretch[k * b * w..(k * b + r) * w])?;
+                    spill.read(at + (b * c0 * 4) as u64, &mut stretch[k * b * w..(k * b + r) * w])?;
                 }
             } else {
                 for (j, row) in stretch.chunks_mut(w).enumerate() {
@@ -223,10 +262,17 @@ impl GramSink {
         if let Some(spill) = spill {
             self.cross_blocks(spill)?;
             if rows {
+                let (units, tile, b) = (self.units, self.tile.max(1), self.block_rows);
                 for &at in &self.spilled {
-                    let mut block = vec![0f32; self.block_rows * self.units];
+                    let mut block = vec![0f32; b * units];
                     spill.read(at, &mut block)?;
-                    kept.extend(block.chunks(self.units.max(1)).map(<[f32]>::to_vec));
+                    // Row r's part of the tile at c0 (w units wide) starts at b c0 + r w.
+                    kept.extend((0..b).map(|r| {
+                        (0..units).step_by(tile).flat_map(|c0| {
+                            let w = tile.min(units - c0);
+                            &block[b * c0 + r * w..b * c0 + (r + 1) * w]
+                        }).copied().collect::<Vec<f32>>()
+                    }));
                 }
             }
         }
@@ -335,11 +381,60 @@ mod tests {
         let x = rows(23, 61);
         let (whole, _) = fold(&x, 100, None, false);
         for (block, read_bytes, pair_bytes) in [(2, 4 * 8 * 3, 64), (3, 4 * 61 * 30, 64 * 7), (5, 4 * 9 * 20, 1 << 20), (1, 1, 1)] {
-            let mut spill = Spill::new(Box::new(MemoryStore::default()));
-            let sink = GramSink { read_bytes, pair_bytes, ..GramSink::new(61, block) };
-            let (k, kept) = fold_in(sink, &x, Some(&mut spill), true);
-            assert_eq!(k, whole, "blocks of {block} rows, {read_bytes} bytes read at once, {pair_bytes} bytes of sums");
-            assert_eq!(kept.len(), 23);
+            // Without `expecting`, blocks are written row after row; with it, in tiles.
+            for expecting in [false, true] {
+                let mut spill = Spill::new(Box::new(MemoryStore::default()));
+                let mut sink = GramSink { read_bytes, pair_bytes, ..GramSink::new(61, block) };
+                if expecting {
+                    sink = sink.expecting(23);
+                }
+                let (k, kept) = fold_in(sink, &x, Some(&mut spill), true);
+                let case = format!("blocks of {block} rows, {read_bytes} bytes read at once, {pair_bytes} bytes of sums, expecting: {expecting}");
+                assert_eq!(k, whole, "{case}");
+                assert_eq!(kept.len(), 23);
+                for (i, r) in kept.iter().enumerate() {
+                    assert_eq!(r.as_slice(), x.row(i).iter().copied().collect::<Vec<_>>().as_slice(), "row {i}, {case}");
+                }
+            }
+        }
+    }
+
+    /// A store that counts its reads.
+    struct Counting(MemoryStore, std::rc::Rc<std::cell::Cell<usize>>);
+
+    impl crate::sinks::spill::SpillStore for Counting {
+        fn write(&mut self, at: u64, bytes: &[u8]) -> std::io::Result<()> {
+            self.0.write(at, bytes)
+        }
+        fn read(&mut self, at: u64, buf: &mut [u8]) -> std::io::Result<()> {
+            self.1.set(self.1.get() + 1);
+            self.0.read(at, buf)
+        }
+        fn truncate(&mut self, len: u64) -> std::io::Result<()> {
+            self.0.truncate(len)
+        }
+        fn describe(&self) -> String {
+            "counted memory".into()
+        }
+    }
+
+    /// Tiled, a stretch of the spilled rows is one read per block: 20 rows in
+    /// blocks of 4 (all 5 spilled) and tiles of 8 of 61 units (8 stretches)
+    /// take 5 x 8 reads, where rows written one after another take one per row (20 x 8).
+    #[test]
+    fn tiles_read_a_stretch_in_one_request_per_block() {
+        let x = rows(20, 61);
+        let (whole, _) = fold(&x, 100, None, false);
+        for (expecting, reads) in [(true, 5 * 8), (false, 20 * 8)] {
+            let count = std::rc::Rc::new(std::cell::Cell::new(0));
+            let mut spill = Spill::new(Box::new(Counting(MemoryStore::default(), count.clone())));
+            let mut sink = GramSink { read_bytes: 4 * 8 * 20, ..GramSink::new(61, 4) };
+            if expecting {
+                sink = sink.expecting(20);
+            }
+            let (k, _) = fold_in(sink, &x, Some(&mut spill), false);
+            assert_eq!(k, whole, "expecting: {expecting}");
+            assert_eq!(count.get(), reads, "expecting: {expecting}");
         }
     }
 }
