@@ -39,8 +39,8 @@ if (!fs.existsSync(layersFile)) {
 const LAYERS = JSON.parse(fs.readFileSync(layersFile, 'utf8'));
 
 /** Seconds an image takes on the page recording `layer` of `arch` alone (after 1 + WARM images). */
-async function secondsPerImage(browser, url, arch, layer) {
-  const { steps } = await runSource(browser, url, `layers ${arch} ${layer}`, { arch, layers: [layer] }, 1 + warmFor(arch) + imagesFor(arch));
+async function secondsPerImage(url, arch, layer) {
+  const { steps } = await runSource(url, `layers ${arch} ${layer}`, { arch, layers: [layer] }, 1 + warmFor(arch) + imagesFor(arch));
   return 1 / imagesPerSecond(steps.filter((s) => s.stage === 'recording'), 1 + warmFor(arch));
 }
 
@@ -68,7 +68,7 @@ try {
       const rows = [];
       for (const l of LAYERS[arch].per_layer) {
         const s = [];
-        for (let r = 0; r < RUNS; r++) s.push(await secondsPerImage(browser, lab.url, arch, l.name));
+        for (let r = 0; r < RUNS; r++) s.push(await secondsPerImage(lab.url, arch, l.name));
         rows.push({ ...l, seconds: median(s), runs: s });
         process.stderr.write(`${arch} ${l.name}: ${(1000 * median(s)).toFixed(1)} ms an image\n`);
       }

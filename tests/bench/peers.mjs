@@ -69,9 +69,9 @@ async function ortOnce(browser, url, arch, variant, threads) {
   }
 }
 
-async function idlabOnce(browser, url, arch, variant) {
+async function idlabOnce(url, arch, variant) {
   const layers = variant === 'final' ? { layers: [LAYERS[arch].final_layer] } : {};
-  const { result, steps } = await runSource(browser, url, `idlab ${arch} ${variant}`, { arch, ...layers }, 1 + WARM + IMAGES);
+  const { result, steps } = await runSource(url, `idlab ${arch} ${variant}`, { arch, ...layers }, 1 + WARM + IMAGES);
   const build = steps.find((s) => s.stage === 'building');
   const rec = steps.filter((s) => s.stage === 'recording');
   return { cold_s: build.seconds + rec[0].seconds, build_s: build.seconds, images_per_s: imagesPerSecond(rec, 1 + WARM), flavor: result.flavor };
@@ -98,7 +98,7 @@ try {
           for (let r = 0; r < RUNS && !failed; r++) {
             try {
               o.push(await ortOnce(browser, ort.url, arch, variant, threads));
-              i.push(await idlabOnce(browser, lab.url, arch, variant));
+              i.push(await idlabOnce(lab.url, arch, variant));
             } catch (err) {
               failed = String(err && err.message ? err.message : err).split('\n')[0];
             }

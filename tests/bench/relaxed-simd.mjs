@@ -18,7 +18,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { startServer, launchBrowser, outDir, writeJson, ROOT } from '../e2e/helpers.mjs';
+import { startServer, outDir, writeJson, ROOT } from '../e2e/helpers.mjs';
 import { median, imagesPerSecond, runSource } from './steps.mjs';
 
 const ARCHS = (process.argv[2] || 'alexnet,resnet18').split(',');
@@ -35,13 +35,12 @@ if (!process.env.RELAXED_DIST) {
 }
 
 /** The lab page with the FLAVOR build: the source's images per second after 1 + WARM, and its scores. */
-async function once(browser, url, arch) {
-  const { result, steps } = await runSource(browser, url, `relaxed ${arch}`, { arch, layers: [finalLayer(arch)] }, 1 + WARM + IMAGES);
+async function once(url, arch) {
+  const { result, steps } = await runSource(url, `relaxed ${arch}`, { arch, layers: [finalLayer(arch)] }, 1 + WARM + IMAGES);
   if (result.flavor !== FLAVOR) throw new Error(`${arch}: the page ran the ${result.flavor} build, not ${FLAVOR}`);
   return { images_per_s: imagesPerSecond(steps.filter((s) => s.stage === 'recording'), 1 + WARM), scores: result.scores.flatMap((s) => s.values.flat()) };
 }
 
-const browser = await launchBrowser();
 const isolation = FLAVOR === 'threads';
 const plain = await startServer({ isolation });
 const relaxed = await startServer({ isolation, dir: path.resolve(process.env.RELAXED_DIST) });
@@ -51,8 +50,8 @@ try {
     const p = [];
     const r = [];
     for (let i = 0; i < RUNS; i++) {
-      p.push(await once(browser, plain.url, arch));
-      r.push(await once(browser, relaxed.url, arch));
+      p.push(await once(plain.url, arch));
+      r.push(await once(relaxed.url, arch));
     }
     const diff = Math.max(...p[0].scores.map((v, k) => Math.abs(v - r[0].scores[k])));
     const row = {
@@ -69,6 +68,5 @@ try {
 } finally {
   await plain.close();
   await relaxed.close();
-  await browser.close();
 }
 writeJson(path.join(outDir('bench'), `relaxed-simd-${FLAVOR}.json`), rows);

@@ -1,7 +1,11 @@
 // What the benchmarks read from the lab page's per-step timings (`result.timings.steps`), and the
 // one page run they time a source model by.
 
-import { openPage, waitReady, runInPage } from '../e2e/helpers.mjs';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { waitReady, runInPage, CHROMIUM, CHROMIUM_ARGS } from '../e2e/helpers.mjs';
 
 /** The median of a list of numbers. */
 export const median = (xs) => {
@@ -32,14 +36,36 @@ export function imagesPerSecond(recordingSteps, skip) {
 }
 
 /**
- * One run in a fresh page of `url`: `source` (a spec source, seed 0) against a small SqueezeNet
- * target (it runs first, so the source's steps are the ones timed), CKA, on the first `limit`
- * photographs. {result, steps}: the result, and the source's steps in order. Throws with the
- * page's error, prefixed by `name`.
+ * `work(page)` in a page of a Chromium with a fresh profile on disk, as a visitor's browser has:
+ * the tests' contexts are off the record, and keep the origin-private file system in memory with a
+ * small quota, where the Gram rows of a wide layer spill slower than to disk (BENCHMARKS.md,
+ * "Against the peers") and a large run's gigabytes do not fit. The browser and profile go after.
  */
-export async function runSource(browser, url, name, source, limit) {
-  const { page, context } = await openPage(browser, `${url}?autorun=0`);
+export async function withProfile(work) {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'idlab-profile-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1280, height: 1000 },
+    serviceWorkers: 'block',
+  });
   try {
+    return await work(await context.newPage());
+  } finally {
+    await context.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+/**
+ * One run in a fresh page of `url` (a fresh profile, `withProfile`): `source` (a spec source,
+ * seed 0) against a small SqueezeNet target (it runs first, so the source's steps are the ones
+ * timed), CKA, on the first `limit` photographs. {result, steps}: the result, and the source's
+ * steps in order. Throws with the page's error, prefixed by `name`.
+ */
+export async function runSource(url, name, source, limit) {
+  return withProfile(async (page) => {
+    await page.goto(`${url}?autorun=0`);
     await waitReady(page);
     const outcome = await runInPage(page, {
       idlab: 2,
@@ -52,7 +78,5 @@ export async function runSource(browser, url, name, source, limit) {
     if (!outcome.result) throw new Error(`${name}: ${outcome.error}`);
     const who = `${source.arch} seed 0`;
     return { result: outcome.result, steps: outcome.result.timings.steps.filter((s) => (s.label || '').includes(who)) };
-  } finally {
-    await context.close();
-  }
+  });
 }

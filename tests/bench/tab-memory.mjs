@@ -3,9 +3,9 @@
 // COOP/COEP) in headless Chromium, against the built site (./build.sh build
 // first). The module's linear memory only grows, so its size at the end is the
 // run's peak; the page's own estimate of the spec is printed beside it. The
-// browser keeps a profile on disk, as a person's does: the tests' fresh
-// contexts are off the record, and their small in-memory storage quota cannot
-// take the gigabytes a large run spills to the origin-private file system.
+// browser keeps a profile on disk, as a person's does (`withProfile`): the
+// tests' fresh contexts are off the record, and their small in-memory storage
+// quota cannot take the gigabytes a large run spills.
 //
 //   node tests/bench/tab-memory.mjs SPEC.json ...
 //
@@ -13,9 +13,8 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import os from 'node:os';
-import { chromium } from 'playwright-core';
-import { startServer, waitReady, runInPage, outDir, writeJson, CHROMIUM, CHROMIUM_ARGS } from '../e2e/helpers.mjs';
+import { startServer, waitReady, runInPage, outDir, writeJson } from '../e2e/helpers.mjs';
+import { withProfile } from './steps.mjs';
 
 const MIB = 2 ** 20;
 const files = process.argv.slice(2);
@@ -29,15 +28,7 @@ const rows = [];
 try {
   for (const file of files) {
     const spec = JSON.parse(fs.readFileSync(file, 'utf8'));
-    const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'idlab-profile-'));
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      args: CHROMIUM_ARGS,
-      viewport: { width: 1280, height: 1000 },
-      serviceWorkers: 'block',
-    });
-    try {
-      const page = await context.newPage();
+    await withProfile(async (page) => {
       await page.goto(`${server.url}?autorun=0`, { waitUntil: 'load' });
       await waitReady(page);
       const estimate = await page.evaluate((s) => window.idlab.estimateMemory(s), spec);
@@ -60,10 +51,7 @@ try {
       }
       rows.push(row);
       process.stdout.write(`${JSON.stringify(row)}\n`);
-    } finally {
-      await context.close();
-      fs.rmSync(profile, { recursive: true, force: true });
-    }
+    });
   }
 } finally {
   await server.close();
