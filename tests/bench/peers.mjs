@@ -41,6 +41,11 @@ if (!fs.existsSync(path.join(MODELS, 'layers.json'))) {
   process.exit(2);
 }
 const LAYERS = JSON.parse(fs.readFileSync(path.join(MODELS, 'layers.json'), 'utf8'));
+const missing = ARCHS.filter((a) => !LAYERS[a]);
+if (missing.length) {
+  console.error(`layers.json has no ${missing.join(', ')}: run tests/bench/peers.py --archs ${ARCHS.join(',')} first (it writes the models of those it is given)`);
+  process.exit(2);
+}
 
 /** The onnxruntime-web page: tests/bench/ort-page/ and the package's wasm build, the models linked in. */
 function ortSite() {
