@@ -12,7 +12,7 @@
 //! "Against the peers").
 //! A spilled block is written in tiles, each a stretch of units of all its
 //! rows, so that reading a stretch back is one request per block, not one per
-//! row (a request to the page's file store costs about 0.4 ms, whatever its size).
+//! row (a request to the page's file store cost up to about 0.4 ms, whatever its size).
 //! Memory is O(block x units + n²). Each product is one [`dot`] of the same
 //! two rows summed in a fixed order (the same lanes over the same units in
 //! the same order, however they are cut into stretches), so K is
