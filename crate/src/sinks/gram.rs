@@ -78,9 +78,15 @@ impl GramSink {
     pub fn expecting(mut self, images: usize) -> Self {
         self.block.reserve_exact(self.block_rows.min(images).saturating_mul(self.units));
         self.lower.reserve_exact(images * (images + 1) / 2);
-        let width = self.read_bytes / 4 / images.max(1) / LANES * LANES;
-        self.tile = if width >= self.units { self.units } else { width.max(LANES) };
+        let width = self.stretch_width(images);
+        self.tile = if width >= self.units { self.units } else { width };
         self
+    }
+
+    /// Units of a stretch of `rows` spilled rows read back at once: as many
+    /// whole lanes as fit in `read_bytes`, at least one lane.
+    fn stretch_width(&self, rows: usize) -> usize {
+        (self.read_bytes / 4 / rows.max(1) / LANES * LANES).max(LANES)
     }
 
     /// Units per image this sink expects.
@@ -186,7 +192,7 @@ impl GramSink {
         let read = rows.end.min(start);
         let lanes_end = units - units % LANES;
         let tiled = self.tile < units;
-        let width = if tiled { self.tile } else { ((self.read_bytes / 4 / read.max(1)) / LANES * LANES).max(LANES) };
+        let width = if tiled { self.tile } else { self.stretch_width(read) };
         let mut buf = vec![0f32; read * width.min(units)];
         let mut sums = vec![[0f64; LANES]; count];
         // Each row's own pairs' sums, so the rows can run in parallel.
@@ -329,14 +335,18 @@ mod tests {
         DMatrix::<f32>::from_fn(n, p, |_, _| r.uniform_f32(-2.0, 2.0))
     }
 
+    /// Row `i` of `x`, as the sink takes and gives it back.
+    fn row(x: &DMatrix<f32>, i: usize) -> Vec<f32> {
+        x.row(i).iter().copied().collect()
+    }
+
     fn fold(x: &DMatrix<f32>, block: usize, spill: Option<&mut Spill>, keep: bool) -> (DMatrix<f64>, Vec<Vec<f32>>) {
         fold_in(GramSink::new(x.ncols(), block), x, spill, keep)
     }
 
     fn fold_in(mut sink: GramSink, x: &DMatrix<f32>, mut spill: Option<&mut Spill>, keep: bool) -> (DMatrix<f64>, Vec<Vec<f32>>) {
         for i in 0..x.nrows() {
-            let row: Vec<f32> = x.row(i).iter().copied().collect();
-            sink.push(&row, spill.as_deref_mut()).unwrap();
+            sink.push(&row(x, i), spill.as_deref_mut()).unwrap();
         }
         if keep {
             sink.finish_with_rows(spill).unwrap()
@@ -366,7 +376,7 @@ mod tests {
             assert_eq!(k, whole, "block of {block} rows");
             assert_eq!(kept.len(), 10);
             for (i, r) in kept.iter().enumerate() {
-                assert_eq!(r.as_slice(), x.row(i).iter().copied().collect::<Vec<_>>().as_slice());
+                assert_eq!(*r, row(&x, i));
             }
             let full_blocks = if block <= 10 { 10 / block } else { 0 };
             assert_eq!(spill.written, (full_blocks * block * 29 * 4) as u64, "block of {block} rows");
@@ -393,7 +403,7 @@ mod tests {
                 assert_eq!(k, whole, "{case}");
                 assert_eq!(kept.len(), 23);
                 for (i, r) in kept.iter().enumerate() {
-                    assert_eq!(r.as_slice(), x.row(i).iter().copied().collect::<Vec<_>>().as_slice(), "row {i}, {case}");
+                    assert_eq!(*r, row(&x, i), "row {i}, {case}");
                 }
             }
         }
