@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # idlab's one build script.
 #
-#   ./build.sh                      build dist/: the site, two wasm builds, JS glue
+#   ./build.sh                      build dist/: the site, three wasm builds, JS glue
 #   ./build.sh serve [--port N]     build, then serve dist/ on 127.0.0.1 (COOP/COEP on)
 #   ./build.sh test                 build, then run every test (cargo, wasm in Chromium, e2e)
 #   ./build.sh site                 copy www/ into dist/ again (after editing only the page)
@@ -84,8 +84,9 @@ native() {
 }
 
 # Shared memory, atomics and SIMD; std rebuilt with atomics (build-std needs
-# RUSTC_BOOTSTRAP on a stable compiler). Separate target dirs keep the two
-# wasm builds from invalidating each other.
+# RUSTC_BOOTSTRAP on a stable compiler). The threaded build twice: plain SIMD, and with
+# relaxed SIMD (tract's f32 kernels fuse multiply-adds; the worker picks it where the
+# browser has it). Separate target dirs keep the wasm builds from invalidating each other.
 THREADS_RUSTFLAGS="-C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128 \
 -C link-arg=--shared-memory -C link-arg=--max-memory=4294967296 -C link-arg=--import-memory \
 -C link-arg=--export=__wasm_init_tls -C link-arg=--export=__tls_size \
@@ -98,6 +99,10 @@ wasm() {
     say "wasm build: $flavor"
     if [ "$flavor" = threads ]; then
         RUSTC_BOOTSTRAP=1 RUSTFLAGS="$THREADS_RUSTFLAGS" \
+            cargo build --release --locked -p idlab --lib --target wasm32-unknown-unknown \
+            --features threads -Z build-std=panic_abort,std --target-dir "$target_dir"
+    elif [ "$flavor" = threads-relaxed ]; then
+        RUSTC_BOOTSTRAP=1 RUSTFLAGS="$THREADS_RUSTFLAGS -C target-feature=+relaxed-simd" \
             cargo build --release --locked -p idlab --lib --target wasm32-unknown-unknown \
             --features threads -Z build-std=panic_abort,std --target-dir "$target_dir"
     else
@@ -120,6 +125,8 @@ site() {
     # The assignment page's Markdown: rendered by marked, sanitised by DOMPurify (ES modules).
     cp www/node_modules/marked/lib/marked.esm.js dist/vendor/marked.esm.js
     cp www/node_modules/dompurify/dist/purify.es.mjs dist/vendor/purify.es.mjs
+    # The worker's check for relaxed SIMD (which threaded build to load).
+    cp www/node_modules/wasm-feature-detect/dist/esm/index.js dist/vendor/wasm-feature-detect.js
     mkdir -p dist/models && cp models/zoo.json dist/models/zoo.json
     # The catalogue of trained weights and the trained files the site ships (the page fetches them).
     if [ -f models/weights.json ]; then cp models/weights.json dist/models/weights.json; fi
@@ -151,6 +158,7 @@ build() {
     native
     wasm single
     wasm threads
+    wasm threads-relaxed
     site
     say "built dist/ ($(du -sh dist | cut -f1))"
 }

@@ -138,7 +138,7 @@ function forget() {
 const fillWaits = []; // what the page needs first (fillOfflineAfter)
 
 /**
- * Holds the offline cache's download of the large files (both wasm builds, the data) until
+ * Holds the offline cache's download of the large files (the wasm builds, the data) until
  * `promise` settles: the lab passes its worker's start, so that its own wasm comes first.
  */
 export function fillOfflineAfter(promise) {

@@ -15,7 +15,7 @@
 //    and both ways of hosting the lab stay alike.
 //
 // 2. Offline after the first visit: the files www/build/precache.mjs lists in precache.json
-//    (the pages, scripts, styles, presets, model catalogues, Plotly, both wasm builds and the
+//    (the pages, scripts, styles, presets, model catalogues, Plotly, the three wasm builds and the
 //    shipped data) are kept in the cache `idlab-site-<VERSION>`. The small files ("shell") are
 //    kept on install; the large ones ("bulk") once a page asks ({type: 'precache'}), so that
 //    the first visit is isolated without waiting for 60 MB. A precached file is served from the

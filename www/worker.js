@@ -19,7 +19,7 @@
 //   to its bytes, `weights` a trained weights file's name to its bytes (transferred ArrayBuffers);
 //   `stimuli` are the user's images, [{name, bytes}] in order. Weights given by URL or shipped with
 //   the site are fetched here (see weights-cache.js), never by the page.
-// Worker -> page: {type: 'ready', flavor, threads, version, note?}
+// Worker -> page: {type: 'ready', flavor, simd, threads, version, note?}  (simd: 'relaxed' | 'plain')
 //                 {type: 'init-error', message}
 //                 {type: 'progress', id, progress}  (progress.note: the run resumed, or has no checkpoints, and why)
 //                 {type: 'result', id, result, exports?}  (exports: the spec.export .zip, a transferred ArrayBuffer)
@@ -50,6 +50,11 @@ import { canSpill, openSpillFile } from './spill-file.js';
 // The site's root: where this script lies, not self.location (a worker started from a blob
 // trampoline on another page's origin has a blob: location). Site paths resolve against it.
 const SITE = new URL('./', import.meta.url);
+
+// `?simd=plain` on this script's URL (worker-link.js passes on the page's): the threaded build
+// without relaxed SIMD, the same bits as the single-threaded build, where the relaxed one would
+// be picked. Anything else: relaxed where the browser validates it.
+const SIMD = new URL(import.meta.url).searchParams.get('simd');
 
 let wasm = null;          // the imported pkg module
 let wasmMemory = null;    // its WebAssembly.Memory (for the memory reported with results)
@@ -139,27 +144,46 @@ async function init() {
   const isolated = self.crossOriginIsolated === true && typeof SharedArrayBuffer !== 'undefined';
   let note;
   if (isolated) {
-    try {
-      const pkg = await import('./pkg/threads/idlab.js');
-      wasmMemory = (await pkg.default()).memory;
-      const threads = Math.max(1, navigator.hardwareConcurrency || 1);
-      await pkg.initThreadPool(threads);
-      return announce(pkg, threads);
-    } catch (err) {
-      // Keep the page usable: fall back to the single-threaded build, and say so.
-      note = `the threaded build failed to start (${describe(err)}); using the single-threaded build`;
-      console.warn(`idlab: ${note}`);
+    // The threaded build with relaxed SIMD where the browser has it, else (or if it fails to
+    // start) the plain one; then the single-threaded build. Each failure is said in the note.
+    const builds = (await relaxedSimd()) ? ['threads-relaxed', 'threads'] : ['threads'];
+    const failed = [];
+    for (const dir of builds) {
+      try {
+        const pkg = await import(`./pkg/${dir}/idlab.js`);
+        wasmMemory = (await pkg.default()).memory;
+        const threads = Math.max(1, navigator.hardwareConcurrency || 1);
+        await pkg.initThreadPool(threads);
+        return announce(pkg, threads, failed.length ? `${failed.join('; ')}; using the plain threaded build` : undefined);
+      } catch (err) {
+        failed.push(`the ${dir === 'threads' ? 'threaded' : 'threaded relaxed-SIMD'} build failed to start (${describe(err)})`);
+        console.warn(`idlab: ${failed.at(-1)}`);
+      }
     }
+    // Keep the page usable: fall back to the single-threaded build, and say so.
+    note = `${failed.join('; ')}; using the single-threaded build`;
   }
   const pkg = await import('./pkg/single/idlab.js');
   wasmMemory = (await pkg.default()).memory;
   return announce(pkg, 1, note);
 }
 
+/** Whether to load the relaxed-SIMD build: not when the page asked for plain, else whether the browser validates relaxed SIMD. */
+async function relaxedSimd() {
+  if (SIMD === 'plain') return false;
+  try {
+    const detect = await import('./vendor/wasm-feature-detect.js');
+    return await detect.relaxedSimd();
+  } catch (err) {
+    console.warn(`idlab: the check for relaxed SIMD failed (${describe(err)}); using the plain build`);
+    return false;
+  }
+}
+
 function announce(pkg, threads, note) {
   wasm = pkg;
   const info = plain(pkg.build_info());
-  readyInfo = { type: 'ready', flavor: info.flavor, version: info.version, threads };
+  readyInfo = { type: 'ready', flavor: info.flavor, simd: info.simd, version: info.version, threads };
   if (note) readyInfo.note = note;
   self.postMessage(readyInfo);
 }

@@ -12,6 +12,11 @@ pub use wasm_bindgen_rayon::init_thread_pool;
 /// Which of the two builds this module is.
 const FLAVOR: &str = if cfg!(feature = "threads") { "threads" } else { "single" };
 
+/// Whether this module was compiled with relaxed SIMD (tract's f32 kernels then fuse their
+/// multiply-adds): the threaded build comes in both kinds, and the page picks this one where the
+/// browser validates relaxed SIMD, unless asked for the plain one (`?simd=plain`).
+const RELAXED: bool = cfg!(target_feature = "relaxed-simd");
+
 static LAST_PANIC: Mutex<Option<String>> = Mutex::new(None);
 
 #[wasm_bindgen(start)]
@@ -123,10 +128,14 @@ pub fn estimate_memory(spec: JsValue, user_models: JsValue) -> Result<JsValue, J
     to_js(&crate::experiment::memory::estimate(&spec, &users).map_err(js_err)?)
 }
 
-/// `{flavor: "threads" | "single", version}`.
+/// `{flavor: "threads" | "single", simd: "plain" | "relaxed", version}`.
 #[wasm_bindgen]
 pub fn build_info() -> Result<JsValue, JsError> {
-    to_js(&serde_json::json!({ "flavor": FLAVOR, "version": env!("CARGO_PKG_VERSION") }))
+    to_js(&serde_json::json!({
+        "flavor": FLAVOR,
+        "simd": if RELAXED { "relaxed" } else { "plain" },
+        "version": env!("CARGO_PKG_VERSION"),
+    }))
 }
 
 /// Inspects a user's ONNX bytes: input, candidate layers with shapes,
@@ -244,7 +253,11 @@ impl Session {
 
     /// The result document; `seconds` is the wall time the worker measured.
     pub fn result(&self, seconds: Option<f64>) -> Result<JsValue, JsError> {
-        to_js(&self.inner.result(FLAVOR, seconds.unwrap_or(0.0)).map_err(js_err)?)
+        let mut result = self.inner.result(FLAVOR, seconds.unwrap_or(0.0)).map_err(js_err)?;
+        if RELAXED {
+            result.simd = Some("relaxed-simd".into());
+        }
+        to_js(&result)
     }
 }
 
@@ -443,7 +456,7 @@ pub fn assignment_report(manifest: JsValue, sha256: &str, student: JsValue, answ
     let manifest = manifest_of(&manifest)?;
     let student = json_value(&student, "student")?;
     let created = String::from(js_sys::Date::new_0().to_iso_string());
-    let lab = crate::assignment::report::Lab { version: env!("CARGO_PKG_VERSION"), build: FLAVOR };
+    let lab = crate::assignment::report::Lab { version: env!("CARGO_PKG_VERSION"), build: if RELAXED { "threads, relaxed-simd" } else { FLAVOR } };
     let (json, html) = crate::assignment::report(
         &manifest,
         sha256,

@@ -79,7 +79,7 @@ async function idlabOnce(url, arch, variant) {
   const { result, steps } = await runSource(url, `idlab ${arch} ${variant}`, { arch, ...layers }, 1 + WARM + IMAGES);
   const build = steps.find((s) => s.stage === 'building');
   const rec = steps.filter((s) => s.stage === 'recording');
-  return { cold_s: build.seconds + rec[0].seconds, build_s: build.seconds, images_per_s: imagesPerSecond(rec, 1 + WARM), flavor: result.flavor };
+  return { cold_s: build.seconds + rec[0].seconds, build_s: build.seconds, images_per_s: imagesPerSecond(rec, 1 + WARM), flavor: result.simd ? `${result.flavor} (${result.simd})` : result.flavor };
 }
 
 const browser = await launchBrowser();
@@ -137,7 +137,7 @@ try {
   await browser.close();
 }
 
-const bytes = ['threads', 'single'].map((flavor) => {
+const bytes = ['threads-relaxed', 'threads', 'single'].map((flavor) => {
   const f = path.join(DIST, `pkg/${flavor}/idlab_bg.wasm`);
   const size = (p) => (fs.existsSync(p) ? fs.statSync(p).size : null);
   return { flavor, raw: size(f), gzip: size(`${f}.gz`), brotli: size(`${f}.br`) };

@@ -60,12 +60,13 @@ export async function withProfile(work) {
 /**
  * One run in a fresh page of `url` (a fresh profile, `withProfile`): `source` (a spec source,
  * seed 0) against a small SqueezeNet target (it runs first, so the source's steps are the ones
- * timed), CKA, on the first `limit` photographs. {result, steps}: the result, and the source's
- * steps in order. Throws with the page's error, prefixed by `name`.
+ * timed), CKA, on the first `limit` photographs; `query` is added to the page's address
+ * (`&simd=plain`). {result, steps}: the result, and the source's steps in order. Throws with the
+ * page's error, prefixed by `name`.
  */
-export async function runSource(url, name, source, limit) {
+export async function runSource(url, name, source, limit, query = '') {
   return withProfile(async (page) => {
-    await page.goto(`${url}?autorun=0`);
+    await page.goto(`${url}?autorun=0${query}`);
     await waitReady(page);
     const outcome = await runInPage(page, {
       idlab: 2,

@@ -42,7 +42,7 @@ export function outDir(...parts) {
 
 /** Fail early, with a useful message, when the build has not been done. */
 export function assertBuilt() {
-  const missing = [BIN, path.join(DIST, 'index.html'), path.join(DIST, 'pkg/single/idlab.js'), path.join(DIST, 'pkg/threads/idlab.js'), path.join(DIST, 'vendor/plotly.min.js')]
+  const missing = [BIN, path.join(DIST, 'index.html'), path.join(DIST, 'pkg/single/idlab.js'), path.join(DIST, 'pkg/threads/idlab.js'), path.join(DIST, 'pkg/threads-relaxed/idlab.js'), path.join(DIST, 'vendor/wasm-feature-detect.js'), path.join(DIST, 'vendor/plotly.min.js')]
     .filter((p) => !fs.existsSync(p));
   if (missing.length) {
     throw new Error(`Build first (./build.sh); missing: ${missing.map((p) => path.relative(ROOT, p)).join(', ')}`);
@@ -153,12 +153,13 @@ export async function launchBrowser() {
  * Returns {page, problems} where problems is a live array of strings.
  * Content-Security-Policy violations (events in every frame, CSP console messages of the page and
  * its workers) are recorded too: `cspViolations(page)` lists them (tests/e2e/security.test.mjs).
- * Service workers are blocked unless `serviceWorkers: 'allow'`: the site's worker (www/sw.js)
+ * `setup(context)`, when given, runs before the page opens (routes). Service workers are blocked unless `serviceWorkers: 'allow'`: the site's worker (www/sw.js)
  * would make a page on a header-less server cross-origin isolated and reload it, and these tests
  * choose the build by the server's headers; tests/e2e/site.test.mjs tests the service worker.
  */
-export async function openPage(browser, url, { serviceWorkers = 'block' } = {}) {
+export async function openPage(browser, url, { serviceWorkers = 'block', setup } = {}) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 1000 }, serviceWorkers });
+  if (setup) await setup(context); // before the page loads: routes standing for another browser or host
   const page = await context.newPage();
   await recordCsp(page);
   const problems = [];

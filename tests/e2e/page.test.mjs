@@ -23,7 +23,9 @@ for (const isolation of [true, false]) {
         assert.equal(info.flavor, flavor, 'window.idlab.ready flavor');
         const build = await page.textContent('#build');
         if (isolation) {
-          assert.match(build, /^Build: threaded \(\d+ threads?\)/, '#build text');
+          // Chromium validates relaxed SIMD: the worker loads the relaxed-SIMD threaded build.
+          assert.equal(info.simd, 'relaxed', 'window.idlab.ready simd');
+          assert.match(build, /^Build: threaded \(\d+ threads?, relaxed SIMD\)/, '#build text');
           assert.ok(info.threads >= 1, `threads = ${info.threads}`);
         } else {
           assert.match(build, /^Build: single-threaded/, '#build text');
@@ -57,6 +59,7 @@ for (const isolation of [true, false]) {
 
         // The result object.
         assert.equal(result.flavor, flavor, 'result.flavor');
+        assert.equal(result.simd, isolation ? 'relaxed-simd' : undefined, 'result.simd');
         assert.equal(pairView(result).metric, 'cka');
         assert.equal(result.n_stimuli, 92);
         assert.equal(pairView(result).source.arch, DEFAULT_SPEC.sources[0].arch);

@@ -145,7 +145,7 @@ test('offline after the first visit: with the network off and the server gone, a
     // Each wasm build came from the server once: the page before the reload fetched none, and
     // the fill kept the copy the page's worker had fetched through the service worker.
     const times = (file) => own.requests.filter((u) => u === file).length;
-    assert.deepEqual([times('/pkg/threads/idlab_bg.wasm'), times('/pkg/single/idlab_bg.wasm')], [1, 1]);
+    assert.deepEqual(['threads-relaxed', 'threads', 'single'].map((b) => times(`/pkg/${b}/idlab_bg.wasm`)), [1, 1, 1]);
     assert.deepEqual((await cacheNames(page)).filter((n) => n.startsWith('idlab-site-')), [`idlab-site-${kept.version}`]);
 
     await context.setOffline(true);
@@ -290,7 +290,7 @@ test('idlab serve (isolated by its headers): no reload, the service worker is re
   const server = await startServer();
   // What a browser downloads of each build (Chromium accepts br): the build's .br file, under 3 MB.
   const sizes = {};
-  for (const flavor of ['threads', 'single']) {
+  for (const flavor of ['threads-relaxed', 'threads', 'single']) {
     const url = `${server.url}pkg/${flavor}/idlab_bg.wasm`;
     const { headers, bytes } = await rawGet(url, 'gzip, deflate, br, zstd');
     assert.equal(headers['content-encoding'], 'br', `${url}: ${JSON.stringify(headers)}`);

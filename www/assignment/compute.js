@@ -60,7 +60,7 @@ export function core(name, ...args) {
   return link.call({ type: 'core', name, args }).then((reply) => reply.value);
 }
 
-/** {flavor, threads, version, note?} once the worker has loaded its build. */
+/** {flavor, simd, threads, version, note?} once the worker has loaded its build. */
 export async function workerInfo() {
   const entry = link.ensure();
   await entry.ready;

@@ -43,7 +43,7 @@ async function open(file) {
 async function start() {
   await isolation; // the worker picks its build once the page knows (isolation.js); never settles before a reload
   workerInfo().then((info) => {
-    $('build').textContent = `Build: ${info.flavor === 'threads' ? `threaded (${info.threads} threads)` : 'single-threaded'}, idlab ${info.version}.`;
+    $('build').textContent = `Build: ${info.flavor === 'threads' ? `threaded (${info.threads} threads${info.simd === 'relaxed' ? ', relaxed SIMD' : ''})` : 'single-threaded'}, idlab ${info.version}.`;
   }, (err) => { $('build').textContent = `The compute worker did not start: ${err.message}`; });
   if (location.hash === '#author') {
     $('open-panel').hidden = true;

@@ -53,7 +53,7 @@ async function compress(file) {
   return 1;
 }
 
-// Compressed two at a time (zlib's work runs on libuv's thread pool): the two wasm builds in parallel.
+// Compressed two at a time (zlib's work runs on libuv's thread pool): the largest first, so the wasm builds run in parallel.
 const files = walk(dist, []).sort((a, b) => fs.statSync(b).size - fs.statSync(a).size);
 let done = 0;
 const queue = [...files];

@@ -9,7 +9,7 @@
 // Not listed: sw.js and precache.json themselves, trained weight files (models/trained/: the
 // compute worker keeps each one when it first fetches it), TypeScript declarations (*.d.ts)
 // and hidden files. "shell" is what the worker keeps on install (small: pages, scripts,
-// styles, presets, catalogues); "bulk" (pkg/, vendor/, data/: both wasm builds, Plotly, the
+// styles, presets, catalogues); "bulk" (pkg/, vendor/, data/: the three wasm builds, Plotly, the
 // images, RDMs and recordings) is kept once a page asks, so that the first visit does not wait
 // for it.
 

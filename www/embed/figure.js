@@ -32,9 +32,9 @@ function summaryLine(spec, images) {
   return `${metrics || 'No metric'}: ${sidesText(spec.sources)} against ${sidesText(spec.targets)}${n}.`;
 }
 
-/** The caption's build phrase; `info` is the worker's {flavor, threads, note?}. */
+/** The caption's build phrase; `info` is the worker's {flavor, simd, threads, note?}. */
 function buildPhrase(info) {
-  if (info.flavor === 'threads') return `Build: threaded (${info.threads} thread${info.threads === 1 ? '' : 's'}).`;
+  if (info.flavor === 'threads') return `Build: threaded (${info.threads} thread${info.threads === 1 ? '' : 's'}${info.simd === 'relaxed' ? ', relaxed SIMD' : ''}).`;
   const why = globalThis.crossOriginIsolated ? (info.note ? ` (${info.note})` : '') : ': this page is not cross-origin isolated';
   return `Build: single-threaded${why}.`;
 }
@@ -331,7 +331,7 @@ export class FigureController {
     const plots = await drawViews(this.area, result, this.views);
     syncPlotlyStyles();
     for (const gd of plots) gd.on?.('plotly_afterplot', syncPlotlyStyles);
-    this.buildEl.textContent = buildPhrase({ flavor: result.flavor, threads: (await workerInfo()).threads });
+    this.buildEl.textContent = buildPhrase({ flavor: result.flavor, simd: result.simd === 'relaxed-simd' ? 'relaxed' : 'plain', threads: (await workerInfo()).threads });
   }
 
   clearError() {

@@ -53,7 +53,7 @@ function cancelledError() {
   return err;
 }
 
-/** Resolves with {flavor, threads, version, note?} once the worker has loaded its build. */
+/** Resolves with {flavor, simd, threads, version, note?} once the worker has loaded its build. */
 export async function workerInfo() {
   const entry = theLink().ensure();
   await entry.ready;

@@ -154,7 +154,8 @@ function buildText(info) {
   if (info.flavor === 'threads') {
     const how = isolation && isolation.how === 'service-worker'
       ? '; cross-origin isolated by the site\'s service worker, as this host sends no COOP/COEP headers' : '';
-    return `Build: threaded (${info.threads} thread${info.threads === 1 ? '' : 's'})${how}`;
+    const simd = info.simd === 'relaxed' ? ', relaxed SIMD' : '';
+    return `Build: threaded (${info.threads} thread${info.threads === 1 ? '' : 's'}${simd})${how}`;
   }
   return globalThis.crossOriginIsolated
     ? 'Build: single-threaded'

@@ -10,6 +10,9 @@
  */
 export function spawnWorker(url) {
   const abs = new URL(url, document.baseURI);
+  // `?simd=plain` on the page asks the worker for the plain threaded build (worker.js).
+  const simd = new URLSearchParams(location.search).get('simd');
+  if (simd) abs.searchParams.set('simd', simd);
   if (abs.origin === location.origin) return new Worker(abs, { type: 'module' });
   const source = `import ${JSON.stringify(abs.href)};`;
   const blob = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
@@ -22,7 +25,7 @@ export function spawnWorker(url) {
  * (an uncaught error in the worker, or its script did not load; entry.info is null when it never
  * became ready), weights(msg) (a run's 'weights-error' / 'weights-loaded'), run(msg) (every other
  * message: a run's progress, result, error, cancelled).
- * An entry is {worker, info: {flavor, threads, version, note?} once ready, failed: message | null, ready: Promise}.
+ * An entry is {worker, info: {flavor, simd, threads, version, note?} once ready, failed: message | null, ready: Promise}.
  */
 export function createWorkerLink(url, hooks = {}) {
   let current = null;
@@ -57,10 +60,10 @@ export function createWorkerLink(url, hooks = {}) {
     if (entry !== current) return; // a message from a worker already replaced
     switch (msg.type) {
       case 'ready':
-        entry.info = { flavor: msg.flavor, threads: msg.threads, version: msg.version };
+        entry.info = { flavor: msg.flavor, simd: msg.simd, threads: msg.threads, version: msg.version };
         if (msg.note) entry.info.note = msg.note;
         if (hooks.ready) hooks.ready(entry, msg);
-        entry.resolveReady({ flavor: msg.flavor, threads: msg.threads });
+        entry.resolveReady({ flavor: msg.flavor, simd: msg.simd, threads: msg.threads });
         return;
       case 'init-error':
         entry.failed = msg.message;

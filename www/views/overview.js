@@ -11,7 +11,8 @@ import { fileBase, setSuffix } from './sections.js';
 
 /** "linear CKA: alexnet against vgg11, layer by layer, on 64 images, computed in 2.1 s (...)." */
 export function summaryText(result) {
-  const flavor = result.flavor === 'threads' ? 'threaded wasm' : result.flavor === 'single' ? 'single-threaded wasm' : result.flavor;
+  const simd = result.simd === 'relaxed-simd' ? ', relaxed SIMD' : '';
+  const flavor = (result.flavor === 'threads' ? 'threaded wasm' : result.flavor === 'single' ? 'single-threaded wasm' : result.flavor) + simd;
   const secs = typeof result.seconds === 'number' ? `, computed in ${formatSeconds(result.seconds)}` : '';
   const sources = result.models.filter((m) => m.role === 'source');
   const targets = result.models.filter((m) => m.role === 'target');

@@ -223,6 +223,11 @@ pub struct ExperimentResult {
     pub idlab_version: String,
     /// Which build computed it: `native`, `threads` or `single` (set by the front door).
     pub flavor: String,
+    /// `relaxed-simd` when a wasm build with fused multiply-adds (`f32x4.relaxed_madd`) computed
+    /// it: within the README's stated tolerance of the plain build, not the same bits. Absent
+    /// for native and the plain wasm builds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub simd: Option<String>,
     pub spec: Spec,
     pub n_stimuli: usize,
     pub stimuli: Vec<String>,

@@ -201,7 +201,8 @@ pub fn report_text(r: &ExperimentResult) -> String {
         out.push(format!("About: {a}"));
     }
     out.extend(paper_sections(r));
-    out.push(format!("idlab {} ({} build), spec version {}", r.idlab_version, r.flavor, spec.idlab));
+    let simd = r.simd.as_deref().map(|s| format!(", {s}")).unwrap_or_default();
+    out.push(format!("idlab {} ({} build{simd}), spec version {}", r.idlab_version, r.flavor, spec.idlab));
     if r.stimulus_sets.is_empty() {
         out.push(format!("Stimuli: {} (set {})", r.n_stimuli, spec.stimuli.label()));
     } else {

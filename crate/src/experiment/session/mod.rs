@@ -498,6 +498,7 @@ impl Session {
         Ok(ExperimentResult {
             idlab_version: env!("CARGO_PKG_VERSION").into(),
             flavor: flavor.into(),
+            simd: None,
             spec: self.spec.clone(),
             n_stimuli: self.n(),
             stimuli: self.set.names.clone(),

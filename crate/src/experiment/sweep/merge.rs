@@ -176,6 +176,7 @@ pub fn merge(spec: &Spec, parts: Vec<Part>) -> Result<ExperimentResult> {
         per_set.push(ExperimentResult {
             idlab_version: first.idlab_version.clone(),
             flavor: first.flavor.clone(),
+            simd: first.simd.clone(),
             spec: plan.spec.clone(),
             n_stimuli: first.n_stimuli,
             stimuli: first.stimuli.clone(),
