@@ -240,7 +240,7 @@ test("on a cross-origin isolated page of the lab's origin: threaded; run() and c
       const result = await figure.evaluate((el) => el.result);
       assert.equal(result.flavor, 'threads');
       assertClose(result.scores, native(reduced('alexnet-seeds-cka', 8), 'cka').scores, 'threaded scores');
-      assert.match(await figure.locator('.caption').textContent(), /Build: threaded \(\d+ threads?\)/);
+      assert.match(await figure.locator('.caption').textContent(), /Build: threaded \(\d+ threads?, relaxed SIMD\)/);
 
       // A new images attribute resets it (run="load": it starts again); cancel() stops that run.
       const outcome = await figure.evaluate(async (el) => {

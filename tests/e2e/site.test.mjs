@@ -78,7 +78,7 @@ test('a header-less static host: the service worker isolates the lab with one re
     const info = await waitReady(page);
     assert.equal(info.flavor, 'threads');
     const build = await page.textContent('#build');
-    assert.match(build, /^Build: threaded \(\d+ threads?\); cross-origin isolated by the site's service worker/);
+    assert.match(build, /^Build: threaded \(\d+ threads?, relaxed SIMD\); cross-origin isolated by the site's service worker/);
     await page.waitForTimeout(2000); // a reload loop would show here
     assert.equal(navigations.length, 2, `one reload, no more: ${navigations.join(', ')}`);
     assert.equal(await page.evaluate(() => document.documentElement.dataset.isolation), 'service-worker');
@@ -312,7 +312,7 @@ test('idlab serve (isolated by its headers): no reload, the service worker is re
     assert.equal(info.flavor, 'threads');
     const active = await page.evaluate(() => navigator.serviceWorker.ready.then((r) => Boolean(r.active)));
     assert.equal(active, true, 'the service worker is active');
-    assert.match(await page.textContent('#build'), /^Build: threaded \(\d+ threads?\)$/);
+    assert.match(await page.textContent('#build'), /^Build: threaded \(\d+ threads?, relaxed SIMD\)$/);
     assert.equal(navigations.length, 1, 'no reload');
     assert.deepEqual(problems, []);
   } finally {
