@@ -22,7 +22,8 @@
 // Each figure is the median of RUNS runs (env RUNS, default 3) with min and max. Prints the
 // Markdown tables of BENCHMARKS.md ("Against the peers") and writes tests/out/bench/peers/browser.json.
 //
-//   node tests/bench/peers.mjs [alexnet,resnet18,vit_b_32,vgg11]   (THREADS=2: the threaded rows only)
+//   node tests/bench/peers.mjs [alexnet,resnet18,vit_b_32,vgg11]   (THREADS=2: the threaded rows only;
+//   SIMD=plain: the plain threaded build)
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -35,6 +36,9 @@ const ARCHS = (process.argv[2] || 'alexnet,resnet18,vit_b_32,vgg11').split(',');
 const RUNS = Number(process.env.RUNS || 3);
 // THREADS=2 for the threaded rows alone (the single-threaded build's rows take as long again).
 const THREAD_COUNTS = (process.env.THREADS || '2,1').split(',').map(Number);
+// SIMD=plain: the threaded page with `?simd=plain` (the plain threaded build instead of the
+// relaxed-SIMD one Chromium is given), for the two builds' ratios in one sitting.
+const QUERY = process.env.SIMD === 'plain' ? '&simd=plain' : '';
 const WARM = 3;
 const IMAGES = 10;
 const OUT = outDir('bench', 'peers');
@@ -79,7 +83,7 @@ async function ortOnce(browser, url, arch, variant, threads) {
 
 async function idlabOnce(url, arch, variant) {
   const layers = variant === 'final' ? { layers: [LAYERS[arch].final_layer] } : {};
-  const { result, steps } = await runSource(url, `idlab ${arch} ${variant}`, { arch, ...layers }, 1 + WARM + IMAGES);
+  const { result, steps } = await runSource(url, `idlab ${arch} ${variant}`, { arch, ...layers }, 1 + WARM + IMAGES, QUERY);
   const build = steps.find((s) => s.stage === 'building');
   const rec = steps.filter((s) => s.stage === 'recording');
   return { cold_s: build.seconds + rec[0].seconds, build_s: build.seconds, images_per_s: imagesPerSecond(rec, 1 + WARM), flavor: result.simd ? `${result.flavor} (${result.simd})` : result.flavor };
