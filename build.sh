@@ -97,12 +97,10 @@ wasm() {
     local flavor=$1
     local target_dir="target/wasm-$flavor"
     say "wasm build: $flavor"
-    if [ "$flavor" = threads ]; then
-        RUSTC_BOOTSTRAP=1 RUSTFLAGS="$THREADS_RUSTFLAGS" \
-            cargo build --release --locked -p idlab --lib --target wasm32-unknown-unknown \
-            --features threads -Z build-std=panic_abort,std --target-dir "$target_dir"
-    elif [ "$flavor" = threads-relaxed ]; then
-        RUSTC_BOOTSTRAP=1 RUSTFLAGS="$THREADS_RUSTFLAGS -C target-feature=+relaxed-simd" \
+    if [ "$flavor" != single ]; then
+        local flags="$THREADS_RUSTFLAGS"
+        if [ "$flavor" = threads-relaxed ]; then flags="$flags -C target-feature=+relaxed-simd"; fi
+        RUSTC_BOOTSTRAP=1 RUSTFLAGS="$flags" \
             cargo build --release --locked -p idlab --lib --target wasm32-unknown-unknown \
             --features threads -Z build-std=panic_abort,std --target-dir "$target_dir"
     else

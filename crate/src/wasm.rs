@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 #[cfg(feature = "threads")]
 pub use wasm_bindgen_rayon::init_thread_pool;
 
-/// Which of the two builds this module is.
+/// Which kind of build this module is (the threaded one comes plain and relaxed: [`RELAXED`]).
 const FLAVOR: &str = if cfg!(feature = "threads") { "threads" } else { "single" };
 
 /// Whether this module was compiled with relaxed SIMD (tract's f32 kernels then fuse their
