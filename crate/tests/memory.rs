@@ -106,6 +106,10 @@ fn spilling_the_images_changes_no_score() {
     assert_eq!(serde_json::to_string(&spilled.scores).unwrap(), serde_json::to_string(&whole.scores).unwrap());
 }
 
+/// Largest |sliced - uncut| a recorded value may move, relative to the layer's largest |value|
+/// (measured at most 3e-6, on an AVX-512 machine; 0 on AVX2 ones).
+const SLICED_TOLERANCE: f32 = 1e-5;
+
 /// Building a zoo model in tract (the ONNX graph parsed, optimised, made
 /// runnable) peaks at its weights once (the protobuf's initializers become
 /// tract's tensors one at a time) and, for a moment, another copy of about
@@ -117,9 +121,12 @@ fn spilling_the_images_changes_no_score() {
 /// that, 2.0 to 2.6 times the weights.
 /// The models are built as a session builds a seeded one, their large fully
 /// connected weights drawn in slices (`zoo::build_sliced`): the same graph as
-/// cutting a whole draw (`runtime::split`), and no recorded value changes:
-/// every layer of the models whose weights are cut is compared bit for bit
-/// with an uncut build on one image.
+/// cutting a whole draw (`runtime::split`), and every layer of the models
+/// whose weights are cut is compared with an uncut build on one image: the
+/// same bits on the AMD EPYC (AVX2) machines these tests ran on until
+/// 2026-12-04; on an AVX-512 Xeon VGG11's first fully connected layer had 130
+/// of 4,096 values off in their last bits (by 3e-6 of its largest), as tract's kernels
+/// round the whole product and its slices differently there.
 fn the_build_peak_is_the_estimated_weights() {
     let mut report = Vec::new();
     for name in ["alexnet", "resnet18", "vit_b_32", "vgg11"] {
@@ -144,8 +151,14 @@ fn the_build_peak_is_the_estimated_weights() {
             let whole = Recorder::with_slices(name, build(arch, 0).proto, &tensors, [1, 3, size, size], usize::MAX).unwrap();
             let whole = whole.run(&image).unwrap();
             for ((layer, a), b) in tensors.iter().zip(&cut).zip(&whole) {
-                let same = a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits());
-                assert!(same, "{name} {layer}: the sliced build records other values");
+                assert_eq!(a.len(), b.len(), "{name} {layer}: the sliced build records another shape");
+                let scale = b.iter().fold(0f32, |m, v| m.max(v.abs())).max(f32::MIN_POSITIVE);
+                let largest = a.iter().zip(b).fold(0f32, |m, (x, y)| m.max((x - y).abs())) / scale;
+                let differ = a.iter().zip(b).filter(|(x, y)| x.to_bits() != y.to_bits()).count();
+                if differ > 0 {
+                    eprintln!("{name} {layer}: {differ} of {} values differ from the uncut build, by at most {largest:e} of the layer's largest", a.len());
+                }
+                assert!(largest <= SLICED_TOLERANCE, "{name} {layer}: the sliced build records values {largest:e} (of the layer's largest) from the uncut build's");
             }
         }
     }
