@@ -3,8 +3,11 @@
 // issue 4's size (n = 3,000 stimuli, 4,096 and 3,000 units), ridge regression
 // over 10 splits at n = 1,000 (the full size takes minutes natively; see
 // BENCHMARKS.md). The page's worker runs `window.idlab.metric` in the threaded
-// build (COOP/COEP) and in the single-threaded one; `idlab metric` runs natively
-// on the same .npy files. Prints a Markdown table; writes tests/out/bench/metrics-wasm.json.
+// build (COOP/COEP) as Chromium picks it (the relaxed-SIMD build), in the plain
+// threaded build (`?simd=plain`) and in the single-threaded one; `idlab metric`
+// runs natively on the same .npy files. Each page's build line is checked, so a
+// column is the build it names. Prints a Markdown table; writes
+// tests/out/bench/metrics-wasm.json.
 //
 //   node tests/bench/metrics-wasm.mjs          (after ./build.sh build)
 
@@ -22,6 +25,13 @@ function matrix(rows, cols, seed) {
   }
   return { rows, cols, data };
 }
+
+// The page's three builds, each named by what its build line says.
+const BUILDS = [
+  { key: 'relaxed', isolation: true, query: '', line: /threaded \(2 threads, relaxed SIMD\)/ },
+  { key: 'threads', isolation: true, query: '&simd=plain', line: /threaded \(2 threads\)/ },
+  { key: 'single', isolation: false, query: '', line: /single-threaded/ },
+];
 
 const CASES = [
   { name: 'cka', n: 3000, p1: 4096, p2: 3000, params: {} },
@@ -49,11 +59,14 @@ try {
     if (out.status !== 0) throw new Error(`idlab ${args.join(' ')}: ${out.stderr}`);
     const native = (performance.now() - t0) / 1000; // includes reading the .npy files
     const row = { name: c.name, n: c.n, p1: c.p1, p2: c.p2, native_s: native, value: JSON.parse(out.stdout).value };
-    for (const isolation of [true, false]) {
-      const server = await startServer({ isolation });
-      const { page, context } = await openPage(browser, `${server.url}?autorun=0`);
+    for (const build of BUILDS) {
+      const server = await startServer({ isolation: build.isolation });
+      const { page, context } = await openPage(browser, `${server.url}?autorun=0${build.query}`);
       try {
         await waitReady(page);
+        await page.waitForFunction(() => !/loading/.test(document.querySelector('#build').textContent));
+        const line = await page.locator('#build').textContent();
+        if (!build.line.test(line)) throw new Error(`${build.key}: the page says "${line}"`);
         const r = await page.evaluate(async ([cc, sx, sy]) => {
           const gen = (rowsN, cols, seed) => {
             const data = new Float64Array(rowsN * cols);
@@ -66,8 +79,8 @@ try {
           };
           return window.idlab.metric(cc.name, gen(cc.n, cc.p1, sx), gen(cc.n, cc.p2, sy), cc.params);
         }, [c, 1, 2]);
-        row[isolation ? 'wasm_threads_s' : 'wasm_single_s'] = r.seconds;
-        row[isolation ? 'value_threads' : 'value_single'] = r.value;
+        row[`wasm_${build.key}_s`] = r.seconds;
+        row[`value_${build.key}`] = r.value;
       } finally {
         await context.close();
         await server.close();
@@ -79,10 +92,11 @@ try {
 } finally {
   await browser.close();
 }
-console.log('| metric | size | native (s) | wasm threads (s) | wasm single (s) | wasm threads / native |');
-console.log('| --- | --- | ---: | ---: | ---: | ---: |');
+console.log('| metric | size | native (s) | wasm threads, relaxed SIMD (s) | wasm threads (s) | wasm single (s) | relaxed / native | threads / native |');
+console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const r of rows) {
-  console.log(`| ${r.name} | n ${r.n}, ${r.p1} vs ${r.p2} units | ${r.native_s.toFixed(2)} | ${r.wasm_threads_s.toFixed(2)} | ` +
-    `${r.wasm_single_s.toFixed(2)} | ${(r.wasm_threads_s / r.native_s).toFixed(2)} |`);
+  console.log(`| ${r.name} | n ${r.n}, ${r.p1} vs ${r.p2} units | ${r.native_s.toFixed(2)} | ${r.wasm_relaxed_s.toFixed(2)} | ` +
+    `${r.wasm_threads_s.toFixed(2)} | ${r.wasm_single_s.toFixed(2)} | ${(r.wasm_relaxed_s / r.native_s).toFixed(2)} | ` +
+    `${(r.wasm_threads_s / r.native_s).toFixed(2)} |`);
 }
 writeJson(path.join(dir, 'metrics-wasm.json'), rows);
