@@ -6,6 +6,16 @@ const KiB = 1024;
 const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;
 
+/**
+ * The threaded build in words, as the lab's build line, the embed's caption and the assignment
+ * page write it: "threaded (2 threads, relaxed SIMD)"; `info` is the worker's build_info
+ * ({threads, simd: 'plain' | 'relaxed'}).
+ */
+export function threadedBuild(info) {
+  const simd = info.simd === 'relaxed' ? ', relaxed SIMD' : '';
+  return `threaded (${info.threads} thread${info.threads === 1 ? '' : 's'}${simd})`;
+}
+
 /** True for a finite number (null, NaN and missing values are "undefined" in idlab's output). */
 export const isNum = (v) => typeof v === 'number' && Number.isFinite(v);
 

@@ -121,6 +121,8 @@ test('student: open, run, answer right and wrong, reload and resume, hand in; th
     assert.ok(runs.length >= 1 && numeric.length >= 2, 'the example has a run step and two numeric questions');
 
     await runStep(page, runs[0].id);
+    // The build line, in the lab's words (format.js's threadedBuild: "1 thread", "2 threads").
+    assert.match(await page.textContent('#build'), /^Build: (threaded \((1 thread|[2-9]\d* threads)(, relaxed SIMD)?\)|single-threaded), idlab \d/);
     let results = await page.evaluate(() => window.idlabAssignment.ctx.progress.results);
     const right = numeric.find((s) => s.answer.run && results[s.answer.run]) ?? numeric[0];
     const rightValue = expected(right, results);

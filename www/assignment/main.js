@@ -7,6 +7,7 @@ import { showAssignment } from './student.js';
 import { showAuthor } from './author.js';
 import { workerInfo, runsStarted } from './compute.js';
 import { isolation } from '../isolation.js';
+import { threadedBuild } from '../format.js';
 
 const $ = (id) => document.getElementById(id);
 const api = { ctx: null, opened: null, state: 'starting', error: null, get runsStarted() { return runsStarted(); } };
@@ -43,7 +44,7 @@ async function open(file) {
 async function start() {
   await isolation; // the worker picks its build once the page knows (isolation.js); never settles before a reload
   workerInfo().then((info) => {
-    $('build').textContent = `Build: ${info.flavor === 'threads' ? `threaded (${info.threads} threads${info.simd === 'relaxed' ? ', relaxed SIMD' : ''})` : 'single-threaded'}, idlab ${info.version}.`;
+    $('build').textContent = `Build: ${info.flavor === 'threads' ? threadedBuild(info) : 'single-threaded'}, idlab ${info.version}.`;
   }, (err) => { $('build').textContent = `The compute worker did not start: ${err.message}`; });
   if (location.hash === '#author') {
     $('open-panel').hidden = true;

@@ -11,7 +11,7 @@ import { vetSpec, refusalMessage } from '../url-safety.js';
 import { parseViews } from './view-names.js';
 import { baseSheets, plotlyStyles, syncPlotlyStyles } from './styles.js';
 import { estimateSeconds, TIMING_SOURCE } from './timings.js';
-import { formatBytes, formatSeconds, metricName, STAGE_NAMES } from '../format.js';
+import { formatBytes, formatSeconds, metricName, STAGE_NAMES, threadedBuild } from '../format.js';
 
 /** "alexnet seed 0", a dataset's name, a user's file: how the summary names one side of a spec. */
 function sideLabel(m) {
@@ -34,7 +34,7 @@ function summaryLine(spec, images) {
 
 /** The caption's build phrase; `info` is the worker's {flavor, simd, threads, note?}. */
 function buildPhrase(info) {
-  if (info.flavor === 'threads') return `Build: threaded (${info.threads} thread${info.threads === 1 ? '' : 's'}${info.simd === 'relaxed' ? ', relaxed SIMD' : ''}).`;
+  if (info.flavor === 'threads') return `Build: ${threadedBuild(info)}.`;
   const why = globalThis.crossOriginIsolated ? (info.note ? ` (${info.note})` : '') : ': this page is not cross-origin isolated';
   return `Build: single-threaded${why}.`;
 }

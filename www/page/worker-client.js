@@ -7,6 +7,7 @@
 import { ui, showError } from './dom.js';
 import { singleThreadNote } from '../help/texts.js';
 import { createWorkerLink } from './worker-link.js';
+import { threadedBuild } from '../format.js';
 
 // Set by status.js: the run in progress hears its messages, and is failed when the worker does.
 let runs = {
@@ -154,8 +155,7 @@ function buildText(info) {
   if (info.flavor === 'threads') {
     const how = isolation && isolation.how === 'service-worker'
       ? '; cross-origin isolated by the site\'s service worker, as this host sends no COOP/COEP headers' : '';
-    const simd = info.simd === 'relaxed' ? ', relaxed SIMD' : '';
-    return `Build: threaded (${info.threads} thread${info.threads === 1 ? '' : 's'}${simd})${how}`;
+    return `Build: ${threadedBuild(info)}${how}`;
   }
   return globalThis.crossOriginIsolated
     ? 'Build: single-threaded'
