@@ -85,16 +85,17 @@ fn preset_3_runs_once_per_stimulus_set() {
     assert!(e.contains("more_stimuli[0]: the metrics need at least 3 stimuli"), "{e}");
 }
 
-/// Images run in parallel, a batch per step, one per thread of the pool: the
-/// scores are the same bits with 1 thread and with 3, and so is every step's
-/// image count but for the batching.
+/// Images run in parallel, a batch per step, one per thread of the pool (and
+/// AlexNet's fully connected head on 8 at once, whatever the thread count):
+/// the scores are the same bits with 1 thread and with 3, and so is every
+/// step's image count but for the batching.
 #[test]
 fn images_in_parallel_give_the_same_bits_for_any_thread_count() {
     let spec = json!({
         "idlab": 2,
         "stimuli": {"set": "kriegeskorte92", "limit": 10},
         "sources": [{"arch": "alexnet", "seed": 0, "layers": ["features.2", "classifier.1"]}],
-        "targets": [{"arch": "alexnet", "seed": 1, "layers": ["features.5"]}],
+        "targets": [{"arch": "squeezenet1_0", "seed": 1, "layers": ["features.3"]}],
         "metrics": [{"name": "cka"}, {"name": "rsa", "params": {"permutations": 50}}, {"name": "regression", "params": {"folds": 2, "projection_dim": 64}}]
     });
     let with = |threads: usize| {
@@ -112,9 +113,13 @@ fn images_in_parallel_give_the_same_bits_for_any_thread_count() {
         assert_eq!(a.values, b.values, "{} {} {}", a.metric, a.source, a.target);
         assert_eq!(a.p_values, b.p_values);
     }
-    // 10 images (the fewest regression scores): one per step with 1 thread; 3, 3, 3 and 1 with 3 threads.
+    // 10 images (the fewest regression scores). SqueezeNet: one per step with 1 thread; 3, 3, 3
+    // and 1 with 3 threads. AlexNet, whose head runs 8 at once: 8 and 2 with either.
     let recorded = |steps: &[idlab::experiment::Progress]| steps.iter().filter(|p| p.stage == "recording").count();
-    assert_eq!((recorded(&steps1), recorded(&steps3)), (2 * 10, 2 * 4));
+    assert_eq!((recorded(&steps1), recorded(&steps3)), (2 + 10, 2 + 4));
+    for steps in [&steps1, &steps3] {
+        assert!(steps.iter().any(|p| p.label.ends_with("seed 0: images 9-10 of 10")), "{:?}", steps.iter().map(|p| &p.label).collect::<Vec<_>>());
+    }
     assert!(steps3.iter().any(|p| p.label.ends_with("images 4-6 of 10")), "{:?}", steps3.iter().map(|p| &p.label).collect::<Vec<_>>());
     assert_eq!(steps3.last().unwrap().done, steps3.last().unwrap().total);
 }

@@ -24,5 +24,5 @@ pub use analysis::specificity::Specificity;
 pub use metric::experiment_metrics;
 pub use runner::Experiment;
 pub use trained::trained_variant;
-pub use session::{Checkpoint, Plan, Progress, Resumed, Session, WeightsNeed, GRAM_MEMORY, IMAGE_MEMORY, MAX_BATCH};
+pub use session::{Checkpoint, Plan, Progress, Resumed, Session, WeightsNeed, GRAM_MEMORY, HEAD_BATCH, IMAGE_MEMORY, MAX_BATCH};
 pub use spec::{upgrade as upgrade_spec, WeightsRef, WeightsSpec, MetricSpec, NoiseSpec, SpecificitySpec, ModelRef, ModelSpec, NormOverride, PaperClaim, Spec, StimuliSpec, UnitSubsample, SPEC_VERSION};

@@ -122,6 +122,14 @@ pub enum Arch {
 }
 
 impl Arch {
+    /// Whether the fully connected head is worth running several images at
+    /// once (`runtime::head`): AlexNet's reads 234 MB of weights an image
+    /// against 0.66 G multiply-adds before it (BENCHMARKS.md, "Images batched
+    /// through the head").
+    pub fn batches_head(self) -> bool {
+        matches!(self, Arch::AlexNet | Arch::AlexNetDeepCluster)
+    }
+
     pub const ALL: &'static [Arch] = &[
         Arch::AlexNet,
         Arch::Vgg11,

@@ -71,9 +71,16 @@ pub fn run_spec(spec: &str) -> Vec<Vec<f64>> {
     }
     let r = s.result("test", 0.0).unwrap();
     let layers = r.models[0].layers.len();
-    // Images run in parallel, a batch per step: one per thread of the pool, at most MAX_BATCH.
-    let batch = rayon::current_num_threads().clamp(1, idlab::experiment::MAX_BATCH);
-    assert_eq!(steps, 2 * (1 + paths.len().div_ceil(batch)) + layers, "build + image batches per model, one scoring step per source layer");
+    // Images run in parallel, a batch per step: one per thread of the pool, at most MAX_BATCH;
+    // HEAD_BATCH for a model whose fully connected head runs that many at once (AlexNet).
+    let threads = rayon::current_num_threads().clamp(1, idlab::experiment::MAX_BATCH);
+    let batch = |arch: &Option<String>| match arch.as_deref().map(idlab::zoo::Arch::parse) {
+        Some(Ok(a)) if a.batches_head() => threads.max(idlab::experiment::HEAD_BATCH),
+        _ => threads,
+    };
+    let images: usize = r.models.iter().map(|m| 1 + paths.len().div_ceil(batch(&m.arch))).sum();
+    assert_eq!(r.models.len(), 2);
+    assert_eq!(steps, images + layers, "build + image batches per model, one scoring step per source layer");
     pair_matrix(&r)
 }
 

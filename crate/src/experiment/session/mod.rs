@@ -79,6 +79,11 @@ fn weights_info(e: &Entry, inputs: &[Input]) -> Option<WeightsInfo> {
 /// The most images one step records in parallel.
 pub const MAX_BATCH: usize = 8;
 
+/// Images a batched fully connected head runs at once (see
+/// `runtime::head`), whatever the thread count, so that an image's values
+/// do not depend on it; a model with such a head records this many a step.
+pub const HEAD_BATCH: usize = MAX_BATCH;
+
 /// Bytes of Gram rows a model holds in memory (all its layers together)
 /// before a block spills, when there is somewhere to spill to.
 pub const GRAM_MEMORY: u64 = 128 << 20;
@@ -268,7 +273,7 @@ impl Session {
     /// Entry e's steps: its build and image batches (or its load), and a source's scoring.
     fn entry_steps(&self, e: usize) -> usize {
         let e = &self.entries[e];
-        let own = if e.is_model() { 1 + self.n().div_ceil(self.batch) } else { 1 };
+        let own = if e.is_model() { 1 + self.n().div_ceil(self.batch.max(e.head_batch())) } else { 1 };
         own + if e.role == Role::Source { e.layers.len() } else { 0 }
     }
 
@@ -345,7 +350,7 @@ impl Session {
                 ("building", format!("built {}", self.entries[e].label))
             }
             Phase::Record(e, i) => {
-                let end = (i + self.batch).min(self.n());
+                let end = (i + self.batch.max(self.entries[e].head_batch())).min(self.n());
                 self.record(e, i, end)?;
                 let label = if end == i + 1 {
                     format!("{}: image {} of {}", self.entries[e].label, i + 1, self.n())

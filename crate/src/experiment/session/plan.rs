@@ -129,6 +129,16 @@ impl Entry {
         matches!(self.kind, Kind::Zoo { .. } | Kind::Onnx { .. })
     }
 
+    /// Images its fully connected head runs at once: [`super::HEAD_BATCH`] for
+    /// a zoo architecture whose head's weights outweigh its trunk's work
+    /// ([`Arch::batches_head`]), else 1 (a user's file keeps one image at a time).
+    pub fn head_batch(&self) -> usize {
+        match self.kind {
+            Kind::Zoo { arch, .. } if arch.batches_head() => super::HEAD_BATCH,
+            _ => 1,
+        }
+    }
+
     pub fn layer_names(&self) -> Vec<String> {
         match &self.kind {
             Kind::Zoo { .. } | Kind::Onnx { .. } => self.layers.iter().map(|l| l.label.clone()).collect(),

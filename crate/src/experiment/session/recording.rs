@@ -67,7 +67,7 @@ impl Session {
         }
         let tensors: Vec<String> = entry.layers.iter().map(|l| l.tensor.clone()).collect();
         let size = size as usize;
-        Recorder::new(&entry.label, proto, &tensors, [1, 3, size, size])
+        Recorder::batched(&entry.label, proto, &tensors, [1, 3, size, size], entry.head_batch())
     }
 
     /// The sinks of entry `e`'s layers: what its role and the metrics need.
@@ -96,9 +96,9 @@ impl Session {
             .collect()
     }
 
-    /// Runs images `i..end` in parallel across the pool, then folds their
-    /// activations into the sinks in image order, so the result does not
-    /// depend on the number of threads.
+    /// Runs images `i..end` in parallel across the pool (and a batched head
+    /// on them together), then folds their activations into the sinks in
+    /// image order, so the result does not depend on the number of threads.
     pub(super) fn record(&mut self, e: usize, i: usize, end: usize) -> Result<()> {
         let read_back = match self.images_spilled {
             Some(size) => Some(self.read_images(size, i, end)?),
@@ -112,15 +112,12 @@ impl Session {
         let (recorder, sinks) = self.running.as_mut().expect("recorder exists while recording");
         let preprocess = entry.preprocess.as_ref().expect("known once added");
         let recorder = &*recorder;
-        // Several images: one per thread, each computed alone (see `run_alone`);
-        // one image: tract's products use the pool.
-        let batch: Vec<Result<Vec<Vec<f32>>>> = if end - i > 1 {
-            images.par_iter().map(|img| recorder.run_alone(&preprocess.normalise(img))).collect()
-        } else {
-            images.iter().map(|img| recorder.run(&preprocess.normalise(img))).collect()
-        };
+        // Several images: one per thread, each computed alone; one image:
+        // tract's products use the pool (see `Recorder::run_images`).
+        let inputs: Vec<Vec<f32>> = images.par_iter().map(|img| preprocess.normalise(img)).collect();
+        let batch = recorder.run_images(&inputs)?;
         for (k, outputs) in batch.into_iter().enumerate() {
-            fold_image(entry, sinks, outputs?, i + k, self.spill.as_mut())?;
+            fold_image(entry, sinks, outputs, i + k, self.spill.as_mut())?;
         }
         Ok(())
     }
