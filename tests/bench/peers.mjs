@@ -39,8 +39,10 @@ const THREAD_COUNTS = (process.env.THREADS || '2,1').split(',').map(Number);
 // SIMD=plain: the threaded page with `?simd=plain` (the plain threaded build instead of the
 // relaxed-SIMD one Chromium is given), for the two builds' ratios in one sitting.
 const QUERY = process.env.SIMD === 'plain' ? '&simd=plain' : '';
-const WARM = 3;
-const IMAGES = 10;
+// 1 + WARM = 8: whole steps are skipped and timed alike for a model whose steps take 2 images (2
+// threads) and for AlexNet, whose batched head takes 8 a step (2026-12-05; 3 and 10 before).
+const WARM = 7;
+const IMAGES = 16;
 const OUT = outDir('bench', 'peers');
 const MODELS = path.join(OUT, 'models');
 if (!fs.existsSync(path.join(MODELS, 'layers.json'))) {
