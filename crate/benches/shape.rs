@@ -16,6 +16,8 @@ use idlab::zoo::{self, Arch};
 use rayon::prelude::*;
 use std::time::Instant;
 
+mod common;
+
 const IMAGES: usize = 8;
 
 /// Milliseconds an image, over IMAGES images after one warm-up pass.
@@ -28,10 +30,7 @@ fn per_image(mut pass: impl FnMut()) -> f64 {
 
 fn main() {
     idlab::runtime::use_thread_pool();
-    let only: Option<Vec<String>> = std::env::args()
-        .skip(1)
-        .find(|a| !a.starts_with('-'))
-        .map(|a| a.split(',').map(String::from).collect());
+    let only = common::archs_asked();
     let threads = rayon::current_num_threads();
     println!("| arch | across the pool, {threads} threads (ms/image) | op-level, {threads} threads | batch 1, 1 thread | batch 2 | batch 4 | batch 8 |");
     println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");

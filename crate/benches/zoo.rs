@@ -8,6 +8,8 @@ use idlab::runtime::Recorder;
 use idlab::zoo::{self, Arch};
 use std::time::Instant;
 
+mod common;
+
 /// Resident set size in MB (Linux), or NaN elsewhere.
 fn rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/statm")
@@ -19,10 +21,7 @@ fn rss_mb() -> f64 {
 
 fn main() {
     idlab::runtime::use_thread_pool();
-    let only: Option<Vec<String>> = std::env::args()
-        .skip(1)
-        .find(|a| !a.starts_with('-'))
-        .map(|a| a.split(',').map(String::from).collect());
+    let only = common::archs_asked();
     println!("| arch | parameters | weights + graph (s) | tract load (s) | 1 image (s) | RSS after load (MB) |");
     println!("| --- | ---: | ---: | ---: | ---: | ---: |");
     for &arch in Arch::ALL {
