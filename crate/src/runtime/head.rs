@@ -146,6 +146,16 @@ mod tests {
         assert_eq!(proto.graph.as_ref().unwrap().output.iter().map(|o| o.name.as_str()).collect::<Vec<_>>(), ["flatten"]);
     }
 
+    /// Every architecture that batches its head has one to cut.
+    #[test]
+    fn every_batching_architecture_has_a_head() {
+        for &arch in Arch::ALL.iter().filter(|a| a.batches_head()) {
+            let mut proto = build_sliced(arch, 0, crate::runtime::split::SLICE_BYTES).proto;
+            let last = arch.layers().into_iter().map(|l| l.tensor).last().unwrap();
+            assert!(cut(&mut proto, &[last], 0).is_some(), "{}", arch.name());
+        }
+    }
+
     #[test]
     fn leaves_a_graph_whose_recorded_layers_are_all_before_the_head() {
         let (mut proto, _) = alexnet();
