@@ -29,23 +29,18 @@ pub struct Head {
 }
 
 /// Cuts `proto`'s fully connected head off when one of `layers` (node or
-/// tensor names) lies in it and its weights take at least `min_bytes`: the
-/// head's nodes and initializers move into the returned model, whose one
-/// input is the flattened tensor; `proto` keeps the trunk, whose graph
-/// outputs become that tensor. Returns `None` (and leaves `proto` as it was)
-/// otherwise.
-pub fn cut(proto: &mut ModelProto, layers: &[String], min_bytes: usize) -> Option<Head> {
+/// tensor names) lies in it: the head's nodes and initializers move into the
+/// returned model, whose one input is the flattened tensor; `proto` keeps the
+/// trunk, whose graph outputs become that tensor. Returns `None` (and leaves
+/// `proto` as it was) otherwise. Which models are worth cutting is the
+/// caller's choice (the session's: `Arch::batches_head`).
+pub fn cut(proto: &mut ModelProto, layers: &[String]) -> Option<Head> {
     let graph = proto.graph.as_mut()?;
     let at = find_cut(graph)?;
     let input = graph.node[at].output.first()?.clone();
     let head_nodes = &graph.node[at + 1..];
     let in_head = |l: &String| head_nodes.iter().any(|n| n.name == *l || n.output.contains(l));
     if !layers.iter().any(in_head) {
-        return None;
-    }
-    let read: HashSet<&str> = head_nodes.iter().flat_map(|n| n.input.iter().map(String::as_str)).collect();
-    let bytes: usize = graph.initializer.iter().filter(|t| read.contains(t.name.as_str())).map(tensor_bytes).sum();
-    if bytes < min_bytes {
         return None;
     }
     let nodes = graph.node.split_off(at + 1);
@@ -117,15 +112,16 @@ fn float_value(name: &str) -> ValueInfoProto {
     }
 }
 
-fn tensor_bytes(t: &TensorProto) -> usize {
-    t.raw_data.len() + 4 * t.float_data.len()
-}
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::runtime::Recorder;
     use crate::zoo::{build_sliced, Arch};
+
+    fn tensor_bytes(t: &TensorProto) -> usize {
+        t.raw_data.len() + 4 * t.float_data.len()
+    }
 
     fn alexnet() -> (ModelProto, Vec<String>) {
         let proto = build_sliced(Arch::AlexNet, 0, crate::runtime::split::SLICE_BYTES).proto;
@@ -135,7 +131,7 @@ mod tests {
     #[test]
     fn cuts_alexnets_classifier_at_its_flatten() {
         let (mut proto, layers) = alexnet();
-        let head = cut(&mut proto, &layers, 0).expect("AlexNet's classifier is a head");
+        let head = cut(&mut proto, &layers).expect("AlexNet's classifier is a head");
         assert_eq!(head.input, "flatten");
         let ops = |p: &ModelProto| p.graph.as_ref().unwrap().node.iter().map(|n| n.op_type.clone()).collect::<Vec<_>>();
         assert!(ops(&head.proto).iter().all(|o| ROW_OPS.contains(&o.as_str())), "{:?}", ops(&head.proto));
@@ -152,7 +148,7 @@ mod tests {
         for &arch in Arch::ALL.iter().filter(|a| a.batches_head()) {
             let mut proto = build_sliced(arch, 0, crate::runtime::split::SLICE_BYTES).proto;
             let last = arch.layers().into_iter().map(|l| l.tensor).last().unwrap();
-            assert!(cut(&mut proto, &[last], 0).is_some(), "{}", arch.name());
+            assert!(cut(&mut proto, &[last]).is_some(), "{}", arch.name());
         }
     }
 
@@ -160,8 +156,7 @@ mod tests {
     fn leaves_a_graph_whose_recorded_layers_are_all_before_the_head() {
         let (mut proto, _) = alexnet();
         let nodes = proto.graph.as_ref().unwrap().node.len();
-        assert!(cut(&mut proto, &["features.12".into()], 0).is_none());
-        assert!(cut(&mut proto, &["classifier.4".into()], usize::MAX).is_none(), "a head under min_bytes stays");
+        assert!(cut(&mut proto, &["features.12".into()]).is_none());
         assert_eq!(proto.graph.as_ref().unwrap().node.len(), nodes);
     }
 

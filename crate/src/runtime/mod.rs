@@ -70,7 +70,7 @@ impl Recorder {
 
     fn build(model: &str, mut proto: ModelProto, layers: &[String], input_shape: [usize; 4], slice_bytes: usize, batch: usize) -> Result<Self> {
         split::split_large_gemms(&mut proto, slice_bytes);
-        let head = if batch > 1 { head::cut(&mut proto, layers, 0) } else { None };
+        let head = if batch > 1 { head::cut(&mut proto, layers) } else { None };
         let head_names: std::collections::HashSet<String> = head
             .iter()
             .flat_map(|h| h.proto.graph.iter().flat_map(|g| g.node.iter()))
@@ -84,19 +84,18 @@ impl Recorder {
             trunk_layers.push(input);
         }
         let (trunk_outputs, trunk_slots) = outputs(&trunk_layers);
+        let (head_outputs, head_slots) = outputs(&head_layers);
         let trunk = load(model, proto, &trunk_outputs, f32::fact(input_shape).into())?;
         let head = match head {
             Some(h) => {
                 let from = *trunk_slots.last().expect("the head's input is a trunk output");
                 let fact = trunk.model().output_fact(from).map_err(|e| fail(model, format!("cannot prepare the graph: {e:#}")))?;
                 let width = fact.shape.as_concrete().map(|d| d.iter().skip(1).product::<usize>()).ok_or_else(|| fail(model, "the head's input has no fixed size".into()))?;
-                let (head_outputs, _) = outputs(&head_layers);
                 let plan = load(model, h.proto, &head_outputs, f32::fact([batch, width]).into())?;
                 Some(BatchedHead { plan, batch, width, from })
             }
             None => None,
         };
-        let (_, head_slots) = outputs(&head_layers);
         let (mut t, mut h) = (trunk_slots.into_iter(), head_slots.into_iter());
         let slots = layers.iter().map(|l| if in_head(l) { (true, h.next().expect("one slot a layer")) } else { (false, t.next().expect("one slot a layer")) }).collect();
         Ok(Recorder { model: model.into(), trunk, head, layers: layers.to_vec(), slots, input_shape })
@@ -158,28 +157,25 @@ impl Recorder {
         Ok(outputs.into_vec())
     }
 
-    /// Each image's recorded layers from its trunk's outputs, running the head
-    /// (if cut) on the images `batch` at a time, the last batch padded with zeros.
-    fn finish(&self, trunks: Vec<Vec<TValue>>) -> Result<Vec<Vec<Vec<f32>>>> {
-        let mut heads: Vec<Vec<Vec<f32>>> = Vec::with_capacity(trunks.len());
-        if let Some(head) = &self.head {
-            for chunk in trunks.chunks(head.batch) {
-                let mut rows = vec![0f32; head.batch * head.width];
-                for (k, t) in chunk.iter().enumerate() {
-                    let x = t[head.from].to_plain_array_view::<f32>().map_err(|e| self.fail(e.to_string()))?;
-                    rows[k * head.width..(k + 1) * head.width].iter_mut().zip(x.iter()).for_each(|(r, v)| *r = *v);
-                }
-                let input = Tensor::from_shape(&[head.batch, head.width], &rows).map_err(|e| self.fail(e.to_string()))?;
-                let outputs = head.plan.run(tvec!(input.into())).map_err(|e| self.fail(format!("inference failed: {e:#}")))?;
-                let per_image: Vec<Vec<f32>> = outputs
-                    .iter()
-                    .map(|o| o.to_plain_array_view::<f32>().map(|v| v.iter().copied().collect()).map_err(|e| self.fail(e.to_string())))
-                    .collect::<Result<_>>()?;
-                for k in 0..chunk.len() {
-                    heads.push(per_image.iter().map(|all| { let n = all.len() / head.batch; all[k * n..(k + 1) * n].to_vec() }).collect());
-                }
-            }
+    /// The head's outputs for up to `batch` images' trunks, the batch padded
+    /// with zeros: each output's values for the whole batch, image by image.
+    fn run_head(&self, head: &BatchedHead, trunks: &[Vec<TValue>]) -> Result<TVec<TValue>> {
+        let mut rows = vec![0f32; head.batch * head.width];
+        for (row, t) in rows.chunks_mut(head.width).zip(trunks) {
+            let x = t[head.from].to_plain_array_view::<f32>().map_err(|e| self.fail(e.to_string()))?;
+            row.iter_mut().zip(x.iter()).for_each(|(r, v)| *r = *v);
         }
+        let input = Tensor::from_shape(&[head.batch, head.width], &rows).map_err(|e| self.fail(e.to_string()))?;
+        head.plan.run(tvec!(input.into())).map_err(|e| self.fail(format!("inference failed: {e:#}")))
+    }
+
+    /// Each image's recorded layers from its trunk's outputs, running the head
+    /// (if cut) on the images `batch` at a time.
+    fn finish(&self, trunks: Vec<Vec<TValue>>) -> Result<Vec<Vec<Vec<f32>>>> {
+        let heads: Vec<TVec<TValue>> = match &self.head {
+            Some(head) => trunks.chunks(head.batch).map(|chunk| self.run_head(head, chunk)).collect::<Result<_>>()?,
+            None => Vec::new(),
+        };
         trunks
             .into_iter()
             .enumerate()
@@ -188,12 +184,17 @@ impl Recorder {
                     .iter()
                     .zip(&self.layers)
                     .map(|(&(in_head, slot), name)| {
-                        let values: Vec<f32> = if in_head {
-                            heads[i][slot].clone()
-                        } else {
-                            let view = trunk[slot].to_plain_array_view::<f32>().map_err(|e| self.fail(format!("layer {name}: {e}")))?;
-                            view.iter().copied().collect()
+                        // In the head, image i's row of its batch's output.
+                        let (tensor, skip, take) = match (&self.head, in_head) {
+                            (Some(head), true) => {
+                                let t = &heads[i / head.batch][slot];
+                                let n = t.len() / head.batch;
+                                (t, i % head.batch * n, n)
+                            }
+                            _ => (&trunk[slot], 0, usize::MAX),
                         };
+                        let view = tensor.to_plain_array_view::<f32>().map_err(|e| self.fail(format!("layer {name}: {e}")))?;
+                        let values: Vec<f32> = view.iter().skip(skip).take(take).copied().collect();
                         if let Some(i) = values.iter().position(|v| !v.is_finite()) {
                             return Err(self.fail(format!("layer {name} produced a non-finite value at unit {i}")));
                         }
