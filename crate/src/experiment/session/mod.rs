@@ -272,9 +272,14 @@ impl Session {
 
     /// Entry e's steps: its build and image batches (or its load), and a source's scoring.
     fn entry_steps(&self, e: usize) -> usize {
-        let e = &self.entries[e];
-        let own = if e.is_model() { 1 + self.n().div_ceil(self.batch.max(e.head_batch())) } else { 1 };
-        own + if e.role == Role::Source { e.layers.len() } else { 0 }
+        let entry = &self.entries[e];
+        let own = if entry.is_model() { 1 + self.n().div_ceil(self.step_images(e)) } else { 1 };
+        own + if entry.role == Role::Source { entry.layers.len() } else { 0 }
+    }
+
+    /// Images entry e's recording steps take: one per thread, or as many as its batched head runs.
+    fn step_images(&self, e: usize) -> usize {
+        self.batch.max(self.entries[e].head_batch())
     }
 
     /// Entries in all: targets, then sources.
@@ -350,7 +355,7 @@ impl Session {
                 ("building", format!("built {}", self.entries[e].label))
             }
             Phase::Record(e, i) => {
-                let end = (i + self.batch.max(self.entries[e].head_batch())).min(self.n());
+                let end = (i + self.step_images(e)).min(self.n());
                 self.record(e, i, end)?;
                 let label = if end == i + 1 {
                     format!("{}: image {} of {}", self.entries[e].label, i + 1, self.n())
