@@ -28,7 +28,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { startServer, launchBrowser, openPage, outDir, writeJson, DIST, ROOT } from '../e2e/helpers.mjs';
-import { median, imagesPerSecond, runSource } from './steps.mjs';
+import { imagesPerSecond, runSource, summary } from './steps.mjs';
 import { peakOnce } from './peak.mjs';
 import { startup, startupTable } from './startup.mjs';
 
@@ -68,8 +68,6 @@ function ortSite() {
   const version = JSON.parse(fs.readFileSync(path.join(ROOT, 'tests/bench/node_modules/onnxruntime-web/package.json'), 'utf8')).version;
   return { site, version };
 }
-
-const summary = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs), runs: xs });
 
 async function ortOnce(browser, url, arch, variant, threads) {
   const { page, context } = await openPage(browser, url);

@@ -23,7 +23,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { startServer, outDir, writeJson, ROOT } from '../e2e/helpers.mjs';
-import { median, imagesPerSecond, runSource } from './steps.mjs';
+import { imagesPerSecond, runSource, summary } from './steps.mjs';
 
 const ARCHS = (process.argv[2] || 'alexnet,resnet18').split(',');
 const RUNS = Number(process.env.RUNS || 3);
@@ -63,8 +63,8 @@ try {
     const row = {
       arch,
       flavor: FLAVOR,
-      plain_images_per_s: { median: median(p.map((x) => x.images_per_s)), runs: p.map((x) => x.images_per_s) },
-      relaxed_images_per_s: { median: median(r.map((x) => x.images_per_s)), runs: r.map((x) => x.images_per_s) },
+      plain_images_per_s: summary(p.map((x) => x.images_per_s)),
+      relaxed_images_per_s: summary(r.map((x) => x.images_per_s)),
       cka_max_abs_difference: diff,
     };
     row.ratio = row.relaxed_images_per_s.median / row.plain_images_per_s.median;

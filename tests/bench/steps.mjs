@@ -13,6 +13,9 @@ export const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
+/** Runs' values as the benchmarks report them: the median, min, max and each run. */
+export const summary = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs), runs: xs });
+
 /** Images a recording step covered, from its label ("…: image 3 of 14" or "…: images 5-6 of 14"). */
 export function stepImages(label) {
   const m = /images (\d+)-(\d+) of/.exec(label || '');

@@ -20,7 +20,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { startServer, outDir, writeJson, ROOT } from '../e2e/helpers.mjs';
-import { median, imagesPerSecond, runSource } from './steps.mjs';
+import { imagesPerSecond, runSource, summary } from './steps.mjs';
 
 const ARCHS = (process.argv[2] || 'alexnet,resnet18,vit_b_32').split(',');
 const RUNS = Number(process.env.RUNS || 3);
@@ -58,8 +58,8 @@ try {
     const row = {
       arch,
       layers: process.env.LAYERS === 'all' ? 'every Table 1 layer' : 'last layer',
-      site: { median: median(a.map((x) => x.images_per_s)), runs: a.map((x) => x.images_per_s), steps: a[0].steps },
-      other: { median: median(b.map((x) => x.images_per_s)), runs: b.map((x) => x.images_per_s), steps: b[0].steps },
+      site: { ...summary(a.map((x) => x.images_per_s)), steps: a[0].steps },
+      other: { ...summary(b.map((x) => x.images_per_s)), steps: b[0].steps },
       cka_max_abs_difference: Math.max(...a[0].scores.map((v, k) => Math.abs(v - b[0].scores[k]))),
     };
     row.site_over_other = row.site.median / row.other.median;
